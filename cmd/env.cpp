@@ -1,0 +1,143 @@
+#include "env.hpp"
+
+#include <sys/stat.h>
+
+#include <ostream>
+#include <toml++/toml.h>
+
+#include "billctl/util/io.hpp"
+#include "billctl/util/strings.hpp"
+
+namespace billctl::cmd {
+
+Env::Env(std::ostream& o, std::ostream& e, bool otty, bool etty, GetEnv getenv, util::Seconds wall_clock)
+    : out(o), err(e), out_tty(otty), err_tty(etty), m_getenv(std::move(getenv)), m_now(wall_clock) {}
+
+Env::~Env() = default;
+
+std::string Env::env(const std::string& name) const {
+  auto v = m_getenv(name);
+  return v ? *v : std::string();
+}
+
+void Env::configure(const GlobalOptions& g) {
+  std::string now = g.now.empty() ? env("BILLCTL_NOW") : g.now;
+  if (!now.empty()) {
+    auto t = util::parse_rfc3339(now);
+    if (!t) throw UsageError("invalid --now '" + now + "': " + t.error());
+    m_now = *t;
+  }
+  m_quiet = g.quiet;
+  if (g.color == "always") m_color = ColorMode::always;
+  else if (g.color == "never") m_color = ColorMode::never;
+  else if (g.color == "auto") m_color = ColorMode::auto_detect;
+  else throw UsageError("invalid --color '" + g.color + "': expected auto, always or never");
+  if (g.no_color) m_color = ColorMode::never;
+  m_no_color_env = !env("NO_COLOR").empty();
+  m_db_flag = g.db;
+
+  // Config: --config, $BILLCTL_CONFIG, $XDG_CONFIG_HOME/billctl/config.toml ($HOME/.config/...).
+  m_config_path = !g.config.empty() ? g.config : env("BILLCTL_CONFIG");
+  const bool explicit_config = !m_config_path.empty();
+  if (m_config_path.empty()) {
+    const std::string xdg = env("XDG_CONFIG_HOME");
+    const std::string home = env("HOME");
+    if (!xdg.empty()) m_config_path = xdg + "/billctl/config.toml";
+    else if (!home.empty()) m_config_path = home + "/.config/billctl/config.toml";
+  }
+  struct stat st{};
+  if (m_config_path.empty() || ::stat(m_config_path.c_str(), &st) != 0) {
+    if (explicit_config) throw DataError("cannot read config '" + m_config_path + "': no such file");
+    return;
+  }
+  toml::table cfg;
+  try {
+    cfg = toml::parse_file(m_config_path);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    throw DataError(m_config_path + ":" + std::to_string(src.begin.line) + ": " + std::string(e.description()));
+  }
+  for (const auto& [k, v] : cfg) {
+    const std::string key(k.str());
+    if (key != "db" && key != "prices")
+      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, [prices])");
+  }
+  if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
+  if (auto* prices = cfg["prices"].as_table()) {
+    for (const auto& [k, v] : *prices)
+      if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");
+    if (auto f = (*prices)["file"].value<std::string>()) m_config_prices = *f;
+  }
+}
+
+render::TextStyle Env::style() const {
+  render::TextStyle s;
+  const bool terminal = m_color == ColorMode::always || (m_color == ColorMode::auto_detect && out_tty);
+  s.bars = terminal;
+  s.color = terminal && m_color != ColorMode::never && (m_color == ColorMode::always || !m_no_color_env);
+  return s;
+}
+
+const std::string& Env::db_path() {
+  if (m_db_path.empty())
+    m_db_path = store::default_db_path(m_db_flag, env("BILLCTL_DB").empty() ? m_config_db : env("BILLCTL_DB"),
+                                       env("XDG_DATA_HOME"), env("HOME"));
+  return m_db_path;
+}
+
+store::SqliteStore& Env::store() {
+  if (!m_store) m_store = std::make_unique<store::SqliteStore>(db_path());
+  return *m_store;
+}
+
+namespace {
+std::vector<pricing::PriceEntry> config_prices(const std::string& file) {
+  if (file.empty()) return {};
+  return pricing::parse_catalog_json(util::read_file(file), file);
+}
+}  // namespace
+
+const pricing::Catalog& Env::catalog() {
+  if (!m_catalog) {
+    std::vector<pricing::PriceEntry> user = store().user_prices();
+    auto from_config = config_prices(m_config_prices);
+    // Config prices win over stored ones for the same model.
+    std::erase_if(user, [&](const pricing::PriceEntry& e) {
+      return std::any_of(from_config.begin(), from_config.end(), [&](const auto& c) { return c.model == e.model; });
+    });
+    user.insert(user.end(), from_config.begin(), from_config.end());
+    if (user.empty()) {
+      m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
+    } else {
+      std::string name = store().user_catalog_name();
+      if (name.empty()) name = "user";
+      if (!from_config.empty()) name += "+config";
+      m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), user, "builtin+" + name));
+    }
+  }
+  return *m_catalog;
+}
+
+const pricing::Catalog& Env::catalog_without_store() {
+  if (!m_catalog) {
+    auto from_config = config_prices(m_config_prices);
+    if (from_config.empty()) m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
+    else m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), from_config, "builtin+config"));
+  }
+  return *m_catalog;
+}
+
+void Env::emit(const std::string& content, const std::string& path) {
+  if (path.empty() || path == "-") {
+    out << content;
+    out.flush();
+    return;
+  }
+  util::write_file_atomic(path, content);
+}
+
+void Env::note(const std::string& text) {
+  if (!m_quiet) err << text << "\n";
+}
+
+}  // namespace billctl::cmd

@@ -1,0 +1,75 @@
+// Env: everything a command touches outside its own arguments — output streams, terminal flags,
+// the environment, the pinned clock, the store and the catalog — so that tests can substitute them.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "billctl/pricing/catalog.hpp"
+#include "billctl/render/table.hpp"
+#include "billctl/store/sqlite_store.hpp"
+#include "billctl/util/time.hpp"
+
+namespace billctl::cmd {
+
+enum class ColorMode { auto_detect, always, never };
+
+struct GlobalOptions {
+  std::string db;
+  std::string config;
+  std::string now;
+  std::string color = "auto";
+  bool no_color = false;
+  bool quiet = false;
+};
+
+class Env {
+ public:
+  using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+  Env(std::ostream& out, std::ostream& err, bool out_tty, bool err_tty, GetEnv getenv, util::Seconds wall_clock);
+  ~Env();
+
+  std::ostream& out;
+  std::ostream& err;
+  bool out_tty;
+  bool err_tty;
+
+  // Applies the global options (after parsing): --now / BILLCTL_NOW, colour, config.
+  void configure(const GlobalOptions& g);
+  std::string env(const std::string& name) const;
+  util::Seconds now() const { return m_now; }
+  bool quiet() const { return m_quiet; }
+  render::TextStyle style() const;
+
+  // The embedded store, opened on first use.
+  store::SqliteStore& store();
+  const std::string& db_path();
+  // The built-in catalog overlaid with the user's prices from the store and config.
+  const pricing::Catalog& catalog();
+  // Only the built-in catalog and config prices, without opening the store (report --input).
+  const pricing::Catalog& catalog_without_store();
+
+  // Writes `content` to stdout, or atomically to `path` when it is not empty.
+  void emit(const std::string& content, const std::string& path);
+  // A note on stderr unless --quiet.
+  void note(const std::string& text);
+
+ private:
+  GetEnv m_getenv;
+  util::Seconds m_now;
+  bool m_quiet = false;
+  ColorMode m_color = ColorMode::auto_detect;
+  bool m_no_color_env = false;
+  std::string m_db_flag;
+  std::string m_db_path;
+  std::string m_config_path;
+  std::string m_config_db;
+  std::string m_config_prices;
+  std::unique_ptr<store::SqliteStore> m_store;
+  std::unique_ptr<pricing::Catalog> m_catalog;
+};
+
+}  // namespace billctl::cmd

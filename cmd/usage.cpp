@@ -1,0 +1,288 @@
+// billctl usage import | summary | top | log
+#include <memory>
+#include <ostream>
+
+#include "billctl/ingest/ingestor.hpp"
+#include "billctl/render/json.hpp"
+#include "billctl/report/breakdown.hpp"
+#include "billctl/util/strings.hpp"
+#include "commands.hpp"
+
+namespace billctl::cmd {
+
+namespace {
+
+// ---- import ---------------------------------------------------------------------------------
+
+struct ImportOptions {
+  std::vector<std::string> files;
+  std::string format = "auto";
+  std::string on_error = "fail";
+  std::string rejects;
+  bool allow_unpriced = false;
+  std::vector<std::string> set;
+  std::string output_format = "table";
+};
+
+std::string human_bytes(uint64_t b) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  uint64_t whole = b, tenths = 0;
+  while (whole >= 1000 && u < 4) {
+    tenths = (whole % 1000) / 100;
+    whole /= 1000;
+    ++u;
+  }
+  return std::to_string(whole) + (u ? "." + std::to_string(tenths) : "") + " " + units[u];
+}
+
+ingest::ProgressFn progress_printer(Env& env) {
+  if (!env.err_tty || env.quiet()) return {};
+  auto start = std::make_shared<util::Seconds>(0);
+  return [&env, start](uint64_t bytes, uint64_t total, uint64_t rows) {
+    // Elapsed time from a monotonic clock is only for the progress line, never for data.
+    static const auto t0 = std::chrono::steady_clock::now();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string line = "\r" + util::group_thousands(int64_t(rows)) + " rows, " + human_bytes(bytes);
+    if (total) line += " of " + human_bytes(total);
+    if (secs > 0.5) {
+      line += ", " + util::group_thousands(int64_t(double(rows) / secs)) + " rows/s";
+      if (total && bytes > 0 && bytes < total)
+        line += ", ETA " + std::to_string(int64_t(double(total - bytes) * secs / double(bytes))) + " s";
+    }
+    env.err << line << "   " << std::flush;
+    if (total && bytes >= total) env.err << "\n";
+  };
+}
+
+ingest::IngestOptions ingest_options(const std::string& format, const std::string& on_error, const std::string& rejects,
+                                     bool allow_unpriced, const std::vector<std::string>& set) {
+  ingest::IngestOptions o;
+  if (!ingest::parse_format(format, o.format))
+    throw UsageError("invalid --format '" + format + "': expected auto, csv, jsonl or claude-code");
+  if (on_error == "fail") o.on_error = ingest::OnError::fail;
+  else if (on_error == "skip") o.on_error = ingest::OnError::skip;
+  else throw UsageError("invalid --on-error '" + on_error + "': expected fail or skip");
+  if (!rejects.empty() && o.on_error == ingest::OnError::fail)
+    throw UsageError("--rejects needs --on-error skip (with fail, the first bad row stops the import)");
+  o.rejects_path = rejects;
+  o.allow_unpriced = allow_unpriced;
+  for (const auto& s : set) o.defaults.values.push_back(ingest::parse_assignment(s, "--set"));
+  return o;
+}
+
+void run_import(const ImportOptions& o, Env& env) {
+  const Format out_format = parse_output_format(o.output_format, "--output-format");
+  ingest::IngestOptions io = ingest_options(o.format, o.on_error, o.rejects, o.allow_unpriced, o.set);
+  const std::vector<std::string> files = ingest::expand_inputs(o.files);
+  if (files.empty()) throw DataError("no usage files found in " + o.files.front());
+  store::SqliteStore& st = env.store();
+  const pricing::Catalog& catalog = env.catalog();
+  auto txn = st.begin_import(catalog.info(), env.now());
+  ingest::Ingestor ingestor(catalog, io, *txn);
+  std::vector<uint64_t> replaced;
+  for (const auto& f : files) {
+    const ingest::SourceStats& s = ingestor.read(f, progress_printer(env));
+    replaced.push_back(txn->replaced());
+    txn->log_source(s);
+  }
+  ingestor.finish();
+  txn->commit();
+
+  // Report what happened.
+  render::Table t;
+  t.id = "import";
+  t.columns = {{"source", "source", render::Kind::text},   {"format", "format", render::Kind::text},
+               {"accepted", "accepted", render::Kind::integer}, {"replaced", "replaced", render::Kind::integer},
+               {"rejected", "rejected", render::Kind::integer}, {"unpriced", "unpriced", render::Kind::integer},
+               {"sha256", "sha256", render::Kind::text}};
+  uint64_t acc = 0, rep = 0, rej = 0, unp = 0;
+  for (size_t i = 0; i < ingestor.sources().size(); ++i) {
+    const auto& s = ingestor.sources()[i];
+    t.rows.push_back({render::Value::of_text(s.path), render::Value::of_text(std::string(ingest::format_name(s.read.format))),
+                      render::Value::of_int(int64_t(s.accepted)), render::Value::of_int(int64_t(replaced[i])),
+                      render::Value::of_int(int64_t(s.rejected)), render::Value::of_int(int64_t(s.unpriced)),
+                      render::Value::of_text(s.read.digest.substr(0, 12))});
+    acc += s.accepted;
+    rep += replaced[i];
+    rej += s.rejected;
+    unp += s.unpriced;
+  }
+  std::string out;
+  switch (out_format) {
+    case Format::table:
+      out = render::to_text(t, env.style());
+      out += "imported " + util::group_thousands(int64_t(acc)) + " records (" + util::group_thousands(int64_t(rep)) +
+             " replaced, " + util::group_thousands(int64_t(rej)) + " rejected, " + util::group_thousands(int64_t(unp)) +
+             " unpriced) into " + env.db_path() + "\n";
+      break;
+    case Format::csv: out = render::to_csv(t); break;
+    case Format::json: {
+      render::Json j;
+      j["schema_version"] = 1;
+      j["kind"] = "billctl.usage.import";
+      j["store"] = env.db_path();
+      j["catalog"] = {{"name", catalog.info().name}, {"sha256", catalog.info().hash}, {"as_of", catalog.info().as_of}};
+      j["sources"] = render::rows_json(t);
+      j["accepted"] = acc;
+      j["replaced"] = rep;
+      j["rejected"] = rej;
+      j["unpriced"] = unp;
+      out = render::dump(j);
+      break;
+    }
+  }
+  if (!env.quiet() || out_format != Format::table) env.emit(out, "");
+  if (rej > 0)
+    throw PartialFailure(util::group_thousands(int64_t(rej)) + " rows rejected" +
+                         (o.rejects.empty() ? std::string(" (use --rejects FILE to keep them)") : " (written to " + o.rejects + ")"));
+}
+
+// ---- summary / top ------------------------------------------------------------------------------
+
+struct SummaryOptions {
+  std::string period = "this-month";
+  std::string by;
+  std::vector<std::string> where;
+  std::string format = "table";
+  std::string output;
+  size_t limit = 0;
+};
+
+std::string render_breakdown(const render::Table& t, Format f, Env& env, const util::Period& p,
+                             const std::vector<usage::Filter>& where) {
+  switch (f) {
+    case Format::table: {
+      std::string head = t.title + " " + p.label;
+      for (const auto& fl : where)
+        for (const auto& v : fl.values) head += "  " + std::string(usage::dim_name(fl.dim)) + "=" + v;
+      render::Table copy = t;
+      copy.title = head;
+      if (t.rows.empty()) return head + "\nNo usage in " + p.label + ".\n";
+      return render::to_text(copy, env.style());
+    }
+    case Format::csv: return render::to_csv(t);
+    case Format::json: {
+      render::Json j;
+      j["schema_version"] = 1;
+      j["kind"] = "billctl.usage." + t.id;
+      j["period"] = {{"label", p.label}, {"start", util::format_rfc3339(p.begin)}, {"end", util::format_rfc3339(p.end)}};
+      render::Json filters = render::Json::object();
+      for (const auto& fl : where) filters[std::string(usage::dim_name(fl.dim))] = fl.values;
+      j["filters"] = filters;
+      j["currency"] = std::string(t.currency.name());
+      j["rows"] = render::rows_json(t);
+      j["total"] = render::total_json(t);
+      return render::dump(j);
+    }
+  }
+  return {};
+}
+
+void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, const std::string& title,
+                   std::vector<usage::Dim> default_dims, size_t default_limit) {
+  const Format f = parse_output_format(o.format);
+  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw();
+  std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
+  const auto where = usage::parse_filters(o.where);
+  usage::AggQuery q{p.begin, p.end, where, dims};
+  auto res = env.store().aggregate({q});
+  const bool time_only = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](usage::Dim d) {
+    return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
+  });
+  report::BreakdownSpec spec{id, title, dims, time_only ? report::Order::key_asc : report::Order::cost_desc,
+                             o.limit ? o.limit : default_limit};
+  const render::Table t = report::breakdown_table(spec, res[0]);
+  env.emit(render_breakdown(t, f, env, p, where), o.output);
+}
+
+void add_period_filters(CLI::App* c, SummaryOptions& o, const char* period_help) {
+  c->add_option("--period", o.period, period_help)->type_name("PERIOD");
+  c->add_option("--where", o.where, "Only usage where KEY=VALUE (repeatable; values of one key are alternatives)")
+      ->type_name("KEY=VALUE");
+}
+
+// ---- log ----------------------------------------------------------------------------------------
+
+struct LogOptions {
+  size_t limit = 20;
+  std::string format = "table";
+  std::string output;
+};
+
+void run_log(const LogOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  auto rows = env.store().import_log(o.limit);
+  render::Table t;
+  t.id = "imports";
+  t.title = "Imports";
+  t.columns = {{"id", "id", render::Kind::integer},         {"at", "at", render::Kind::text},
+               {"source", "source", render::Kind::text},    {"format", "format", render::Kind::text},
+               {"accepted", "accepted", render::Kind::integer}, {"replaced", "replaced", render::Kind::integer},
+               {"rejected", "rejected", render::Kind::integer}, {"unpriced", "unpriced", render::Kind::integer},
+               {"sha256", "sha256", render::Kind::text},    {"catalog", "catalog", render::Kind::text}};
+  for (const auto& r : rows)
+    t.rows.push_back({render::Value::of_int(r.id), render::Value::of_text(r.at), render::Value::of_text(r.source),
+                      render::Value::of_text(r.format), render::Value::of_int(r.accepted), render::Value::of_int(r.replaced),
+                      render::Value::of_int(r.rejected), render::Value::of_int(r.unpriced),
+                      render::Value::of_text(f == Format::table ? r.digest.substr(0, 12) : r.digest),
+                      render::Value::of_text(r.catalog)});
+  std::string out;
+  if (f == Format::table) out = rows.empty() ? "No imports yet.\n" : render::to_text(t, env.style());
+  else if (f == Format::csv) out = render::to_csv(t);
+  else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.usage.log";
+    j["imports"] = render::rows_json(t);
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+}  // namespace
+
+void add_usage(CLI::App& root, CommandTable& table) {
+  CLI::App* usage = root.add_subcommand("usage", "Import usage and look at it");
+  usage->require_subcommand(1);
+
+  auto io = std::make_shared<ImportOptions>();
+  CLI::App* imp = usage->add_subcommand("import", "Import usage exports (CSV, JSON Lines, Claude Code logs) into the store");
+  imp->add_option("files", io->files, "Files, directories (Claude Code logs) or - for stdin")->required()->type_name("FILE");
+  imp->add_option("--format", io->format, "Input format: auto, csv, jsonl or claude-code")->type_name("FORMAT");
+  imp->add_option("--on-error", io->on_error, "On a bad row: fail (store nothing) or skip (store the good rows, exit 5)")
+      ->type_name("POLICY");
+  imp->add_option("--rejects", io->rejects, "With --on-error skip: write rejected rows and reasons to FILE (CSV)")
+      ->type_name("FILE");
+  imp->add_flag("--allow-unpriced", io->allow_unpriced, "Keep records of models without a price, reported as unpriced");
+  imp->add_option("--set", io->set, "Fill an empty attribution field in every record, e.g. department=eng (repeatable)")
+      ->type_name("KEY=VALUE");
+  imp->add_option("--output-format", io->output_format, "Format of the import summary: table, csv or json")
+      ->type_name("FORMAT");
+  table.push_back({imp, [io](Env& env) { run_import(*io, env); }});
+
+  auto so = std::make_shared<SummaryOptions>();
+  CLI::App* sum = usage->add_subcommand("summary", "Usage and cost totals, broken down by dimensions");
+  add_period_filters(sum, *so, "Period (default this-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd");
+  sum->add_option("--by", so->by, "Break down by DIMS, comma-separated (provider, model, organization, department, user, feature, project, status, service_tier, day, week, month, hour)")
+      ->type_name("DIMS");
+  sum->add_option("--limit", so->limit, "Show the first N rows and fold the rest into one")->type_name("N");
+  add_output_options(sum, so->format, so->output);
+  table.push_back({sum, [so](Env& env) { run_breakdown(*so, env, "summary", "Usage summary", {}, 0); }});
+
+  auto to = std::make_shared<SummaryOptions>();
+  CLI::App* top = usage->add_subcommand("top", "The biggest consumers by cost");
+  add_period_filters(top, *to, "Period (default this-month)");
+  top->add_option("--by", to->by, "Rank by DIMS (default user)")->type_name("DIMS");
+  top->add_option("--limit", to->limit, "How many to show (default 10)")->type_name("N");
+  add_output_options(top, to->format, to->output);
+  table.push_back({top, [to](Env& env) { run_breakdown(*to, env, "top", "Top consumers", {usage::Dim::user}, 10); }});
+
+  auto lo = std::make_shared<LogOptions>();
+  CLI::App* log = usage->add_subcommand("log", "The import log: what was imported, when, with which catalog");
+  log->add_option("--limit", lo->limit, "How many imports to show, newest first (default 20)")->type_name("N");
+  add_output_options(log, lo->format, lo->output);
+  table.push_back({log, [lo](Env& env) { run_log(*lo, env); }});
+}
+
+}  // namespace billctl::cmd

@@ -1,0 +1,45 @@
+// A streaming RFC 4180 reader: quoted fields, "" escapes, embedded newlines, CRLF or LF line
+// ends, a UTF-8 BOM. Fields are views into the read buffer (or a scratch buffer for fields with
+// escaped quotes) valid until the next call; nothing is allocated per row once buffers are warm.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "billctl/ingest/buffer.hpp"
+
+namespace billctl::ingest {
+
+class CsvReader {
+ public:
+  enum class Result { record, end, error };
+
+  explicit CsvReader(ReadBuffer& buf) : m_buf(buf) {}
+
+  // Reads the next record. On `error`, error() says why and the reader has skipped to the
+  // next line, so reading can go on.
+  Result next();
+  const std::vector<std::string_view>& fields() const { return m_fields; }
+  // The line on which the current record starts (1-based).
+  uint64_t line() const { return m_record_line; }
+  // The raw bytes of the current record, without its line end.
+  std::string_view raw() const { return m_raw; }
+  const std::string& error() const { return m_error; }
+
+ private:
+  enum class Scan { done, need_more, bad };
+  Scan scan_record(size_t start, size_t& end_out, size_t& newlines);
+
+  ReadBuffer& m_buf;
+  std::vector<std::string_view> m_fields;
+  std::vector<std::pair<size_t, size_t>> m_spans;  // offsets of each field
+  std::vector<uint8_t> m_escaped;
+  std::string m_scratch;
+  std::string_view m_raw;
+  std::string m_error;
+  uint64_t m_line = 1;  // line of the next unread byte
+  uint64_t m_record_line = 0;
+};
+
+}  // namespace billctl::ingest

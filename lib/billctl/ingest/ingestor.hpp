@@ -1,0 +1,71 @@
+// The import pipeline above the readers: prices each record with the catalog (or keeps the
+// provider-reported cost), applies the bad-row policy of SPEC §3.2, writes rejects, and hands
+// accepted records to a sink: the store's import transaction or an in-memory aggregator.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "billctl/ingest/reader.hpp"
+#include "billctl/pricing/catalog.hpp"
+#include "billctl/util/io.hpp"
+
+namespace billctl::ingest {
+
+enum class OnError { fail, skip };
+
+struct IngestOptions {
+  Format format = Format::auto_detect;
+  OnError on_error = OnError::fail;
+  bool allow_unpriced = false;
+  std::string rejects_path;  // empty: rejected rows are only counted
+  Defaults defaults;
+};
+
+// Receives accepted, priced records.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  virtual void put(const usage::PricedRecord& r) = 0;
+};
+
+struct SourceStats {
+  std::string path;
+  SourceResult read;
+  uint64_t accepted = 0;
+  uint64_t rejected = 0;
+  uint64_t unpriced = 0;
+};
+
+class Ingestor : private RecordHandler {
+ public:
+  Ingestor(const pricing::Catalog& catalog, const IngestOptions& options, RecordSink& sink);
+  ~Ingestor() override;
+
+  // Reads one input (file or "-"); throws DataError at the first bad row unless skipping.
+  const SourceStats& read(const std::string& path, const ProgressFn& progress = {});
+  // Writes the rejects file (atomically) when one was asked for.
+  void finish();
+
+  const std::vector<SourceStats>& sources() const { return m_sources; }
+  uint64_t total_accepted() const;
+  uint64_t total_rejected() const;
+  uint64_t total_unpriced() const;
+
+ private:
+  void on_record(usage::UsageRecord& r, const Row& row) override;
+  void on_reject(const Row& row, const std::string& reason) override;
+
+  const pricing::Catalog& m_catalog;
+  const IngestOptions& m_options;
+  RecordSink& m_sink;
+  std::vector<SourceStats> m_sources;
+  std::unique_ptr<util::AtomicFile> m_rejects;
+  std::string m_line;  // scratch for one rejects row
+};
+
+// "gpt-4o" is not in the catalog ... : the reason a record could not be priced.
+std::string unpriced_reason(pricing::PriceOutcome o, const usage::UsageRecord& r, const pricing::Catalog& c);
+
+}  // namespace billctl::ingest

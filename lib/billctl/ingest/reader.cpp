@@ -1,0 +1,408 @@
+#include "billctl/ingest/reader.hpp"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "billctl/ingest/buffer.hpp"
+#include "billctl/ingest/csv.hpp"
+#include "billctl/util/strings.hpp"
+
+namespace billctl::ingest {
+
+namespace od = simdjson::ondemand;
+
+std::string_view format_name(Format f) {
+  switch (f) {
+    case Format::auto_detect: return "auto";
+    case Format::csv: return "csv";
+    case Format::jsonl: return "jsonl";
+    case Format::claude_code: return "claude-code";
+  }
+  return "auto";
+}
+
+bool parse_format(std::string_view s, Format& out) {
+  if (s == "auto") out = Format::auto_detect;
+  else if (s == "csv") out = Format::csv;
+  else if (s == "jsonl" || s == "json" || s == "ndjson") out = Format::jsonl;
+  else if (s == "claude-code") out = Format::claude_code;
+  else return false;
+  return true;
+}
+
+namespace {
+
+constexpr uint64_t k_progress_every = 1 << 16;
+
+// Derives a record id from its position and bytes: re-reading the same file gives the same ids,
+// two identical rows in one file get different ones.
+class IdDeriver {
+ public:
+  std::string_view derive(uint64_t ordinal, std::string_view raw) {
+    util::Sha256 h;
+    unsigned char ord[8];
+    for (int i = 0; i < 8; ++i) ord[i] = static_cast<unsigned char>(ordinal >> (8 * i));
+    h.update(ord, 8);
+    h.update(raw.data(), raw.size());
+    unsigned char md[32];
+    h.digest(md);
+    static constexpr char k_hex[] = "0123456789abcdef";
+    m_buf[0] = 'r';
+    m_buf[1] = ':';
+    for (int i = 0; i < 16; ++i) {
+      m_buf[2 + 2 * i] = k_hex[md[i] >> 4];
+      m_buf[3 + 2 * i] = k_hex[md[i] & 15];
+    }
+    return std::string_view(m_buf.data(), 34);
+  }
+
+ private:
+  std::array<char, 34> m_buf{};
+};
+
+Format sniff(const std::string& path, ReadBuffer& buf) {
+  const std::string lower = util::to_lower(path);
+  if (util::ends_with(lower, ".csv")) return Format::csv;
+  size_t shift;
+  if (buf.end() == 0) buf.refill(shift);
+  std::string_view head(buf.data() + buf.begin(), std::min<size_t>(buf.end() - buf.begin(), 4096));
+  while (!head.empty() && (head.front() == ' ' || head.front() == '\n' || head.front() == '\r' || head.front() == '\t'))
+    head.remove_prefix(1);
+  if (!head.empty() && head.front() == '{') {
+    // Claude Code logs may start with a summary line; any line of the head naming a session will do.
+    if (head.find("\"sessionId\"") != std::string_view::npos) return Format::claude_code;
+    return Format::jsonl;
+  }
+  if (util::ends_with(lower, ".jsonl") || util::ends_with(lower, ".ndjson")) return Format::jsonl;
+  return Format::csv;
+}
+
+void report_progress(const ProgressFn& progress, const ReadBuffer& buf, uint64_t total, uint64_t rows) {
+  if (progress && rows % k_progress_every == 0) progress(buf.bytes_read(), total, rows);
+}
+
+// ---- CSV -----------------------------------------------------------------------------------
+
+void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+              SourceResult& res, const ProgressFn& progress, uint64_t total) {
+  CsvReader csv(buf);
+  // Header.
+  CsvReader::Result r = csv.next();
+  if (r == CsvReader::Result::end) return;  // empty file: nothing to import
+  if (r == CsvReader::Result::error)
+    throw DataError(path + ":" + std::to_string(csv.line()) + ": cannot read the header: " + csv.error());
+  std::vector<std::optional<Field>> columns;
+  bool has_ts = false, has_model = false, has_meter = false;
+  std::array<bool, k_field_count> seen{};
+  for (std::string_view name : csv.fields()) {
+    const std::string key = util::to_lower(util::trim(name));
+    auto f = find_field(key);
+    if (f) {
+      if (seen[size_t(*f)])
+        throw DataError(path + ":" + std::to_string(csv.line()) + ": column '" + key + "' appears twice in the header");
+      seen[size_t(*f)] = true;
+      has_ts = has_ts || *f == Field::timestamp;
+      has_model = has_model || *f == Field::model;
+      has_meter = has_meter || *f == Field::meter;
+    }
+    columns.push_back(f);
+  }
+  if (!has_ts)
+    throw DataError(path + ":" + std::to_string(csv.line()) +
+                    ": the header has no 'timestamp' column (is this a billctl usage CSV? see billctl-usage(1))");
+  if (!has_model && !has_meter)
+    throw DataError(path + ":" + std::to_string(csv.line()) + ": the header has neither a 'model' nor a 'meter' column");
+
+  IdDeriver ids;
+  uint64_t ordinal = 0;
+  for (;;) {
+    r = csv.next();
+    if (r == CsvReader::Result::end) break;
+    ++res.rows;
+    ++ordinal;
+    Row row{path, csv.line(), csv.raw()};
+    if (r == CsvReader::Result::error) {
+      handler.on_reject(row, csv.error());
+      continue;
+    }
+    const auto& fields = csv.fields();
+    if (fields.size() != columns.size()) {
+      handler.on_reject(row, "expected " + std::to_string(columns.size()) + " fields, found " +
+                                 std::to_string(fields.size()));
+      continue;
+    }
+    usage::UsageRecord rec;
+    std::string why;
+    bool ts_set = false;
+    for (size_t i = 0; i < fields.size() && why.empty(); ++i) {
+      if (!columns[i]) continue;
+      why = set_field(rec, *columns[i], fields[i]);
+      ts_set = ts_set || *columns[i] == Field::timestamp;
+    }
+    if (why.empty()) why = validate(rec, ts_set && !fields.empty());
+    if (!why.empty()) {
+      handler.on_reject(row, why);
+      continue;
+    }
+    if (rec.id.empty()) rec.id = ids.derive(ordinal, csv.raw());
+    defaults.apply(rec);
+    handler.on_record(rec, row);
+    report_progress(progress, buf, total, res.rows);
+  }
+}
+
+// ---- JSON Lines ------------------------------------------------------------------------------
+
+// Calls fn(line_view, line_number, padded capacity) for each non-blank line.
+template <typename Fn>
+void for_each_line(ReadBuffer& buf, Fn&& fn) {
+  uint64_t line = 0;
+  for (;;) {
+    size_t start = buf.begin();
+    const char* d = buf.data();
+    const void* nl = start < buf.end() ? std::memchr(d + start, '\n', buf.end() - start) : nullptr;
+    if (!nl && !buf.eof()) {
+      size_t shift;
+      buf.refill(shift);
+      continue;
+    }
+    if (!nl && start >= buf.end()) return;
+    const size_t stop = nl ? size_t(static_cast<const char*>(nl) - d) : buf.end();
+    ++line;
+    size_t e = stop;
+    if (e > start && d[e - 1] == '\r') --e;
+    buf.consume_to(nl ? stop + 1 : stop);
+    std::string_view text(d + start, e - start);
+    if (util::trim(text).empty()) continue;
+    fn(text, line, buf.capacity_from(start));
+  }
+}
+
+// Reads the value of a JSON field as the text set_field expects.
+bool json_text(od::value v, std::string_view& out, std::string& why, std::string_view key) {
+  switch (v.type()) {
+    case od::json_type::string: out = v.get_string(); return true;
+    case od::json_type::number: {
+      std::string_view t = v.raw_json_token();
+      while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\r' || t.back() == '\n')) t.remove_suffix(1);
+      out = t;
+      return true;
+    }
+    case od::json_type::null: out = {}; return true;
+    default:
+      why = "invalid " + std::string(key) + ": expected a string or a number";
+      return false;
+  }
+}
+
+void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+                SourceResult& res, const ProgressFn& progress, uint64_t total) {
+  od::parser parser;
+  IdDeriver ids;
+  uint64_t ordinal = 0;
+  for_each_line(buf, [&](std::string_view text, uint64_t line, size_t cap) {
+    ++res.rows;
+    ++ordinal;
+    Row row{path, line, text};
+    usage::UsageRecord rec;
+    std::string why;
+    bool ts_set = false;
+    try {
+      od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
+      od::object obj = doc.get_object();
+      for (auto field : obj) {
+        std::string_view key = field.unescaped_key();
+        auto f = find_field(key);
+        if (!f) {
+          continue;  // unknown keys are allowed in JSON records
+        }
+        std::string_view value;
+        if (!json_text(field.value(), value, why, key)) break;
+        why = set_field(rec, *f, value);
+        if (!why.empty()) break;
+        ts_set = ts_set || (*f == Field::timestamp && !value.empty());
+      }
+    } catch (const simdjson::simdjson_error& e) {
+      why = std::string("invalid JSON: ") + simdjson::error_message(e.error());
+    }
+    if (why.empty()) why = validate(rec, ts_set);
+    if (!why.empty()) {
+      handler.on_reject(row, why);
+      return;
+    }
+    if (rec.id.empty()) rec.id = ids.derive(ordinal, text);
+    defaults.apply(rec);
+    handler.on_record(rec, row);
+    report_progress(progress, buf, total, res.rows);
+  });
+}
+
+// ---- Claude Code session logs ------------------------------------------------------------------
+
+int64_t json_count(od::value v) {
+  if (v.type() != od::json_type::number) return 0;
+  int64_t n = 0;
+  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return 0;
+  return n;
+}
+
+void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+                      SourceResult& res, const ProgressFn& progress, uint64_t total) {
+  od::parser parser;
+  IdDeriver ids;
+  std::string id;
+  std::string project_dir;
+  {
+    // ~/.claude/projects/<encoded cwd>/<session>.jsonl: the directory names the project.
+    std::filesystem::path p(path);
+    project_dir = p.parent_path().filename().string();
+  }
+  uint64_t ordinal = 0;
+  for_each_line(buf, [&](std::string_view text, uint64_t line, size_t cap) {
+    ++ordinal;
+    Row row{path, line, text};
+    usage::UsageRecord rec;
+    std::string why;
+    std::string_view type, msg_id, request_id, cwd, model, timestamp, tier;
+    bool has_usage = false, has_split = false;
+    int64_t cw_total = 0, cw5 = 0, cw1h = 0;
+    try {
+      od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
+      for (auto field : doc.get_object()) {
+        std::string_view key = field.unescaped_key();
+        od::value v = field.value();
+        if (key == "type" && v.type() == od::json_type::string) type = v.get_string();
+        else if (key == "requestId" && v.type() == od::json_type::string) request_id = v.get_string();
+        else if (key == "cwd" && v.type() == od::json_type::string) cwd = v.get_string();
+        else if (key == "timestamp" && v.type() == od::json_type::string) timestamp = v.get_string();
+        else if (key == "message" && v.type() == od::json_type::object) {
+          for (auto mf : v.get_object()) {
+            std::string_view mk = mf.unescaped_key();
+            od::value mv = mf.value();
+            if (mk == "id" && mv.type() == od::json_type::string) msg_id = mv.get_string();
+            else if (mk == "model" && mv.type() == od::json_type::string) model = mv.get_string();
+            else if (mk == "usage" && mv.type() == od::json_type::object) {
+              has_usage = true;
+              for (auto uf : mv.get_object()) {
+                std::string_view uk = uf.unescaped_key();
+                od::value uv = uf.value();
+                if (uk == "input_tokens") rec.input_tokens = json_count(uv);
+                else if (uk == "output_tokens") rec.output_tokens = json_count(uv);
+                else if (uk == "cache_read_input_tokens") rec.cached_input_tokens = json_count(uv);
+                else if (uk == "cache_creation_input_tokens") cw_total = json_count(uv);
+                else if (uk == "service_tier" && uv.type() == od::json_type::string) tier = uv.get_string();
+                else if (uk == "cache_creation" && uv.type() == od::json_type::object) {
+                  has_split = true;
+                  for (auto cf : uv.get_object()) {
+                    std::string_view ck = cf.unescaped_key();
+                    if (ck == "ephemeral_5m_input_tokens") cw5 = json_count(cf.value());
+                    else if (ck == "ephemeral_1h_input_tokens") cw1h = json_count(cf.value());
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    } catch (const simdjson::simdjson_error& e) {
+      ++res.rows;
+      handler.on_reject(row, std::string("invalid JSON: ") + simdjson::error_message(e.error()));
+      return;
+    }
+    // Only assistant messages carry usage; synthetic messages cost nothing (as ccusage counts).
+    if (type != "assistant" || !has_usage || model.empty() || model == "<synthetic>") {
+      ++res.ignored;
+      return;
+    }
+    ++res.rows;
+    if (has_split) {
+      rec.cache_write_tokens = cw5;
+      rec.cache_write_1h_tokens = cw1h;
+    } else {
+      rec.cache_write_tokens = cw_total;
+    }
+    why = set_field(rec, Field::timestamp, timestamp);
+    if (why.empty()) why = set_field(rec, Field::model, model);
+    if (why.empty() && !tier.empty()) {
+      usage::Tier t;
+      if (usage::parse_tier(tier, t)) rec.tier = t;
+    }
+    if (!why.empty()) {
+      handler.on_reject(row, why);
+      return;
+    }
+    rec.provider = "anthropic";
+    rec.feature = "claude-code";
+    if (!cwd.empty()) {
+      const auto slash = cwd.find_last_of('/');
+      rec.project = slash == std::string_view::npos ? cwd : cwd.substr(slash + 1);
+    } else {
+      rec.project = project_dir;
+    }
+    // The same message is written to several lines and files; message id + request id names it once.
+    if (!msg_id.empty() && !request_id.empty()) {
+      id.assign("cc:");
+      id.append(msg_id);
+      id.push_back(':');
+      id.append(request_id);
+      rec.id = id;
+    } else {
+      rec.id = ids.derive(ordinal, text);
+    }
+    defaults.apply(rec);
+    handler.on_record(rec, row);
+    report_progress(progress, buf, total, res.rows);
+  });
+}
+
+}  // namespace
+
+SourceResult read_source(const std::string& path, Format format, const Defaults& defaults, RecordHandler& handler,
+                         const ProgressFn& progress) {
+  util::FileSource src(path);
+  util::Sha256 digest;
+  ReadBuffer buf(src, &digest);
+  SourceResult res;
+  res.format = format == Format::auto_detect ? sniff(path, buf) : format;
+  const uint64_t total = src.size();
+  switch (res.format) {
+    case Format::csv: read_csv(path, buf, defaults, handler, res, progress, total); break;
+    case Format::jsonl: read_jsonl(path, buf, defaults, handler, res, progress, total); break;
+    case Format::claude_code: read_claude_code(path, buf, defaults, handler, res, progress, total); break;
+    case Format::auto_detect: break;
+  }
+  // Drain what the parser did not need so that the digest covers the whole input.
+  size_t shift;
+  while (buf.refill(shift)) buf.consume_to(buf.end());
+  res.bytes = buf.bytes_read();
+  res.digest = digest.hex_digest();
+  if (progress) progress(res.bytes, total, res.rows);
+  return res;
+}
+
+std::vector<std::string> expand_inputs(const std::vector<std::string>& paths) {
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    if (p != "-" && util::is_directory(p)) {
+      std::vector<std::string> found;
+      std::error_code ec;
+      for (auto it = std::filesystem::recursive_directory_iterator(p, ec); !ec && it != std::filesystem::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (it->is_regular_file() && it->path().extension() == ".jsonl") found.push_back(it->path().string());
+      }
+      if (ec) throw DataError("cannot read directory '" + p + "': " + ec.message());
+      std::sort(found.begin(), found.end());
+      out.insert(out.end(), found.begin(), found.end());
+    } else {
+      out.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace billctl::ingest

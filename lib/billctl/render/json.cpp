@@ -1,0 +1,43 @@
+#include "billctl/render/json.hpp"
+
+namespace billctl::render {
+
+Json money_json(const money::Decimal& d, int digits, const money::Currency& c) {
+  Json j;
+  j["amount"] = d.format(digits, false);
+  j["currency"] = std::string(c.name());
+  return j;
+}
+
+Json value_json(const Column& c, const Value& v, const money::Currency& cur) {
+  if (v.null) return nullptr;
+  switch (c.kind) {
+    case Kind::text: return v.text;
+    case Kind::integer: return v.integer;
+    case Kind::money: return money_json(v.decimal, v.decimal_digits, cur);
+    case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
+    case Kind::percent: return plain(c, v);
+  }
+  return nullptr;
+}
+
+Json rows_json(const Table& t) {
+  Json arr = Json::array();
+  for (const auto& row : t.rows) {
+    Json o = Json::object();
+    for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].id] = value_json(t.columns[i], row[i], t.currency);
+    arr.push_back(std::move(o));
+  }
+  return arr;
+}
+
+Json total_json(const Table& t) {
+  if (t.total.empty()) return nullptr;
+  Json o = Json::object();
+  for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
+  return o;
+}
+
+std::string dump(const Json& j) { return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; }
+
+}  // namespace billctl::render

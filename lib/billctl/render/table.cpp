@@ -1,0 +1,162 @@
+#include "billctl/render/table.hpp"
+
+#include <algorithm>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::render {
+
+namespace {
+
+bool right_aligned(Kind k) { return k != Kind::text; }
+
+std::string percent_text(int64_t tenths) {
+  const bool neg = tenths < 0;
+  const int64_t a = neg ? -tenths : tenths;
+  return (neg ? "-" : "") + std::to_string(a / 10) + "." + std::to_string(a % 10);
+}
+
+void pad(std::string& out, const std::string& s, size_t width, bool right) {
+  const size_t w = util::display_width(s);
+  if (right) out.append(width > w ? width - w : 0, ' ');
+  out += s;
+  if (!right) out.append(width > w ? width - w : 0, ' ');
+}
+
+// A bar of `width` cells for value/max in eighths of a cell.
+std::string bar(money::i128 value, money::i128 max, size_t width) {
+  static const char* k_parts[] = {"", "\u258F", "\u258E", "\u258D", "\u258C", "\u258B", "\u258A", "\u2589"};
+  if (max <= 0 || value <= 0) return {};
+  const money::i128 eighths = money::div_round(value * money::i128(width) * 8, max, money::Rounding::half_even);
+  std::string out;
+  for (money::i128 i = 0; i < eighths / 8; ++i) out += "\u2588";
+  out += k_parts[int(eighths % 8)];
+  return out;
+}
+
+}  // namespace
+
+std::string plain(const Column& c, const Value& v) {
+  if (v.null) return {};
+  switch (c.kind) {
+    case Kind::text: return v.text;
+    case Kind::integer: return std::to_string(v.integer);
+    case Kind::money:
+    case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
+    case Kind::percent: return percent_text(v.integer);
+  }
+  return {};
+}
+
+std::string pretty(const Column& c, const Value& v) {
+  if (v.null) return "-";
+  switch (c.kind) {
+    case Kind::text: return v.text;
+    case Kind::integer: return util::group_thousands(v.integer);
+    case Kind::money:
+    case Kind::decimal: return v.decimal.format(v.decimal_digits, true);
+    case Kind::percent: return percent_text(v.integer) + " %";
+  }
+  return {};
+}
+
+std::string to_text(const Table& t, const TextStyle& style) {
+  const size_t ncol = t.columns.size();
+  std::vector<std::string> titles;
+  for (const auto& c : t.columns) titles.push_back(c.kind == Kind::money ? c.title + " (" + std::string(t.currency.name()) + ")" : c.title);
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& row : t.rows) {
+    std::vector<std::string> r;
+    for (size_t i = 0; i < ncol; ++i) r.push_back(pretty(t.columns[i], row[i]));
+    cells.push_back(std::move(r));
+  }
+  std::vector<std::string> total;
+  if (!t.total.empty())
+    for (size_t i = 0; i < ncol; ++i) total.push_back(pretty(t.columns[i], t.total[i]));
+  std::vector<size_t> width(ncol, 0);
+  for (size_t i = 0; i < ncol; ++i) {
+    width[i] = util::display_width(titles[i]);
+    for (const auto& r : cells) width[i] = std::max(width[i], util::display_width(r[i]));
+    if (!total.empty()) width[i] = std::max(width[i], util::display_width(total[i]));
+  }
+  const bool bars = style.bars && t.bar_column >= 0 && !t.rows.empty();
+  constexpr size_t k_bar_width = 20;
+  money::i128 max = 0;
+  if (bars)
+    for (const auto& row : t.rows) max = std::max(max, row[size_t(t.bar_column)].decimal.units());
+
+  const std::string bold = style.color ? "\x1b[1m" : "";
+  const std::string dim = style.color ? "\x1b[2m" : "";
+  const std::string reset = style.color ? "\x1b[0m" : "";
+  std::string out;
+  if (!t.title.empty()) out += bold + t.title + reset + "\n";
+  auto line = [&](const std::vector<std::string>& r, const std::string& pre, const std::string& post) {
+    std::string l = pre;
+    for (size_t i = 0; i < ncol; ++i) {
+      if (i) l += "  ";
+      pad(l, r[i], width[i], right_aligned(t.columns[i].kind));
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    return l + post;
+  };
+  out += line(titles, "  " + bold, reset) + "\n";
+  size_t rule = 0;
+  for (size_t i = 0; i < ncol; ++i) rule += width[i] + (i ? 2 : 0);
+  std::string rule_line = "  " + dim;
+  for (size_t i = 0; i < rule; ++i) rule_line += bars ? "\u2500" : "-";
+  rule_line += reset + "\n";
+  out += rule_line;
+  for (size_t k = 0; k < cells.size(); ++k) {
+    std::string l = line(cells[k], "  ", "");
+    if (bars) {
+      const size_t used = util::display_width(l);
+      const size_t full = rule + 2;
+      l.append(full > used ? full - used : 0, ' ');
+      l += "  " + bar(t.rows[k][size_t(t.bar_column)].decimal.units(), max, k_bar_width);
+    }
+    out += l + "\n";
+  }
+  if (!total.empty()) {
+    out += rule_line;
+    out += line(total, "  " + bold, reset) + "\n";
+  }
+  return out;
+}
+
+std::string csv_cell(const std::string& v, bool neutralise) {
+  std::string s = v;
+  if (neutralise && !s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r'))
+    s = "'" + s;
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string to_csv(const Table& t, bool header, const std::string& section) {
+  std::string out;
+  if (header) {
+    if (!section.empty()) out += "section,";
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      if (i) out += ',';
+      out += csv_cell(t.columns[i].id);
+    }
+    out += "\r\n";
+  }
+  auto row_out = [&](const std::vector<Value>& row) {
+    if (!section.empty()) out += csv_cell(section) + ",";
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      if (i) out += ',';
+      // Numbers are written plainly (a negative amount stays a number); text is neutralised.
+      out += csv_cell(plain(t.columns[i], row[i]), t.columns[i].kind == Kind::text);
+    }
+    out += "\r\n";
+  };
+  for (const auto& row : t.rows) row_out(row);
+  return out;
+}
+
+}  // namespace billctl::render

@@ -1,0 +1,86 @@
+#include "billctl/report/breakdown.hpp"
+
+#include <algorithm>
+
+#include "billctl/money/money.hpp"
+
+namespace billctl::report {
+
+using render::Column;
+using render::Kind;
+using render::Value;
+
+int64_t share_tenths(money::i128 part, money::i128 whole) {
+  if (whole == 0) return 0;
+  return int64_t(money::div_round(part * 1000, whole, money::Rounding::half_even));
+}
+
+render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult& result) {
+  render::Table t;
+  t.id = spec.id;
+  t.title = spec.title;
+  t.currency = result.currency;
+  for (auto d : spec.dims) t.columns.push_back(Column{std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
+  const size_t nkeys = spec.dims.size();
+  t.columns.push_back({"requests", "requests", Kind::integer});
+  t.columns.push_back({"input_tokens", "input", Kind::integer});
+  t.columns.push_back({"cached_input_tokens", "cached", Kind::integer});
+  t.columns.push_back({"cache_write_tokens", "cache writes", Kind::integer});
+  t.columns.push_back({"output_tokens", "output", Kind::integer});
+  t.columns.push_back({"cost", "cost", Kind::money});
+  t.columns.push_back({"share", "share", Kind::percent});
+  t.bar_column = int(nkeys) + 5;
+
+  std::vector<const usage::Group*> groups;
+  for (const auto& g : result.groups) groups.push_back(&g);
+  if (spec.order == Order::cost_desc)
+    std::stable_sort(groups.begin(), groups.end(), [](const usage::Group* a, const usage::Group* b) {
+      if (a->totals.cost != b->totals.cost) return a->totals.cost > b->totals.cost;
+      if (a->totals.tokens() != b->totals.tokens()) return a->totals.tokens() > b->totals.tokens();
+      return a->keys < b->keys;
+    });
+
+  // Rows: the groups, or the first `limit` and the rest folded into one.
+  struct Row {
+    std::vector<std::string> keys;
+    usage::Totals totals;
+  };
+  std::vector<Row> rows;
+  const size_t shown = spec.limit && groups.size() > spec.limit ? spec.limit : groups.size();
+  for (size_t i = 0; i < shown; ++i) rows.push_back({groups[i]->keys, groups[i]->totals});
+  if (shown < groups.size()) {
+    Row others;
+    others.keys.assign(nkeys, "");
+    others.keys[0] = "(" + std::to_string(groups.size() - shown) + " others)";
+    for (size_t i = shown; i < groups.size(); ++i) others.totals.add(groups[i]->totals);
+    rows.push_back(std::move(others));
+  }
+
+  const usage::Totals total = result.total();
+  const int digits = result.currency.minor_units;
+  std::vector<money::Decimal> exact;
+  for (const auto& r : rows) exact.push_back(r.totals.cost_decimal());
+  const std::vector<money::Decimal> rounded = money::allocate(exact, digits);
+  const money::Decimal total_rounded = total.cost_decimal().round(digits);
+
+  auto values = [&](const std::vector<std::string>& keys, const usage::Totals& tt, const money::Decimal& cost) {
+    std::vector<Value> v;
+    for (const auto& k : keys) v.push_back(Value::of_text(k));
+    v.push_back(Value::of_int(tt.requests));
+    v.push_back(Value::of_int(tt.input_tokens));
+    v.push_back(Value::of_int(tt.cached_input_tokens));
+    v.push_back(Value::of_int(tt.cache_write_tokens + tt.cache_write_1h_tokens));
+    v.push_back(Value::of_int(tt.output_tokens));
+    v.push_back(Value::of_money(cost, digits));
+    v.push_back(Value::of_percent(share_tenths(tt.cost, total.cost)));
+    return v;
+  };
+  for (size_t i = 0; i < rows.size(); ++i) t.rows.push_back(values(rows[i].keys, rows[i].totals, rounded[i]));
+  std::vector<std::string> total_keys(nkeys, "");
+  if (nkeys) total_keys[0] = "Total";
+  t.total = values(total_keys, total, total_rounded);
+  t.total.back() = Value::of_percent(total.cost == 0 ? 0 : 1000);
+  return t;
+}
+
+}  // namespace billctl::report

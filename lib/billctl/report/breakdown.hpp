@@ -1,0 +1,28 @@
+// Breakdown tables: usage totals by one or more dimensions, rounded once to the currency's minor
+// unit with the residue allocated so that the rows sum exactly to the totals row.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "billctl/render/table.hpp"
+#include "billctl/usage/aggregate.hpp"
+
+namespace billctl::report {
+
+enum class Order { cost_desc, key_asc };
+
+struct BreakdownSpec {
+  std::string id;
+  std::string title;
+  std::vector<usage::Dim> dims;
+  Order order = Order::cost_desc;
+  size_t limit = 0;  // 0: every group; else the first `limit` and one "(N others)" row
+};
+
+render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult& result);
+
+// Share of `part` in `whole` in tenths of a percent, rounded half-even; 0 when whole is 0.
+int64_t share_tenths(money::i128 part, money::i128 whole);
+
+}  // namespace billctl::report

@@ -1,0 +1,48 @@
+// The monthly summary (SPEC §9): totals and change against the previous period, breakdowns by
+// provider, model, department, user, feature and project, top consumers, the daily trend, cost per
+// request and per active user, the failed-request share, and the catalogs that priced it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "billctl/pricing/catalog.hpp"
+#include "billctl/render/table.hpp"
+#include "billctl/store/store.hpp"
+#include "billctl/util/time.hpp"
+
+namespace billctl::report {
+
+struct MonthlyReport {
+  util::Period period;
+  util::Period previous;
+  util::Seconds generated_at = 0;
+  std::vector<usage::Filter> where;
+  std::vector<pricing::CatalogInfo> catalogs;
+  money::Currency currency;
+
+  usage::Totals total;
+  usage::Totals previous_total;
+  money::Decimal cost;           // rounded to the minor unit
+  money::Decimal previous_cost;  // rounded to the minor unit
+  std::optional<int64_t> change_tenths;  // cost change in tenths of a percent; none without a previous cost
+  int64_t active_users = 0;
+  std::optional<money::Decimal> cost_per_request;      // 4 decimals
+  std::optional<money::Decimal> cost_per_active_user;  // minor unit
+  int64_t failed_tenths = 0;
+  std::vector<std::string> unpriced_models;
+
+  std::vector<render::Table> breakdowns;  // provider, model, department, user, feature, project
+  render::Table top_users;
+  render::Table daily;
+};
+
+MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period& period,
+                                   const std::vector<usage::Filter>& where, util::Seconds now);
+
+enum class OutputFormat { table, csv, json };
+
+std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style);
+
+}  // namespace billctl::report

@@ -1,0 +1,386 @@
+#include "billctl/store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "billctl/util/io.hpp"
+#include "billctl/util/strings.hpp"
+
+namespace billctl::store {
+
+namespace {
+
+// Schema migrations; entry i takes the schema from version i to i + 1. Never edit a shipped one.
+constexpr const char* k_migrations[] = {
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE catalogs(
+  id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  as_of TEXT NOT NULL
+);
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  source TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  format TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  rows_accepted INTEGER NOT NULL,
+  rows_rejected INTEGER NOT NULL,
+  rows_replaced INTEGER NOT NULL,
+  rows_unpriced INTEGER NOT NULL,
+  min_ts INTEGER,
+  max_ts INTEGER,
+  catalog_id INTEGER REFERENCES catalogs(id)
+);
+CREATE TABLE usage(
+  id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  department TEXT NOT NULL,
+  user TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  project TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  service_tier TEXT NOT NULL,
+  status TEXT NOT NULL,
+  cost_micro INTEGER NOT NULL,   -- whole 1e-6 units of currency
+  cost_pico INTEGER NOT NULL,    -- the rest, in 1e-12 units (|cost_pico| < 1e6)
+  currency TEXT NOT NULL,
+  cost_source INTEGER NOT NULL,  -- 0 unpriced, 1 catalog, 2 provider-reported
+  meter TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  import_id INTEGER NOT NULL
+);
+CREATE INDEX usage_ts ON usage(ts);
+CREATE TABLE user_prices(
+  model TEXT PRIMARY KEY,
+  catalog TEXT NOT NULL,
+  imported_at TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+};
+
+constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
+static_assert(k_migration_count == SqliteStore::k_schema_version);
+
+constexpr money::i128 k_micro = 1'000'000;
+
+std::string parent_dir(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos || slash == 0 ? std::string() : path.substr(0, slash);
+}
+
+class SqliteImport : public ImportTxn {
+ public:
+  SqliteImport(Db& db, const pricing::CatalogInfo& catalog, util::Seconds now)
+      : m_db(db),
+        m_txn(db),
+        m_insert(db,
+                 "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
+                 " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
+                 " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id)"
+                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)"
+                 " ON CONFLICT(id) DO NOTHING"),
+        m_update(db,
+                 "UPDATE usage SET ts=?2, provider=?3, model=?4, organization=?5, department=?6, user=?7, feature=?8,"
+                 " project=?9, input_tokens=?10, cached_input_tokens=?11, cache_write_tokens=?12,"
+                 " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
+                 " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
+                 " import_id=?25 WHERE id=?1"),
+        m_now(util::format_rfc3339(now)) {
+    // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
+    Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
+    reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
+    reg.step();
+    Stmt id(db, "SELECT id FROM catalogs WHERE hash = ?1");
+    id.bind(1, catalog.hash);
+    id.step();
+    m_catalog_id = id.int64(0);
+    // The import id is allocated now so records can point at it; the row is completed in log_source.
+    Stmt s(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM imports");
+    s.step();
+    m_import_id = s.int64(0);
+  }
+
+  void put(const usage::PricedRecord& pr) override {
+    const usage::UsageRecord& r = *pr.record;
+    if (r.timestamp < m_min) m_min = r.timestamp;
+    if (r.timestamp > m_max) m_max = r.timestamp;
+    bind_all(m_insert, pr);
+    m_insert.step();
+    m_insert.reset();
+    if (m_db.changes() == 0) {
+      bind_all(m_update, pr);
+      m_update.step();
+      m_update.reset();
+      ++m_replaced;
+    }
+  }
+
+  void log_source(const ingest::SourceStats& s) override {
+    Stmt ins(m_db,
+             "INSERT INTO imports(id, at, source, digest, format, bytes, rows_accepted, rows_rejected, rows_replaced,"
+             " rows_unpriced, min_ts, max_ts, catalog_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    ins.bind(1, m_import_id).bind(2, m_now).bind(3, s.path).bind(4, s.read.digest).bind(5, ingest::format_name(s.read.format));
+    ins.bind(6, int64_t(s.read.bytes)).bind(7, int64_t(s.accepted)).bind(8, int64_t(s.rejected));
+    ins.bind(9, int64_t(m_replaced)).bind(10, int64_t(s.unpriced));
+    if (m_min <= m_max) ins.bind(11, m_min).bind(12, m_max);
+    else ins.bind_null(11).bind_null(12);
+    ins.bind(13, m_catalog_id);
+    ins.step();
+    ++m_import_id;
+    m_replaced = 0;
+    m_min = INT64_MAX;
+    m_max = INT64_MIN;
+  }
+
+  uint64_t replaced() const override { return m_replaced; }
+  void commit() override { m_txn.commit(); }
+
+ private:
+  void bind_all(Stmt& s, const usage::PricedRecord& pr) {
+    const usage::UsageRecord& r = *pr.record;
+    const money::i128 u = pr.cost.units();
+    s.bind(1, r.id).bind(2, r.timestamp).bind(3, r.provider).bind(4, r.model).bind(5, r.organization);
+    s.bind(6, r.department).bind(7, r.user).bind(8, r.feature).bind(9, r.project);
+    s.bind(10, r.input_tokens).bind(11, r.cached_input_tokens).bind(12, r.cache_write_tokens);
+    s.bind(13, r.cache_write_1h_tokens).bind(14, r.output_tokens).bind(15, r.requests);
+    s.bind(16, usage::tier_name(r.tier)).bind(17, usage::status_name(r.status));
+    s.bind(18, int64_t(u / k_micro)).bind(19, int64_t(u % k_micro));
+    s.bind(20, r.currency.name()).bind(21, int64_t(pr.source));
+    m_quantity = r.is_meter() ? r.quantity.to_string() : std::string();
+    s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
+  }
+
+  Db& m_db;
+  Transaction m_txn;
+  Stmt m_insert;
+  Stmt m_update;
+  int64_t m_catalog_id = 0;
+  std::string m_now;
+  std::string m_quantity;
+  int64_t m_import_id = 0;
+  uint64_t m_replaced = 0;
+  util::Seconds m_min = INT64_MAX;
+  util::Seconds m_max = INT64_MIN;
+};
+
+const char* column_of(usage::Dim d) {
+  using usage::Dim;
+  switch (d) {
+    case Dim::provider: return "provider";
+    case Dim::model: return "CASE WHEN model = '' THEN meter ELSE model END";
+    case Dim::organization: return "organization";
+    case Dim::department: return "department";
+    case Dim::user: return "user";
+    case Dim::feature: return "feature";
+    case Dim::project: return "project";
+    case Dim::status: return "status";
+    case Dim::service_tier: return "service_tier";
+    case Dim::day: return "ts / 86400";
+    case Dim::hour: return "ts / 3600";
+    case Dim::week: return "ts / 86400 - (ts / 86400 + 3) % 7";
+    case Dim::month: return "strftime('%Y-%m', ts, 'unixepoch')";
+  }
+  return "NULL";
+}
+
+std::string key_label(usage::Dim d, Stmt& s, int col) {
+  using usage::Dim;
+  switch (d) {
+    case Dim::day: return usage::time_label(Dim::day, s.int64(col) * 86400);
+    case Dim::hour: return usage::time_label(Dim::hour, s.int64(col) * 3600);
+    case Dim::week: return usage::time_label(Dim::week, s.int64(col) * 86400);
+    default: return std::string(s.text(col));
+  }
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent_dir(path)), path)) {
+  sqlite3_busy_timeout(m_db.handle(), 600000);  // a concurrent import waits up to 10 minutes
+  m_db.exec("PRAGMA foreign_keys = ON");
+  migrate();
+}
+
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::schema_version() {
+  Stmt s(m_db, "PRAGMA user_version");
+  s.step();
+  return int(s.int64(0));
+}
+
+void SqliteStore::migrate() {
+  {
+    Stmt s(m_db, "PRAGMA journal_mode = WAL");
+    s.step();
+  }
+  m_db.exec("PRAGMA synchronous = NORMAL");
+  int v = schema_version();
+  if (v > k_schema_version)
+    throw DataError("store '" + m_db.path() + "' has schema version " + std::to_string(v) +
+                    ", newer than this billctl understands (" + std::to_string(k_schema_version) + "); upgrade billctl");
+  if (v == k_schema_version) return;
+  Transaction t(m_db);
+  v = schema_version();  // another process may have migrated while we waited
+  for (; v < k_schema_version; ++v) m_db.exec(k_migrations[v]);
+  m_db.exec(("PRAGMA user_version = " + std::to_string(k_schema_version)).c_str());
+  t.commit();
+}
+
+std::unique_ptr<ImportTxn> SqliteStore::begin_import(const pricing::CatalogInfo& catalog, util::Seconds now) {
+  return std::make_unique<SqliteImport>(m_db, catalog, now);
+}
+
+std::vector<ImportLogRow> SqliteStore::import_log(size_t limit) {
+  std::vector<ImportLogRow> out;
+  Stmt s(m_db,
+         "SELECT i.id, i.at, i.source, i.digest, i.format, i.rows_accepted, i.rows_rejected, i.rows_replaced,"
+         " i.rows_unpriced, COALESCE(c.name || ' ' || substr(c.hash, 1, 12), '') FROM imports i"
+         " LEFT JOIN catalogs c ON c.id = i.catalog_id ORDER BY i.id DESC LIMIT ?1");
+  s.bind(1, int64_t(limit));
+  while (s.step()) {
+    ImportLogRow r;
+    r.id = s.int64(0);
+    r.at = s.text(1);
+    r.source = s.text(2);
+    r.digest = s.text(3);
+    r.format = s.text(4);
+    r.accepted = s.int64(5);
+    r.rejected = s.int64(6);
+    r.replaced = s.int64(7);
+    r.unpriced = s.int64(8);
+    r.catalog = s.text(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::AggQuery>& queries) {
+  std::vector<usage::AggResult> out;
+  for (const auto& q : queries) {
+    std::string sql = "SELECT ";
+    for (auto d : q.by) {
+      sql += column_of(d);
+      sql += ", ";
+    }
+    sql +=
+        "currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
+        " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
+        " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
+        " FROM usage WHERE ts >= ?1 AND ts < ?2";
+    int param = 3;
+    for (const auto& f : q.where) {
+      sql += " AND ";
+      sql += column_of(f.dim);
+      sql += " IN (";
+      for (size_t i = 0; i < f.values.size(); ++i) {
+        if (i) sql += ", ";
+        sql += "?" + std::to_string(param++);
+      }
+      sql += ")";
+    }
+    sql += " GROUP BY ";
+    for (size_t i = 0; i < q.by.size(); ++i) sql += std::to_string(i + 1) + ", ";
+    sql += std::to_string(q.by.size() + 1);
+    Stmt s(m_db, sql.c_str());
+    s.bind(1, q.begin).bind(2, q.end);
+    param = 3;
+    for (const auto& f : q.where)
+      for (const auto& v : f.values) s.bind(param++, v);
+    usage::ResultBuilder rb;
+    const int n = int(q.by.size());
+    while (s.step()) {
+      std::vector<std::string> keys;
+      for (int i = 0; i < n; ++i) keys.push_back(key_label(q.by[size_t(i)], s, i));
+      usage::Totals t;
+      t.records = s.int64(n + 1);
+      t.requests = s.int64(n + 2);
+      t.error_requests = s.int64(n + 3);
+      t.input_tokens = s.int64(n + 4);
+      t.cached_input_tokens = s.int64(n + 5);
+      t.cache_write_tokens = s.int64(n + 6);
+      t.cache_write_1h_tokens = s.int64(n + 7);
+      t.output_tokens = s.int64(n + 8);
+      t.unpriced_records = s.int64(n + 9);
+      t.cost = money::i128(s.int64(n + 10)) * k_micro + s.int64(n + 11);
+      rb.add(std::move(keys), s.text(n), t);
+    }
+    out.push_back(rb.finish());
+  }
+  return out;
+}
+
+std::vector<pricing::CatalogInfo> SqliteStore::catalogs_used(util::Seconds begin, util::Seconds end) {
+  std::vector<pricing::CatalogInfo> out;
+  Stmt s(m_db,
+         "SELECT c.name, c.hash, c.as_of FROM catalogs c WHERE c.id IN (SELECT catalog_id FROM imports"
+         " WHERE rows_accepted > 0 AND min_ts < ?2 AND max_ts >= ?1) ORDER BY c.id DESC");
+  s.bind(1, begin).bind(2, end);
+  while (s.step()) {
+    pricing::CatalogInfo c;
+    c.name = s.text(0);
+    c.hash = s.text(1);
+    c.as_of = s.text(2);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<pricing::PriceEntry> SqliteStore::user_prices() {
+  std::vector<pricing::PriceEntry> out;
+  Stmt s(m_db, "SELECT model, catalog FROM user_prices ORDER BY model");
+  while (s.step()) {
+    auto entries = pricing::parse_catalog_json(s.text(1), "store user price for '" + std::string(s.text(0)) + "'");
+    out.insert(out.end(), entries.begin(), entries.end());
+  }
+  return out;
+}
+
+std::string SqliteStore::user_catalog_name() {
+  Stmt s(m_db, "SELECT value FROM meta WHERE key = 'user_catalog_name'");
+  return s.step() ? std::string(s.text(0)) : std::string();
+}
+
+size_t SqliteStore::save_user_prices(const std::vector<pricing::PriceEntry>& entries, const std::string& name,
+                                     util::Seconds now) {
+  std::map<std::string, std::vector<pricing::PriceEntry>> by_model;
+  for (const auto& e : entries) by_model[e.model].push_back(e);
+  Transaction t(m_db);
+  Stmt put(m_db, "INSERT OR REPLACE INTO user_prices(model, catalog, imported_at) VALUES(?1, ?2, ?3)");
+  const std::string at = util::format_rfc3339(now);
+  for (const auto& [model, list] : by_model) {
+    const std::string json = pricing::to_catalog_json(list, name);
+    put.bind(1, model).bind(2, json).bind(3, at);
+    put.step();
+    put.reset();
+  }
+  Stmt meta(m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES('user_catalog_name', ?1)");
+  meta.bind(1, name);
+  meta.step();
+  t.commit();
+  return by_model.size();
+}
+
+std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
+                            const std::string& home) {
+  if (!flag.empty()) return flag;
+  if (!env_db.empty()) return env_db;
+  if (!xdg_data_home.empty()) return xdg_data_home + "/billctl/billctl.db";
+  if (home.empty()) throw UsageError("cannot find a place for the store: set --db, BILLCTL_DB or HOME");
+  return home + "/.local/share/billctl/billctl.db";
+}
+
+}  // namespace billctl::store

@@ -1,0 +1,54 @@
+// The embedded store: one SQLite file (WAL) holding usage, the import log and the user's prices.
+// The schema is versioned (PRAGMA user_version) and migrated forward on open.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "billctl/store/sqlite.hpp"
+#include "billctl/store/store.hpp"
+
+namespace billctl::store {
+
+struct ImportLogRow {
+  int64_t id = 0;
+  std::string at, source, digest, format, catalog;
+  int64_t accepted = 0, rejected = 0, replaced = 0, unpriced = 0;
+};
+
+class SqliteStore : public UsageStore {
+ public:
+  static constexpr int k_schema_version = 1;
+
+  // Opens (creating the file and its directory when missing) and migrates.
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore() override;
+
+  std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override;
+  std::vector<pricing::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
+
+  // Starts an atomic import priced by `catalog` at time `now`; waits while another writer works.
+  std::unique_ptr<ImportTxn> begin_import(const pricing::CatalogInfo& catalog, util::Seconds now);
+  std::vector<ImportLogRow> import_log(size_t limit);
+
+  // User price entries (prices import): they replace the built-in timelines of their models.
+  std::vector<pricing::PriceEntry> user_prices();
+  // Stores the entries, replacing earlier user entries of the same models. Returns models stored.
+  size_t save_user_prices(const std::vector<pricing::PriceEntry>& entries, const std::string& name, util::Seconds now);
+  std::string user_catalog_name();
+
+  int schema_version();
+  Db& db() { return m_db; }
+
+ private:
+  void migrate();
+  Db m_db;
+};
+
+// The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db
+// (XDG_DATA_HOME defaulting to $HOME/.local/share).
+std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
+                            const std::string& home);
+
+}  // namespace billctl::store

@@ -1,0 +1,356 @@
+#include "billctl/usage/aggregate.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <deque>
+#include <map>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::usage {
+
+namespace {
+
+constexpr std::array<std::string_view, 13> k_dim_names{"provider", "model", "organization", "department", "user",
+                                                       "feature", "project", "status", "service_tier", "day",
+                                                       "week", "month", "hour"};
+
+bool is_time(Dim d) { return size_t(d) >= k_text_dims; }
+
+struct SvHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+std::string_view dim_name(Dim d) { return k_dim_names[size_t(d)]; }
+
+std::optional<Dim> find_dim(std::string_view name) {
+  for (size_t i = 0; i < k_dim_names.size(); ++i)
+    if (k_dim_names[i] == name) return Dim(i);
+  if (name == "org") return Dim::organization;
+  if (name == "tier") return Dim::service_tier;
+  return std::nullopt;
+}
+
+std::vector<std::string> dim_names() { return {k_dim_names.begin(), k_dim_names.end()}; }
+
+std::vector<Dim> parse_dims(std::string_view text, std::string_view flag) {
+  std::vector<Dim> out;
+  if (util::trim(text).empty()) return out;
+  for (std::string_view part : util::split(text, ',')) {
+    part = util::trim(part);
+    auto d = find_dim(part);
+    if (!d) {
+      const std::string hint = util::did_you_mean(part, dim_names());
+      throw UsageError("invalid " + std::string(flag) + " '" + std::string(part) + "': not a dimension" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                       "; one of provider, model, organization, department, user, feature, project, status, "
+                       "service_tier, day, week, month, hour");
+    }
+    if (std::find(out.begin(), out.end(), *d) != out.end())
+      throw UsageError("invalid " + std::string(flag) + " '" + std::string(text) + "': '" + std::string(part) +
+                       "' given twice");
+    out.push_back(*d);
+  }
+  if (out.size() > k_max_group_dims)
+    throw UsageError("invalid " + std::string(flag) + " '" + std::string(text) + "': at most 4 dimensions");
+  return out;
+}
+
+std::string_view dim_value(const UsageRecord& r, Dim d) {
+  switch (d) {
+    case Dim::provider: return r.provider;
+    case Dim::model: return r.model.empty() ? r.meter : r.model;
+    case Dim::organization: return r.organization;
+    case Dim::department: return r.department;
+    case Dim::user: return r.user;
+    case Dim::feature: return r.feature;
+    case Dim::project: return r.project;
+    case Dim::status: return status_name(r.status);
+    case Dim::service_tier: return tier_name(r.tier);
+    default: return {};
+  }
+}
+
+namespace {
+
+// Numeric bucket of a time dimension.
+int64_t time_bucket(Dim d, util::Seconds t) {
+  const int64_t day = util::day_of(t);
+  switch (d) {
+    case Dim::day: return day;
+    case Dim::hour: return t >= 0 ? t / 3600 : (t - 3599) / 3600;
+    case Dim::week: return day - util::weekday(day);  // the Monday
+    case Dim::month: {
+      const util::Date c = util::civil_from_days(day);
+      return int64_t(c.year) * 12 + c.month - 1;
+    }
+    default: return 0;
+  }
+}
+
+std::string bucket_label(Dim d, int64_t b) {
+  char buf[32];
+  switch (d) {
+    case Dim::day: return util::format_date(b);
+    case Dim::hour: {
+      const int64_t day = b >= 0 ? b / 24 : (b - 23) / 24;
+      std::snprintf(buf, sizeof buf, "%sT%02d", util::format_date(day).c_str(), int(b - day * 24));
+      return buf;
+    }
+    case Dim::week: {
+      // ISO 8601: the week belongs to the year of its Thursday.
+      const int64_t thursday = b + 3;
+      const util::Date td = util::civil_from_days(thursday);
+      const int64_t jan1 = util::days_from_civil({td.year, 1, 1});
+      std::snprintf(buf, sizeof buf, "%04d-W%02d", td.year, int((thursday - jan1) / 7 + 1));
+      return buf;
+    }
+    case Dim::month: {
+      const int64_t y = b >= 0 ? b / 12 : (b - 11) / 12;
+      std::snprintf(buf, sizeof buf, "%04d-%02d", int(y), int(b - y * 12 + 1));
+      return buf;
+    }
+    default: return {};
+  }
+}
+
+}  // namespace
+
+std::string time_label(Dim d, util::Seconds t) { return bucket_label(d, time_bucket(d, t)); }
+
+std::vector<Filter> parse_filters(const std::vector<std::string>& items) {
+  std::vector<Filter> out;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("invalid --where '" + item + "': expected KEY=VALUE such as department=eng");
+    const std::string key = item.substr(0, eq);
+    auto d = find_dim(key);
+    if (!d || is_time(*d)) {
+      std::vector<std::string> names(k_dim_names.begin(), k_dim_names.begin() + k_text_dims);
+      const std::string hint = util::did_you_mean(key, names);
+      throw UsageError("invalid --where '" + item + "': '" + key + "' is not a filterable dimension" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    auto it = std::find_if(out.begin(), out.end(), [&](const Filter& f) { return f.dim == *d; });
+    if (it == out.end()) {
+      out.push_back(Filter{*d, {}});
+      it = out.end() - 1;
+    }
+    it->values.push_back(item.substr(eq + 1));
+  }
+  return out;
+}
+
+void Totals::add(const Totals& o) {
+  records += o.records;
+  requests += o.requests;
+  error_requests += o.error_requests;
+  input_tokens += o.input_tokens;
+  cached_input_tokens += o.cached_input_tokens;
+  cache_write_tokens += o.cache_write_tokens;
+  cache_write_1h_tokens += o.cache_write_1h_tokens;
+  output_tokens += o.output_tokens;
+  unpriced_records += o.unpriced_records;
+  cost += o.cost;
+}
+
+Totals AggResult::total() const {
+  Totals t;
+  for (const auto& g : groups) t.add(g.totals);
+  return t;
+}
+
+// ---- Aggregator ------------------------------------------------------------------------------
+
+namespace {
+
+using Key = std::array<int64_t, k_max_group_dims>;
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int64_t v : k) {
+      h ^= uint64_t(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    }
+    return size_t(h * 0xff51afd7ed558ccdull);
+  }
+};
+
+class Interner {
+ public:
+  int64_t id(std::string_view s) {
+    if (s == m_last_text && m_last >= 0) return m_last;
+    auto it = m_ids.find(s);
+    int64_t id;
+    if (it != m_ids.end()) {
+      id = it->second;
+    } else {
+      id = int64_t(m_values.size());
+      m_values.emplace_back(s);
+      m_ids.emplace(m_values.back(), id);
+    }
+    m_last = id;
+    m_last_text = m_values[size_t(id)];
+    return id;
+  }
+  const std::string& value(int64_t id) const { return m_values[size_t(id)]; }
+
+ private:
+  std::unordered_map<std::string, int64_t, SvHash, std::equal_to<>> m_ids;
+  std::deque<std::string> m_values;  // stable addresses for m_last_text
+  int64_t m_last = -1;
+  std::string_view m_last_text;
+};
+
+struct FilterState {
+  Dim dim;
+  std::vector<std::string> values;
+  std::vector<int8_t> verdict;  // by interned id: -1 unknown, 0 no, 1 yes
+};
+
+struct QueryState {
+  AggQuery q;
+  std::vector<FilterState> filters;
+  std::unordered_map<Key, size_t, KeyHash> index;
+  std::vector<Key> keys;
+  std::vector<Totals> totals;
+};
+
+}  // namespace
+
+struct Aggregator::Impl {
+  std::vector<QueryState> queries;
+  std::array<Interner, k_text_dims> interners;
+  std::array<bool, k_text_dims> needed{};
+  std::optional<money::Currency> currency;
+};
+
+Aggregator::Aggregator(std::vector<AggQuery> queries) : m(std::make_unique<Impl>()) {
+  for (auto& q : queries) {
+    QueryState s;
+    for (const auto& f : q.where) {
+      s.filters.push_back(FilterState{f.dim, f.values, {}});
+      m->needed[size_t(f.dim)] = true;
+    }
+    for (Dim d : q.by)
+      if (!is_time(d)) m->needed[size_t(d)] = true;
+    s.q = std::move(q);
+    m->queries.push_back(std::move(s));
+  }
+}
+
+Aggregator::~Aggregator() = default;
+
+void Aggregator::add(const PricedRecord& pr) {
+  const UsageRecord& r = *pr.record;
+  if (pr.source != CostSource::unpriced) {
+    if (!m->currency) m->currency = r.currency;
+    else if (!(*m->currency == r.currency))
+      throw DataError("usage costs in " + std::string(m->currency->name()) + " and " + std::string(r.currency.name()) +
+                      " cannot be added without an exchange rate");
+  }
+  std::array<int64_t, k_text_dims> ids{};
+  for (size_t d = 0; d < k_text_dims; ++d)
+    if (m->needed[d]) ids[d] = m->interners[d].id(dim_value(r, Dim(d)));
+
+  Totals t;
+  t.records = 1;
+  t.requests = r.requests;
+  t.error_requests = r.status == Status::error ? r.requests : 0;
+  t.input_tokens = r.input_tokens;
+  t.cached_input_tokens = r.cached_input_tokens;
+  t.cache_write_tokens = r.cache_write_tokens;
+  t.cache_write_1h_tokens = r.cache_write_1h_tokens;
+  t.output_tokens = r.output_tokens;
+  t.unpriced_records = pr.source == CostSource::unpriced && !r.is_meter() ? 1 : 0;
+  t.cost = pr.cost.units();
+
+  for (auto& qs : m->queries) {
+    if (r.timestamp < qs.q.begin || r.timestamp >= qs.q.end) continue;
+    bool pass = true;
+    for (auto& f : qs.filters) {
+      const int64_t id = ids[size_t(f.dim)];
+      if (size_t(id) >= f.verdict.size()) f.verdict.resize(size_t(id) + 1, -1);
+      int8_t& v = f.verdict[size_t(id)];
+      if (v < 0) {
+        const std::string& text = m->interners[size_t(f.dim)].value(id);
+        v = std::find(f.values.begin(), f.values.end(), text) != f.values.end() ? 1 : 0;
+      }
+      if (!v) {
+        pass = false;
+        break;
+      }
+    }
+    if (!pass) continue;
+    Key key{};
+    for (size_t i = 0; i < qs.q.by.size(); ++i) {
+      const Dim d = qs.q.by[i];
+      key[i] = is_time(d) ? time_bucket(d, r.timestamp) : ids[size_t(d)];
+    }
+    auto [it, inserted] = qs.index.try_emplace(key, qs.totals.size());
+    if (inserted) {
+      qs.keys.push_back(key);
+      qs.totals.emplace_back();
+    }
+    qs.totals[it->second].add(t);
+  }
+}
+
+std::vector<AggResult> Aggregator::results() const {
+  std::vector<AggResult> out;
+  for (const auto& qs : m->queries) {
+    AggResult res;
+    if (m->currency) res.currency = *m->currency;
+    for (size_t g = 0; g < qs.keys.size(); ++g) {
+      Group grp;
+      for (size_t i = 0; i < qs.q.by.size(); ++i) {
+        const Dim d = qs.q.by[i];
+        grp.keys.push_back(is_time(d) ? bucket_label(d, qs.keys[g][i]) : m->interners[size_t(d)].value(qs.keys[g][i]));
+      }
+      grp.totals = qs.totals[g];
+      res.groups.push_back(std::move(grp));
+    }
+    std::sort(res.groups.begin(), res.groups.end(), [](const Group& a, const Group& b) { return a.keys < b.keys; });
+    out.push_back(std::move(res));
+  }
+  return out;
+}
+
+// ---- ResultBuilder -----------------------------------------------------------------------------
+
+void ResultBuilder::add(std::vector<std::string> keys, std::string_view currency, const Totals& t) {
+  if (t.cost != 0 || t.records != t.unpriced_records) {
+    if (!currency.empty()) {
+      const money::Currency c = money::currency(currency);
+      if (!m_currency) m_currency = c;
+      else if (!(*m_currency == c))
+        throw DataError("usage costs in " + std::string(m_currency->name()) + " and " + std::string(currency) +
+                        " cannot be added without an exchange rate");
+    }
+  }
+  std::string joined;
+  for (const auto& k : keys) {
+    joined += k;
+    joined += '\x1f';
+  }
+  auto [it, inserted] = m_index.try_emplace(joined, m_groups.size());
+  if (inserted) m_groups.push_back(Group{std::move(keys), {}});
+  m_groups[it->second].totals.add(t);
+}
+
+AggResult ResultBuilder::finish() {
+  AggResult res;
+  if (m_currency) res.currency = *m_currency;
+  res.groups = std::move(m_groups);
+  std::sort(res.groups.begin(), res.groups.end(), [](const Group& a, const Group& b) { return a.keys < b.keys; });
+  m_groups.clear();
+  m_index.clear();
+  return res;
+}
+
+}  // namespace billctl::usage

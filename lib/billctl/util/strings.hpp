@@ -1,0 +1,46 @@
+// Small string helpers that do not allocate unless they return a string.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace billctl::util {
+
+std::string_view trim(std::string_view s);
+std::vector<std::string_view> split(std::string_view s, char sep);
+std::string to_lower(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+bool ends_with(std::string_view s, std::string_view suffix);
+// Parses a non-negative decimal integer that fits in int64; false on anything else.
+bool parse_u63(std::string_view s, int64_t& out);
+// "1,234,567"
+std::string group_thousands(int64_t v);
+// The closest of `candidates` to `word` (edit distance <= 2), or empty.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// Is the text valid UTF-8?
+bool valid_utf8(std::string_view s);
+// Number of terminal columns the UTF-8 text occupies (one per code point).
+size_t display_width(std::string_view s);
+// Lowercase hex of bytes.
+std::string hex(const unsigned char* data, size_t n);
+// SHA-256 of the bytes, as 64 hex digits.
+std::string sha256_hex(std::string_view data);
+
+// Incremental SHA-256 (OpenSSL's, hardware-accelerated where the CPU allows).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(const void* data, size_t n);
+  std::string hex_digest();  // finishes the digest
+  void digest(unsigned char out[32]);
+
+ private:
+  void* m_ctx;
+};
+
+}  // namespace billctl::util

@@ -1,0 +1,59 @@
+// Civil time in UTC without the C library's time zone state: RFC 3339 parsing and printing,
+// days <-> dates (Howard Hinnant's algorithms), and the report periods of SPEC §2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "billctl/util/error.hpp"
+
+namespace billctl::util {
+
+using Seconds = int64_t;  // seconds since 1970-01-01T00:00:00Z
+
+struct Date {
+  int year = 1970;
+  int month = 1;  // 1..12
+  int day = 1;    // 1..31
+  friend bool operator==(const Date&, const Date&) = default;
+};
+
+int64_t days_from_civil(const Date& d);
+Date civil_from_days(int64_t days);
+int days_in_month(int year, int month);
+// 0 = Monday .. 6 = Sunday
+int weekday(int64_t days);
+
+// Parses RFC 3339 ("2026-10-05T12:34:56Z", "...56.123+02:00", 'T' or ' ' separator).
+// Fractions of a second are accepted and truncated.
+Expected<Seconds> parse_rfc3339(std::string_view text);
+// "2026-10-05T12:34:56Z"
+std::string format_rfc3339(Seconds t);
+// Writes exactly 20 characters of RFC 3339 UTC into out.
+void format_rfc3339(Seconds t, char* out);
+// "2026-10-05"
+std::string format_date(int64_t days);
+// Parses "2026-10-05".
+Expected<int64_t> parse_date(std::string_view text);
+
+inline int64_t day_of(Seconds t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
+
+// A half-open interval of time [begin, end) with the text that named it.
+struct Period {
+  Seconds begin = 0;
+  Seconds end = 0;
+  std::string label;  // "2026-10", "2026-10-05", "2026-10-01..2026-10-15"
+  enum class Kind { month, day, range } kind = Kind::range;
+
+  bool contains(Seconds t) const { return t >= begin && t < end; }
+  int64_t days() const { return (end - begin + 86399) / 86400; }
+};
+
+// Parses a period: 2026-10, 2026-10-05, 2026-10-01..2026-10-15 (inclusive), this-month,
+// last-month, today, mtd. Relative names are resolved against `now`.
+Expected<Period> parse_period(std::string_view text, Seconds now);
+// The period of the same shape just before p: the previous month, day, or equal-length range.
+Period previous_period(const Period& p);
+
+}  // namespace billctl::util

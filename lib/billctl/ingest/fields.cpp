@@ -29,8 +29,10 @@ bool ascii_only(std::string_view s) {
 std::string set_text(std::string_view& dst, Field f, std::string_view text) {
   if (text.size() > k_max_text) return refuse(f, text, "longer than 1024 bytes");
   if (!ascii_only(text) && !util::valid_utf8(text)) return "invalid " + std::string(field_name(f)) + ": not valid UTF-8";
+  // Tabs and line breaks survive (a quoted CSV field may hold them); other control bytes do not.
   for (unsigned char c : text)
-    if (c < 0x20 || c == 0x7f) return refuse(f, text, "contains a control character");
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+      return refuse(f, text, "contains a control character");
   dst = text;
   return {};
 }

@@ -131,8 +131,16 @@ Expected<Decimal> Decimal::parse(std::string_view s) {
   return Decimal(neg ? -mant : mant);
 }
 
-Decimal Decimal::operator+(Decimal o) const { return Decimal(checked(m_units + o.m_units, "addition")); }
-Decimal Decimal::operator-(Decimal o) const { return Decimal(checked(m_units - o.m_units, "subtraction")); }
+Decimal Decimal::operator+(Decimal o) const {
+  i128 r;
+  if (__builtin_add_overflow(m_units, o.m_units, &r)) overflow("addition");
+  return Decimal(checked(r, "addition"));
+}
+Decimal Decimal::operator-(Decimal o) const {
+  i128 r;
+  if (__builtin_sub_overflow(m_units, o.m_units, &r)) overflow("subtraction");
+  return Decimal(checked(r, "subtraction"));
+}
 Decimal Decimal::operator-() const { return Decimal(-m_units); }
 
 Decimal Decimal::mul_int(int64_t n) const {

@@ -457,7 +457,8 @@ std::string to_catalog_json(const std::vector<PriceEntry>& entries, const std::s
     j["source"] = e.source;
     j["currency"] = std::string(e.currency.name());
     if (!e.aliases.empty()) j["aliases"] = e.aliases;
-    for (auto& [k, v] : rates_json(e.tiers[0]).items()) j[k] = v;
+    const ordered_json base = rates_json(e.tiers[0]);
+    for (auto it = base.begin(); it != base.end(); ++it) j[it.key()] = it.value();
     for (size_t t = 1; t < 4; ++t) {
       if (!e.tier_available[t]) continue;
       ordered_json tj = rates_json(e.tiers[t]);

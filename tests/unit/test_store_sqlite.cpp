@@ -1,0 +1,139 @@
+#include <catch2/catch.hpp>
+
+#include "billctl/ingest/ingestor.hpp"
+#include "billctl/store/sqlite_store.hpp"
+#include "helpers.hpp"
+
+using namespace billctl;
+
+namespace {
+
+const std::string k_csv =
+    "id,timestamp,model,user,input_tokens,output_tokens\n"
+    "a,2026-10-01T00:00:00Z,gpt-4o,alice,1000000,0\n"
+    "b,2026-10-02T00:00:00Z,gpt-4o-mini,bob,1000000,1000000\n";
+
+uint64_t import_file(store::SqliteStore& st, const std::string& path, ingest::OnError on_error = ingest::OnError::fail,
+                     uint64_t* replaced = nullptr) {
+  const pricing::Catalog c = pricing::Catalog::builtin();
+  ingest::IngestOptions o;
+  o.on_error = on_error;
+  auto txn = st.begin_import(c.info(), 1'800'000'000);
+  ingest::Ingestor ing(c, o, *txn);
+  const auto& s = ing.read(path);
+  if (replaced) *replaced = txn->replaced();
+  txn->log_source(s);
+  ing.finish();
+  txn->commit();
+  return s.accepted;
+}
+
+money::Decimal total_cost(store::SqliteStore& st) {
+  auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+  return res[0].total().cost_decimal();
+}
+
+}  // namespace
+
+TEST_CASE("a new store is migrated to the current schema", "[store]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("a/b/s.db"));
+  CHECK(st.schema_version() == store::SqliteStore::k_schema_version);
+  store::SqliteStore again(dir.path("a/b/s.db"));  // opening twice is harmless
+  CHECK(again.schema_version() == store::SqliteStore::k_schema_version);
+}
+
+TEST_CASE("a store from a newer billctl is refused", "[store]") {
+  test::TempDir dir;
+  {
+    store::SqliteStore st(dir.path("s.db"));
+    st.db().exec("PRAGMA user_version = 99");
+  }
+  CHECK_THROWS_WITH(store::SqliteStore(dir.path("s.db")), Catch::Contains("newer than this billctl"));
+}
+
+TEST_CASE("imports upsert by id", "[store]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  const std::string f = dir.file("u.csv", k_csv);
+  CHECK(import_file(st, f) == 2);
+  const money::Decimal once = total_cost(st);
+  CHECK(once.to_string() == "3.25");  // 2.50 + 0.15 + 0.60
+  uint64_t replaced = 0;
+  CHECK(import_file(st, f, ingest::OnError::fail, &replaced) == 2);
+  CHECK(replaced == 2);
+  CHECK(total_cost(st) == once);
+  auto log = st.import_log(10);
+  REQUIRE(log.size() >= 2);
+  CHECK(log[0].replaced == 2);
+  CHECK(log[0].digest.size() == 64);
+  SECTION("a revised record replaces the earlier one") {
+    const std::string g = dir.file("v.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                                            "a,2026-10-01T00:00:00Z,gpt-4o,alice,2000000,0\n");
+    import_file(st, g);
+    CHECK(total_cost(st).to_string() == "5.75");
+    auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+    CHECK(res[0].total().records == 2);
+  }
+}
+
+TEST_CASE("a failed import leaves the store exactly as it was", "[store]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  import_file(st, dir.file("u.csv", k_csv));
+  const std::string bad = dir.file("bad.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                                              "c,2026-10-03T00:00:00Z,gpt-4o,carol,1,1\n"
+                                              "d,2026-10-03T00:00:00Z,gpt-4o,carol,x,1\n");
+  CHECK_THROWS_WITH(import_file(st, bad), Catch::Contains("bad.csv:3: invalid input_tokens 'x'"));
+  auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+  CHECK(res[0].total().records == 2);
+  CHECK(st.import_log(10).size() == 1);
+}
+
+TEST_CASE("aggregation in SQL matches the in-memory aggregator", "[store][aggregate]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  std::string csv = "id,timestamp,model,user,department,input_tokens,output_tokens,status\n";
+  for (int i = 0; i < 500; ++i) {
+    csv += "r" + std::to_string(i) + ",2026-10-" + (i % 31 + 1 < 10 ? "0" : "") + std::to_string(i % 31 + 1) + "T" +
+           (i % 24 < 10 ? "0" : "") + std::to_string(i % 24) + ":00:00Z," + (i % 3 ? "gpt-4o" : "claude-haiku-4-5") + ",u" +
+           std::to_string(i % 17) + ",d" + std::to_string(i % 4) + "," + std::to_string(i * 37 % 5000) + "," +
+           std::to_string(i * 11 % 900) + "," + (i % 50 ? "ok" : "error") + "\n";
+  }
+  const std::string f = dir.file("u.csv", csv);
+  import_file(st, f);
+  std::vector<usage::AggQuery> qs;
+  for (auto by : std::vector<std::vector<usage::Dim>>{{},
+                                                      {usage::Dim::user},
+                                                      {usage::Dim::day},
+                                                      {usage::Dim::week},
+                                                      {usage::Dim::month},
+                                                      {usage::Dim::hour},
+                                                      {usage::Dim::department, usage::Dim::model},
+                                                      {usage::Dim::status}})
+    qs.push_back({*util::parse_rfc3339("2026-10-03T00:00:00Z"), *util::parse_rfc3339("2026-10-20T00:00:00Z"),
+                  usage::parse_filters({"department=d1", "department=d2"}), by});
+  const auto sql = st.aggregate(qs);
+  const pricing::Catalog catalog = pricing::Catalog::builtin();
+  store::FileUsageSource files({f}, catalog, {});
+  const auto mem = files.aggregate(qs);
+  REQUIRE(sql.size() == mem.size());
+  for (size_t i = 0; i < sql.size(); ++i) {
+    REQUIRE(sql[i].groups.size() == mem[i].groups.size());
+    for (size_t g = 0; g < sql[i].groups.size(); ++g) {
+      CHECK(sql[i].groups[g].keys == mem[i].groups[g].keys);
+      CHECK(sql[i].groups[g].totals == mem[i].groups[g].totals);
+    }
+  }
+}
+
+TEST_CASE("user prices are kept per model", "[store][pricing]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  const auto entries = pricing::parse_catalog_json(util::read_file(std::string(BILLCTL_FIXTURES) + "/prices-acme.json"), "x");
+  CHECK(st.save_user_prices(entries, "acme", 0) == 2);
+  CHECK(st.user_prices().size() == 2);
+  CHECK(st.user_catalog_name() == "acme");
+  CHECK(st.save_user_prices({entries[0]}, "acme2", 0) == 1);
+  CHECK(st.user_prices().size() == 2);
+}

@@ -1,0 +1,88 @@
+#include <catch2/catch.hpp>
+
+#include "billctl/usage/aggregate.hpp"
+
+using namespace billctl;
+using usage::Dim;
+
+namespace {
+
+struct Rec {
+  usage::UsageRecord r;
+  usage::PricedRecord p;
+};
+
+Rec make(const char* user, const char* model, const char* ts, int64_t in, const char* cost, bool error = false) {
+  Rec x;
+  x.r.user = user;
+  x.r.model = model;
+  x.r.timestamp = *util::parse_rfc3339(ts);
+  x.r.input_tokens = in;
+  x.r.status = error ? usage::Status::error : usage::Status::ok;
+  x.p.cost = money::Decimal::parse(cost).value_or_throw();
+  x.p.source = usage::CostSource::catalog;
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("one pass computes many groupings", "[usage][aggregate]") {
+  const util::Seconds b = *util::parse_rfc3339("2026-10-01T00:00:00Z");
+  const util::Seconds e = *util::parse_rfc3339("2026-11-01T00:00:00Z");
+  usage::Aggregator agg({{b, e, {}, {}},
+                         {b, e, {}, {Dim::user}},
+                         {b, e, {}, {Dim::day, Dim::model}},
+                         {b, e, usage::parse_filters({"user=bob", "user=carol"}), {Dim::model}},
+                         {b, e, {}, {Dim::week}},
+                         {b, e, {}, {Dim::hour}}});
+  std::vector<Rec> recs{make("alice", "m1", "2026-10-01T10:00:00Z", 10, "1.5"),
+                        make("bob", "m2", "2026-10-01T11:00:00Z", 20, "0.25", true),
+                        make("alice", "m1", "2026-10-02T10:00:00Z", 30, "2"),
+                        make("carol", "m1", "2026-09-30T23:59:59Z", 40, "100"),  // outside
+                        make("carol", "m1", "2026-10-31T23:59:59Z", 50, "0.000000000001")};
+  for (auto& x : recs) {
+    x.p.record = &x.r;
+    agg.add(x.p);
+  }
+  auto res = agg.results();
+  REQUIRE(res.size() == 6);
+  const auto total = res[0].total();
+  CHECK(total.records == 4);
+  CHECK(total.input_tokens == 110);
+  CHECK(total.error_requests == 1);
+  CHECK(total.cost_decimal() == money::Decimal::parse("3.750000000001").value_or_throw());
+  REQUIRE(res[1].groups.size() == 3);
+  CHECK(res[1].groups[0].keys == std::vector<std::string>{"alice"});
+  CHECK(res[1].groups[0].totals.cost_decimal().to_string() == "3.5");
+  REQUIRE(res[2].groups.size() == 4);
+  CHECK(res[2].groups[0].keys == std::vector<std::string>{"2026-10-01", "m1"});
+  REQUIRE(res[3].groups.size() == 2);
+  CHECK(res[3].total().records == 2);
+  CHECK(res[4].groups[0].keys[0] == "2026-W40");
+  CHECK(res[4].groups.back().keys[0] == "2026-W44");
+  CHECK(res[5].groups[0].keys[0] == "2026-10-01T10");
+  for (const auto& r : res)
+    if (!r.groups.empty() && r.groups.size() > 1) CHECK(r.total().records <= total.records);
+}
+
+TEST_CASE("costs in two currencies are not added", "[usage][aggregate]") {
+  usage::Aggregator agg({{0, INT64_MAX, {}, {}}});
+  auto a = make("a", "m", "2026-10-01T00:00:00Z", 1, "1");
+  auto b = make("b", "m", "2026-10-01T00:00:00Z", 1, "1");
+  b.r.currency = money::currency("EUR");
+  a.p.record = &a.r;
+  b.p.record = &b.r;
+  agg.add(a.p);
+  CHECK_THROWS_WITH(agg.add(b.p), Catch::Contains("cannot be added without an exchange rate"));
+}
+
+TEST_CASE("dimension and filter flags", "[usage]") {
+  CHECK(usage::parse_dims("department, model", "--by") == std::vector<Dim>{Dim::department, Dim::model});
+  CHECK_THROWS_WITH(usage::parse_dims("modle", "--by"), Catch::Contains("did you mean 'model'?"));
+  CHECK_THROWS_WITH(usage::parse_dims("user,user", "--by"), Catch::Contains("given twice"));
+  CHECK_THROWS_WITH(usage::parse_filters({"department"}), Catch::Contains("expected KEY=VALUE"));
+  CHECK_THROWS_WITH(usage::parse_filters({"day=2026-10-01"}), Catch::Contains("not a filterable dimension"));
+  auto f = usage::parse_filters({"user=a", "model=m", "user=b"});
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].values == std::vector<std::string>{"a", "b"});
+}

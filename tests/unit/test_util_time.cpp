@@ -1,0 +1,49 @@
+#include <catch2/catch.hpp>
+
+#include "billctl/util/time.hpp"
+
+using namespace billctl::util;
+
+TEST_CASE("RFC 3339 timestamps", "[time]") {
+  CHECK(*parse_rfc3339("1970-01-01T00:00:00Z") == 0);
+  CHECK(*parse_rfc3339("2026-10-05T12:34:56Z") == 1791203696);
+  CHECK(*parse_rfc3339("2026-10-05T14:34:56+02:00") == 1791203696);
+  CHECK(*parse_rfc3339("2026-10-05 12:34:56.999z") == 1791203696);
+  CHECK(*parse_rfc3339("2026-10-05T07:34:56-05:00") == 1791203696);
+  CHECK(*parse_rfc3339("2024-02-29T00:00:00Z") == 1709164800);
+  for (const char* bad : {"", "2026-10-05", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-10-05T24:00:00Z",
+                          "2026-10-05T12:34:56", "2026-10-05T12:34:56+2:00", "2026-10-05T12:34:56Zjunk",
+                          "2025-02-29T00:00:00Z", "2026-10-05T12:34:56."})
+    CHECK_FALSE(parse_rfc3339(bad));
+  CHECK(format_rfc3339(1791203696) == "2026-10-05T12:34:56Z");
+}
+
+TEST_CASE("civil dates", "[time]") {
+  for (int64_t d = -1000; d < 100000; d += 37) CHECK(days_from_civil(civil_from_days(d)) == d);
+  CHECK(weekday(days_from_civil({2026, 11, 23})) == 0);  // a Monday
+  CHECK(weekday(days_from_civil({2026, 11, 29})) == 6);
+  CHECK(days_in_month(2024, 2) == 29);
+  CHECK(days_in_month(2100, 2) == 28);
+  CHECK(days_in_month(2000, 2) == 29);
+}
+
+TEST_CASE("periods", "[time]") {
+  const Seconds now = *parse_rfc3339("2026-11-02T08:00:00Z");
+  auto p = [&](const char* s) { return parse_period(s, now).value_or_throw(); };
+  CHECK(p("2026-10").begin == *parse_rfc3339("2026-10-01T00:00:00Z"));
+  CHECK(p("2026-10").end == *parse_rfc3339("2026-11-01T00:00:00Z"));
+  CHECK(p("2026-10-05").end - p("2026-10-05").begin == 86400);
+  CHECK(p("2026-10-01..2026-10-15").days() == 15);
+  CHECK(p("this-month").label == "2026-11");
+  CHECK(p("last-month").label == "2026-10");
+  CHECK(p("today").label == "2026-11-02");
+  CHECK(p("mtd").label == "2026-11-01..2026-11-02");
+  CHECK(parse_period("last-month", *parse_rfc3339("2026-01-15T00:00:00Z"))->label == "2025-12");
+  CHECK(previous_period(p("2026-03")).label == "2026-02");
+  CHECK(previous_period(p("2026-01")).label == "2025-12");
+  CHECK(previous_period(p("2026-10-05")).label == "2026-10-04");
+  CHECK(previous_period(p("2026-10-11..2026-10-20")).label == "2026-10-01..2026-10-10");
+  for (const char* bad : {"2026-13", "2026-1", "yesterday-ish", "2026-10-20..2026-10-01", "2026-10-32", ""})
+    CHECK_FALSE(parse_period(bad, now));
+  CHECK(parse_period("2026-13", now).error() == "invalid period '2026-13': month must be 01-12");
+}

@@ -177,7 +177,7 @@ void run_import(const ImportOptions& o, Env& env) {
   std::string out = "imported " + std::to_string(entries.size()) + " prices for " + std::to_string(models) +
                     " models from " + o.file + " (" + format + " format)";
   if (skipped) out += "; skipped " + std::to_string(skipped) + " entries without token prices";
-  env.emit(out + "\n", "");
+  if (!env.quiet()) env.emit(out + "\n", "");
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ NOW = "2026-11-02T08:00:00Z"
 
 def parse(path):
     setup, command, exit_code, sections, current = [], None, 0, {"stdout": [], "stderr": []}, None
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         lines = f.read().split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -61,7 +61,7 @@ def parse(path):
 
 def header_of(path):
     out = []
-    with open(path, encoding="utf-8") as f:
+    with open(path, encoding="utf-8", newline="") as f:
         for line in f.read().split("\n"):
             if line.startswith(">>> "):
                 break
@@ -72,9 +72,12 @@ def header_of(path):
 
 
 def run(binary, command, tmp, env):
-    cmd = command.replace("$FIXTURES", FIXTURES).replace("$TMP", tmp)
+    # Paths in commands stay relative to the case's directory so output does not depend on where
+    # the checkout or the temp directory lives.
+    cmd = command.replace("$FIXTURES", "fixtures").replace("$TMP", ".")
     argv = shlex.split(cmd)
-    if argv and argv[0] == "billctl":
+    shell_ops = any(op in argv for op in ("|", "||", "&&", ">", "<", ";"))
+    if argv and argv[0] == "billctl" and not shell_ops:
         argv[0] = binary
         p = subprocess.run(argv, cwd=tmp, env=env, capture_output=True, stdin=subprocess.DEVNULL)
     else:  # a shell pipeline, for stdin cases
@@ -83,7 +86,7 @@ def run(binary, command, tmp, env):
         p = subprocess.run(["/bin/sh", "-c", cmd], cwd=tmp, env=env2, capture_output=True)
     def norm(b):
         s = b.decode("utf-8", errors="replace")
-        return s.replace(tmp, "$TMP").replace(FIXTURES, "$FIXTURES")
+        return s.replace(tmp, "$TMP")
     return p.returncode, norm(p.stdout), norm(p.stderr)
 
 
@@ -109,12 +112,13 @@ def main():
                 "HOME": tmp,
                 "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
                 "XDG_DATA_HOME": os.path.join(tmp, "data"),
-                "BILLCTL_DB": os.path.join(tmp, "store.db"),
+                "BILLCTL_DB": "store.db",
                 "BILLCTL_NOW": NOW,
             }
             for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
                 if key in os.environ:
                     env[key] = os.environ[key]
+            os.symlink(FIXTURES, os.path.join(tmp, "fixtures"))
             for s in setup:
                 code, out, err = run(binary, s, tmp, env)
                 if code != 0:
@@ -124,8 +128,9 @@ def main():
             else:
                 code, out, err = run(binary, command, tmp, env)
                 if update:
-                    with open(case, "w", encoding="utf-8") as f:
-                        f.write("\n".join(header_of(case)) + "\n")
+                    header = header_of(case)
+                    with open(case, "w", encoding="utf-8", newline="") as f:
+                        f.write("\n".join(header) + "\n")
                         f.write(f">>> exit {code}\n>>> stdout\n{out}>>> stderr\n{err}")
                     print(f"updated {case}")
                     continue

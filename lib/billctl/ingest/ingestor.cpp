@@ -90,6 +90,10 @@ void Ingestor::on_record(usage::UsageRecord& r, const Row& row) {
     } else {
       pr.source = usage::CostSource::catalog;
       r.currency = used->currency;
+      // One name per model in storage and reports: "claude-sonnet-4-5-20250929" and
+      // "anthropic/claude-sonnet-4-5" are both stored as the catalog's "claude-sonnet-4-5".
+      r.model = used->model;
+      if (r.provider.empty()) r.provider = used->provider;
     }
   }
   if (pr.cost.units() > k_max_record_cost || pr.cost.units() < -k_max_record_cost) {

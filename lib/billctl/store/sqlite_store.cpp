@@ -223,9 +223,17 @@ int SqliteStore::schema_version() {
 }
 
 void SqliteStore::migrate() {
-  {
-    Stmt s(m_db, "PRAGMA journal_mode = WAL");
-    s.step();
+  // WAL lets reports read while an import writes. Switching needs a moment without other
+  // connections, and SQLite does not wait for that itself, so retry briefly.
+  for (int attempt = 0;; ++attempt) {
+    {
+      Stmt mode(m_db, "PRAGMA journal_mode");
+      mode.step();
+      if (mode.text(0) == "wal") break;
+    }
+    if (sqlite3_exec(m_db.handle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) == SQLITE_OK) continue;
+    if (attempt > 200) m_db.fail("cannot switch to WAL mode");
+    sqlite3_sleep(50);
   }
   m_db.exec("PRAGMA synchronous = NORMAL");
   int v = schema_version();

@@ -36,7 +36,14 @@ Node walk(const CLI::App* app, const std::string& path) {
   return n;
 }
 
-bool takes_value(const CLI::Option* o) { return o->get_expected_min() > 0 || o->get_type_size() > 0; }
+// Root options that subcommands accept too (help and version belong to each level or the root only).
+bool inherited(const CLI::Option* o) {
+  for (const auto& l : o->get_lnames())
+    if (l == "help" || l == "version") return false;
+  return true;
+}
+
+bool takes_value(const CLI::Option* o) { return !o->get_type_name().empty(); }
 
 std::vector<std::string> flag_names(const CLI::Option* o) {
   std::vector<std::string> out;
@@ -93,7 +100,7 @@ std::string bash(const Node& root) {
     for (const auto* opt : n.options)
       for (const auto& f : flag_names(opt)) words += f + " ";
     for (const auto* opt : root.options)
-      if (&n != &root)
+      if (&n != &root && inherited(opt))
         for (const auto& f : flag_names(opt)) words += f + " ";
     if (!words.empty()) words.pop_back();
     o << "    \"" << n.path << "\") opts=\"" << words << "\" ;;\n";
@@ -135,7 +142,8 @@ std::string zsh(const Node& root) {
     };
     for (const auto* opt : n.options) add(opt);
     if (&n != &root)
-      for (const auto* opt : root.options) add(opt);
+      for (const auto* opt : root.options)
+        if (inherited(opt)) add(opt);
     o << ") ;;\n";
   });
   o << "  esac\n";

@@ -56,7 +56,7 @@ Ingestor::~Ingestor() = default;
 const SourceStats& Ingestor::read(const std::string& path, const ProgressFn& progress) {
   m_sources.push_back(SourceStats{});
   m_sources.back().path = path;
-  m_sources.back().read = read_source(path, m_options.format, m_options.defaults, *this, progress);
+  m_sources.back().read = read_source(path, m_options.format, m_options.defaults, *this, progress, m_options.read);
   return m_sources.back();
 }
 

@@ -21,6 +21,7 @@ struct IngestOptions {
   bool allow_unpriced = false;
   std::string rejects_path;  // empty: rejected rows are only counted
   Defaults defaults;
+  ReadOptions read;
 };
 
 // Receives accepted, priced records.

@@ -88,7 +88,7 @@ void report_progress(const ProgressFn& progress, const ReadBuffer& buf, uint64_t
 
 // ---- CSV -----------------------------------------------------------------------------------
 
-void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
               SourceResult& res, const ProgressFn& progress, uint64_t total) {
   CsvReader csv(buf);
   // Header.
@@ -149,7 +149,7 @@ void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults
       handler.on_reject(row, why);
       continue;
     }
-    if (rec.id.empty()) rec.id = ids.derive(ordinal, csv.raw());
+    if (rec.id.empty() && ro.derive_ids) rec.id = ids.derive(ordinal, csv.raw());
     defaults.apply(rec);
     handler.on_record(rec, row);
     report_progress(progress, buf, total, res.rows);
@@ -200,7 +200,7 @@ bool json_text(od::value v, std::string_view& out, std::string& why, std::string
   }
 }
 
-void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
                 SourceResult& res, const ProgressFn& progress, uint64_t total) {
   od::parser parser;
   IdDeriver ids;
@@ -235,7 +235,7 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
       handler.on_reject(row, why);
       return;
     }
-    if (rec.id.empty()) rec.id = ids.derive(ordinal, text);
+    if (rec.id.empty() && ro.derive_ids) rec.id = ids.derive(ordinal, text);
     defaults.apply(rec);
     handler.on_record(rec, row);
     report_progress(progress, buf, total, res.rows);
@@ -251,7 +251,7 @@ int64_t json_count(od::value v) {
   return n;
 }
 
-void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& defaults, RecordHandler& handler,
+void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
                       SourceResult& res, const ProgressFn& progress, uint64_t total) {
   od::parser parser;
   IdDeriver ids;
@@ -351,7 +351,7 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
       id.push_back(':');
       id.append(request_id);
       rec.id = id;
-    } else {
+    } else if (ro.derive_ids) {
       rec.id = ids.derive(ordinal, text);
     }
     defaults.apply(rec);
@@ -363,24 +363,25 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
 }  // namespace
 
 SourceResult read_source(const std::string& path, Format format, const Defaults& defaults, RecordHandler& handler,
-                         const ProgressFn& progress) {
+                         const ProgressFn& progress, const ReadOptions& options) {
   util::FileSource src(path);
   util::Sha256 digest;
-  ReadBuffer buf(src, &digest);
+  ReadBuffer buf(src, options.digest ? &digest : nullptr);
   SourceResult res;
   res.format = format == Format::auto_detect ? sniff(path, buf) : format;
   const uint64_t total = src.size();
   switch (res.format) {
-    case Format::csv: read_csv(path, buf, defaults, handler, res, progress, total); break;
-    case Format::jsonl: read_jsonl(path, buf, defaults, handler, res, progress, total); break;
-    case Format::claude_code: read_claude_code(path, buf, defaults, handler, res, progress, total); break;
+    case Format::csv: read_csv(path, buf, defaults, options, handler, res, progress, total); break;
+    case Format::jsonl: read_jsonl(path, buf, defaults, options, handler, res, progress, total); break;
+    case Format::claude_code: read_claude_code(path, buf, defaults, options, handler, res, progress, total); break;
     case Format::auto_detect: break;
   }
   // Drain what the parser did not need so that the digest covers the whole input.
   size_t shift;
-  while (buf.refill(shift)) buf.consume_to(buf.end());
+  if (options.digest)
+    while (buf.refill(shift)) buf.consume_to(buf.end());
   res.bytes = buf.bytes_read();
-  res.digest = digest.hex_digest();
+  if (options.digest) res.digest = digest.hex_digest();
   if (progress) progress(res.bytes, total, res.rows);
   return res;
 }

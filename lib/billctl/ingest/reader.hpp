@@ -42,13 +42,19 @@ struct SourceResult {
   uint64_t ignored = 0;  // lines that carry no usage (Claude Code messages without usage)
 };
 
+// What a reader computes beyond the records themselves.
+struct ReadOptions {
+  bool digest = true;      // SHA-256 of the input, for the import log
+  bool derive_ids = true;  // ids for rows without one (a store needs them; an aggregation does not)
+};
+
 // Called now and then with bytes read so far and the size when known (0 otherwise).
 using ProgressFn = std::function<void(uint64_t bytes, uint64_t total, uint64_t rows)>;
 
 // Reads one file ("-" is stdin) to the end. Throws DataError for problems with the file as a
 // whole (cannot open, missing header columns).
 SourceResult read_source(const std::string& path, Format format, const Defaults& defaults, RecordHandler& handler,
-                         const ProgressFn& progress = {});
+                         const ProgressFn& progress = {}, const ReadOptions& options = {});
 
 // Files a path stands for: the path itself, or for a directory every *.jsonl below it, sorted.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths);

@@ -17,7 +17,11 @@ class AggregatingSink : public ingest::RecordSink {
 
 FileUsageSource::FileUsageSource(std::vector<std::string> paths, const pricing::Catalog& catalog,
                                  ingest::IngestOptions options, ingest::ProgressFn progress)
-    : m_paths(ingest::expand_inputs(paths)), m_catalog(catalog), m_options(std::move(options)), m_progress(std::move(progress)) {}
+    : m_paths(ingest::expand_inputs(paths)), m_catalog(catalog), m_options(std::move(options)), m_progress(std::move(progress)) {
+  // An aggregation needs neither the file digest nor ids for rows without one.
+  m_options.read.digest = false;
+  m_options.read.derive_ids = false;
+}
 
 std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage::AggQuery>& queries) {
   usage::Aggregator agg(queries);

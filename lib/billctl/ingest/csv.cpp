@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "billctl/util/simd.hpp"
+
 namespace billctl::ingest {
 
 // Scans one record starting at `start`. Field spans go to m_spans (offsets into the buffer).
@@ -65,15 +67,10 @@ CsvReader::Scan CsvReader::scan_record(size_t start, size_t& end_out, size_t& ne
       return Scan::bad;
     }
     // Unquoted field: up to ',' or line end.
-    size_t j = i;
-    while (j < end) {
-      const char c = d[j];
-      if (c == ',' || c == '\n') break;
-      if (c == '"') {
-        m_error = "quote inside an unquoted field (enclose the field in quotes and double the quote)";
-        return Scan::bad;
-      }
-      ++j;
+    size_t j = size_t(util::find_csv_special(d + i, d + end) - d);
+    if (j < end && d[j] == '"') {
+      m_error = "quote inside an unquoted field (enclose the field in quotes and double the quote)";
+      return Scan::bad;
     }
     if (j >= end && !eof) return Scan::need_more;
     size_t fend = j;

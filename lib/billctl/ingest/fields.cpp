@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "billctl/util/simd.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::ingest {
@@ -27,6 +28,10 @@ bool ascii_only(std::string_view s) {
 }
 
 std::string set_text(std::string_view& dst, Field f, std::string_view text) {
+  if (util::printable_ascii(text) && text.size() <= k_max_text) {  // the common case, checked 16 bytes at a time
+    dst = text;
+    return {};
+  }
   if (text.size() > k_max_text) return refuse(f, text, "longer than 1024 bytes");
   if (!ascii_only(text) && !util::valid_utf8(text)) return "invalid " + std::string(field_name(f)) + ": not valid UTF-8";
   // Tabs and line breaks survive (a quoted CSV field may hold them); other control bytes do not.

@@ -251,7 +251,14 @@ Catalog Catalog::overlay(const Catalog& base, const std::vector<PriceEntry>& ove
 }
 
 int Catalog::resolve(std::string_view model) const {
-  if (auto it = m_memo.find(model); it != m_memo.end()) return it->second;
+  if (m_last >= 0 && model == m_last_name) return m_last;
+  if (auto it = m_memo.find(model); it != m_memo.end()) {
+    if (it->second >= 0) {
+      m_last = it->second;
+      m_last_name = it->first;
+    }
+    return it->second;
+  }
   int found = -1;
   std::string cand = util::to_lower(model);
   for (int guard = 0; guard < 6 && !cand.empty(); ++guard) {

@@ -15,6 +15,7 @@
 #include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
 #include "billctl/usage/record.hpp"
+#include "billctl/util/simd.hpp"
 
 namespace billctl::pricing {
 
@@ -74,12 +75,10 @@ class Catalog {
 
   std::vector<PriceEntry> m_entries;                 // sorted by model, effective_day
   std::vector<std::vector<size_t>> m_timelines;      // entry indexes per model
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, int, Hash, std::equal_to<>> m_index;  // name or alias → timeline
-  mutable std::unordered_map<std::string, int, Hash, std::equal_to<>> m_memo;  // raw record names
+  std::unordered_map<std::string, int, util::FastHash, std::equal_to<>> m_index;  // name or alias → timeline
+  mutable std::unordered_map<std::string, int, util::FastHash, std::equal_to<>> m_memo;  // raw record names
+  mutable std::string m_last_name;  // one-entry cache in front of m_memo (a copy: safe when copied)
+  mutable int m_last = -1;
   CatalogInfo m_info;
 };
 

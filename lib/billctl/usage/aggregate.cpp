@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 
+#include "billctl/util/simd.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::usage {
@@ -18,10 +19,6 @@ constexpr std::array<std::string_view, 13> k_dim_names{"provider", "model", "org
 
 bool is_time(Dim d) { return size_t(d) >= k_text_dims; }
 
-struct SvHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
 
 }  // namespace
 
@@ -169,28 +166,20 @@ Totals AggResult::total() const {
 
 namespace {
 
-using Key = std::array<int64_t, k_max_group_dims>;
+constexpr size_t k_time_dims = 4;  // day, week, month, hour
+size_t time_index(Dim d) { return size_t(d) - k_text_dims; }
 
-struct KeyHash {
-  size_t operator()(const Key& k) const {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int64_t v : k) {
-      h ^= uint64_t(v) + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
-    }
-    return size_t(h * 0xff51afd7ed558ccdull);
-  }
-};
-
+// Text values to dense ids, with a one-entry cache for runs of equal values.
 class Interner {
  public:
-  int64_t id(std::string_view s) {
-    if (s == m_last_text && m_last >= 0) return m_last;
+  int32_t id(std::string_view s) {
+    if (m_last >= 0 && s == m_last_text) return m_last;
     auto it = m_ids.find(s);
-    int64_t id;
+    int32_t id;
     if (it != m_ids.end()) {
       id = it->second;
     } else {
-      id = int64_t(m_values.size());
+      id = int32_t(m_values.size());
       m_values.emplace_back(s);
       m_ids.emplace(m_values.back(), id);
     }
@@ -198,13 +187,43 @@ class Interner {
     m_last_text = m_values[size_t(id)];
     return id;
   }
-  const std::string& value(int64_t id) const { return m_values[size_t(id)]; }
+  const std::string& value(int32_t id) const { return m_values[size_t(id)]; }
 
  private:
-  std::unordered_map<std::string, int64_t, SvHash, std::equal_to<>> m_ids;
+  std::unordered_map<std::string, int32_t, util::FastHash, std::equal_to<>> m_ids;
   std::deque<std::string> m_values;  // stable addresses for m_last_text
-  int64_t m_last = -1;
+  int32_t m_last = -1;
   std::string_view m_last_text;
+};
+
+// Time buckets to dense ids.
+class BucketInterner {
+ public:
+  int32_t id(int64_t bucket) {
+    if (m_last >= 0 && bucket == m_last_bucket) return m_last;
+    auto [it, inserted] = m_ids.try_emplace(bucket, int32_t(m_values.size()));
+    if (inserted) m_values.push_back(bucket);
+    m_last = it->second;
+    m_last_bucket = bucket;
+    return m_last;
+  }
+  int64_t value(int32_t id) const { return m_values[size_t(id)]; }
+
+ private:
+  std::unordered_map<int64_t, int32_t> m_ids;
+  std::vector<int64_t> m_values;
+  int32_t m_last = -1;
+  int64_t m_last_bucket = 0;
+};
+
+using Key = std::array<int32_t, k_max_group_dims>;
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    for (int32_t v : k) h = (h ^ uint64_t(uint32_t(v))) * 0xbf58476d1ce4e5b9ull;
+    return size_t(h ^ (h >> 31));
+  }
 };
 
 struct FilterState {
@@ -213,20 +232,45 @@ struct FilterState {
   std::vector<int8_t> verdict;  // by interned id: -1 unknown, 0 no, 1 yes
 };
 
+// One query's groups. A single dimension indexes a dense vector by value id (no hashing);
+// several dimensions use a hash map of id tuples.
 struct QueryState {
   AggQuery q;
   std::vector<FilterState> filters;
+  std::vector<int32_t> dense;  // value id -> group index + 1
   std::unordered_map<Key, size_t, KeyHash> index;
   std::vector<Key> keys;
   std::vector<Totals> totals;
+
+  Totals& group(const Key& key) {
+    if (q.by.size() == 1) {
+      const size_t id = size_t(key[0]);
+      if (id >= dense.size()) dense.resize(id + 1, 0);
+      int32_t& slot = dense[id];
+      if (slot == 0) {
+        keys.push_back(key);
+        totals.emplace_back();
+        slot = int32_t(totals.size());
+      }
+      return totals[size_t(slot) - 1];
+    }
+    auto [it, inserted] = index.try_emplace(key, totals.size());
+    if (inserted) {
+      keys.push_back(key);
+      totals.emplace_back();
+    }
+    return totals[it->second];
+  }
 };
 
 }  // namespace
 
 struct Aggregator::Impl {
   std::vector<QueryState> queries;
-  std::array<Interner, k_text_dims> interners;
-  std::array<bool, k_text_dims> needed{};
+  std::array<Interner, k_text_dims> text;
+  std::array<BucketInterner, k_time_dims> time;
+  std::array<bool, k_text_dims> text_needed{};
+  std::array<bool, k_time_dims> time_needed{};
   std::optional<money::Currency> currency;
 };
 
@@ -235,10 +279,12 @@ Aggregator::Aggregator(std::vector<AggQuery> queries) : m(std::make_unique<Impl>
     QueryState s;
     for (const auto& f : q.where) {
       s.filters.push_back(FilterState{f.dim, f.values, {}});
-      m->needed[size_t(f.dim)] = true;
+      m->text_needed[size_t(f.dim)] = true;
     }
-    for (Dim d : q.by)
-      if (!is_time(d)) m->needed[size_t(d)] = true;
+    for (Dim d : q.by) {
+      if (is_time(d)) m->time_needed[time_index(d)] = true;
+      else m->text_needed[size_t(d)] = true;
+    }
     s.q = std::move(q);
     m->queries.push_back(std::move(s));
   }
@@ -254,9 +300,12 @@ void Aggregator::add(const PricedRecord& pr) {
       throw DataError("usage costs in " + std::string(m->currency->name()) + " and " + std::string(r.currency.name()) +
                       " cannot be added without an exchange rate");
   }
-  std::array<int64_t, k_text_dims> ids{};
+  // Every dimension value becomes a dense id once per record, whatever the number of queries.
+  std::array<int32_t, k_text_dims + k_time_dims> ids{};
   for (size_t d = 0; d < k_text_dims; ++d)
-    if (m->needed[d]) ids[d] = m->interners[d].id(dim_value(r, Dim(d)));
+    if (m->text_needed[d]) ids[d] = m->text[d].id(dim_value(r, Dim(d)));
+  for (size_t t = 0; t < k_time_dims; ++t)
+    if (m->time_needed[t]) ids[k_text_dims + t] = m->time[t].id(time_bucket(Dim(k_text_dims + t), r.timestamp));
 
   Totals t;
   t.records = 1;
@@ -274,11 +323,11 @@ void Aggregator::add(const PricedRecord& pr) {
     if (r.timestamp < qs.q.begin || r.timestamp >= qs.q.end) continue;
     bool pass = true;
     for (auto& f : qs.filters) {
-      const int64_t id = ids[size_t(f.dim)];
+      const int32_t id = ids[size_t(f.dim)];
       if (size_t(id) >= f.verdict.size()) f.verdict.resize(size_t(id) + 1, -1);
       int8_t& v = f.verdict[size_t(id)];
       if (v < 0) {
-        const std::string& text = m->interners[size_t(f.dim)].value(id);
+        const std::string& text = m->text[size_t(f.dim)].value(id);
         v = std::find(f.values.begin(), f.values.end(), text) != f.values.end() ? 1 : 0;
       }
       if (!v) {
@@ -287,17 +336,17 @@ void Aggregator::add(const PricedRecord& pr) {
       }
     }
     if (!pass) continue;
+    if (qs.q.by.empty()) {
+      if (qs.totals.empty()) {
+        qs.keys.emplace_back();
+        qs.totals.emplace_back();
+      }
+      qs.totals[0].add(t);
+      continue;
+    }
     Key key{};
-    for (size_t i = 0; i < qs.q.by.size(); ++i) {
-      const Dim d = qs.q.by[i];
-      key[i] = is_time(d) ? time_bucket(d, r.timestamp) : ids[size_t(d)];
-    }
-    auto [it, inserted] = qs.index.try_emplace(key, qs.totals.size());
-    if (inserted) {
-      qs.keys.push_back(key);
-      qs.totals.emplace_back();
-    }
-    qs.totals[it->second].add(t);
+    for (size_t i = 0; i < qs.q.by.size(); ++i) key[i] = ids[size_t(qs.q.by[i])];
+    qs.group(key).add(t);
   }
 }
 
@@ -310,7 +359,8 @@ std::vector<AggResult> Aggregator::results() const {
       Group grp;
       for (size_t i = 0; i < qs.q.by.size(); ++i) {
         const Dim d = qs.q.by[i];
-        grp.keys.push_back(is_time(d) ? bucket_label(d, qs.keys[g][i]) : m->interners[size_t(d)].value(qs.keys[g][i]));
+        const int32_t id = qs.keys[g][i];
+        grp.keys.push_back(is_time(d) ? bucket_label(d, m->time[time_index(d)].value(id)) : m->text[size_t(d)].value(id));
       }
       grp.totals = qs.totals[g];
       res.groups.push_back(std::move(grp));

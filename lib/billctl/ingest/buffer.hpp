@@ -18,10 +18,15 @@ class ReadBuffer {
   static constexpr size_t k_initial = size_t(1) << 20;
   static constexpr size_t k_max_record = size_t(256) << 20;
 
-  explicit ReadBuffer(util::FileSource& src, util::Sha256* digest)
-      : m_src(src), m_digest(digest), m_cap(k_initial), m_data(new char[k_initial + k_padding]) {
+  // Reads from `start` (an absolute offset; > 0 only for regular files).
+  explicit ReadBuffer(util::FileSource& src, util::Sha256* digest, uint64_t start = 0)
+      : m_src(src), m_digest(digest), m_cap(k_initial), m_data(new char[k_initial + k_padding]), m_base(start),
+        m_start(start) {
     std::memset(m_data.get(), 0, k_initial + k_padding);
+    if (start > 0) src.seek(start);
   }
+  // The absolute file offset of buffer position i.
+  uint64_t offset(size_t i) const { return m_base + i; }
 
   char* data() { return m_data.get(); }
   size_t begin() const { return m_pos; }
@@ -40,6 +45,7 @@ class ReadBuffer {
     if (m_pos > 0) {
       std::memmove(m_data.get(), m_data.get() + m_pos, m_end - m_pos);
       m_end -= m_pos;
+      m_base += m_pos;
       m_pos = 0;
     }
     if (m_eof) return false;
@@ -59,7 +65,8 @@ class ReadBuffer {
       return false;
     }
     if (m_digest) m_digest->update(m_data.get() + m_end, got);
-    if (m_total == 0 && got >= 3 && std::memcmp(m_data.get(), "\xEF\xBB\xBF", 3) == 0) m_pos = 3;  // UTF-8 BOM
+    if (m_total == 0 && m_start == 0 && got >= 3 && std::memcmp(m_data.get(), "\xEF\xBB\xBF", 3) == 0)
+      m_pos = 3;  // UTF-8 BOM
     m_total += got;
     m_end += got;
     std::memset(m_data.get() + m_end, 0, k_padding);
@@ -73,6 +80,8 @@ class ReadBuffer {
   std::unique_ptr<char[]> m_data;
   size_t m_pos = 0;
   size_t m_end = 0;
+  uint64_t m_base = 0;  // absolute offset of m_data[0]
+  uint64_t m_start = 0;
   uint64_t m_total = 0;
   bool m_eof = false;
 };

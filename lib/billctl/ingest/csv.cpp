@@ -90,9 +90,16 @@ CsvReader::Scan CsvReader::scan_record(size_t start, size_t& end_out, size_t& ne
 CsvReader::Result CsvReader::next() {
   for (;;) {
     size_t start = m_buf.begin();
+    if (m_buf.offset(start) >= m_limit) {
+      m_stop = m_buf.offset(start);
+      return Result::end;
+    }
     if (start >= m_buf.end()) {
       size_t shift;
-      if (!m_buf.refill(shift)) return Result::end;
+      if (!m_buf.refill(shift)) {
+        m_stop = m_buf.offset(m_buf.begin());
+        return Result::end;
+      }
       continue;
     }
     size_t end = 0, newlines = 0;
@@ -141,7 +148,10 @@ CsvReader::Result CsvReader::next() {
     }
     // A blank line is not a record.
     if (m_fields.size() == 1 && m_fields[0].empty() && m_raw.empty()) {
-      if (m_buf.begin() >= m_buf.end() && m_buf.eof()) return Result::end;
+      if (m_buf.begin() >= m_buf.end() && m_buf.eof()) {
+        m_stop = m_buf.offset(m_buf.begin());
+        return Result::end;
+      }
       continue;
     }
     return Result::record;

@@ -16,6 +16,14 @@ class CsvReader {
   enum class Result { record, end, error };
 
   explicit CsvReader(ReadBuffer& buf) : m_buf(buf) {}
+  // Records starting at or after this absolute offset are not read (end is returned instead).
+  void set_limit(uint64_t offset) { m_limit = offset; }
+  // The line number of the first byte (when reading starts inside a file).
+  void set_line(uint64_t line) { m_line = line; }
+  // Where reading stopped: the absolute offset of the first record not read.
+  uint64_t stop_offset() const { return m_stop; }
+  // The line of the next unread byte.
+  uint64_t next_line() const { return m_line; }
 
   // Reads the next record. On `error`, error() says why and the reader has skipped to the
   // next line, so reading can go on.
@@ -39,6 +47,8 @@ class CsvReader {
   std::string_view m_raw;
   std::string m_error;
   uint64_t m_line = 1;  // line of the next unread byte
+  uint64_t m_limit = UINT64_MAX;
+  uint64_t m_stop = 0;
   uint64_t m_record_line = 0;
 };
 

@@ -60,6 +60,13 @@ const SourceStats& Ingestor::read(const std::string& path, const ProgressFn& pro
   return m_sources.back();
 }
 
+const SourceStats& Ingestor::read_range(const std::string& path, Format format, const ReadOptions& range) {
+  m_sources.push_back(SourceStats{});
+  m_sources.back().path = path;
+  m_sources.back().read = read_source(path, format, m_options.defaults, *this, {}, range);
+  return m_sources.back();
+}
+
 void Ingestor::finish() {
   if (m_rejects) {
     m_rejects->commit();
@@ -107,7 +114,7 @@ void Ingestor::on_record(usage::UsageRecord& r, const Row& row) {
 void Ingestor::on_reject(const Row& row, const std::string& reason) {
   ++m_sources.back().rejected;
   if (m_options.on_error == OnError::fail)
-    throw DataError(std::string(row.source) + ":" + std::to_string(row.line) + ": " + reason);
+    throw RowError(std::string(row.source), row.line, reason);
   if (m_rejects) {
     m_line.clear();
     csv_cell(m_line, row.source);

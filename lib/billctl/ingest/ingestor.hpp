@@ -15,6 +15,25 @@ namespace billctl::ingest {
 
 enum class OnError { fail, skip };
 
+// A bad row that stopped a read (--on-error fail), with its place so it can be re-based when a
+// file is read in parts.
+class RowError : public DataError {
+ public:
+  RowError(std::string source, uint64_t line, std::string reason)
+      : DataError(source + ":" + std::to_string(line) + ": " + reason),
+        m_source(std::move(source)),
+        m_line(line),
+        m_reason(std::move(reason)) {}
+  const std::string& source() const { return m_source; }
+  uint64_t line() const { return m_line; }
+  const std::string& reason() const { return m_reason; }
+
+ private:
+  std::string m_source;
+  uint64_t m_line;
+  std::string m_reason;
+};
+
 struct IngestOptions {
   Format format = Format::auto_detect;
   OnError on_error = OnError::fail;
@@ -46,6 +65,8 @@ class Ingestor : private RecordHandler {
 
   // Reads one input (file or "-"); throws DataError at the first bad row unless skipping.
   const SourceStats& read(const std::string& path, const ProgressFn& progress = {});
+  // Reads part of a regular file (see ReadOptions) in a known format.
+  const SourceStats& read_range(const std::string& path, Format format, const ReadOptions& range);
   // Writes the rejects file (atomically) when one was asked for.
   void finish();
 

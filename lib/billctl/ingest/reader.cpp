@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 
 #include "billctl/ingest/buffer.hpp"
 #include "billctl/ingest/csv.hpp"
@@ -88,15 +89,14 @@ void report_progress(const ProgressFn& progress, const ReadBuffer& buf, uint64_t
 
 // ---- CSV -----------------------------------------------------------------------------------
 
-void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
-              SourceResult& res, const ProgressFn& progress, uint64_t total) {
-  CsvReader csv(buf);
-  // Header.
+// Reads and checks the header row.
+Columns parse_header(CsvReader& csv, const std::string& path, bool& empty) {
   CsvReader::Result r = csv.next();
-  if (r == CsvReader::Result::end) return;  // empty file: nothing to import
+  empty = r == CsvReader::Result::end;
+  if (empty) return {};
   if (r == CsvReader::Result::error)
     throw DataError(path + ":" + std::to_string(csv.line()) + ": cannot read the header: " + csv.error());
-  std::vector<std::optional<Field>> columns;
+  Columns columns;
   bool has_ts = false, has_model = false, has_meter = false;
   std::array<bool, k_field_count> seen{};
   for (std::string_view name : csv.fields()) {
@@ -117,7 +117,32 @@ void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults
                     ": the header has no 'timestamp' column (is this a billctl usage CSV? see billctl-usage(1))");
   if (!has_model && !has_meter)
     throw DataError(path + ":" + std::to_string(csv.line()) + ": the header has neither a 'model' nor a 'meter' column");
+  return columns;
+}
 
+void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
+              SourceResult& res, const ProgressFn& progress, uint64_t total) {
+  CsvReader csv(buf);
+  csv.set_limit(ro.end);
+  csv.set_line(ro.first_line);
+  Columns own;
+  const Columns* cols = ro.columns;
+  if (!cols) {
+    bool empty = false;
+    own = parse_header(csv, path, empty);
+    if (empty) return;  // empty file: nothing to import
+    cols = &own;
+  }
+  const Columns& columns = *cols;
+  struct Finish {
+    CsvReader& csv;
+    SourceResult& res;
+    ~Finish() {
+      res.stop_offset = csv.stop_offset();
+      res.next_line = csv.next_line();
+    }
+  } finish{csv, res};
+  CsvReader::Result r;
   IdDeriver ids;
   uint64_t ordinal = 0;
   for (;;) {
@@ -160,10 +185,13 @@ void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults
 
 // Calls fn(line_view, line_number, padded capacity) for each non-blank line.
 template <typename Fn>
-void for_each_line(ReadBuffer& buf, Fn&& fn) {
-  uint64_t line = 0;
+void for_each_line(ReadBuffer& buf, uint64_t limit, uint64_t first_line, SourceResult& res, Fn&& fn) {
+  uint64_t line = first_line - 1;
   for (;;) {
     size_t start = buf.begin();
+    res.stop_offset = buf.offset(start);
+    res.next_line = line + 1;
+    if (buf.offset(start) >= limit) return;
     const char* d = buf.data();
     const void* nl = start < buf.end() ? std::memchr(d + start, '\n', buf.end() - start) : nullptr;
     if (!nl && !buf.eof()) {
@@ -205,7 +233,7 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
   od::parser parser;
   IdDeriver ids;
   uint64_t ordinal = 0;
-  for_each_line(buf, [&](std::string_view text, uint64_t line, size_t cap) {
+  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
     ++res.rows;
     ++ordinal;
     Row row{path, line, text};
@@ -263,7 +291,7 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
     project_dir = p.parent_path().filename().string();
   }
   uint64_t ordinal = 0;
-  for_each_line(buf, [&](std::string_view text, uint64_t line, size_t cap) {
+  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
     ++ordinal;
     Row row{path, line, text};
     usage::UsageRecord rec;
@@ -366,7 +394,9 @@ SourceResult read_source(const std::string& path, Format format, const Defaults&
                          const ProgressFn& progress, const ReadOptions& options) {
   util::FileSource src(path);
   util::Sha256 digest;
-  ReadBuffer buf(src, options.digest ? &digest : nullptr);
+  if (options.begin > 0 && (format == Format::auto_detect || (format == Format::csv && !options.columns)))
+    throw std::logic_error("read_source: a byte range needs the format (and CSV columns)");
+  ReadBuffer buf(src, options.digest ? &digest : nullptr, options.begin);
   SourceResult res;
   res.format = format == Format::auto_detect ? sniff(path, buf) : format;
   const uint64_t total = src.size();
@@ -384,6 +414,24 @@ SourceResult read_source(const std::string& path, Format format, const Defaults&
   if (options.digest) res.digest = digest.hex_digest();
   if (progress) progress(res.bytes, total, res.rows);
   return res;
+}
+
+Format detect_format(const std::string& path) {
+  util::FileSource src(path);
+  ReadBuffer buf(src, nullptr);
+  return sniff(path, buf);
+}
+
+CsvLayout read_csv_layout(const std::string& path) {
+  util::FileSource src(path);
+  ReadBuffer buf(src, nullptr);
+  CsvReader csv(buf);
+  CsvLayout layout;
+  bool empty = false;
+  layout.columns = parse_header(csv, path, empty);
+  layout.data_offset = buf.offset(buf.begin());
+  layout.data_line = csv.next_line();
+  return layout;
 }
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths) {

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "billctl/ingest/fields.hpp"
 #include "billctl/usage/record.hpp"
@@ -18,6 +20,8 @@ enum class Format { auto_detect, csv, jsonl, claude_code };
 std::string_view format_name(Format f);
 // "auto", "csv", "jsonl" (also "json", "ndjson"), "claude-code".
 bool parse_format(std::string_view s, Format& out);
+
+using Columns = std::vector<std::optional<Field>>;
 
 struct Row {
   std::string_view source;  // file name as given, "-" for stdin
@@ -40,12 +44,32 @@ struct SourceResult {
   uint64_t bytes = 0;
   uint64_t rows = 0;     // records and rejected rows
   uint64_t ignored = 0;  // lines that carry no usage (Claude Code messages without usage)
+  uint64_t stop_offset = 0;  // absolute offset of the first record not read
+  uint64_t next_line = 0;    // line number (within the range) of that record
 };
 
-// What a reader computes beyond the records themselves.
+// The format of a file, as auto-detection sees it.
+Format detect_format(const std::string& path);
+
+// A CSV file's header: its columns, and where the data starts.
+struct CsvLayout {
+  Columns columns;
+  uint64_t data_offset = 0;
+  uint64_t data_line = 2;
+};
+// Reads and checks the header of a CSV file. Throws DataError like read_source.
+CsvLayout read_csv_layout(const std::string& path);
+
+// What a reader computes beyond the records themselves, and which part of the input it reads.
 struct ReadOptions {
   bool digest = true;      // SHA-256 of the input, for the import log
   bool derive_ids = true;  // ids for rows without one (a store needs them; an aggregation does not)
+  // A byte range of a regular file: records starting in [begin, end). With begin > 0 the format
+  // must be given, and for CSV the header's columns (the range holds no header).
+  uint64_t begin = 0;
+  uint64_t end = UINT64_MAX;
+  const Columns* columns = nullptr;
+  uint64_t first_line = 1;  // the line number at `begin`
 };
 
 // Called now and then with bytes read so far and the size when known (0 otherwise).

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "billctl/ingest/ingestor.hpp"
@@ -42,14 +43,22 @@ class FileUsageSource : public UsageStore {
   // Rows rejected by the last aggregate() (with --on-error skip).
   uint64_t rejected() const { return m_rejected; }
   uint64_t unpriced() const { return m_unpriced; }
+  // Threads for reading one large file (1 or 2); default: 2 when the machine has them.
+  void set_threads(unsigned n) { m_threads = n; }
+  // Files smaller than this are read by one thread (tests lower it).
+  void set_parallel_min_bytes(uint64_t n) { m_parallel_min = n; }
 
  private:
+  bool read_parallel(const std::string& path, const std::vector<usage::AggQuery>& queries, ingest::Ingestor& main,
+                     std::vector<std::vector<usage::AggResult>>& extra);
   std::vector<std::string> m_paths;
   const pricing::Catalog& m_catalog;
   ingest::IngestOptions m_options;
   ingest::ProgressFn m_progress;
   uint64_t m_rejected = 0;
   uint64_t m_unpriced = 0;
+  unsigned m_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  uint64_t m_parallel_min = uint64_t(32) << 20;  // below this, splitting costs more than it saves
 };
 
 }  // namespace billctl::store

@@ -50,6 +50,10 @@ size_t FileSource::read(char* out, size_t n) {
   }
 }
 
+void FileSource::seek(uint64_t offset) {
+  if (::lseek(m_fd, off_t(offset), SEEK_SET) < 0) throw DataError("cannot seek in '" + m_path + "': " + errno_text());
+}
+
 AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)) {
   std::random_device rd;
   m_tmp = m_path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);

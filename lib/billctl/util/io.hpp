@@ -22,6 +22,8 @@ class FileSource {
   const std::string& path() const { return m_path; }
   // Total size when known (regular files), else 0.
   uint64_t size() const { return m_size; }
+  // Moves to an absolute offset (regular files only). Throws DataError on failure.
+  void seek(uint64_t offset);
 
  private:
   std::string m_path;

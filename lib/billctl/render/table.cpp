@@ -103,7 +103,7 @@ std::string to_text(const Table& t, const TextStyle& style) {
   size_t rule = 0;
   for (size_t i = 0; i < ncol; ++i) rule += width[i] + (i ? 2 : 0);
   std::string rule_line = "  " + dim;
-  for (size_t i = 0; i < rule; ++i) rule_line += bars ? "\u2500" : "-";
+  for (size_t i = 0; i < rule; ++i) rule_line += style.bars ? "\u2500" : "-";
   rule_line += reset + "\n";
   out += rule_line;
   for (size_t k = 0; k < cells.size(); ++k) {
@@ -113,6 +113,7 @@ std::string to_text(const Table& t, const TextStyle& style) {
       const size_t full = rule + 2;
       l.append(full > used ? full - used : 0, ' ');
       l += "  " + bar(t.rows[k][size_t(t.bar_column)].decimal.units(), max, k_bar_width);
+      while (!l.empty() && l.back() == ' ') l.pop_back();
     }
     out += l + "\n";
   }

@@ -36,6 +36,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.add_flag("-q,--quiet", g.quiet, "No notes on stderr");
   // The explicit command table, in the order of the help text.
   add_usage(app, table);
+  add_budgets(app, table);
   add_report(app, table);
   add_prices(app, table);
   add_completion(app, table);

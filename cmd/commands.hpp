@@ -19,6 +19,7 @@ using CommandTable = std::vector<Command>;
 
 void add_usage(CLI::App& root, CommandTable& table);
 void add_report(CLI::App& root, CommandTable& table);
+void add_budgets(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
 

@@ -59,10 +59,11 @@ void Env::configure(const GlobalOptions& g) {
   }
   for (const auto& [k, v] : cfg) {
     const std::string key(k.str());
-    if (key != "db" && key != "prices")
-      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, [prices])");
+    if (key != "db" && key != "prices" && key != "tz")
+      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, tz, [prices])");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
+  if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;
   if (auto* prices = cfg["prices"].as_table()) {
     for (const auto& [k, v] : *prices)
       if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");

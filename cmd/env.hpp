@@ -43,6 +43,8 @@ class Env {
   util::Seconds now() const { return m_now; }
   bool quiet() const { return m_quiet; }
   render::TextStyle style() const;
+  // The configured time zone for calendar periods (config key tz), default UTC.
+  const std::string& tz() const { return m_tz; }
 
   // The embedded store, opened on first use.
   store::SqliteStore& store();
@@ -68,6 +70,7 @@ class Env {
   std::string m_config_path;
   std::string m_config_db;
   std::string m_config_prices;
+  std::string m_tz = "UTC";
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<pricing::Catalog> m_catalog;
 };

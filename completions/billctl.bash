@@ -5,6 +5,7 @@ _billctl() {
     w="${COMP_WORDS[i]}"
     case "$path/$w" in
       "/usage") path="usage" ;;
+      "/budgets") path="budgets" ;;
       "/report") path="report" ;;
       "/prices") path="prices" ;;
       "/completion") path="completion" ;;
@@ -12,23 +13,36 @@ _billctl() {
       "usage/summary") path="usage summary" ;;
       "usage/top") path="usage top" ;;
       "usage/log") path="usage log" ;;
+      "budgets/set") path="budgets set" ;;
+      "budgets/list") path="budgets list" ;;
+      "budgets/rm") path="budgets rm" ;;
+      "budgets/status") path="budgets status" ;;
+      "budgets/apply") path="budgets apply" ;;
+      "budgets/check") path="budgets check" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
       "prices/import") path="prices import" ;;
     esac
   done
   case "$prev" in
-    --config|--db|--input|--output|--rejects|-o)
+    --config|--db|--file|--input|--output|--rejects|-f|-o)
       COMPREPLY=($(compgen -f -- "$cur"))
       return ;;
   esac
   case "$path" in
-    "") opts="usage report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
+    "") opts="usage budgets report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
     "usage") opts="import summary top log -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "budgets") opts="set list rm status apply check -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --db --config --now --color --no-color -q --quiet" ;;
+    "budgets list") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "budgets rm") opts="-h --help --db --config --now --color --no-color -q --quiet" ;;
+    "budgets status") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "budgets apply") opts="-h --help -f --file --dry-run --db --config --now --color --no-color -q --quiet" ;;
+    "budgets check") opts="-h --help -f --file --fail-on --format -o --output --user --department --organization --feature --project --model --db --config --now --color --no-color -q --quiet" ;;
     "report") opts="-h --help --period --where --input --input-format --on-error --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;
     "prices list") opts="-h --help --provider --history --format -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -81,9 +81,13 @@ std::string to_text(const Table& t, const TextStyle& style) {
   }
   const bool bars = style.bars && t.bar_column >= 0 && !t.rows.empty();
   constexpr size_t k_bar_width = 20;
-  money::i128 max = 0;
-  if (bars)
-    for (const auto& row : t.rows) max = std::max(max, row[size_t(t.bar_column)].decimal.units());
+  auto bar_value = [&](const std::vector<Value>& row) -> money::i128 {
+    const Value& v = row[size_t(t.bar_column)];
+    return t.columns[size_t(t.bar_column)].kind == Kind::percent ? money::i128(v.integer) : v.decimal.units();
+  };
+  money::i128 max = t.bar_full;
+  if (bars && max == 0)
+    for (const auto& row : t.rows) max = std::max(max, bar_value(row));
 
   const std::string bold = style.color ? "\x1b[1m" : "";
   const std::string dim = style.color ? "\x1b[2m" : "";
@@ -112,7 +116,7 @@ std::string to_text(const Table& t, const TextStyle& style) {
       const size_t used = util::display_width(l);
       const size_t full = rule + 2;
       l.append(full > used ? full - used : 0, ' ');
-      l += "  " + bar(t.rows[k][size_t(t.bar_column)].decimal.units(), max, k_bar_width);
+      l += "  " + bar(std::min(bar_value(t.rows[k]), max), max, k_bar_width);
       while (!l.empty() && l.back() == ' ') l.pop_back();
     }
     out += l + "\n";

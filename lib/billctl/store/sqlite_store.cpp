@@ -4,6 +4,7 @@
 #include <map>
 
 #include "billctl/util/io.hpp"
+#include <optional>
 #include "billctl/util/strings.hpp"
 
 namespace billctl::store {
@@ -68,6 +69,15 @@ CREATE TABLE user_prices(
   catalog TEXT NOT NULL,
   imported_at TEXT NOT NULL
 ) WITHOUT ROWID;
+)sql",
+    // 2: budgets; per-user usage lookups for hard quotas.
+    R"sql(
+CREATE TABLE budgets(
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,  -- JSON, see budgets::to_json
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX usage_user_ts ON usage(user, ts);
 )sql",
 };
 
@@ -259,6 +269,23 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
     end = std::max(end, q.end);
   }
   usage::Aggregator agg(queries);
+  // A dimension every query filters on is pushed into SQL, so SQLite can use an index on it
+  // (user, ts) and hands fewer rows over.
+  std::optional<usage::Filter> shared;
+  for (const auto& f : queries[0].where) {
+    bool everywhere = true;
+    usage::Filter u{f.dim, {}};
+    for (const auto& q : queries) {
+      auto it = std::find_if(q.where.begin(), q.where.end(), [&](const usage::Filter& g) { return g.dim == f.dim; });
+      if (it == q.where.end()) {
+        everywhere = false;
+        break;
+      }
+      for (const auto& v : it->values)
+        if (std::find(u.values.begin(), u.values.end(), v) == u.values.end()) u.values.push_back(v);
+    }
+    if (everywhere && (!shared || f.dim == usage::Dim::user)) shared = u;
+  }
   // Walking the ts index costs a random row lookup per record: worth it for a small slice of the
   // stored time span only; otherwise a sequential scan of the table is an order of magnitude faster.
   bool use_index = true;
@@ -271,15 +298,22 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
       use_index = hi > lo && (hi - lo) * 8 < stored;
     }
   }
-  Stmt s(m_db, use_index ? "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
-                           " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
-                           " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter FROM usage"
-                           " WHERE ts >= ?1 AND ts < ?2"
-                         : "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
-                           " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
-                           " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter FROM usage"
-                           " NOT INDEXED WHERE ts >= ?1 AND ts < ?2");
+  if (shared && shared->dim == usage::Dim::user) use_index = true;  // (user, ts) narrows it down
+  std::string sql =
+      "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
+      " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+      " cost_micro, cost_pico, currency, cost_source, meter FROM usage";
+  sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
+  if (shared) {
+    sql += std::string(" AND ") + (shared->dim == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END"
+                                                                     : std::string(usage::dim_name(shared->dim))) + " IN (";
+    for (size_t i = 0; i < shared->values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
+    sql += ")";
+  }
+  Stmt s(m_db, sql.c_str());
   s.bind(1, begin).bind(2, end);
+  if (shared)
+    for (size_t i = 0; i < shared->values.size(); ++i) s.bind(int(i + 3), shared->values[i]);
   std::string last_currency;
   money::Currency currency;
   usage::UsageRecord r;
@@ -364,6 +398,46 @@ size_t SqliteStore::save_user_prices(const std::vector<pricing::PriceEntry>& ent
   meta.step();
   t.commit();
   return by_model.size();
+}
+
+std::vector<budgets::Budget> SqliteStore::list_budgets() {
+  std::vector<budgets::Budget> out;
+  Stmt s(m_db, "SELECT name, spec FROM budgets ORDER BY name");
+  while (s.step()) out.push_back(budgets::from_json(std::string(s.text(1)), "store budget '" + std::string(s.text(0)) + "'"));
+  return out;
+}
+
+void SqliteStore::put_budget(const budgets::Budget& b, util::Seconds now) {
+  Transaction t(m_db);
+  Stmt put(m_db, "INSERT OR REPLACE INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)");
+  const std::string spec = budgets::to_json(b), at = util::format_rfc3339(now);
+  put.bind(1, b.name).bind(2, spec).bind(3, at);
+  put.step();
+  t.commit();
+}
+
+bool SqliteStore::remove_budget(const std::string& name) {
+  Transaction t(m_db);
+  Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");
+  del.bind(1, name);
+  del.step();
+  const bool removed = m_db.changes() > 0;
+  t.commit();
+  return removed;
+}
+
+void SqliteStore::replace_budgets(const std::vector<budgets::Budget>& list, util::Seconds now) {
+  Transaction t(m_db);
+  m_db.exec("DELETE FROM budgets");
+  Stmt put(m_db, "INSERT INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)");
+  const std::string at = util::format_rfc3339(now);
+  for (const auto& b : list) {
+    const std::string spec = budgets::to_json(b);
+    put.bind(1, b.name).bind(2, spec).bind(3, at);
+    put.step();
+    put.reset();
+  }
+  t.commit();
 }
 
 std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,

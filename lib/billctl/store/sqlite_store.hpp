@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "billctl/budgets/budget.hpp"
 #include "billctl/store/sqlite.hpp"
 #include "billctl/store/store.hpp"
 
@@ -19,7 +20,7 @@ struct ImportLogRow {
 
 class SqliteStore : public UsageStore {
  public:
-  static constexpr int k_schema_version = 1;
+  static constexpr int k_schema_version = 2;
 
   // Opens (creating the file and its directory when missing) and migrates.
   explicit SqliteStore(const std::string& path);
@@ -37,6 +38,13 @@ class SqliteStore : public UsageStore {
   // Stores the entries, replacing earlier user entries of the same models. Returns models stored.
   size_t save_user_prices(const std::vector<pricing::PriceEntry>& entries, const std::string& name, util::Seconds now);
   std::string user_catalog_name();
+
+  // Budgets (replaced whole by name).
+  std::vector<budgets::Budget> list_budgets();
+  void put_budget(const budgets::Budget& b, util::Seconds now);
+  bool remove_budget(const std::string& name);
+  // Makes the stored budgets exactly `list` (budgets apply), atomically.
+  void replace_budgets(const std::vector<budgets::Budget>& list, util::Seconds now);
 
   int schema_version();
   Db& db() { return m_db; }

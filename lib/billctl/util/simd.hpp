@@ -68,7 +68,7 @@ inline uint64_t fast_hash(std::string_view s) {
     n -= 8;
   }
   uint64_t w = 0;
-  std::memcpy(&w, p, n);
+  if (n > 0) std::memcpy(&w, p, n);  // an empty view may have no data pointer
   h = (h ^ w) * 0x94d049bb133111ebull;
   h ^= h >> 32;
   return h;

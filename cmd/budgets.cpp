@@ -1,0 +1,392 @@
+// billctl budgets set | list | rm | status | apply | check
+#include <memory>
+
+#include "billctl/budgets/budget.hpp"
+#include "billctl/render/json.hpp"
+#include "billctl/util/io.hpp"
+#include "billctl/util/strings.hpp"
+#include "commands.hpp"
+
+namespace billctl::cmd {
+
+namespace {
+
+using budgets::Budget;
+using render::Kind;
+using render::Value;
+
+struct SetOptions {
+  std::string name;
+  std::vector<std::string> scope;
+  std::string period = "monthly";
+  std::string limit;
+  std::string stages = "50,80,95,100";
+  std::string mode = "soft";
+  std::string tz;
+};
+
+struct ListOptions {
+  std::vector<std::string> names;
+  std::string format = "table";
+  std::string output;
+};
+
+struct ApplyOptions {
+  std::string file;
+  bool dry_run = false;
+};
+
+struct CheckOptions {
+  std::string file;
+  std::string fail_on = "exceeded";
+  std::string format = "table";
+  std::string output;
+  std::string user, department, organization, feature, project, model;
+};
+
+void run_set(const SetOptions& o, Env& env) {
+  Budget b;
+  const std::string origin = "budgets set";
+  b.name = o.name;
+  b.scope = o.scope;
+  if (o.period == "monthly") b.period = budgets::Period::monthly;
+  else if (o.period == "daily") b.period = budgets::Period::daily;
+  else throw UsageError("invalid --period '" + o.period + "': expected monthly or daily");
+  if (o.limit.empty()) throw UsageError("budgets set needs --limit, e.g. --limit \"5000 USD\" or --limit \"2500000 tokens\"");
+  budgets::parse_limit(b, o.limit, "invalid --limit");
+  b.stages = budgets::parse_stages(o.stages, "invalid --stages");
+  if (o.mode == "soft") b.mode = budgets::Mode::soft;
+  else if (o.mode == "hard") b.mode = budgets::Mode::hard;
+  else throw UsageError("invalid --mode '" + o.mode + "': expected soft or hard");
+  b.tz = o.tz.empty() ? env.tz() : o.tz;
+  budgets::validate(b, origin);
+  auto existing = env.store().list_budgets();
+  const bool replaced = std::any_of(existing.begin(), existing.end(), [&](const Budget& e) { return e.name == b.name; });
+  env.store().put_budget(b, env.now());
+  env.note(std::string(replaced ? "updated" : "added") + " budget '" + b.name + "': " + budgets::amount_text(b, b.limit) + " " +
+           std::string(budgets::period_name(b.period)) + " on " + budgets::scope_text(b) + " (" +
+           std::string(budgets::mode_name(b.mode)) + ", " + b.tz + ")");
+}
+
+std::string stages_text(const Budget& b) {
+  std::string s;
+  for (int st : b.stages) s += (s.empty() ? "" : ",") + std::to_string(st);
+  return s;
+}
+
+render::Table budget_table(const std::vector<Budget>& list) {
+  render::Table t;
+  t.id = "budgets";
+  t.title = "Budgets";
+  t.columns = {{"name", "name", Kind::text},     {"scope", "scope", Kind::text}, {"period", "period", Kind::text},
+               {"limit", "limit", Kind::text},   {"stages", "stages %", Kind::text}, {"mode", "mode", Kind::text},
+               {"tz", "time zone", Kind::text}};
+  for (const auto& b : list)
+    t.rows.push_back({Value::of_text(b.name), Value::of_text(budgets::scope_text(b)), Value::of_text(std::string(budgets::period_name(b.period))),
+                      Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(stages_text(b)),
+                      Value::of_text(std::string(budgets::mode_name(b.mode))), Value::of_text(b.tz)});
+  return t;
+}
+
+render::Json budget_json(const Budget& b) {
+  render::Json j = render::Json::parse(budgets::to_json(b));
+  if (!b.in_tokens) j["limit"] = render::money_json(b.limit, b.currency.minor_units, b.currency);
+  else j["limit"] = {{"tokens", int64_t(b.limit.units() / money::Decimal::k_one)}};
+  return j;
+}
+
+render::Json amount_json(const Budget& b, const money::Decimal& d) {
+  if (b.in_tokens) return render::Json{{"tokens", int64_t(d.units() / money::Decimal::k_one)}};
+  return render::money_json(d, b.currency.minor_units, b.currency);
+}
+
+void run_list(const ListOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const auto list = env.store().list_budgets();
+  std::string out;
+  if (f == Format::table) out = list.empty() ? "No budgets. Add one with 'billctl budgets set' or 'billctl budgets apply -f budgets.toml'.\n"
+                                             : render::to_text(budget_table(list), env.style());
+  else if (f == Format::csv) out = render::to_csv(budget_table(list));
+  else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.budgets";
+    j["budgets"] = render::Json::array();
+    for (const auto& b : list) j["budgets"].push_back(budget_json(b));
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+void run_rm(const ListOptions& o, Env& env) {
+  for (const auto& name : o.names) {
+    if (!env.store().remove_budget(name)) {
+      std::vector<std::string> names;
+      for (const auto& b : env.store().list_budgets()) names.push_back(b.name);
+      const std::string hint = util::did_you_mean(name, names);
+      throw DataError("no budget named '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    env.note("removed budget '" + name + "'");
+  }
+}
+
+std::string tenths_text(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
+
+render::Table status_table(const std::vector<budgets::Status>& list) {
+  render::Table t;
+  t.id = "budget_status";
+  t.title = "Budget status";
+  t.columns = {{"name", "budget", Kind::text},       {"window", "period", Kind::text},
+               {"spent", "spent", Kind::text},       {"limit", "limit", Kind::text},
+               {"remaining", "remaining", Kind::text}, {"used", "used", Kind::percent},
+               {"stage", "stage", Kind::text},       {"projected", "projected", Kind::text},
+               {"resets_in_days", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
+  t.bar_column = 5;
+  t.bar_full = 1000;
+  for (const auto& s : list) {
+    const Budget& b = s.budget;
+    t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(budgets::amount_text(b, s.spent)),
+                      Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(budgets::amount_text(b, s.remaining)),
+                      Value::of_percent(s.used_tenths), s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
+                      Value::of_text(budgets::amount_text(b, s.projected) + " (" + tenths_text(s.projected_tenths) + " %)"),
+                      Value::of_text(std::to_string(s.resets_in_days) + (s.resets_in_days == 1 ? " day" : " days")),
+                      Value::of_text(std::string(budgets::mode_name(b.mode)))});
+  }
+  return t;
+}
+
+render::Json status_json(const budgets::Status& s) {
+  const Budget& b = s.budget;
+  render::Json j;
+  j["name"] = b.name;
+  j["scope"] = b.scope;
+  j["period"] = budgets::period_name(b.period);
+  j["window"] = {{"label", s.window.label},
+                 {"start", util::format_rfc3339(s.window.begin)},
+                 {"end", util::format_rfc3339(s.window.end)},
+                 {"tz", b.tz}};
+  j["spent"] = amount_json(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units));
+  j["limit"] = amount_json(b, b.limit);
+  j["remaining"] = amount_json(b, b.in_tokens ? s.remaining : s.remaining.round(b.currency.minor_units));
+  j["used_pct"] = tenths_text(s.used_tenths);
+  j["stage"] = s.stage ? render::Json(s.stage) : render::Json(nullptr);
+  j["projected"] = amount_json(b, s.projected);
+  j["projected_pct"] = tenths_text(s.projected_tenths);
+  j["resets_in_days"] = s.resets_in_days;
+  j["mode"] = budgets::mode_name(b.mode);
+  return j;
+}
+
+void run_status(const ListOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  auto list = env.store().list_budgets();
+  if (!o.names.empty()) {
+    std::vector<Budget> chosen;
+    for (const auto& n : o.names) {
+      auto it = std::find_if(list.begin(), list.end(), [&](const Budget& b) { return b.name == n; });
+      if (it == list.end()) throw DataError("no budget named '" + n + "'");
+      chosen.push_back(*it);
+    }
+    list = chosen;
+  }
+  const auto statuses = budgets::evaluate(env.store(), list, env.now());
+  std::string out;
+  if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses), env.style());
+  else if (f == Format::csv) out = render::to_csv(status_table(statuses));
+  else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.budgets.status";
+    j["now"] = util::format_rfc3339(env.now());
+    j["budgets"] = render::Json::array();
+    for (const auto& s : statuses) j["budgets"].push_back(status_json(s));
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+void run_apply(const ApplyOptions& o, Env& env) {
+  const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file);
+  const auto current = env.store().list_budgets();
+  std::string plan;
+  size_t added = 0, changed = 0, removed = 0;
+  for (const auto& b : wanted) {
+    auto it = std::find_if(current.begin(), current.end(), [&](const Budget& c) { return c.name == b.name; });
+    if (it == current.end()) {
+      plan += "+ " + b.name + ": " + budgets::amount_text(b, b.limit) + " " + std::string(budgets::period_name(b.period)) + " on " +
+              budgets::scope_text(b) + "\n";
+      ++added;
+    } else if (!(*it == b)) {
+      plan += "~ " + b.name + ": " + budgets::to_json(*it) + "\n    -> " + budgets::to_json(b) + "\n";
+      ++changed;
+    }
+  }
+  for (const auto& c : current) {
+    if (std::none_of(wanted.begin(), wanted.end(), [&](const Budget& b) { return b.name == c.name; })) {
+      plan += "- " + c.name + "\n";
+      ++removed;
+    }
+  }
+  plan += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(removed) +
+          " to remove" + (o.dry_run ? " (dry run: nothing changed)" : "") + "\n";
+  if (!o.dry_run && added + changed + removed > 0) env.store().replace_budgets(wanted, env.now());
+  env.emit(plan, "");
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+void run_check(const CheckOptions& o, Env& env) {
+  const int fail_pct = budgets::parse_fail_on(o.fail_on);
+  if (o.format != "table" && o.format != "json" && o.format != "junit")
+    throw UsageError("invalid --format '" + o.format + "': expected table, json or junit");
+  std::vector<Budget> list = o.file.empty() ? env.store().list_budgets()
+                                            : budgets::parse_budgets_toml(util::read_file(o.file), o.file);
+  // A quota question: is this user (department, ...) allowed to make another request?
+  budgets::Identity who;
+  const std::pair<usage::Dim, const std::string*> ids[] = {
+      {usage::Dim::user, &o.user},       {usage::Dim::department, &o.department}, {usage::Dim::organization, &o.organization},
+      {usage::Dim::feature, &o.feature}, {usage::Dim::project, &o.project},       {usage::Dim::model, &o.model}};
+  for (const auto& [dim, v] : ids)
+    if (!v->empty()) who.values.emplace_back(dim, *v);
+  const bool quota = !who.values.empty();
+  if (quota) {
+    std::erase_if(list, [&](const Budget& b) { return b.mode != budgets::Mode::hard || !budgets::applies_to(b, who); });
+  }
+  const auto statuses = budgets::evaluate(env.store(), list, env.now());
+  // Hard quotas deny at 100 %; the CI gate fails at --fail-on.
+  const int64_t threshold = quota ? 1000 : int64_t(fail_pct) * 10;
+  std::vector<const budgets::Status*> failed;
+  for (const auto& s : statuses)
+    if (s.used_tenths >= threshold) failed.push_back(&s);
+
+  std::string out;
+  if (o.format == "json") {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = quota ? "billctl.budgets.quota" : "billctl.budgets.check";
+    j["now"] = util::format_rfc3339(env.now());
+    if (quota) {
+      render::Json idj = render::Json::object();
+      for (const auto& [dim, v] : who.values) idj[std::string(usage::dim_name(dim))] = v;
+      j["identity"] = idj;
+      j["decision"] = failed.empty() ? "allow" : "deny";
+    } else {
+      j["fail_on_pct"] = fail_pct;
+      j["passed"] = failed.empty();
+    }
+    j["budgets"] = render::Json::array();
+    for (const auto& s : statuses) {
+      render::Json b = status_json(s);
+      b["result"] = s.used_tenths >= threshold ? (quota ? "deny" : "fail") : (quota ? "allow" : "pass");
+      j["budgets"].push_back(b);
+    }
+    out = render::dump(j);
+  } else if (o.format == "junit") {
+    out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    out += "<testsuites name=\"billctl budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
+           std::to_string(failed.size()) + "\">\n";
+    out += "  <testsuite name=\"budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
+           std::to_string(failed.size()) + "\" errors=\"0\" skipped=\"0\" timestamp=\"" + util::format_rfc3339(env.now()) + "\">\n";
+    for (const auto& s : statuses) {
+      const std::string what = s.budget.name + " at " + tenths_text(s.used_tenths) + " % of " +
+                               budgets::amount_text(s.budget, s.budget.limit) + " (" + budgets::amount_text(s.budget, s.spent) +
+                               " spent in " + s.window.label + ")";
+      out += "    <testcase classname=\"billctl.budgets\" name=\"" + xml_escape(s.budget.name) + "\" time=\"0\">";
+      if (s.used_tenths >= threshold)
+        out += "\n      <failure type=\"budget\" message=\"" + xml_escape(what + ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %") +
+               "\"/>\n    ";
+      out += "</testcase>\n";
+    }
+    out += "  </testsuite>\n</testsuites>\n";
+  } else {
+    if (quota) {
+      out = failed.empty() ? "allow" : "deny";
+      for (const auto* s : failed)
+        out += std::string(out.size() > 5 ? ";" : ":") + " budget '" + s->budget.name + "' is used up (" +
+               budgets::amount_text(s->budget, s->spent) + " of " + budgets::amount_text(s->budget, s->budget.limit) + ")";
+      out += "\n";
+    } else {
+      for (const auto& s : statuses)
+        out += std::string(s.used_tenths >= threshold ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
+               " % of " + budgets::amount_text(s.budget, s.budget.limit) + (s.stage ? "  (stage " + std::to_string(s.stage) + " %)" : "") + "\n";
+      out += std::to_string(statuses.size() - failed.size()) + " of " + std::to_string(statuses.size()) +
+             " budgets below " + std::to_string(fail_pct) + " %\n";
+    }
+  }
+  env.emit(out, o.output);
+  if (!failed.empty()) {
+    if (quota) throw CheckFailed("denied: " + std::to_string(failed.size()) + " hard quota(s) used up");
+    throw CheckFailed(std::to_string(failed.size()) + " budget(s) at or above " + std::to_string(fail_pct) + " %");
+  }
+}
+
+}  // namespace
+
+void add_budgets(CLI::App& root, CommandTable& table) {
+  CLI::App* bud = root.add_subcommand("budgets", "Budgets and quotas: set, status, and the CI gate");
+  bud->require_subcommand(1);
+
+  auto so = std::make_shared<SetOptions>();
+  CLI::App* set = bud->add_subcommand("set", "Add or replace a budget");
+  set->add_option("name", so->name, "Budget name")->required()->type_name("NAME");
+  set->add_option("--scope", so->scope, "organization, department:NAME, user:NAME, feature:NAME, project:NAME, model:NAME (repeatable, all must match)")
+      ->type_name("SCOPE");
+  set->add_option("--period", so->period, "monthly (default) or daily, calendar-aligned in --tz")->type_name("PERIOD");
+  set->add_option("--limit", so->limit, "\"5000 USD\" or \"2500000 tokens\"")->type_name("LIMIT");
+  set->add_option("--stages", so->stages, "Alert stages in percent (default 50,80,95,100)")->type_name("PCTS");
+  set->add_option("--mode", so->mode, "soft (alert only, default) or hard (the quota denies)")->type_name("MODE");
+  set->add_option("--tz", so->tz, "Time zone of the period (default: config tz, else UTC)")->type_name("ZONE");
+  table.push_back({set, [so](Env& env) { run_set(*so, env); }});
+
+  auto lo = std::make_shared<ListOptions>();
+  CLI::App* list = bud->add_subcommand("list", "The stored budgets");
+  add_output_options(list, lo->format, lo->output);
+  table.push_back({list, [lo](Env& env) { run_list(*lo, env); }});
+
+  auto ro = std::make_shared<ListOptions>();
+  CLI::App* rm = bud->add_subcommand("rm", "Remove budgets");
+  rm->add_option("names", ro->names, "Budget names")->required()->type_name("NAME");
+  table.push_back({rm, [ro](Env& env) { run_rm(*ro, env); }});
+
+  auto st = std::make_shared<ListOptions>();
+  CLI::App* status = bud->add_subcommand("status", "Spent, limit, remaining, stage, projection and reset of each budget");
+  status->add_option("names", st->names, "Only these budgets")->type_name("NAME");
+  add_output_options(status, st->format, st->output);
+  table.push_back({status, [st](Env& env) { run_status(*st, env); }});
+
+  auto ao = std::make_shared<ApplyOptions>();
+  CLI::App* apply = bud->add_subcommand("apply", "Make the stored budgets match a budgets.toml file");
+  apply->add_option("-f,--file", ao->file, "The budgets file (TOML)")->required()->type_name("FILE");
+  apply->add_flag("--dry-run", ao->dry_run, "Print the plan, change nothing");
+  table.push_back({apply, [ao](Env& env) { run_apply(*ao, env); }});
+
+  auto co = std::make_shared<CheckOptions>();
+  CLI::App* check = bud->add_subcommand("check", "CI gate: exit 3 when a budget reaches --fail-on; or a hard-quota allow/deny");
+  check->add_option("-f,--file", co->file, "Check the budgets of this TOML file instead of the stored ones")->type_name("FILE");
+  check->add_option("--fail-on", co->fail_on, "warning (80 %), critical (95 %), exceeded (100 %, default) or a percent")
+      ->type_name("STAGE");
+  check->add_option("--format", co->format, "table, json or junit")->type_name("FORMAT");
+  check->add_option("-o,--output", co->output, "Write the report to FILE (atomically)")->type_name("FILE");
+  check->add_option("--user", co->user, "Quota check: may this user make a request? (hard budgets only)")->type_name("NAME");
+  check->add_option("--department", co->department, "Quota check: the user's department")->type_name("NAME");
+  check->add_option("--organization", co->organization, "Quota check: the organization")->type_name("NAME");
+  check->add_option("--feature", co->feature, "Quota check: the feature")->type_name("NAME");
+  check->add_option("--project", co->project, "Quota check: the project")->type_name("NAME");
+  check->add_option("--model", co->model, "Quota check: the model")->type_name("NAME");
+  table.push_back({check, [co](Env& env) { run_check(*co, env); }});
+}
+
+}  // namespace billctl::cmd

@@ -1,0 +1,319 @@
+#include "billctl/budgets/budget.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::budgets {
+
+namespace {
+
+const std::vector<std::string> k_scope_keys{"organization", "department", "user", "feature", "project", "model", "provider"};
+
+std::string first_of_month_label(int64_t local_day) {
+  const util::Date d = util::civil_from_days(local_day);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d", d.year, d.month);
+  return buf;
+}
+
+}  // namespace
+
+std::string_view period_name(Period p) { return p == Period::monthly ? "monthly" : "daily"; }
+std::string_view mode_name(Mode m) { return m == Mode::soft ? "soft" : "hard"; }
+
+void parse_limit(Budget& b, const std::string& text, const std::string& origin) {
+  const auto parts = util::split(util::trim(text), ' ');
+  std::vector<std::string_view> words;
+  for (auto p : parts)
+    if (!p.empty()) words.push_back(p);
+  if (words.empty() || words.size() > 2)
+    throw UsageError(origin + ": invalid limit '" + text + "': expected an amount and a currency (\"5000 USD\") or tokens (\"2500000 tokens\")");
+  auto amount = money::Decimal::parse(words[0]);
+  if (!amount || amount->negative() || amount->is_zero())
+    throw UsageError(origin + ": invalid limit '" + text + "': the amount must be a positive number");
+  if (words.size() == 2 && (words[1] == "tokens" || words[1] == "token")) {
+    if (amount->round(0) != *amount) throw UsageError(origin + ": invalid limit '" + text + "': tokens are whole");
+    b.in_tokens = true;
+    b.limit = *amount;
+    return;
+  }
+  b.in_tokens = false;
+  b.limit = *amount;
+  b.currency = money::k_usd;
+  if (words.size() == 2) {
+    auto c = money::find_currency(words[1]);
+    if (!c) throw UsageError(origin + ": invalid limit '" + text + "': " + c.error());
+    b.currency = *c;
+  }
+  if (b.limit.round(b.currency.minor_units) != b.limit)
+    throw UsageError(origin + ": invalid limit '" + text + "': more decimals than " + std::string(b.currency.name()) + " has");
+}
+
+std::vector<int> parse_stages(const std::string& text, const std::string& origin) {
+  std::vector<int> out;
+  for (auto part : util::split(text, ',')) {
+    int64_t v = 0;
+    part = util::trim(part);
+    if (!part.empty() && part.back() == '%') part.remove_suffix(1);
+    if (!util::parse_u63(part, v) || v < 1 || v > 1000)
+      throw UsageError(origin + ": invalid stages '" + text + "': expected percents from 1 to 1000 such as 50,80,95,100");
+    out.push_back(int(v));
+  }
+  return out;
+}
+
+void validate(Budget& b, const std::string& origin) {
+  if (b.name.empty() || b.name.size() > 100 ||
+      !std::all_of(b.name.begin(), b.name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+      }))
+    throw UsageError(origin + ": invalid budget name '" + b.name + "': use letters, digits, '-', '_' and '.'");
+  if (b.limit.is_zero()) throw UsageError(origin + ": budget '" + b.name + "' has no limit");
+  std::sort(b.stages.begin(), b.stages.end());
+  b.stages.erase(std::unique(b.stages.begin(), b.stages.end()), b.stages.end());
+  if (b.stages.empty()) throw UsageError(origin + ": budget '" + b.name + "' has no alert stages");
+  if (b.scope.empty()) b.scope = {"organization"};
+  std::vector<std::string> keys_seen;
+  for (const auto& term : b.scope) {
+    const auto colon = term.find(':');
+    const std::string key = term.substr(0, colon);
+    if (std::find(k_scope_keys.begin(), k_scope_keys.end(), key) == k_scope_keys.end()) {
+      const std::string hint = util::did_you_mean(key, k_scope_keys);
+      throw UsageError(origin + ": invalid scope '" + term + "': expected organization, department:NAME, user:NAME, "
+                       "feature:NAME, project:NAME, model:NAME or provider:NAME" +
+                       (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+    if (colon == std::string::npos && key != "organization")
+      throw UsageError(origin + ": invalid scope '" + term + "': '" + key + "' needs a value, e.g. " + key + ":NAME");
+    if (colon != std::string::npos && colon + 1 == term.size())
+      throw UsageError(origin + ": invalid scope '" + term + "': empty value");
+    if (std::find(keys_seen.begin(), keys_seen.end(), key) != keys_seen.end())
+      throw UsageError(origin + ": invalid scope: '" + key + "' given twice in budget '" + b.name + "'");
+    keys_seen.push_back(key);
+  }
+  // "organization" with other terms adds nothing.
+  if (b.scope.size() > 1) std::erase(b.scope, std::string("organization"));
+  std::sort(b.scope.begin(), b.scope.end());
+  util::TimeZone::load(b.tz);  // throws UsageError for an unknown zone
+}
+
+std::vector<usage::Filter> scope_filters(const Budget& b) {
+  std::vector<std::string> items;
+  for (const auto& term : b.scope) {
+    const auto colon = term.find(':');
+    if (colon == std::string::npos) continue;  // "organization": everything
+    items.push_back(term.substr(0, colon) + "=" + term.substr(colon + 1));
+  }
+  return usage::parse_filters(items);
+}
+
+std::string scope_text(const Budget& b) {
+  std::string s;
+  for (const auto& t : b.scope) s += (s.empty() ? "" : " ") + t;
+  return s;
+}
+
+std::string amount_text(const Budget& b, const money::Decimal& amount) {
+  if (b.in_tokens) return util::group_thousands(int64_t(amount.units() / money::Decimal::k_one)) + " tokens";
+  return amount.format(b.currency.minor_units) + " " + std::string(b.currency.name());
+}
+
+std::string to_json(const Budget& b) {
+  nlohmann::ordered_json j;
+  j["name"] = b.name;
+  j["scope"] = b.scope;
+  j["period"] = period_name(b.period);
+  j["limit"] = b.in_tokens ? b.limit.to_string() + " tokens" : b.limit.to_string() + " " + std::string(b.currency.name());
+  j["stages"] = b.stages;
+  j["mode"] = mode_name(b.mode);
+  j["tz"] = b.tz;
+  return j.dump();
+}
+
+Budget from_json(const std::string& json, const std::string& origin) {
+  Budget b;
+  try {
+    const auto j = nlohmann::json::parse(json);
+    b.name = j.at("name").get<std::string>();
+    b.scope = j.at("scope").get<std::vector<std::string>>();
+    b.period = j.at("period").get<std::string>() == "daily" ? Period::daily : Period::monthly;
+    parse_limit(b, j.at("limit").get<std::string>(), origin);
+    b.stages = j.at("stages").get<std::vector<int>>();
+    b.mode = j.at("mode").get<std::string>() == "hard" ? Mode::hard : Mode::soft;
+    b.tz = j.at("tz").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(origin + ": stored budget is damaged: " + e.what());
+  }
+  return b;
+}
+
+std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin) {
+  toml::table doc;
+  try {
+    doc = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw UsageError(origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  std::vector<Budget> out;
+  for (const auto& [k, v] : doc) {
+    if (k.str() != "budget")
+      throw UsageError(origin + ":" + std::to_string(k.source().begin.line) + ": unknown key '" + std::string(k.str()) +
+                       "' (budgets are [[budget]] tables)");
+  }
+  const toml::array* arr = doc["budget"].as_array();
+  if (!arr) {
+    if (doc.contains("budget")) throw UsageError(origin + ": 'budget' must be an array of tables ([[budget]])");
+    return out;
+  }
+  for (const auto& node : *arr) {
+    const toml::table* t = node.as_table();
+    const std::string where = origin + ":" + std::to_string(node.source().begin.line);
+    if (!t) throw UsageError(where + ": each budget is a [[budget]] table");
+    Budget b;
+    bool has_limit = false;
+    for (const auto& [key, val] : *t) {
+      const std::string k(key.str());
+      const std::string at = origin + ":" + std::to_string(val.source().begin.line);
+      auto str = [&]() -> std::string {
+        if (auto s = val.value<std::string>()) return *s;
+        throw UsageError(at + ": '" + k + "' must be a string");
+      };
+      if (k == "name") b.name = str();
+      else if (k == "scope") {
+        b.scope.clear();
+        if (const auto* a = val.as_array()) {
+          for (const auto& e : *a) {
+            auto s = e.value<std::string>();
+            if (!s) throw UsageError(at + ": 'scope' entries must be strings");
+            b.scope.push_back(*s);
+          }
+        } else {
+          b.scope.push_back(str());
+        }
+      } else if (k == "period") {
+        const std::string p = str();
+        if (p == "monthly") b.period = Period::monthly;
+        else if (p == "daily") b.period = Period::daily;
+        else throw UsageError(at + ": invalid period '" + p + "': expected monthly or daily");
+      } else if (k == "limit") {
+        parse_limit(b, str(), at);
+        has_limit = true;
+      } else if (k == "tokens") {
+        auto n = val.value<int64_t>();
+        if (!n || *n <= 0) throw UsageError(at + ": 'tokens' must be a positive integer");
+        b.in_tokens = true;
+        b.limit = money::Decimal::from_int(*n);
+        has_limit = true;
+      } else if (k == "stages") {
+        b.stages.clear();
+        const auto* a = val.as_array();
+        if (!a) throw UsageError(at + ": 'stages' must be an array of percents");
+        for (const auto& e : *a) {
+          auto n = e.value<int64_t>();
+          if (!n || *n < 1 || *n > 1000) throw UsageError(at + ": stages are percents from 1 to 1000");
+          b.stages.push_back(int(*n));
+        }
+      } else if (k == "mode") {
+        const std::string m = str();
+        if (m == "soft") b.mode = Mode::soft;
+        else if (m == "hard") b.mode = Mode::hard;
+        else throw UsageError(at + ": invalid mode '" + m + "': expected soft or hard");
+      } else if (k == "tz") {
+        b.tz = str();
+      } else {
+        throw UsageError(at + ": unknown key '" + k + "' (known: name, scope, period, limit, tokens, stages, mode, tz)");
+      }
+    }
+    if (!has_limit) throw UsageError(where + ": budget '" + b.name + "' needs 'limit' (\"5000 USD\") or 'tokens'");
+    validate(b, where);
+    for (const auto& o : out)
+      if (o.name == b.name) throw UsageError(where + ": budget '" + b.name + "' is defined twice");
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Window current_window(const Budget& b, const util::TimeZone& tz, util::Seconds now) {
+  const int64_t today = tz.local_day(now);
+  Window w;
+  if (b.period == Period::daily) {
+    w.begin = tz.day_start(today);
+    w.end = tz.day_start(today + 1);
+    w.label = util::format_date(today);
+  } else {
+    const util::Date d = util::civil_from_days(today);
+    const int64_t first = util::days_from_civil({d.year, d.month, 1});
+    w.begin = tz.day_start(first);
+    w.end = tz.day_start(first + util::days_in_month(d.year, d.month));
+    w.label = first_of_month_label(first);
+  }
+  return w;
+}
+
+std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>& list, util::Seconds now,
+                             const std::string& tzdir) {
+  std::vector<usage::AggQuery> queries;
+  std::vector<Window> windows;
+  for (const auto& b : list) {
+    const Window w = current_window(b, util::TimeZone::load(b.tz, tzdir), now);
+    windows.push_back(w);
+    // Spent so far: usage stamped after `now` (clock skew, a pinned --now) does not count yet.
+    queries.push_back({w.begin, std::clamp(now + 1, w.begin, w.end), scope_filters(b), {}});
+  }
+  const auto results = usage.aggregate(queries);
+  std::vector<Status> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Budget& b = list[i];
+    Status s;
+    s.budget = b;
+    s.window = windows[i];
+    const usage::Totals t = results[i].total();
+    if (b.in_tokens) {
+      s.spent = money::Decimal::from_int(t.tokens());
+    } else {
+      if (t.cost != 0 && !(results[i].currency == b.currency))
+        throw DataError("budget '" + b.name + "' is in " + std::string(b.currency.name()) + " but its usage is in " +
+                        std::string(results[i].currency.name()));
+      s.spent = t.cost_decimal();
+    }
+    s.remaining = s.spent < b.limit ? b.limit - s.spent : money::Decimal();
+    s.used_tenths = int64_t(money::div_round(s.spent.units() * 1000, b.limit.units(), money::Rounding::down));
+    for (int st : b.stages)
+      if (s.used_tenths >= int64_t(st) * 10) s.stage = st;
+    // Run rate: what was spent so far, stretched over the whole period.
+    const util::Seconds length = s.window.end - s.window.begin;
+    const util::Seconds elapsed = std::clamp<util::Seconds>(now - s.window.begin, 1, length);
+    s.projected = s.spent.mul_int(length).div_int(elapsed);
+    s.projected = b.in_tokens ? s.projected.round(0) : s.projected.round(b.currency.minor_units);
+    s.projected_tenths = int64_t(money::div_round(s.projected.units() * 1000, b.limit.units(), money::Rounding::down));
+    s.resets_in_days = (s.window.end - now + 86399) / 86400;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+int parse_fail_on(const std::string& text) {
+  if (text == "warning") return 80;
+  if (text == "critical") return 95;
+  if (text == "exceeded") return 100;
+  std::string_view v = text;
+  if (!v.empty() && v.back() == '%') v.remove_suffix(1);
+  int64_t n = 0;
+  if (util::parse_u63(v, n) && n >= 1 && n <= 1000) return int(n);
+  throw UsageError("invalid --fail-on '" + text + "': expected warning (80 %), critical (95 %), exceeded (100 %) or a percent");
+}
+
+bool applies_to(const Budget& b, const Identity& who) {
+  for (const auto& f : scope_filters(b)) {
+    bool matched = false;
+    for (const auto& [dim, value] : who.values)
+      if (dim == f.dim && std::find(f.values.begin(), f.values.end(), value) != f.values.end()) matched = true;
+    if (!matched) return false;
+  }
+  return true;
+}
+
+}  // namespace billctl::budgets

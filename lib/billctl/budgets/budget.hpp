@@ -1,0 +1,93 @@
+// Budgets and quotas (SPEC §6): a named limit in money or tokens on a scope of usage, for a
+// calendar period in a time zone, with alert stages and a soft (alert) or hard (deny) mode.
+// This module parses and checks budgets (flags, budgets.toml) and evaluates them against usage.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "billctl/money/currency.hpp"
+#include "billctl/money/decimal.hpp"
+#include "billctl/store/store.hpp"
+#include "billctl/usage/aggregate.hpp"
+#include "billctl/util/tz.hpp"
+
+namespace billctl::budgets {
+
+enum class Period { monthly, daily };
+enum class Mode { soft, hard };
+
+struct Budget {
+  std::string name;
+  std::vector<std::string> scope;  // "organization", "department:eng", "model:gpt-4o", ... (all must match)
+  Period period = Period::monthly;
+  bool in_tokens = false;          // the limit counts tokens, not money
+  money::Decimal limit;            // money, or a whole number of tokens
+  money::Currency currency;        // of a money limit
+  std::vector<int> stages{50, 80, 95, 100};  // alert stages, percent of the limit, ascending
+  Mode mode = Mode::soft;
+  std::string tz = "UTC";
+
+  friend bool operator==(const Budget&, const Budget&) = default;
+};
+
+std::string_view period_name(Period p);
+std::string_view mode_name(Mode m);
+
+// Checks a budget and normalises it (sorted unique stages, canonical scope). `origin` prefixes
+// messages ("budgets.toml:12", "budgets set"). Throws UsageError.
+void validate(Budget& b, const std::string& origin);
+// Parses a --limit value: "5000 USD", "5000" (USD), "2500000 tokens".
+void parse_limit(Budget& b, const std::string& text, const std::string& origin);
+// Parses "50,80,95,100".
+std::vector<int> parse_stages(const std::string& text, const std::string& origin);
+// The usage filters a scope stands for ("organization" alone is all usage).
+std::vector<usage::Filter> scope_filters(const Budget& b);
+// "department:eng model:gpt-4o", or "organization".
+std::string scope_text(const Budget& b);
+// "5,000.00 USD" or "2,500,000 tokens".
+std::string amount_text(const Budget& b, const money::Decimal& amount);
+
+// Storage form (JSON) and back.
+std::string to_json(const Budget& b);
+Budget from_json(const std::string& json, const std::string& origin);
+
+// Budgets as code: every [[budget]] of a TOML file, checked; errors name file and line.
+std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin);
+
+// The calendar period of a budget that contains `now`, in the budget's time zone.
+struct Window {
+  util::Seconds begin = 0;
+  util::Seconds end = 0;
+  std::string label;  // "2026-10" or "2026-10-05"
+};
+Window current_window(const Budget& b, const util::TimeZone& tz, util::Seconds now);
+
+struct Status {
+  Budget budget;
+  Window window;
+  money::Decimal spent;      // money, or tokens as a whole number
+  money::Decimal remaining;  // never negative
+  int64_t used_tenths = 0;   // percent of the limit, in tenths
+  int stage = 0;             // highest stage reached, 0 for none
+  money::Decimal projected;  // end-of-period spend at the current run rate
+  int64_t projected_tenths = 0;
+  int64_t resets_in_days = 0;
+};
+
+// Evaluates budgets against usage at `now` (one aggregation for all of them).
+std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>& budgets, util::Seconds now,
+                             const std::string& tzdir = "/usr/share/zoneinfo");
+
+// --fail-on: "warning" (80), "critical" (95), "exceeded" (100) or a percent. Returns the percent.
+int parse_fail_on(const std::string& text);
+
+// Identity of a request for a hard-quota check: dimension values (user, department, ...).
+struct Identity {
+  std::vector<std::pair<usage::Dim, std::string>> values;
+};
+// Does the budget's scope cover this identity (every scope term names one of its values)?
+bool applies_to(const Budget& b, const Identity& who);
+
+}  // namespace billctl::budgets

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "billctl/budgets/budget.hpp"
+#include "billctl/notify/notifier.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/util/io.hpp"
 #include "billctl/util/strings.hpp"
@@ -23,6 +24,12 @@ struct SetOptions {
   std::string stages = "50,80,95,100";
   std::string mode = "soft";
   std::string tz;
+  std::vector<std::string> channels;
+};
+
+struct NotifyOptions {
+  bool dry_run = false;
+  std::string format = "table";
 };
 
 struct ListOptions {
@@ -59,7 +66,11 @@ void run_set(const SetOptions& o, Env& env) {
   else if (o.mode == "hard") b.mode = budgets::Mode::hard;
   else throw UsageError("invalid --mode '" + o.mode + "': expected soft or hard");
   b.tz = o.tz.empty() ? env.tz() : o.tz;
+  b.channels = o.channels;
   budgets::validate(b, origin);
+  const auto settings = env.notify_settings();
+  for (const auto& c : b.channels)
+    if (!settings.find(c)) throw UsageError("invalid --channel '" + c + "': no [notify.channels." + c + "] in the config file");
   auto existing = env.store().list_budgets();
   const bool replaced = std::any_of(existing.begin(), existing.end(), [&](const Budget& e) { return e.name == b.name; });
   env.store().put_budget(b, env.now());
@@ -333,6 +344,48 @@ void run_check(const CheckOptions& o, Env& env) {
   }
 }
 
+void run_notify(const NotifyOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const notify::Settings settings = env.notify_settings();
+  net::CurlHttpClient http;
+  net::CurlMailSender mail;
+  notify::NotifyContext ctx{env.store(), http, mail, settings, env.now(), o.dry_run};
+  const auto outcomes = notify::run_notify(env.store().list_budgets(), ctx);
+  render::Table t;
+  t.id = "alerts";
+  t.title = "Alerts";
+  t.columns = {{"budget", "budget", Kind::text}, {"period", "period", Kind::text}, {"stage", "stage", Kind::text},
+               {"channel", "channel", Kind::text}, {"result", "result", Kind::text}};
+  size_t failed = 0;
+  for (const auto& x : outcomes) {
+    t.rows.push_back({Value::of_text(x.budget), Value::of_text(x.period), Value::of_text(x.stage), Value::of_text(x.channel),
+                      Value::of_text(x.result)});
+    failed += x.failed;
+  }
+  std::string out;
+  if (f == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.budgets.notify";
+    j["dry_run"] = o.dry_run;
+    j["alerts"] = render::rows_json(t);
+    if (o.dry_run)
+      for (size_t i = 0; i < outcomes.size(); ++i) j["alerts"][i]["message"] = outcomes[i].text;
+    out = render::dump(j);
+  } else if (f == Format::csv) {
+    out = render::to_csv(t);
+  } else if (outcomes.empty()) {
+    out = o.dry_run ? "Nothing to send.\n" : "";  // a cron job every minute stays quiet
+  } else {
+    out = render::to_text(t, env.style());
+    if (o.dry_run)
+      for (const auto& x : outcomes)
+        if (!x.text.empty()) out += "\n--- " + x.budget + " / " + x.stage + " via " + x.channel + "\n" + x.text + "\n";
+  }
+  env.emit(out, "");
+  if (failed) throw PartialFailure(std::to_string(failed) + " alert(s) could not be sent; the next run retries them");
+}
+
 }  // namespace
 
 void add_budgets(CLI::App& root, CommandTable& table) {
@@ -349,6 +402,8 @@ void add_budgets(CLI::App& root, CommandTable& table) {
   set->add_option("--stages", so->stages, "Alert stages in percent (default 50,80,95,100)")->type_name("PCTS");
   set->add_option("--mode", so->mode, "soft (alert only, default) or hard (the quota denies)")->type_name("MODE");
   set->add_option("--tz", so->tz, "Time zone of the period (default: config tz, else UTC)")->type_name("ZONE");
+  set->add_option("--channel", so->channels, "Send alerts through this channel of the config file (repeatable)")
+      ->type_name("NAME");
   table.push_back({set, [so](Env& env) { run_set(*so, env); }});
 
   auto lo = std::make_shared<ListOptions>();
@@ -387,6 +442,12 @@ void add_budgets(CLI::App& root, CommandTable& table) {
   check->add_option("--project", co->project, "Quota check: the project")->type_name("NAME");
   check->add_option("--model", co->model, "Quota check: the model")->type_name("NAME");
   table.push_back({check, [co](Env& env) { run_check(*co, env); }});
+
+  auto no = std::make_shared<NotifyOptions>();
+  CLI::App* notify = bud->add_subcommand("notify", "Send due alerts, each once per budget, stage and period (for cron)");
+  notify->add_flag("--dry-run", no->dry_run, "Print what would be sent, send and record nothing");
+  notify->add_option("--format", no->format, "table, csv or json")->type_name("FORMAT");
+  table.push_back({notify, [no](Env& env) { run_notify(*no, env); }});
 }
 
 }  // namespace billctl::cmd

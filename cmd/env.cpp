@@ -59,16 +59,23 @@ void Env::configure(const GlobalOptions& g) {
   }
   for (const auto& [k, v] : cfg) {
     const std::string key(k.str());
-    if (key != "db" && key != "prices" && key != "tz")
-      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, tz, [prices])");
+    if (key != "db" && key != "prices" && key != "tz" && key != "notify")
+      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, tz, [prices], [notify])");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
   if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;
+  m_config_private = (st.st_mode & 077) == 0;
+  if (auto* n = cfg["notify"].as_table()) m_notify = std::make_unique<toml::table>(*n);
   if (auto* prices = cfg["prices"].as_table()) {
     for (const auto& [k, v] : *prices)
       if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");
     if (auto f = (*prices)["file"].value<std::string>()) m_config_prices = *f;
   }
+}
+
+notify::Settings Env::notify_settings() {
+  if (!m_notify) return {};
+  return notify::parse_settings(*m_notify, m_config_path, [this](const std::string& v) { return env(v); }, m_config_private);
 }
 
 render::TextStyle Env::style() const {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "billctl/notify/channels.hpp"
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/table.hpp"
 #include "billctl/store/sqlite_store.hpp"
@@ -43,6 +44,8 @@ class Env {
   util::Seconds now() const { return m_now; }
   bool quiet() const { return m_quiet; }
   render::TextStyle style() const;
+  // The [notify] settings of the config file (channels and their secrets).
+  notify::Settings notify_settings();
   // The configured time zone for calendar periods (config key tz), default UTC.
   const std::string& tz() const { return m_tz; }
 
@@ -71,6 +74,8 @@ class Env {
   std::string m_config_db;
   std::string m_config_prices;
   std::string m_tz = "UTC";
+  std::unique_ptr<toml::table> m_notify;  // the [notify] table, when the config has one
+  bool m_config_private = true;           // mode 0600 (no group or other bits)
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<pricing::Catalog> m_catalog;
 };

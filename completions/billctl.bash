@@ -19,6 +19,7 @@ _billctl() {
       "budgets/status") path="budgets status" ;;
       "budgets/apply") path="budgets apply" ;;
       "budgets/check") path="budgets check" ;;
+      "budgets/notify") path="budgets notify" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
       "prices/import") path="prices import" ;;
@@ -36,13 +37,14 @@ _billctl() {
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "budgets") opts="set list rm status apply check -h --help --db --config --now --color --no-color -q --quiet" ;;
-    "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --db --config --now --color --no-color -q --quiet" ;;
+    "budgets") opts="set list rm status apply check notify -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --channel --db --config --now --color --no-color -q --quiet" ;;
     "budgets list") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets rm") opts="-h --help --db --config --now --color --no-color -q --quiet" ;;
     "budgets status") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets apply") opts="-h --help -f --file --dry-run --db --config --now --color --no-color -q --quiet" ;;
     "budgets check") opts="-h --help -f --file --fail-on --format -o --output --user --department --organization --feature --project --model --db --config --now --color --no-color -q --quiet" ;;
+    "budgets notify") opts="-h --help --dry-run --format --db --config --now --color --no-color -q --quiet" ;;
     "report") opts="-h --help --period --where --input --input-format --on-error --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;
     "prices list") opts="-h --help --provider --history --format -o --output --db --config --now --color --no-color -q --quiet" ;;

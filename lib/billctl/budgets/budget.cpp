@@ -130,6 +130,7 @@ std::string to_json(const Budget& b) {
   j["stages"] = b.stages;
   j["mode"] = mode_name(b.mode);
   j["tz"] = b.tz;
+  if (!b.channels.empty()) j["channels"] = b.channels;
   return j.dump();
 }
 
@@ -144,6 +145,7 @@ Budget from_json(const std::string& json, const std::string& origin) {
     b.stages = j.at("stages").get<std::vector<int>>();
     b.mode = j.at("mode").get<std::string>() == "hard" ? Mode::hard : Mode::soft;
     b.tz = j.at("tz").get<std::string>();
+    if (j.contains("channels")) b.channels = j.at("channels").get<std::vector<std::string>>();
   } catch (const nlohmann::json::exception& e) {
     throw DataError(origin + ": stored budget is damaged: " + e.what());
   }
@@ -223,8 +225,19 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         else throw UsageError(at + ": invalid mode '" + m + "': expected soft or hard");
       } else if (k == "tz") {
         b.tz = str();
+      } else if (k == "channels") {
+        b.channels.clear();
+        if (const auto* a = val.as_array()) {
+          for (const auto& e : *a) {
+            auto s = e.value<std::string>();
+            if (!s) throw UsageError(at + ": 'channels' entries must be strings");
+            b.channels.push_back(*s);
+          }
+        } else {
+          b.channels.push_back(str());
+        }
       } else {
-        throw UsageError(at + ": unknown key '" + k + "' (known: name, scope, period, limit, tokens, stages, mode, tz)");
+        throw UsageError(at + ": unknown key '" + k + "' (known: name, scope, period, limit, tokens, stages, mode, tz, channels)");
       }
     }
     if (!has_limit) throw UsageError(where + ": budget '" + b.name + "' needs 'limit' (\"5000 USD\") or 'tokens'");

@@ -28,6 +28,7 @@ struct Budget {
   std::vector<int> stages{50, 80, 95, 100};  // alert stages, percent of the limit, ascending
   Mode mode = Mode::soft;
   std::string tz = "UTC";
+  std::vector<std::string> channels;  // notification channels (config [notify.channels.NAME])
 
   friend bool operator==(const Budget&, const Budget&) = default;
 };

@@ -18,9 +18,14 @@ struct ImportLogRow {
   int64_t accepted = 0, rejected = 0, replaced = 0, unpriced = 0;
 };
 
+// One alert on one channel: sent at most once.
+struct AlertKey {
+  std::string budget, period, stage, channel;
+};
+
 class SqliteStore : public UsageStore {
  public:
-  static constexpr int k_schema_version = 2;
+  static constexpr int k_schema_version = 3;
 
   // Opens (creating the file and its directory when missing) and migrates.
   explicit SqliteStore(const std::string& path);
@@ -45,6 +50,17 @@ class SqliteStore : public UsageStore {
   bool remove_budget(const std::string& name);
   // Makes the stored budgets exactly `list` (budgets apply), atomically.
   void replace_budgets(const std::vector<budgets::Budget>& list, util::Seconds now);
+
+  // Alert bookkeeping for budgets notify. claim_alert is true when this run should send it
+  // (not sent, not being sent by another run); finish_alert records the outcome; a failed alert
+  // is claimed again by the next run.
+  bool claim_alert(const AlertKey& k, util::Seconds now);
+  void finish_alert(const AlertKey& k, bool sent, const std::string& error, util::Seconds now);
+  // Records a lower stage as covered by a higher one that was sent.
+  void supersede_alert(const AlertKey& k, util::Seconds now);
+  bool alert_sent(const AlertKey& k);
+  // Periods for which alerts were sent on a channel (PagerDuty resolves the ended ones).
+  std::vector<std::string> alerted_periods(const std::string& budget, const std::string& channel);
 
   int schema_version();
   Db& db() { return m_db; }

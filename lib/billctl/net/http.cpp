@@ -1,0 +1,141 @@
+#include "billctl/net/http.hpp"
+
+#include <curl/curl.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace billctl::net {
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t collect(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t header_line(char* data, size_t size, size_t n, void* user) {
+  std::string line(data, size * n);
+  auto* retry = static_cast<long*>(user);
+  if (line.size() > 12 && strncasecmp(line.c_str(), "retry-after:", 12) == 0) {
+    try {
+      *retry = std::stol(line.substr(12));
+    } catch (...) {
+      // an HTTP date: ignore and use our own backoff
+    }
+  }
+  return size * n;
+}
+
+struct Reader {
+  const std::string* data;
+  size_t pos = 0;
+};
+
+size_t feed(char* out, size_t size, size_t n, void* user) {
+  auto* r = static_cast<Reader*>(user);
+  const size_t len = std::min(size * n, r->data->size() - r->pos);
+  std::memcpy(out, r->data->data() + r->pos, len);
+  r->pos += len;
+  return len;
+}
+
+}  // namespace
+
+HttpResponse CurlHttpClient::post(const HttpRequest& r) {
+  global_init();
+  HttpResponse res;
+  CURL* c = curl_easy_init();
+  if (!c) {
+    res.error = "cannot initialise libcurl";
+    return res;
+  }
+  curl_slist* headers = nullptr;
+  for (const auto& [k, v] : r.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
+  curl_easy_setopt(c, CURLOPT_URL, r.url.c_str());
+  curl_easy_setopt(c, CURLOPT_POST, 1L);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
+  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(r.body.size()));
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(r.timeout_ms, 5000L));
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "billctl/0.1.0");
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &res.body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &res.retry_after_s);
+  if (!r.basic_user.empty()) {
+    curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(c, CURLOPT_USERNAME, r.basic_user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, r.basic_password.c_str());
+  }
+  const CURLcode rc = curl_easy_perform(c);
+  if (rc != CURLE_OK) res.error = curl_easy_strerror(rc);
+  else curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res.status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  return res;
+}
+
+std::string CurlMailSender::send(const MailMessage& m) {
+  global_init();
+  CURL* c = curl_easy_init();
+  if (!c) return "cannot initialise libcurl";
+  curl_slist* rcpt = nullptr;
+  for (const auto& t : m.to) rcpt = curl_slist_append(rcpt, ("<" + t + ">").c_str());
+  Reader reader{&m.data};
+  curl_easy_setopt(c, CURLOPT_URL, m.smtp_url.c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_FROM, ("<" + m.from + ">").c_str());
+  curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+  curl_easy_setopt(c, CURLOPT_READFUNCTION, feed);
+  curl_easy_setopt(c, CURLOPT_READDATA, &reader);
+  curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, m.timeout_ms);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  // smtp:// upgrades with STARTTLS; required unless the channel says otherwise (local relays).
+  curl_easy_setopt(c, CURLOPT_USE_SSL, m.require_tls ? long(CURLUSESSL_ALL) : long(CURLUSESSL_TRY));
+  if (!m.username.empty()) {
+    curl_easy_setopt(c, CURLOPT_USERNAME, m.username.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, m.password.c_str());
+  }
+  const CURLcode rc = curl_easy_perform(c);
+  std::string err;
+  if (rc != CURLE_OK) err = curl_easy_strerror(rc);
+  curl_slist_free_all(rcpt);
+  curl_easy_cleanup(c);
+  return err;
+}
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  auto enc = [](const std::string& s) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char ch : s) {
+      if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' ||
+          ch == '.' || ch == '~') {
+        out += char(ch);
+      } else if (ch == ' ') {
+        out += '+';
+      } else {
+        out += '%';
+        out += k_hex[ch >> 4];
+        out += k_hex[ch & 15];
+      }
+    }
+    return out;
+  };
+  std::string out;
+  for (const auto& [k, v] : fields) {
+    if (!out.empty()) out += '&';
+    out += enc(k) + "=" + enc(v);
+  }
+  return out;
+}
+
+}  // namespace billctl::net

@@ -1,0 +1,194 @@
+#include "billctl/notify/notifier.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::notify {
+
+namespace {
+
+using nlohmann::ordered_json;
+
+std::string tenths(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
+
+struct Drivers {
+  std::vector<std::pair<std::string, money::Decimal>> users, models, features;
+};
+
+std::vector<std::pair<std::string, money::Decimal>> top3(const usage::AggResult& r) {
+  std::vector<const usage::Group*> g;
+  for (const auto& x : r.groups)
+    if (!x.keys[0].empty()) g.push_back(&x);
+  std::stable_sort(g.begin(), g.end(), [](const usage::Group* a, const usage::Group* b) { return a->totals.cost > b->totals.cost; });
+  std::vector<std::pair<std::string, money::Decimal>> out;
+  for (size_t i = 0; i < g.size() && i < 3; ++i) out.emplace_back(g[i]->keys[0], g[i]->totals.cost_decimal());
+  return out;
+}
+
+std::string drivers_line(const char* what, const std::vector<std::pair<std::string, money::Decimal>>& list,
+                         const budgets::Budget& b) {
+  if (list.empty()) return {};
+  std::string s = std::string("Top ") + what + ": ";
+  for (size_t i = 0; i < list.size(); ++i)
+    s += (i ? ", " : "") + list[i].first + " " + list[i].second.format(b.currency.minor_units);
+  return s + "\n";
+}
+
+ordered_json drivers_json(const std::vector<std::pair<std::string, money::Decimal>>& list, const budgets::Budget& b) {
+  ordered_json a = ordered_json::array();
+  for (const auto& [name, cost] : list)
+    a.push_back({{"name", name},
+                 {"cost", {{"amount", cost.format(b.currency.minor_units, false)}, {"currency", std::string(b.currency.name())}}}});
+  return a;
+}
+
+ordered_json amount_json(const budgets::Budget& b, const money::Decimal& d) {
+  if (b.in_tokens) return {{"tokens", int64_t(d.units() / money::Decimal::k_one)}};
+  return {{"amount", d.round(b.currency.minor_units).format(b.currency.minor_units, false)},
+          {"currency", std::string(b.currency.name())}};
+}
+
+Alert make_alert(const budgets::Status& s, const std::string& stage, const Drivers& d) {
+  const budgets::Budget& b = s.budget;
+  Alert a;
+  a.budget = b.name;
+  a.period = s.window.label;
+  a.stage = stage;
+  const bool forecast = stage == "forecast";
+  const std::string spent = budgets::amount_text(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units));
+  const std::string limit = budgets::amount_text(b, b.limit);
+  if (forecast) {
+    a.title = "[billctl] Budget '" + b.name + "' is projected to exceed its limit in " + s.window.label + ": " +
+              budgets::amount_text(b, s.projected) + " of " + limit;
+    a.severity = "warning";
+  } else {
+    a.title = "[billctl] Budget '" + b.name + "' reached " + stage + " % in " + s.window.label + ": " + spent + " of " + limit;
+    const int st = std::stoi(stage);
+    a.severity = st >= 100 ? "critical" : st >= 95 ? "error" : "warning";
+  }
+  a.text = a.title.substr(10) + "\n";
+  a.text += "Budget: " + b.name + " (" + std::string(budgets::period_name(b.period)) + ", " +
+            std::string(budgets::mode_name(b.mode)) + ") on " + budgets::scope_text(b) + "\n";
+  a.text += "Spent: " + spent + " of " + limit + " (" + tenths(s.used_tenths) + " %), " +
+            budgets::amount_text(b, s.remaining) + " left\n";
+  a.text += "Projected by the end of " + s.window.label + ": " + budgets::amount_text(b, s.projected) + " (" +
+            tenths(s.projected_tenths) + " %); resets in " + std::to_string(s.resets_in_days) + " days\n";
+  a.text += drivers_line("users", d.users, b) + drivers_line("models", d.models, b) + drivers_line("features", d.features, b);
+  while (!a.text.empty() && a.text.back() == '\n') a.text.pop_back();
+
+  ordered_json j;
+  j["schema_version"] = 1;
+  j["kind"] = "billctl.budget.alert";
+  j["budget"] = b.name;
+  j["scope"] = b.scope;
+  j["mode"] = budgets::mode_name(b.mode);
+  j["period"] = {{"label", s.window.label},
+                 {"start", util::format_rfc3339(s.window.begin)},
+                 {"end", util::format_rfc3339(s.window.end)},
+                 {"tz", b.tz}};
+  j["stage"] = forecast ? ordered_json("forecast") : ordered_json(std::stoi(stage));
+  j["severity"] = a.severity;
+  j["spent"] = amount_json(b, s.spent);
+  j["limit"] = amount_json(b, b.limit);
+  j["remaining"] = amount_json(b, s.remaining);
+  j["used_pct"] = tenths(s.used_tenths);
+  j["projected"] = amount_json(b, s.projected);
+  j["projected_pct"] = tenths(s.projected_tenths);
+  j["resets_in_days"] = s.resets_in_days;
+  j["top_drivers"] = {{"users", drivers_json(d.users, b)},
+                      {"models", drivers_json(d.models, b)},
+                      {"features", drivers_json(d.features, b)}};
+  j["text"] = a.text;
+  a.json = j.dump();
+  return a;
+}
+
+}  // namespace
+
+std::string rfc5322_date(util::Seconds t) {
+  static const char* k_days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static const char* k_months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  const int64_t day = util::day_of(t);
+  const util::Date d = util::civil_from_days(day);
+  const int64_t sod = t - day * 86400;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", k_days[util::weekday(day)], d.day,
+                k_months[d.month - 1], d.year, int(sod / 3600), int(sod / 60 % 60), int(sod % 60));
+  return buf;
+}
+
+std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, NotifyContext& ctx) {
+  std::vector<Outcome> out;
+  const auto statuses = budgets::evaluate(ctx.store, list, ctx.now);
+  const std::string date = rfc5322_date(ctx.now);
+  for (const auto& s : statuses) {
+    const budgets::Budget& b = s.budget;
+    std::vector<std::string> names = b.channels.empty() ? ctx.settings.default_channels : b.channels;
+    std::vector<const Channel*> channels;
+    for (const auto& n : names) {
+      const Channel* c = ctx.settings.find(n);
+      if (!c) throw DataError("budget '" + b.name + "' names channel '" + n + "', which the config file does not define");
+      channels.push_back(c);
+    }
+    // What is due: the highest stage reached, and a projection crossing the limit.
+    std::vector<std::string> due;
+    if (s.stage) due.push_back(std::to_string(s.stage));
+    if (s.projected_tenths >= 1000 && s.used_tenths < 1000) due.push_back("forecast");
+    if (channels.empty()) {
+      for (const auto& st : due) out.push_back({b.name, s.window.label, st, "", "no channel configured", false, {}});
+      continue;
+    }
+    std::optional<Drivers> drivers;
+    auto get_drivers = [&]() -> const Drivers& {
+      if (!drivers) {
+        const util::Seconds end = std::clamp(ctx.now + 1, s.window.begin, s.window.end);
+        const auto f = budgets::scope_filters(b);
+        auto r = ctx.store.aggregate({{s.window.begin, end, f, {usage::Dim::user}},
+                                      {s.window.begin, end, f, {usage::Dim::model}},
+                                      {s.window.begin, end, f, {usage::Dim::feature}}});
+        drivers = Drivers{top3(r[0]), top3(r[1]), top3(r[2])};
+      }
+      return *drivers;
+    };
+    for (const Channel* c : channels) {
+      std::vector<Alert> alerts;
+      // PagerDuty: resolve incidents of periods that have ended.
+      if (c->kind == Kind::pagerduty) {
+        for (const auto& p : ctx.store.alerted_periods(b.name, c->name)) {
+          if (p == s.window.label) continue;
+          Alert r;
+          r.budget = b.name;
+          r.period = p;
+          r.stage = "resolve";
+          r.resolve = true;
+          r.title = "[billctl] Budget '" + b.name + "': period " + p + " has ended";
+          r.text = r.title;
+          alerts.push_back(r);
+        }
+      }
+      for (const auto& st : due) alerts.push_back(make_alert(s, st, get_drivers()));
+      for (const auto& a : alerts) {
+        const store::AlertKey key{a.budget, a.period, a.stage, c->name};
+        if (ctx.dry_run) {
+          if (!ctx.store.alert_sent(key))
+            out.push_back({a.budget, a.period, a.stage, c->name, "would send " + describe(*c), false, a.text});
+          continue;
+        }
+        if (!ctx.store.claim_alert(key, ctx.now)) continue;  // sent before, or another run is sending it
+        const std::string err = deliver(*c, a, ctx.settings, ctx.http, ctx.mail, date);
+        ctx.store.finish_alert(key, err.empty(), err, ctx.now);
+        if (err.empty() && a.stage != "forecast" && a.stage != "resolve") {
+          for (int lower : b.stages)
+            if (lower < std::stoi(a.stage)) ctx.store.supersede_alert({a.budget, a.period, std::to_string(lower), c->name}, ctx.now);
+        }
+        out.push_back({a.budget, a.period, a.stage, c->name, err.empty() ? "sent" : "failed: " + err, !err.empty(), a.text});
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace billctl::notify

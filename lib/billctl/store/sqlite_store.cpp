@@ -4,6 +4,8 @@
 #include <map>
 
 #include "billctl/util/io.hpp"
+#include "billctl/util/simd.hpp"
+#include <unordered_map>
 #include <optional>
 #include "billctl/util/strings.hpp"
 
@@ -79,6 +81,8 @@ CREATE TABLE budgets(
 ) WITHOUT ROWID;
 CREATE INDEX usage_user_ts ON usage(user, ts);
 )sql",
+    // (4 replaces this index by the hourly rollup below: random inserts into a user-major index
+    // made large imports four times slower.)
     // 3: what budgets notify sent, once per budget, period, stage and channel.
     R"sql(
 CREATE TABLE alerts(
@@ -93,6 +97,45 @@ CREATE TABLE alerts(
   last_error TEXT,
   PRIMARY KEY(budget, period, stage, channel)
 ) WITHOUT ROWID;
+)sql",
+    // 4: per-user hourly totals, so a hard-quota check reads a few hundred rows, not a month of
+    // usage. Imports keep it exact (SqliteImport adds each record and subtracts the one it
+    // replaces; per-row triggers made imports three times slower); deletes go through a trigger.
+    R"sql(
+DROP INDEX usage_user_ts;
+CREATE TABLE usage_user_hourly(
+  user TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(user, hour, currency)
+) WITHOUT ROWID;
+INSERT INTO usage_user_hourly
+  SELECT user, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),
+         SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),
+         SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)
+  FROM usage GROUP BY 1, 2, 3;
+CREATE TRIGGER usage_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_user_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE user = OLD.user AND hour = OLD.ts / 3600 AND currency = OLD.currency;
+END;
 )sql",
 };
 
@@ -146,11 +189,40 @@ class SqliteImport : public ImportTxn {
     m_insert.step();
     m_insert.reset();
     if (m_db.changes() == 0) {
+      // A replacement: take the stored version out of the hourly rollup first.
+      m_old.bind(1, r.id);
+      if (m_old.step()) {
+        usage::Totals t;
+        t.records = 1;
+        t.requests = m_old.int64(3);
+        t.error_requests = m_old.text(4) == "error" ? t.requests : 0;
+        t.input_tokens = m_old.int64(5);
+        t.cached_input_tokens = m_old.int64(6);
+        t.cache_write_tokens = m_old.int64(7);
+        t.cache_write_1h_tokens = m_old.int64(8);
+        t.output_tokens = m_old.int64(9);
+        t.unpriced_records = m_old.int64(10);
+        t.cost = money::i128(m_old.int64(11)) * k_micro + m_old.int64(12);
+        roll(m_old.text(0), m_old.int64(1), m_old.text(2), t, -1);
+      }
+      m_old.reset();
       bind_all(m_update, pr);
       m_update.step();
       m_update.reset();
       ++m_replaced;
     }
+    usage::Totals t;
+    t.records = 1;
+    t.requests = r.requests;
+    t.error_requests = r.status == usage::Status::error ? r.requests : 0;
+    t.input_tokens = r.input_tokens;
+    t.cached_input_tokens = r.cached_input_tokens;
+    t.cache_write_tokens = r.cache_write_tokens;
+    t.cache_write_1h_tokens = r.cache_write_1h_tokens;
+    t.output_tokens = r.output_tokens;
+    t.unpriced_records = pr.source == usage::CostSource::unpriced && !r.is_meter() ? 1 : 0;
+    t.cost = pr.cost.units();
+    roll(r.user, r.timestamp, r.currency.name(), t, +1);
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -171,7 +243,10 @@ class SqliteImport : public ImportTxn {
   }
 
   uint64_t replaced() const override { return m_replaced; }
-  void commit() override { m_txn.commit(); }
+  void commit() override {
+    flush_rollup();
+    m_txn.commit();
+  }
 
  private:
   void bind_all(Stmt& s, const usage::PricedRecord& pr) {
@@ -188,10 +263,64 @@ class SqliteImport : public ImportTxn {
     s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
   }
 
+  // Accumulates a record (sign +1) or a replaced one (-1) into the hourly rollup deltas.
+  void roll(std::string_view user, util::Seconds ts, std::string_view currency, const usage::Totals& t, int sign) {
+    auto it = m_roll.find(user);
+    if (it == m_roll.end()) it = m_roll.emplace(std::string(user), Hours{}).first;
+    const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
+    const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
+    usage::Totals& d = it->second[(hour << 24) | cur];
+    if (sign > 0) {
+      d.add(t);
+    } else {
+      usage::Totals neg;
+      neg.records = -t.records;
+      neg.requests = -t.requests;
+      neg.error_requests = -t.error_requests;
+      neg.input_tokens = -t.input_tokens;
+      neg.cached_input_tokens = -t.cached_input_tokens;
+      neg.cache_write_tokens = -t.cache_write_tokens;
+      neg.cache_write_1h_tokens = -t.cache_write_1h_tokens;
+      neg.output_tokens = -t.output_tokens;
+      neg.unpriced_records = -t.unpriced_records;
+      neg.cost = -t.cost;
+      d.add(neg);
+    }
+  }
+
+  void flush_rollup() {
+    Stmt up(m_db,
+            "INSERT INTO usage_user_hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+            " ON CONFLICT(user, hour, currency) DO UPDATE SET records = records + ?4, requests = requests + ?5,"
+            " error_requests = error_requests + ?6, input_tokens = input_tokens + ?7,"
+            " cached_input_tokens = cached_input_tokens + ?8, cache_write_tokens = cache_write_tokens + ?9,"
+            " cache_write_1h_tokens = cache_write_1h_tokens + ?10, output_tokens = output_tokens + ?11,"
+            " unpriced_records = unpriced_records + ?12, cost_micro = cost_micro + ?13, cost_pico = cost_pico + ?14");
+    for (const auto& [user, hours] : m_roll) {
+      for (const auto& [key, t] : hours) {
+        const char cur[3] = {char((key >> 16) & 0xff), char((key >> 8) & 0xff), char(key & 0xff)};
+        up.bind(1, user).bind(2, key >> 24).bind(3, std::string_view(cur, 3));
+        up.bind(4, t.records).bind(5, t.requests).bind(6, t.error_requests).bind(7, t.input_tokens);
+        up.bind(8, t.cached_input_tokens).bind(9, t.cache_write_tokens).bind(10, t.cache_write_1h_tokens);
+        up.bind(11, t.output_tokens).bind(12, t.unpriced_records);
+        up.bind(13, int64_t(t.cost / k_micro)).bind(14, int64_t(t.cost % k_micro));
+        up.step();
+        up.reset();
+      }
+    }
+    m_roll.clear();
+  }
+
   Db& m_db;
   Transaction m_txn;
   Stmt m_insert;
   Stmt m_update;
+  Stmt m_old{m_db,
+             "SELECT user, ts, currency, requests, status, input_tokens, cached_input_tokens, cache_write_tokens,"
+             " cache_write_1h_tokens, output_tokens, cost_source = 0 AND meter = '', cost_micro, cost_pico"
+             " FROM usage WHERE id = ?1"};
+  using Hours = std::unordered_map<int64_t, usage::Totals>;
+  std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>> m_roll;
   int64_t m_catalog_id = 0;
   std::string m_now;
   std::string m_quantity;
@@ -276,16 +405,79 @@ std::vector<ImportLogRow> SqliteStore::import_log(size_t limit) {
 
 // One scan of the rows in the union of the queries' ranges, streamed into the in-memory
 // aggregator: one pass serves every query (SQLite's GROUP BY would scan and sort once per query).
+namespace {
+
+// Totals of rows grouped by currency; the statement's columns start with the currency.
+void add_totals(Stmt& s, usage::ResultBuilder& rb) {
+  while (s.step()) {
+    if (s.is_null(1)) continue;
+    usage::Totals t;
+    t.records = s.int64(1);
+    t.requests = s.int64(2);
+    t.error_requests = s.int64(3);
+    t.input_tokens = s.int64(4);
+    t.cached_input_tokens = s.int64(5);
+    t.cache_write_tokens = s.int64(6);
+    t.cache_write_1h_tokens = s.int64(7);
+    t.output_tokens = s.int64(8);
+    t.unpriced_records = s.int64(9);
+    t.cost = money::i128(s.int64(10)) * k_micro + s.int64(11);
+    if (t.records != 0) rb.add({}, s.text(0), t);
+  }
+}
+
+// A single user's totals over [begin, end): whole hours from the hourly rollup, the partial
+// hours at the edges from the usage rows of those minutes (through the ts index).
+usage::AggResult user_totals(Db& db, const std::string& user, util::Seconds begin, util::Seconds end) {
+  usage::ResultBuilder rb;
+  const util::Seconds h0 = begin >= 0 ? (begin + 3599) / 3600 : begin / 3600;
+  const util::Seconds h1 = end >= 0 ? end / 3600 : (end - 3599) / 3600;
+  auto raw = [&](util::Seconds a, util::Seconds b) {
+    if (a >= b) return;
+    Stmt s(db,
+           "SELECT currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
+           " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
+           " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
+           " FROM usage INDEXED BY usage_ts WHERE ts >= ?2 AND ts < ?3 AND user = ?1 GROUP BY currency");
+    s.bind(1, user).bind(2, a).bind(3, b);
+    add_totals(s, rb);
+  };
+  if (h0 < h1) {
+    raw(begin, h0 * 3600);
+    Stmt s(db,
+           "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
+           " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
+           " SUM(cost_micro), SUM(cost_pico) FROM usage_user_hourly WHERE user = ?1 AND hour >= ?2 AND hour < ?3"
+           " GROUP BY currency");
+    s.bind(1, user).bind(2, h0).bind(3, h1);
+    add_totals(s, rb);
+    raw(h1 * 3600, end);
+  } else {
+    raw(begin, end);
+  }
+  return rb.finish();
+}
+
+}  // namespace
+
 std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
+  // Totals for one user each (hard quotas, per-user budgets): from the hourly rollup.
+  const bool per_user = std::all_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) {
+    return q.by.empty() && q.where.size() == 1 && q.where[0].dim == usage::Dim::user && q.where[0].values.size() == 1;
+  });
+  if (per_user) {
+    std::vector<usage::AggResult> out;
+    for (const auto& q : queries) out.push_back(user_totals(m_db, q.where[0].values[0], q.begin, q.end));
+    return out;
+  }
   util::Seconds begin = queries[0].begin, end = queries[0].end;
   for (const auto& q : queries) {
     begin = std::min(begin, q.begin);
     end = std::max(end, q.end);
   }
   usage::Aggregator agg(queries);
-  // A dimension every query filters on is pushed into SQL, so SQLite can use an index on it
-  // (user, ts) and hands fewer rows over.
+  // A dimension every query filters on is pushed into SQL, so SQLite hands fewer rows over.
   std::optional<usage::Filter> shared;
   for (const auto& f : queries[0].where) {
     bool everywhere = true;
@@ -299,7 +491,7 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
       for (const auto& v : it->values)
         if (std::find(u.values.begin(), u.values.end(), v) == u.values.end()) u.values.push_back(v);
     }
-    if (everywhere && (!shared || f.dim == usage::Dim::user)) shared = u;
+    if (everywhere && !shared) shared = u;
   }
   // Walking the ts index costs a random row lookup per record: worth it for a small slice of the
   // stored time span only; otherwise a sequential scan of the table is an order of magnitude faster.
@@ -313,7 +505,6 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
       use_index = hi > lo && (hi - lo) * 8 < stored;
     }
   }
-  if (shared && shared->dim == usage::Dim::user) use_index = true;  // (user, ts) narrows it down
   std::string sql =
       "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
       " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"

@@ -203,7 +203,7 @@ class SqliteImport : public ImportTxn {
         t.output_tokens = m_old.int64(9);
         t.unpriced_records = m_old.int64(10);
         t.cost = money::i128(m_old.int64(11)) * k_micro + m_old.int64(12);
-        roll(m_old.text(0), m_old.int64(1), m_old.text(2), t, -1);
+        roll(m_old.text(0), m_old.int64(1), m_old.text(2), t.negated());
       }
       m_old.reset();
       bind_all(m_update, pr);
@@ -211,18 +211,7 @@ class SqliteImport : public ImportTxn {
       m_update.reset();
       ++m_replaced;
     }
-    usage::Totals t;
-    t.records = 1;
-    t.requests = r.requests;
-    t.error_requests = r.status == usage::Status::error ? r.requests : 0;
-    t.input_tokens = r.input_tokens;
-    t.cached_input_tokens = r.cached_input_tokens;
-    t.cache_write_tokens = r.cache_write_tokens;
-    t.cache_write_1h_tokens = r.cache_write_1h_tokens;
-    t.output_tokens = r.output_tokens;
-    t.unpriced_records = pr.source == usage::CostSource::unpriced && !r.is_meter() ? 1 : 0;
-    t.cost = pr.cost.units();
-    roll(r.user, r.timestamp, r.currency.name(), t, +1);
+    roll(r.user, r.timestamp, r.currency.name(), usage::totals_of(pr));
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -263,29 +252,13 @@ class SqliteImport : public ImportTxn {
     s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
   }
 
-  // Accumulates a record (sign +1) or a replaced one (-1) into the hourly rollup deltas.
-  void roll(std::string_view user, util::Seconds ts, std::string_view currency, const usage::Totals& t, int sign) {
+  // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas.
+  void roll(std::string_view user, util::Seconds ts, std::string_view currency, const usage::Totals& t) {
     auto it = m_roll.find(user);
     if (it == m_roll.end()) it = m_roll.emplace(std::string(user), Hours{}).first;
     const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
     const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
-    usage::Totals& d = it->second[(hour << 24) | cur];
-    if (sign > 0) {
-      d.add(t);
-    } else {
-      usage::Totals neg;
-      neg.records = -t.records;
-      neg.requests = -t.requests;
-      neg.error_requests = -t.error_requests;
-      neg.input_tokens = -t.input_tokens;
-      neg.cached_input_tokens = -t.cached_input_tokens;
-      neg.cache_write_tokens = -t.cache_write_tokens;
-      neg.cache_write_1h_tokens = -t.cache_write_1h_tokens;
-      neg.output_tokens = -t.output_tokens;
-      neg.unpriced_records = -t.unpriced_records;
-      neg.cost = -t.cost;
-      d.add(neg);
-    }
+    it->second[(hour << 24) | cur].add(t);
   }
 
   void flush_rollup() {

@@ -156,6 +156,37 @@ void Totals::add(const Totals& o) {
   cost += o.cost;
 }
 
+Totals Totals::negated() const {
+  Totals n;
+  n.records = -records;
+  n.requests = -requests;
+  n.error_requests = -error_requests;
+  n.input_tokens = -input_tokens;
+  n.cached_input_tokens = -cached_input_tokens;
+  n.cache_write_tokens = -cache_write_tokens;
+  n.cache_write_1h_tokens = -cache_write_1h_tokens;
+  n.output_tokens = -output_tokens;
+  n.unpriced_records = -unpriced_records;
+  n.cost = -cost;
+  return n;
+}
+
+Totals totals_of(const PricedRecord& pr) {
+  const UsageRecord& r = *pr.record;
+  Totals t;
+  t.records = 1;
+  t.requests = r.requests;
+  t.error_requests = r.status == Status::error ? r.requests : 0;
+  t.input_tokens = r.input_tokens;
+  t.cached_input_tokens = r.cached_input_tokens;
+  t.cache_write_tokens = r.cache_write_tokens;
+  t.cache_write_1h_tokens = r.cache_write_1h_tokens;
+  t.output_tokens = r.output_tokens;
+  t.unpriced_records = pr.source == CostSource::unpriced && !r.is_meter() ? 1 : 0;
+  t.cost = pr.cost.units();
+  return t;
+}
+
 Totals AggResult::total() const {
   Totals t;
   for (const auto& g : groups) t.add(g.totals);
@@ -307,17 +338,7 @@ void Aggregator::add(const PricedRecord& pr) {
   for (size_t t = 0; t < k_time_dims; ++t)
     if (m->time_needed[t]) ids[k_text_dims + t] = m->time[t].id(time_bucket(Dim(k_text_dims + t), r.timestamp));
 
-  Totals t;
-  t.records = 1;
-  t.requests = r.requests;
-  t.error_requests = r.status == Status::error ? r.requests : 0;
-  t.input_tokens = r.input_tokens;
-  t.cached_input_tokens = r.cached_input_tokens;
-  t.cache_write_tokens = r.cache_write_tokens;
-  t.cache_write_1h_tokens = r.cache_write_1h_tokens;
-  t.output_tokens = r.output_tokens;
-  t.unpriced_records = pr.source == CostSource::unpriced && !r.is_meter() ? 1 : 0;
-  t.cost = pr.cost.units();
+  const Totals t = totals_of(pr);
 
   for (auto& qs : m->queries) {
     if (r.timestamp < qs.q.begin || r.timestamp >= qs.q.end) continue;

@@ -65,12 +65,17 @@ struct Totals {
   money::i128 cost = 0;  // 1e-12 units of the result currency
 
   void add(const Totals& o);
+  // Every count and the cost with the opposite sign (to take a replaced record out).
+  Totals negated() const;
   int64_t tokens() const {
     return input_tokens + cached_input_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens;
   }
   money::Decimal cost_decimal() const { return money::Decimal::from_units(cost); }
   friend bool operator==(const Totals&, const Totals&) = default;
 };
+
+// The totals one record contributes.
+Totals totals_of(const PricedRecord& r);
 
 struct Group {
   std::vector<std::string> keys;

@@ -81,7 +81,10 @@ void run_set(const SetOptions& o, Env& env) {
 
 std::string stages_text(const Budget& b) {
   std::string s;
-  for (int st : b.stages) s += (s.empty() ? "" : ",") + std::to_string(st);
+  for (int st : b.stages) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(st);
+  }
   return s;
 }
 

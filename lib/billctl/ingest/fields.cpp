@@ -81,6 +81,8 @@ std::string set_field(usage::UsageRecord& r, Field f, std::string_view text) {
     case Field::timestamp: {
       auto t = util::parse_rfc3339(text);
       if (!t) return t.error();
+      // Usage before 1970 or after 2199 is a broken clock, not a bill.
+      if (*t < 0 || *t >= 7258118400) return refuse(f, text, "out of range (1970 to 2199)");
       r.timestamp = *t;
       return {};
     }

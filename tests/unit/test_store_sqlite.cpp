@@ -166,3 +166,30 @@ TEST_CASE("per-user totals from the hourly rollup match a scan, after replacemen
     }
   }
 }
+
+TEST_CASE("a store scan split over two connections gives the same results", "[store][parallel]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  std::string csv = "id,timestamp,model,user,department,input_tokens,output_tokens\n";
+  for (int i = 0; i < 777; ++i)
+    csv += "r" + std::to_string(i) + ",2026-10-" + (i % 28 + 1 < 10 ? "0" : "") + std::to_string(i % 28 + 1) +
+           "T12:00:00Z," + (i % 2 ? "gpt-4o" : "o3") + ",u" + std::to_string(i % 11) + ",d" + std::to_string(i % 3) + "," +
+           std::to_string(i * 13) + ",7\n";
+  import_file(st, dir.file("u.csv", csv));
+  const std::vector<usage::AggQuery> qs{{0, INT64_MAX, {}, {}},
+                                        {0, INT64_MAX, {}, {usage::Dim::user, usage::Dim::model}},
+                                        {0, INT64_MAX, usage::parse_filters({"department=d1"}), {usage::Dim::day}}};
+  st.set_scan_threads(1);
+  const auto one = st.aggregate(qs);
+  st.set_scan_threads(2, 1);
+  const auto two = st.aggregate(qs);
+  REQUIRE(one.size() == two.size());
+  for (size_t i = 0; i < one.size(); ++i) {
+    REQUIRE(one[i].groups.size() == two[i].groups.size());
+    for (size_t g = 0; g < one[i].groups.size(); ++g) {
+      CHECK(one[i].groups[g].keys == two[i].groups[g].keys);
+      CHECK(one[i].groups[g].totals == two[i].groups[g].totals);
+    }
+  }
+  CHECK(two[0].total().records == 777);
+}

@@ -39,19 +39,6 @@ uint64_t next_line_start(const std::string& path, uint64_t from, uint64_t size) 
   }
 }
 
-// Merges per-thread results of the same queries.
-std::vector<usage::AggResult> merge(std::vector<std::vector<usage::AggResult>> parts) {
-  std::vector<usage::AggResult> out;
-  for (size_t q = 0; q < parts[0].size(); ++q) {
-    usage::ResultBuilder rb;
-    for (auto& p : parts)
-      for (auto& g : p[q].groups) rb.add(std::move(g.keys), p[q].groups.empty() ? "" : p[q].currency.name(), g.totals);
-    out.push_back(rb.finish());
-    if (out.back().groups.empty()) out.back().currency = parts[0][q].currency;
-  }
-  return out;
-}
-
 }  // namespace
 
 FileUsageSource::FileUsageSource(std::vector<std::string> paths, const pricing::Catalog& catalog,
@@ -147,7 +134,7 @@ std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage
   m_unpriced += ingestor.total_unpriced();
   if (parts.empty()) return agg.results();
   parts.insert(parts.begin(), agg.results());
-  return merge(std::move(parts));
+  return usage::merge_results(std::move(parts));
 }
 
 std::vector<pricing::CatalogInfo> FileUsageSource::catalogs_used(util::Seconds, util::Seconds) {

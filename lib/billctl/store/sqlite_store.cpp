@@ -5,6 +5,7 @@
 
 #include "billctl/util/io.hpp"
 #include "billctl/util/simd.hpp"
+#include <thread>
 #include <unordered_map>
 #include <optional>
 #include "billctl/util/strings.hpp"
@@ -449,7 +450,6 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
     begin = std::min(begin, q.begin);
     end = std::max(end, q.end);
   }
-  usage::Aggregator agg(queries);
   // A dimension every query filters on is pushed into SQL, so SQLite hands fewer rows over.
   std::optional<usage::Filter> shared;
   for (const auto& f : queries[0].where) {
@@ -489,10 +489,51 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
     for (size_t i = 0; i < shared->values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
     sql += ")";
   }
-  Stmt s(m_db, sql.c_str());
+  // A large sequential scan is split into two rowid ranges read by two connections at once
+  // (WAL readers do not block each other); the halves' results are merged.
+  int64_t max_rowid = 0;
+  if (!use_index && m_scan_threads > 1) {
+    Stmt mr(m_db, "SELECT COALESCE(MAX(rowid), 0) FROM usage");
+    mr.step();
+    max_rowid = mr.int64(0);
+  }
+  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries)};
+  const int64_t mid = max_rowid / 2;
+  sql += " AND rowid > ?" + std::to_string(shared ? shared->values.size() + 3 : 3) + " AND rowid <= ?" +
+         std::to_string(shared ? shared->values.size() + 4 : 4);
+  std::vector<usage::AggResult> second;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      Db other(m_db.path());
+      sqlite3_busy_timeout(other.handle(), 600000);
+      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  std::vector<usage::AggResult> first;
+  try {
+    first = scan(m_db, sql, begin, end, shared, 0, mid, queries);
+  } catch (...) {
+    worker.join();
+    throw;
+  }
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return usage::merge_results({std::move(first), std::move(second)});
+}
+
+std::vector<usage::AggResult> SqliteStore::scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
+                                                const std::optional<usage::Filter>& shared, int64_t rowid_after,
+                                                int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
+  usage::Aggregator agg(queries);
+  Stmt s(db, sql.c_str());
   s.bind(1, begin).bind(2, end);
+  int param = 3;
   if (shared)
-    for (size_t i = 0; i < shared->values.size(); ++i) s.bind(int(i + 3), shared->values[i]);
+    for (const auto& v : shared->values) s.bind(param++, v);
+  if (rowid_after > 0 || rowid_upto != INT64_MAX) s.bind(param, rowid_after).bind(param + 1, rowid_upto);
   std::string last_currency;
   money::Currency currency;
   usage::UsageRecord r;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -63,11 +65,21 @@ class SqliteStore : public UsageStore {
   std::vector<std::string> alerted_periods(const std::string& budget, const std::string& channel);
 
   int schema_version();
+  // Reading threads for large scans (1 or 2) and the row count from which a scan is split (tests).
+  void set_scan_threads(unsigned n, int64_t min_rows = 500000) {
+    m_scan_threads = n;
+    m_parallel_min_rows = min_rows;
+  }
   Db& db() { return m_db; }
 
  private:
   void migrate();
+  std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
+                                     const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,
+                                     const std::vector<usage::AggQuery>& queries);
   Db m_db;
+  unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  int64_t m_parallel_min_rows = 500000;
 };
 
 // The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db

@@ -392,6 +392,19 @@ std::vector<AggResult> Aggregator::results() const {
   return out;
 }
 
+std::vector<AggResult> merge_results(std::vector<std::vector<AggResult>> parts) {
+  if (parts.size() == 1) return std::move(parts[0]);
+  std::vector<AggResult> out;
+  for (size_t q = 0; q < parts[0].size(); ++q) {
+    ResultBuilder rb;
+    for (auto& p : parts)
+      for (auto& g : p[q].groups) rb.add(std::move(g.keys), p[q].currency.name(), g.totals);
+    out.push_back(rb.finish());
+    if (out.back().groups.empty()) out.back().currency = parts[0][q].currency;
+  }
+  return out;
+}
+
 // ---- ResultBuilder -----------------------------------------------------------------------------
 
 void ResultBuilder::add(std::vector<std::string> keys, std::string_view currency, const Totals& t) {

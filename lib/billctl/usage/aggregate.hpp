@@ -102,6 +102,9 @@ class Aggregator {
   std::unique_ptr<Impl> m;
 };
 
+// Merges results of the same queries computed over disjoint parts of the data (threads).
+std::vector<AggResult> merge_results(std::vector<std::vector<AggResult>> parts);
+
 // Folds rows of a store query (one row per key tuple and currency) into a result, checking that
 // one currency is used throughout. Used by stores that aggregate in SQL.
 class ResultBuilder {

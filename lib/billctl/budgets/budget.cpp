@@ -183,18 +183,21 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         if (auto s = val.value<std::string>()) return *s;
         throw UsageError(at + ": '" + k + "' must be a string");
       };
+      // A string, or an array of strings.
+      auto strings = [&]() {
+        std::vector<std::string> out;
+        const auto* a = val.as_array();
+        if (!a) return std::vector<std::string>{str()};
+        for (const auto& e : *a) {
+          auto s = e.value<std::string>();
+          if (!s) throw UsageError(at + ": '" + k + "' entries must be strings");
+          out.push_back(*s);
+        }
+        return out;
+      };
       if (k == "name") b.name = str();
       else if (k == "scope") {
-        b.scope.clear();
-        if (const auto* a = val.as_array()) {
-          for (const auto& e : *a) {
-            auto s = e.value<std::string>();
-            if (!s) throw UsageError(at + ": 'scope' entries must be strings");
-            b.scope.push_back(*s);
-          }
-        } else {
-          b.scope.push_back(str());
-        }
+        b.scope = strings();
       } else if (k == "period") {
         const std::string p = str();
         if (p == "monthly") b.period = Period::monthly;
@@ -226,16 +229,7 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
       } else if (k == "tz") {
         b.tz = str();
       } else if (k == "channels") {
-        b.channels.clear();
-        if (const auto* a = val.as_array()) {
-          for (const auto& e : *a) {
-            auto s = e.value<std::string>();
-            if (!s) throw UsageError(at + ": 'channels' entries must be strings");
-            b.channels.push_back(*s);
-          }
-        } else {
-          b.channels.push_back(str());
-        }
+        b.channels = strings();
       } else {
         throw UsageError(at + ": unknown key '" + k + "' (known: name, scope, period, limit, tokens, stages, mode, tz, channels)");
       }

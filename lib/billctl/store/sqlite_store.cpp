@@ -150,6 +150,24 @@ std::string parent_dir(const std::string& path) {
   return slash == std::string::npos || slash == 0 ? std::string() : path.substr(0, slash);
 }
 
+// Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
+// error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
+// cost_micro, cost_pico.
+usage::Totals totals_at(const Stmt& s, int col) {
+  usage::Totals t;
+  t.records = s.int64(col);
+  t.requests = s.int64(col + 1);
+  t.error_requests = s.int64(col + 2);
+  t.input_tokens = s.int64(col + 3);
+  t.cached_input_tokens = s.int64(col + 4);
+  t.cache_write_tokens = s.int64(col + 5);
+  t.cache_write_1h_tokens = s.int64(col + 6);
+  t.output_tokens = s.int64(col + 7);
+  t.unpriced_records = s.int64(col + 8);
+  t.cost = money::i128(s.int64(col + 9)) * k_micro + s.int64(col + 10);
+  return t;
+}
+
 class SqliteImport : public ImportTxn {
  public:
   SqliteImport(Db& db, const pricing::CatalogInfo& catalog, util::Seconds now)
@@ -192,20 +210,7 @@ class SqliteImport : public ImportTxn {
     if (m_db.changes() == 0) {
       // A replacement: take the stored version out of the hourly rollup first.
       m_old.bind(1, r.id);
-      if (m_old.step()) {
-        usage::Totals t;
-        t.records = 1;
-        t.requests = m_old.int64(3);
-        t.error_requests = m_old.text(4) == "error" ? t.requests : 0;
-        t.input_tokens = m_old.int64(5);
-        t.cached_input_tokens = m_old.int64(6);
-        t.cache_write_tokens = m_old.int64(7);
-        t.cache_write_1h_tokens = m_old.int64(8);
-        t.output_tokens = m_old.int64(9);
-        t.unpriced_records = m_old.int64(10);
-        t.cost = money::i128(m_old.int64(11)) * k_micro + m_old.int64(12);
-        roll(m_old.text(0), m_old.int64(1), m_old.text(2), t.negated());
-      }
+      if (m_old.step()) roll(m_old.text(0), m_old.int64(1), m_old.text(2), totals_at(m_old, 3).negated());
       m_old.reset();
       bind_all(m_update, pr);
       m_update.step();
@@ -290,9 +295,9 @@ class SqliteImport : public ImportTxn {
   Stmt m_insert;
   Stmt m_update;
   Stmt m_old{m_db,
-             "SELECT user, ts, currency, requests, status, input_tokens, cached_input_tokens, cache_write_tokens,"
-             " cache_write_1h_tokens, output_tokens, cost_source = 0 AND meter = '', cost_micro, cost_pico"
-             " FROM usage WHERE id = ?1"};
+             "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
+             " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
+             " cost_source = 0 AND meter = '', cost_micro, cost_pico FROM usage WHERE id = ?1"};
   using Hours = std::unordered_map<int64_t, usage::Totals>;
   std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>> m_roll;
   int64_t m_catalog_id = 0;
@@ -385,17 +390,7 @@ namespace {
 void add_totals(Stmt& s, usage::ResultBuilder& rb) {
   while (s.step()) {
     if (s.is_null(1)) continue;
-    usage::Totals t;
-    t.records = s.int64(1);
-    t.requests = s.int64(2);
-    t.error_requests = s.int64(3);
-    t.input_tokens = s.int64(4);
-    t.cached_input_tokens = s.int64(5);
-    t.cache_write_tokens = s.int64(6);
-    t.cache_write_1h_tokens = s.int64(7);
-    t.output_tokens = s.int64(8);
-    t.unpriced_records = s.int64(9);
-    t.cost = money::i128(s.int64(10)) * k_micro + s.int64(11);
+    const usage::Totals t = totals_at(s, 1);
     if (t.records != 0) rb.add({}, s.text(0), t);
   }
 }

@@ -37,6 +37,8 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   // The explicit command table, in the order of the help text.
   add_usage(app, table);
   add_budgets(app, table);
+  add_credits(app, table);
+  add_invoices(app, table);
   add_report(app, table);
   add_prices(app, table);
   add_completion(app, table);

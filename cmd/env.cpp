@@ -1,6 +1,8 @@
 #include "env.hpp"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ostream>
 #include <toml++/toml.h>
@@ -59,18 +61,39 @@ void Env::configure(const GlobalOptions& g) {
   }
   for (const auto& [k, v] : cfg) {
     const std::string key(k.str());
-    if (key != "db" && key != "prices" && key != "tz" && key != "notify")
-      throw DataError(m_config_path + ": unknown key '" + key + "' (known: db, tz, [prices], [notify])");
+    if (key != "db" && key != "prices" && key != "tz" && key != "notify" && key != "credits" && key != "plans" &&
+        key != "orgs" && key != "invoices")
+      throw DataError(m_config_path + ": unknown key '" + key +
+                      "' (known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices])");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
   if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;
   m_config_private = (st.st_mode & 077) == 0;
   if (auto* n = cfg["notify"].as_table()) m_notify = std::make_unique<toml::table>(*n);
+  m_config = std::make_unique<toml::table>(cfg);
   if (auto* prices = cfg["prices"].as_table()) {
     for (const auto& [k, v] : *prices)
       if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");
     if (auto f = (*prices)["file"].value<std::string>()) m_config_prices = *f;
   }
+}
+
+const toml::table* Env::config_table(const std::string& key) const {
+  if (!m_config) return nullptr;
+  const toml::node* n = m_config->get(key);
+  if (!n) return nullptr;
+  if (!n->is_table()) throw DataError(m_config_path + ": '" + key + "' must be a table ([" + key + "])");
+  return n->as_table();
+}
+
+std::string Env::actor(const std::string& flag) const {
+  if (!flag.empty()) return flag;
+  if (const toml::table* c = config_table("credits"))
+    if (auto a = (*c)["actor"].value<std::string>(); a && !a->empty()) return *a;
+  for (const char* v : {"USER", "LOGNAME"})
+    if (std::string u = env(v); !u.empty()) return u;
+  if (const passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
+  return "uid " + std::to_string(::geteuid());
 }
 
 notify::Settings Env::notify_settings() {

@@ -46,6 +46,11 @@ class Env {
   render::TextStyle style() const;
   // The [notify] settings of the config file (channels and their secrets).
   notify::Settings notify_settings();
+  // A top-level table of the config file ([credits], [plans], [orgs], [invoices]); nullptr when absent.
+  const toml::table* config_table(const std::string& key) const;
+  const std::string& config_path() const { return m_config_path; }
+  // Who is acting: the flag, else config [credits] actor, else $USER / the OS account.
+  std::string actor(const std::string& flag) const;
   // The configured time zone for calendar periods (config key tz), default UTC.
   const std::string& tz() const { return m_tz; }
 
@@ -75,6 +80,7 @@ class Env {
   std::string m_config_prices;
   std::string m_tz = "UTC";
   std::unique_ptr<toml::table> m_notify;  // the [notify] table, when the config has one
+  std::unique_ptr<toml::table> m_config;  // the whole config file
   bool m_config_private = true;           // mode 0600 (no group or other bits)
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<pricing::Catalog> m_catalog;

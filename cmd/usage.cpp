@@ -150,7 +150,7 @@ struct SummaryOptions {
 };
 
 std::string render_breakdown(const render::Table& t, Format f, Env& env, const util::Period& p,
-                             const std::vector<usage::Filter>& where) {
+                             const std::vector<usage::Filter>& where, const render::Table* meters) {
   switch (f) {
     case Format::table: {
       std::string head = t.title + " " + p.label;
@@ -159,7 +159,9 @@ std::string render_breakdown(const render::Table& t, Format f, Env& env, const u
       render::Table copy = t;
       copy.title = head;
       if (t.rows.empty()) return head + "\nNo usage in " + p.label + ".\n";
-      return render::to_text(copy, env.style());
+      std::string out = render::to_text(copy, env.style());
+      if (meters && !meters->rows.empty()) out += "\n" + render::to_text(*meters, env.style());
+      return out;
     }
     case Format::csv: return render::to_csv(t);
     case Format::json: {
@@ -173,6 +175,7 @@ std::string render_breakdown(const render::Table& t, Format f, Env& env, const u
       j["currency"] = std::string(t.currency.name());
       j["rows"] = render::rows_json(t);
       j["total"] = render::total_json(t);
+      if (meters) j["meters"] = render::rows_json(*meters);
       return render::dump(j);
     }
   }
@@ -186,6 +189,7 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
   const auto where = usage::parse_filters(o.where);
   usage::AggQuery q{p.begin, p.end, where, dims};
+  q.meters = id == "summary";
   auto res = env.store().aggregate({q});
   const bool time_only = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](usage::Dim d) {
     return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
@@ -193,7 +197,8 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   report::BreakdownSpec spec{id, title, dims, time_only ? report::Order::key_asc : report::Order::cost_desc,
                              o.limit ? o.limit : default_limit};
   const render::Table t = report::breakdown_table(spec, res[0]);
-  env.emit(render_breakdown(t, f, env, p, where), o.output);
+  const render::Table meters = report::meters_table(res[0].meters, false);
+  env.emit(render_breakdown(t, f, env, p, where, q.meters ? &meters : nullptr), o.output);
 }
 
 void add_period_filters(CLI::App* c, SummaryOptions& o, const char* period_help) {

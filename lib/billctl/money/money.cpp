@@ -43,4 +43,21 @@ std::vector<Decimal> allocate(const std::vector<Decimal>& parts, int minor_digit
 
 std::string format_amount(const Decimal& d, const Currency& c) { return d.format(c.minor_units); }
 
+Expected<Money> parse_money(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  const size_t sp = text.find(' ');
+  if (sp == std::string_view::npos) return Expected<Money>::fail("expected an amount and a currency, e.g. \"45 USD\"");
+  std::string_view a = text.substr(0, sp), b = text.substr(text.find_first_not_of(' ', sp));
+  if (!a.empty() && (a[0] < '0' || a[0] > '9') && a[0] != '-') std::swap(a, b);
+  auto cur = find_currency(b);
+  if (!cur) return Expected<Money>::fail(cur.error());
+  auto amount = Decimal::parse(a);
+  if (!amount) return Expected<Money>::fail(amount.error());
+  if (!(amount->round(cur->minor_units) == *amount))
+    return Expected<Money>::fail("'" + std::string(a) + "' has more digits than " + std::string(cur->name()) + " allows (" +
+                                 std::to_string(cur->minor_units) + ")");
+  return Money{*amount, *cur};
+}
+
 }  // namespace billctl::money

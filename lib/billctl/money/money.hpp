@@ -30,6 +30,9 @@ struct Money {
 };
 
 // Rounds to the currency's minor unit (USD 2, JPY 0, BHD 3), half-even unless told otherwise.
+// "45 USD", "45.00 USD" or "USD 45": an amount with at most the currency's minor digits.
+Expected<Money> parse_money(std::string_view text);
+
 Money round_minor(const Money& m, Rounding mode = Rounding::half_even);
 
 // Rounds each part to `minor_digits` so that the rounded parts sum exactly to the rounded

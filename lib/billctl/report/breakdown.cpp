@@ -83,4 +83,31 @@ render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult&
   return t;
 }
 
+int meter_digits(std::string_view unit) {
+  return unit == "queries" || unit == "requests" || unit == "calls" ? 0 : 2;
+}
+
+render::Table meters_table(const usage::MeterTotals& meters, bool by_org) {
+  using render::Kind;
+  using render::Value;
+  render::Table t;
+  t.id = "meters";
+  t.title = "Metered usage";
+  if (by_org) t.columns.push_back({"organization", "organization", Kind::text});
+  t.columns.insert(t.columns.end(), {{"meter", "meter", Kind::text},
+                                     {"quantity", "quantity", Kind::decimal},
+                                     {"unit", "unit", Kind::text},
+                                     {"aggregation", "aggregation", Kind::text},
+                                     {"records", "records", Kind::integer}});
+  for (const auto& r : meters.rows(by_org)) {
+    std::vector<Value> row;
+    if (by_org) row.push_back(Value::of_text(r.organization));
+    const int digits = meter_digits(r.unit);
+    row.insert(row.end(), {Value::of_text(r.meter), Value::of_money(r.quantity.round(digits), digits), Value::of_text(r.unit),
+                           Value::of_text(std::string(usage::meter_agg_name(r.agg))), Value::of_int(r.records)});
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
 }  // namespace billctl::report

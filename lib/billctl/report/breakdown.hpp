@@ -22,6 +22,12 @@ struct BreakdownSpec {
 
 render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult& result);
 
+// The billed quantities of the non-token meters (meter, quantity, unit, aggregation, records);
+// with by_org, one row per organization and meter.
+render::Table meters_table(const usage::MeterTotals& meters, bool by_org);
+// Digits a meter quantity is shown with: 0 for counts, 2 for GB and hours.
+int meter_digits(std::string_view unit);
+
 // Share of `part` in `whole` in tenths of a percent, rounded half-even; 0 when whole is 0.
 int64_t share_tenths(money::i128 part, money::i128 whole);
 

@@ -62,6 +62,7 @@ MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period
     queries.push_back(usage::AggQuery{p.begin, p.end, where, std::move(by)});
   };
   q(period, {});
+  queries.back().meters = true;
   q(r.previous, {});
   for (const auto& s : k_sections) q(period, {s.dim});
   q(period, {Dim::day});
@@ -99,6 +100,7 @@ MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period
   usage::AggResult daily = with_every_day(res[2 + std::size(k_sections)], period);
   daily.currency = r.currency;
   r.daily = breakdown_table({"daily", "Daily trend", {Dim::day}, Order::key_asc}, daily);
+  r.meters = meters_table(res[0].meters, false);
   return r;
 }
 
@@ -183,6 +185,7 @@ std::string render_report(const MonthlyReport& r, OutputFormat f, const render::
       }
       out += render::to_text(r.top_users, style) + "\n";
       out += render::to_text(r.daily, style);
+      if (!r.meters.rows.empty()) out += "\n" + render::to_text(r.meters, style);
       return out;
     }
     case OutputFormat::csv: {
@@ -246,6 +249,7 @@ std::string render_report(const MonthlyReport& r, OutputFormat f, const render::
       j["breakdowns"] = b;
       j["top_users"] = render::rows_json(r.top_users);
       j["daily"] = render::rows_json(r.daily);
+      j["meters"] = render::rows_json(r.meters);
       return render::dump(j);
     }
   }

@@ -36,6 +36,7 @@ struct MonthlyReport {
   std::vector<render::Table> breakdowns;  // provider, model, department, user, feature, project
   render::Table top_users;
   render::Table daily;
+  render::Table meters;  // non-token meters; no rows when there are none
 };
 
 MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period& period,

@@ -138,6 +138,63 @@ CREATE TRIGGER usage_hourly_delete AFTER DELETE ON usage BEGIN
   WHERE user = OLD.user AND hour = OLD.ts / 3600 AND currency = OLD.currency;
 END;
 )sql",
+    // 5: the credit ledger (append-only, hash-chained), what each usage record was charged in
+    // credits, auto-topup rules, plan assignments and invoices with gapless per-year numbers.
+    R"sql(
+CREATE TABLE credit_ledger(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  organization TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  credits TEXT NOT NULL,      -- signed exact decimal
+  balance TEXT NOT NULL,      -- the organization's balance after this entry
+  actor TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  idempotency_key TEXT,
+  detail TEXT NOT NULL,       -- JSON (package, price, refund_of, usage by type, ...)
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX credit_ledger_key ON credit_ledger(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX credit_ledger_org ON credit_ledger(organization, seq);
+CREATE TRIGGER credit_ledger_no_update BEFORE UPDATE ON credit_ledger
+  BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TRIGGER credit_ledger_no_delete BEFORE DELETE ON credit_ledger
+  BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TABLE credit_usage(
+  usage_id TEXT PRIMARY KEY,
+  organization TEXT NOT NULL,
+  credits TEXT NOT NULL,      -- what the record has been charged so far
+  seq INTEGER NOT NULL        -- the ledger entry that charged it last
+) WITHOUT ROWID;
+CREATE TABLE credit_topup(
+  organization TEXT PRIMARY KEY,
+  threshold TEXT NOT NULL,
+  package TEXT NOT NULL,
+  max_per_month INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE plan_assignments(
+  organization TEXT PRIMARY KEY,
+  plan TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE invoice_numbers(year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE invoices(
+  id INTEGER PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  organization TEXT NOT NULL,
+  period TEXT NOT NULL,
+  status TEXT NOT NULL,       -- draft, pending, paid, void (overdue is pending past its due date)
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  total TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  doc TEXT NOT NULL           -- JSON: plan, lines, subtotal, credits, tax, total, parties, history
+);
+CREATE UNIQUE INDEX invoices_open ON invoices(organization, period) WHERE status != 'void';
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
@@ -433,7 +490,8 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
   if (queries.empty()) return {};
   // Totals for one user each (hard quotas, per-user budgets): from the hourly rollup.
   const bool per_user = std::all_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) {
-    return q.by.empty() && q.where.size() == 1 && q.where[0].dim == usage::Dim::user && q.where[0].values.size() == 1;
+    return q.by.empty() && !q.meters && q.where.size() == 1 && q.where[0].dim == usage::Dim::user &&
+           q.where[0].values.size() == 1;
   });
   if (per_user) {
     std::vector<usage::AggResult> out;
@@ -476,7 +534,10 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
   std::string sql =
       "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
       " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
-      " cost_micro, cost_pico, currency, cost_source, meter FROM usage";
+      " cost_micro, cost_pico, currency, cost_source, meter";
+  const bool meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
+  if (meters) sql += ", quantity, unit";
+  sql += " FROM usage";
   sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
   if (shared) {
     sql += std::string(" AND ") + (shared->dim == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END"
@@ -523,6 +584,7 @@ std::vector<usage::AggResult> SqliteStore::scan(Db& db, const std::string& sql, 
                                                 const std::optional<usage::Filter>& shared, int64_t rowid_after,
                                                 int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
   usage::Aggregator agg(queries);
+  const bool want_meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
   Stmt s(db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   int param = 3;
@@ -559,6 +621,10 @@ std::vector<usage::AggResult> SqliteStore::scan(Db& db, const std::string& sql, 
     r.currency = currency;
     pr.source = usage::CostSource(s.int64(19));
     r.meter = s.text(20);
+    if (!r.meter.empty() && want_meters) {
+      r.quantity = money::Decimal::parse(s.text(21)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+      r.unit = s.text(22);
+    }
     agg.add(pr);
   }
   return agg.results();

@@ -272,6 +272,7 @@ struct QueryState {
   std::unordered_map<Key, size_t, KeyHash> index;
   std::vector<Key> keys;
   std::vector<Totals> totals;
+  MeterTotals meters;
 
   Totals& group(const Key& key) {
     if (q.by.size() == 1) {
@@ -357,6 +358,7 @@ void Aggregator::add(const PricedRecord& pr) {
       }
     }
     if (!pass) continue;
+    if (qs.q.meters && r.is_meter()) qs.meters.add(r);
     if (qs.q.by.empty()) {
       if (qs.totals.empty()) {
         qs.keys.emplace_back();
@@ -376,6 +378,7 @@ std::vector<AggResult> Aggregator::results() const {
   for (const auto& qs : m->queries) {
     AggResult res;
     if (m->currency) res.currency = *m->currency;
+    res.meters = qs.meters;
     for (size_t g = 0; g < qs.keys.size(); ++g) {
       Group grp;
       for (size_t i = 0; i < qs.q.by.size(); ++i) {
@@ -401,6 +404,7 @@ std::vector<AggResult> merge_results(std::vector<std::vector<AggResult>> parts) 
       for (auto& g : p[q].groups) rb.add(std::move(g.keys), p[q].currency.name(), g.totals);
     out.push_back(rb.finish());
     if (out.back().groups.empty()) out.back().currency = parts[0][q].currency;
+    for (auto& p : parts) out.back().meters.merge(p[q].meters);
   }
   return out;
 }

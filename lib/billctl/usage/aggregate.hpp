@@ -14,6 +14,7 @@
 
 #include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
+#include "billctl/usage/meters.hpp"
 #include "billctl/usage/record.hpp"
 #include "billctl/util/time.hpp"
 
@@ -50,6 +51,7 @@ struct AggQuery {
   util::Seconds end = 0;
   std::vector<Filter> where;
   std::vector<Dim> by;
+  bool meters = false;  // also collect the meter records' billed quantities (AggResult::meters)
 };
 
 struct Totals {
@@ -85,6 +87,7 @@ struct Group {
 struct AggResult {
   std::vector<Group> groups;  // sorted by keys
   money::Currency currency;   // of every cost in the result
+  MeterTotals meters;         // when the query asked for them
   Totals total() const;
 };
 

@@ -1,0 +1,527 @@
+// billctl invoices plans [assign|usage] | generate | list | show | pdf | issue | mark-paid | void
+#include <unistd.h>
+
+#include <memory>
+
+#include "billctl/billing/invoice.hpp"
+#include "billctl/render/json.hpp"
+#include "billctl/render/pdf_invoice.hpp"
+#include "billctl/util/strings.hpp"
+#include "commands.hpp"
+
+namespace billctl::cmd {
+
+namespace {
+
+using billing::Invoice;
+using money::Decimal;
+using render::Kind;
+using render::Value;
+
+struct Options {
+  std::string ref;
+  std::string organization;
+  std::vector<std::string> organizations;
+  std::string plan;
+  std::string period;
+  std::string status;
+  std::string tax_rate;
+  int net_days = 0;
+  bool no_credits = false;
+  bool issue = false;
+  std::string actor;
+  std::string reference;
+  std::string reason;
+  std::string format = "table";
+  std::string output;
+};
+
+// The [invoices] settings of the config file.
+struct Settings {
+  billing::Party issuer;
+  int net_days = 30;
+  std::optional<std::string> tax_rate;
+  std::string tax_name = "Tax";
+  std::string default_plan;
+  render::PdfFonts fonts;
+};
+
+std::vector<std::string> string_list(const toml::node& n, const std::string& what) {
+  std::vector<std::string> out;
+  if (auto s = n.value<std::string>()) return {*s};
+  const auto* arr = n.as_array();
+  if (!arr) throw DataError(what + ": expected a string or an array of strings");
+  for (const auto& x : *arr) {
+    auto s = x.value<std::string>();
+    if (!s) throw DataError(what + ": expected strings");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+std::string string_value(const toml::node& n, const std::string& what) {
+  auto s = n.value<std::string>();
+  if (!s) throw DataError(what + ": expected a string");
+  return *s;
+}
+
+Settings settings(Env& env) {
+  Settings s;
+  const std::string origin = env.config_path();
+  if (const toml::table* t = env.config_table("invoices")) {
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      const std::string what = origin + ": [invoices] " + key;
+      if (key == "issuer_name") s.issuer.name = string_value(v, what);
+      else if (key == "issuer_address") s.issuer.address = string_list(v, what);
+      else if (key == "issuer_email") s.issuer.email = string_value(v, what);
+      else if (key == "issuer_tax_id") s.issuer.tax_id = string_value(v, what);
+      else if (key == "tax_rate") s.tax_rate = string_value(v, what);
+      else if (key == "tax_name") s.tax_name = string_value(v, what);
+      else if (key == "default_plan") s.default_plan = string_value(v, what);
+      else if (key == "font") s.fonts.regular = string_value(v, what);
+      else if (key == "font_bold") s.fonts.bold = string_value(v, what);
+      else if (key == "net_days") {
+        auto d = v.value<int64_t>();
+        if (!d || *d < 0 || *d > 365) throw DataError(what + ": expected a number of days (0..365)");
+        s.net_days = int(*d);
+      } else {
+        throw DataError(origin + ": [invoices]: unknown key '" + key +
+                        "' (known: issuer_name, issuer_address, issuer_email, issuer_tax_id, net_days, tax_rate, tax_name,"
+                        " default_plan, font, font_bold)");
+      }
+    }
+  }
+  return s;
+}
+
+std::vector<billing::Plan> plans(Env& env) { return billing::parse_plans(env.config_table("plans"), env.config_path()); }
+
+billing::OrgDirectory directory(Env& env, billing::Invoices& inv, const Settings& s) {
+  billing::OrgDirectory d;
+  d.default_plan = s.default_plan;
+  if (const toml::table* t = env.config_table("orgs")) {
+    for (const auto& [k, v] : *t) {
+      const std::string org(k.str());
+      const std::string where = env.config_path() + ": [orgs." + org + "]";
+      const auto* ot = v.as_table();
+      if (!ot) throw DataError(where + ": expected a table");
+      billing::Party p;
+      p.name = org;
+      for (const auto& [fk, fv] : *ot) {
+        const std::string f(fk.str());
+        if (f == "plan") d.plan[org] = string_value(fv, where + " plan");
+        else if (f == "name") p.name = string_value(fv, where + " name");
+        else if (f == "address") p.address = string_list(fv, where + " address");
+        else if (f == "email") p.email = string_value(fv, where + " email");
+        else if (f == "tax_id") p.tax_id = string_value(fv, where + " tax_id");
+        else throw DataError(where + ": unknown key '" + f + "' (known: plan, name, address, email, tax_id)");
+      }
+      d.party[org] = p;
+    }
+  }
+  for (const auto& [org, plan] : inv.assignments()) d.plan[org] = plan;  // the store's assignment wins
+  return d;
+}
+
+struct Context {
+  credits::Ledger ledger;
+  billing::Invoices invoices;
+  explicit Context(Env& env)
+      : ledger(env.store().db(), credits::parse_config(env.config_table("credits"), env.config_path())),
+        invoices(env.store().db(), ledger) {}
+};
+
+std::string money_text(const Decimal& d, const money::Currency& c) { return d.round(c.minor_units).format(c.minor_units); }
+
+std::string rate_text(const billing::Plan& p, billing::Metric m) {
+  const auto& a = p.allowances.at(m);
+  if (!a.included) return "-";
+  return a.rate.to_string(p.currency.minor_units) + " / " + std::string(billing::info(m).per_text);
+}
+
+// ---- plans ----
+
+void run_plans(const Options& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const auto list = plans(env);
+  render::Table t;
+  t.id = "plans";
+  t.title = "Plans";
+  t.columns = {{"plan", "plan", Kind::text}, {"title", "title", Kind::text}, {"price", "price / month", Kind::text}};
+  for (const auto& m : billing::metrics()) t.columns.push_back({std::string(m.id), std::string(m.id), Kind::text});
+  for (const auto& p : list) {
+    std::vector<Value> row{Value::of_text(p.name), Value::of_text(p.title),
+                           Value::of_text(p.base_fee ? money_text(*p.base_fee, p.currency) + " " + std::string(p.currency.name()) : "custom")};
+    for (const auto& m : billing::metrics()) row.push_back(Value::of_text(billing::quantity_text(p.allowances.at(m.metric).included, m.metric)));
+    t.rows.push_back(std::move(row));
+  }
+  render::Table r;
+  r.id = "overage";
+  r.title = "Overage rates";
+  r.columns = {{"plan", "plan", Kind::text}};
+  for (const auto& m : billing::metrics()) r.columns.push_back({std::string(m.id), std::string(m.id), Kind::text});
+  for (const auto& p : list) {
+    std::vector<Value> row{Value::of_text(p.name)};
+    for (const auto& m : billing::metrics()) row.push_back(Value::of_text(rate_text(p, m.metric)));
+    r.rows.push_back(std::move(row));
+  }
+  Context ctx(env);
+  const auto dir = directory(env, ctx.invoices, settings(env));
+  render::Table a;
+  a.id = "assignments";
+  a.title = "Organizations";
+  a.columns = {{"organization", "organization", Kind::text}, {"plan", "plan", Kind::text}};
+  for (const auto& [org, plan] : dir.plan) a.rows.push_back({Value::of_text(org), Value::of_text(plan)});
+  std::string out;
+  if (f == Format::table) {
+    out = render::to_text(t, env.style()) + "\n" + render::to_text(r, env.style());
+    if (!a.rows.empty()) out += "\n" + render::to_text(a, env.style());
+    if (!dir.default_plan.empty()) out += "\nOther organizations: " + dir.default_plan + " ([invoices] default_plan)\n";
+  } else if (f == Format::csv) {
+    out = render::to_csv(t);
+  } else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.invoices.plans";
+    j["plans"] = render::Json::array();
+    for (const auto& p : list) {
+      render::Json pj;
+      pj["plan"] = p.name;
+      pj["title"] = p.title;
+      pj["price"] = p.base_fee ? render::money_json(*p.base_fee, p.currency.minor_units, p.currency) : render::Json("custom");
+      render::Json inc = render::Json::object(), ov = render::Json::object();
+      for (const auto& m : billing::metrics()) {
+        const auto& al = p.allowances.at(m.metric);
+        inc[std::string(m.id)] = al.included ? render::Json(al.included->to_string()) : render::Json("unlimited");
+        ov[std::string(m.id)] = {{"rate", al.rate.to_string()}, {"per", m.per}, {"unit", std::string(m.unit)}};
+      }
+      pj["included"] = inc;
+      pj["overage"] = ov;
+      j["plans"].push_back(pj);
+    }
+    render::Json asg = render::Json::object();
+    for (const auto& [org, plan] : dir.plan) asg[org] = plan;
+    j["assignments"] = asg;
+    j["default_plan"] = dir.default_plan.empty() ? render::Json(nullptr) : render::Json(dir.default_plan);
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+void run_assign(const Options& o, Env& env) {
+  const auto list = plans(env);
+  if (!billing::find_plan(list, o.plan)) {
+    std::vector<std::string> names;
+    for (const auto& p : list) names.push_back(p.name);
+    const std::string hint = util::did_you_mean(o.plan, names);
+    throw UsageError("unknown plan '" + o.plan + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  }
+  Context ctx(env);
+  ctx.invoices.assign(o.organization, o.plan, env.now());
+  env.note("'" + o.organization + "' is on the " + o.plan + " plan");
+}
+
+void run_usage(const Options& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  const auto list = plans(env);
+  Context ctx(env);
+  const auto dir = directory(env, ctx.invoices, settings(env));
+  auto usage = billing::organization_usage(env.store(), p);
+  render::Table t;
+  t.id = "plan_usage";
+  t.title = "Usage against plan " + p.label;
+  t.columns = {{"organization", "organization", Kind::text}, {"plan", "plan", Kind::text},   {"metric", "metric", Kind::text},
+               {"used", "used", Kind::text},                 {"limit", "limit", Kind::text}, {"percentage", "used %", Kind::percent},
+               {"overage", "overage", Kind::text}};
+  t.bar_column = 5;
+  t.bar_full = 1000;
+  render::Json orgs = render::Json::array();
+  for (const auto& u : usage) {
+    if (!o.organization.empty() && u.organization != o.organization) continue;
+    auto it = dir.plan.find(u.organization);
+    const std::string name = it != dir.plan.end() ? it->second : dir.default_plan;
+    const billing::Plan* plan = billing::find_plan(list, name);
+    if (!plan) {
+      env.note("'" + u.organization + "' has no plan; assign one with 'billctl invoices plans assign'");
+      continue;
+    }
+    render::Json oj{{"organization", u.organization}, {"plan", plan->name}, {"period", p.label}};
+    for (const auto& m : billing::usage_metrics(*plan, u)) {
+      const auto& mi = billing::info(m.metric);
+      t.rows.push_back({Value::of_text(u.organization), Value::of_text(plan->name), Value::of_text(std::string(mi.id)),
+                        Value::of_text(billing::quantity_text(m.used, m.metric)), Value::of_text(billing::quantity_text(m.limit, m.metric)),
+                        m.tenths ? Value::of_percent(*m.tenths) : Value::none(),
+                        Value::of_text(m.overage.is_zero() ? "-" : billing::quantity_text(m.overage, m.metric))});
+      // UsageMetrics of seed 002: used, limit, percentage.
+      render::Json mj{{"used", m.used.to_string()}};
+      mj["limit"] = m.limit ? render::Json(m.limit->to_string()) : render::Json(nullptr);
+      mj["percentage"] = m.tenths ? render::Json(render::plain({"", "", Kind::percent}, Value::of_percent(*m.tenths))) : render::Json(nullptr);
+      oj[std::string(mi.id)] = mj;
+    }
+    orgs.push_back(oj);
+  }
+  std::string out;
+  if (f == Format::table) out = t.rows.empty() ? "No usage in " + p.label + ".\n" : render::to_text(t, env.style());
+  else if (f == Format::csv) out = render::to_csv(t);
+  else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.invoices.usage";
+    j["period"] = p.label;
+    j["organizations"] = orgs;
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+// ---- invoices ----
+
+render::Table list_table(const std::vector<Invoice>& list, util::Seconds now, bool table) {
+  render::Table t;
+  t.id = "invoices";
+  t.title = "Invoices";
+  t.columns = {{"number", "invoice", Kind::text}, {"organization", "organization", Kind::text}, {"period", "period", Kind::text},
+               {"plan", "plan", Kind::text},      {"status", "status", Kind::text},             {"total", "amount", Kind::text},
+               {"currency", "currency", Kind::text}, {"due", "due date", Kind::text},           {"paid", "paid", Kind::text}};
+  for (const auto& inv : list) {
+    const int d = inv.currency.minor_units;
+    t.rows.push_back({Value::of_text(inv.number), Value::of_text(inv.organization), Value::of_text(inv.period),
+                      Value::of_text(inv.plan), Value::of_text(inv.status_at(now)),
+                      Value::of_text(table ? inv.total.format(d) : inv.total.to_string(d)), Value::of_text(std::string(inv.currency.name())),
+                      Value::of_text(util::format_date(util::day_of(inv.due_at))),
+                      Value::of_text(inv.paid_at ? util::format_date(util::day_of(inv.paid_at)) : "")});
+  }
+  return t;
+}
+
+render::Json invoice_json(const Invoice& inv, util::Seconds now) {
+  render::Json j = render::Json::parse(billing::to_json(inv));
+  j["status"] = inv.status_at(now);
+  for (const char* k : {"created_at", "issued_at", "due_at", "paid_at"}) {
+    const int64_t t = j[k].get<int64_t>();
+    j[k] = t ? render::Json(util::format_rfc3339(t)) : render::Json(nullptr);
+  }
+  for (auto& h : j["history"]) h["at"] = util::format_rfc3339(h["at"].get<int64_t>());
+  return j;
+}
+
+std::string show_text(const Invoice& inv, util::Seconds now, const render::TextStyle& style) {
+  const money::Currency& c = inv.currency;
+  const std::string cur(c.name());
+  std::string out = "Invoice " + inv.number + "  " + inv.status_at(now) + "\n";
+  out += "  organization  " + inv.organization + " (" + inv.bill_to.name + ")\n";
+  out += "  plan          " + inv.plan_title + "\n";
+  out += "  period        " + inv.period + "\n";
+  out += "  issued        " + util::format_date(util::day_of(inv.issued_at)) + "\n";
+  out += "  due           " + util::format_date(util::day_of(inv.due_at)) + " (net " + std::to_string(inv.net_days) + ")\n";
+  if (inv.paid_at) out += "  paid          " + util::format_date(util::day_of(inv.paid_at)) + (inv.payment_reference.empty() ? "" : " ref " + inv.payment_reference) + "\n";
+  out += "\n";
+  render::Table t;
+  t.id = "lines";
+  t.title = "Lines";
+  t.currency = c;
+  t.columns = {{"description", "description", Kind::text}, {"quantity", "quantity", Kind::text},
+               {"unit_price", "unit price", Kind::text},    {"amount", "amount", Kind::money}};
+  for (const auto& l : inv.lines)
+    t.rows.push_back({Value::of_text(l.description), Value::of_text(l.quantity), Value::of_text(l.unit_price),
+                      Value::of_money(l.amount, c.minor_units)});
+  auto total_row = [&](std::string label, const Decimal& d) {
+    t.rows.push_back({Value::of_text(std::move(label)), Value::of_text(""), Value::of_text(""), Value::of_money(d, c.minor_units)});
+  };
+  out += render::to_text(t, style);
+  t.rows.clear();
+  t.title = "Totals";
+  total_row("Subtotal", inv.subtotal);
+  if (!inv.credits_applied.is_zero()) total_row("Credits applied (" + inv.credits_used.round(2).format(2) + " credits)", -inv.credits_applied);
+  if (!inv.tax_rate.empty()) total_row(inv.tax_name + " (" + inv.tax_rate + " %)", inv.tax);
+  total_row("Total", inv.total);
+  out += "\n" + render::to_text(t, style);
+  out += "\nHistory\n";
+  for (const auto& h : inv.history)
+    out += "  " + util::format_rfc3339(h.at) + "  " + h.status + "  " + h.actor + (h.note.empty() ? "" : "  " + h.note) + "\n";
+  return out;
+}
+
+void run_generate(const Options& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  if (o.period.empty()) throw UsageError("invoices generate needs --period, e.g. --period 2026-10");
+  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  if (p.kind != util::Period::Kind::month) throw UsageError("invalid --period '" + o.period + "': invoices are monthly, e.g. 2026-10");
+  const Settings s = settings(env);
+  const auto list = plans(env);
+  Context ctx(env);
+  billing::GenerateOptions g;
+  g.period_label = p.label;
+  g.period = p;
+  g.organizations = o.organizations;
+  g.tax_rate = !o.tax_rate.empty() ? std::optional<std::string>(o.tax_rate) : s.tax_rate;
+  g.tax_name = s.tax_name;
+  g.net_days = o.net_days > 0 ? o.net_days : s.net_days;
+  g.apply_credits = !o.no_credits;
+  g.issue = o.issue;
+  g.actor = env.actor(o.actor);
+  g.now = env.now();
+  g.issuer = s.issuer;
+  const auto dir = directory(env, ctx.invoices, s);
+  const auto res = ctx.invoices.generate(g, list, dir, billing::organization_usage(env.store(), p));
+  for (const auto& [org, why] : res.skipped) env.note("skipped '" + org + "': " + why);
+  std::string out;
+  if (f == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.invoices.generate";
+    j["period"] = p.label;
+    j["invoices"] = render::Json::array();
+    for (const auto& inv : res.created) j["invoices"].push_back(invoice_json(inv, env.now()));
+    render::Json sk = render::Json::array();
+    for (const auto& [org, why] : res.skipped) sk.push_back({{"organization", org}, {"reason", why}});
+    j["skipped"] = sk;
+    out = render::dump(j);
+  } else if (f == Format::csv) {
+    out = render::to_csv(list_table(res.created, env.now(), false));
+  } else {
+    out = res.created.empty() ? "No new invoices for " + p.label + ".\n" : render::to_text(list_table(res.created, env.now(), true), env.style());
+  }
+  env.emit(out, o.output);
+}
+
+void run_list(const Options& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  std::string period;
+  if (!o.period.empty()) period = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'").label;
+  if (!o.status.empty() && o.status != "draft" && o.status != "pending" && o.status != "paid" && o.status != "overdue" && o.status != "void")
+    throw UsageError("invalid --status '" + o.status + "': expected draft, pending, overdue, paid or void");
+  Context ctx(env);
+  auto list = ctx.invoices.list(period, o.organization);
+  if (!o.status.empty()) std::erase_if(list, [&](const Invoice& i) { return i.status_at(env.now()) != o.status; });
+  std::string out;
+  if (f == Format::table) out = list.empty() ? "No invoices.\n" : render::to_text(list_table(list, env.now(), true), env.style());
+  else if (f == Format::csv) out = render::to_csv(list_table(list, env.now(), false));
+  else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.invoices";
+    j["invoices"] = render::rows_json(list_table(list, env.now(), false));
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+}
+
+void run_show(const Options& o, Env& env) {
+  if (o.format != "table" && o.format != "json") throw UsageError("invalid --format '" + o.format + "': expected table or json");
+  Context ctx(env);
+  const Invoice inv = ctx.invoices.get(o.ref);
+  if (o.format == "json") {
+    render::Json j = invoice_json(inv, env.now());
+    j = render::Json{{"schema_version", 1}, {"kind", "billctl.invoice"}, {"invoice", j}};
+    env.emit(render::dump(j), o.output);
+  } else {
+    env.emit(show_text(inv, env.now(), env.style()), o.output);
+  }
+}
+
+void run_pdf(const Options& o, Env& env) {
+  if (o.output.empty() && env.out_tty) throw UsageError("invoices pdf writes a binary file: give -o FILE (or redirect stdout)");
+  Context ctx(env);
+  const Invoice inv = ctx.invoices.get(o.ref);
+  const std::string bytes = render::invoice_pdf(inv, settings(env).fonts, env.now());
+  env.emit(bytes, o.output);
+  if (!o.output.empty()) env.note("wrote " + o.output + " (invoice " + inv.number + ")");
+}
+
+void run_issue(const Options& o, Env& env) {
+  Context ctx(env);
+  const Invoice inv = ctx.invoices.issue(o.ref, env.actor(o.actor), env.now());
+  env.note("issued " + inv.number + ": " + money_text(inv.total, inv.currency) + " " + std::string(inv.currency.name()) + " due " +
+           util::format_date(util::day_of(inv.due_at)));
+}
+
+void run_paid(const Options& o, Env& env) {
+  Context ctx(env);
+  const Invoice inv = ctx.invoices.mark_paid(o.ref, env.actor(o.actor), o.reference, env.now());
+  env.note("marked " + inv.number + " paid");
+}
+
+void run_void(const Options& o, Env& env) {
+  Context ctx(env);
+  const Invoice inv = ctx.invoices.void_invoice(o.ref, env.actor(o.actor), o.reason, env.now());
+  env.note("voided " + inv.number + (inv.credits_used.is_zero() ? "" : "; " + inv.credits_used.round(2).format(2) + " credits returned to '" + inv.organization + "'"));
+}
+
+CLI::App* verb(CLI::App* parent, CommandTable& table, const char* name, const char* help, void (*fn)(const Options&, Env&),
+               std::shared_ptr<Options>& o) {
+  o = std::make_shared<Options>();
+  CLI::App* c = parent->add_subcommand(name, help);
+  table.push_back({c, [o, fn](Env& env) { fn(*o, env); }});
+  return c;
+}
+
+void add_ref(CLI::App* c, Options& o) {
+  c->add_option("invoice", o.ref, "Invoice number (INV-2026-000001) or id")->required()->type_name("INVOICE");
+}
+
+}  // namespace
+
+void add_invoices(CLI::App& root, CommandTable& table) {
+  CLI::App* iv = root.add_subcommand("invoices", "Plans and monthly invoices: generate, list, show, PDF, payment status");
+  iv->require_subcommand(1);
+  std::shared_ptr<Options> o;
+
+  // Nested verbs go into the table before their parent: the first parsed command runs.
+  auto po = std::make_shared<Options>();
+  CLI::App* plans_cmd = iv->add_subcommand("plans", "The plans (included quantities, overage rates) and who is on which");
+  plans_cmd->require_subcommand(0, 1);
+  CLI::App* c = verb(plans_cmd, table, "assign", "Put an organization on a plan", run_assign, o);
+  c->add_option("organization", o->organization, "The organization")->required()->type_name("ORG");
+  c->add_option("plan", o->plan, "The plan")->required()->type_name("PLAN");
+  c = verb(plans_cmd, table, "usage", "Usage against the plan per organization: used, limit, percentage", run_usage, o);
+  c->add_option("--period", o->period, "Period (default this-month)")->type_name("PERIOD");
+  c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
+  add_output_options(c, o->format, o->output);
+  o->period = "this-month";
+  add_output_options(plans_cmd, po->format, po->output);
+  table.push_back({plans_cmd, [po](Env& env) { run_plans(*po, env); }});
+
+  c = verb(iv, table, "generate", "One invoice per organization for a month: base fee, overage, credits, tax", run_generate, o);
+  c->add_option("--period", o->period, "The month, e.g. 2026-10 or last-month")->type_name("PERIOD");
+  c->add_option("--org", o->organizations, "Only these organizations (repeatable)")->type_name("NAME");
+  c->add_option("--tax-rate", o->tax_rate, "Tax in percent (default: config [invoices] tax_rate, else none)")->type_name("PCT");
+  c->add_option("--net-days", o->net_days, "Payment due after N days (default: config, else 30)")->type_name("N");
+  c->add_flag("--no-credits", o->no_credits, "Do not apply the organizations' credit balances");
+  c->add_flag("--issue", o->issue, "Issue at once (pending) instead of leaving drafts");
+  c->add_option("--actor", o->actor, "Who generates them")->type_name("NAME");
+  add_output_options(c, o->format, o->output);
+
+  c = verb(iv, table, "list", "Invoices with status, amount, period and due date", run_list, o);
+  c->add_option("--period", o->period, "Only this month")->type_name("PERIOD");
+  c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
+  c->add_option("--status", o->status, "Only draft, pending, overdue, paid or void")->type_name("STATUS");
+  add_output_options(c, o->format, o->output);
+
+  c = verb(iv, table, "show", "One invoice: lines, totals, history", run_show, o);
+  add_ref(c, *o);
+  c->add_option("--format", o->format, "table or json")->type_name("FORMAT");
+  c->add_option("-o,--output", o->output, "Write to FILE (atomically)")->type_name("FILE");
+
+  c = verb(iv, table, "pdf", "The invoice as a PDF document", run_pdf, o);
+  add_ref(c, *o);
+  c->add_option("-o,--output", o->output, "The PDF file to write (atomically)")->type_name("FILE");
+
+  c = verb(iv, table, "issue", "Issue a draft: pending, due after the net days", run_issue, o);
+  add_ref(c, *o);
+  c->add_option("--actor", o->actor, "Who issues it")->type_name("NAME");
+
+  c = verb(iv, table, "mark-paid", "Record the payment of a pending or overdue invoice", run_paid, o);
+  add_ref(c, *o);
+  c->add_option("--reference", o->reference, "The payment reference")->type_name("REF");
+  c->add_option("--actor", o->actor, "Who records it")->type_name("NAME");
+
+  c = verb(iv, table, "void", "Void an unpaid invoice (its number stays used; applied credits go back)", run_void, o);
+  add_ref(c, *o);
+  c->add_option("--reason", o->reason, "Why (required)")->type_name("TEXT");
+  c->add_option("--actor", o->actor, "Who voids it")->type_name("NAME");
+}
+
+}  // namespace billctl::cmd

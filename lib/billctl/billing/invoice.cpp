@@ -1,0 +1,379 @@
+#include "billctl/billing/invoice.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::billing {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+using store::Stmt;
+
+std::string amount_text(const Decimal& d, const money::Currency& c) { return d.to_string(c.minor_units); }
+
+Decimal json_decimal(const Json& j, const char* key, const std::string& origin) {
+  auto d = Decimal::parse(j.value(key, "0"));
+  if (!d) throw DataError(origin + ": " + key + ": " + d.error());
+  return *d;
+}
+
+Json party_json(const Party& p) {
+  return Json{{"name", p.name}, {"address", p.address}, {"email", p.email}, {"tax_id", p.tax_id}};
+}
+
+Party party_from(const Json& j) {
+  Party p;
+  p.name = j.value("name", "");
+  p.address = j.value("address", std::vector<std::string>{});
+  p.email = j.value("email", "");
+  p.tax_id = j.value("tax_id", "");
+  return p;
+}
+
+std::string decimal_text(const Decimal& d, int digits) { return d.round(digits).format(digits); }
+
+}  // namespace
+
+std::string Invoice::status_at(util::Seconds now) const {
+  if (status == "pending" && now >= due_at) return "overdue";
+  return status;
+}
+
+std::string to_json(const Invoice& inv) {
+  const money::Currency& c = inv.currency;
+  Json j;
+  j["number"] = inv.number;
+  j["organization"] = inv.organization;
+  j["period"] = inv.period;
+  j["plan"] = inv.plan;
+  j["plan_title"] = inv.plan_title;
+  j["status"] = inv.status;
+  j["currency"] = std::string(c.name());
+  j["created_at"] = inv.created_at;
+  j["issued_at"] = inv.issued_at;
+  j["due_at"] = inv.due_at;
+  j["paid_at"] = inv.paid_at;
+  j["net_days"] = inv.net_days;
+  Json lines = Json::array();
+  for (const auto& l : inv.lines)
+    lines.push_back({{"kind", l.kind},
+                     {"description", l.description},
+                     {"quantity", l.quantity},
+                     {"unit_price", l.unit_price},
+                     {"amount", amount_text(l.amount, c)}});
+  j["lines"] = lines;
+  j["subtotal"] = amount_text(inv.subtotal, c);
+  j["credits_applied"] = amount_text(inv.credits_applied, c);
+  j["credits_used"] = inv.credits_used.to_string();
+  j["tax_rate"] = inv.tax_rate;
+  j["tax_name"] = inv.tax_name;
+  j["tax"] = amount_text(inv.tax, c);
+  j["total"] = amount_text(inv.total, c);
+  j["issuer"] = party_json(inv.issuer);
+  j["bill_to"] = party_json(inv.bill_to);
+  j["payment_reference"] = inv.payment_reference;
+  Json use = Json::array();
+  for (const auto& u : inv.usage) {
+    Json x{{"metric", std::string(info(u.metric).id)}, {"used", u.used.to_string()}};
+    x["limit"] = u.limit ? Json(u.limit->to_string()) : Json(nullptr);
+    x["tenths"] = u.tenths ? Json(*u.tenths) : Json(nullptr);
+    x["overage"] = u.overage.to_string();
+    x["overage_amount"] = u.overage_amount.to_string();
+    use.push_back(x);
+  }
+  j["usage"] = use;
+  Json hist = Json::array();
+  for (const auto& e : inv.history) hist.push_back({{"at", e.at}, {"status", e.status}, {"actor", e.actor}, {"note", e.note}});
+  j["history"] = hist;
+  return j.dump();
+}
+
+Invoice from_json(const std::string& doc, const std::string& origin) {
+  Invoice inv;
+  try {
+    const Json j = Json::parse(doc);
+    inv.number = j.at("number");
+    inv.organization = j.at("organization");
+    inv.period = j.at("period");
+    inv.plan = j.at("plan");
+    inv.plan_title = j.value("plan_title", inv.plan);
+    inv.status = j.at("status");
+    inv.currency = money::currency(j.value("currency", "USD"));
+    inv.created_at = j.value("created_at", int64_t(0));
+    inv.issued_at = j.value("issued_at", int64_t(0));
+    inv.due_at = j.value("due_at", int64_t(0));
+    inv.paid_at = j.value("paid_at", int64_t(0));
+    inv.net_days = j.value("net_days", 30);
+    for (const auto& l : j.at("lines"))
+      inv.lines.push_back({l.value("kind", ""), l.value("description", ""), l.value("quantity", ""), l.value("unit_price", ""),
+                           json_decimal(l, "amount", origin)});
+    inv.subtotal = json_decimal(j, "subtotal", origin);
+    inv.credits_applied = json_decimal(j, "credits_applied", origin);
+    inv.credits_used = json_decimal(j, "credits_used", origin);
+    inv.tax_rate = j.value("tax_rate", "");
+    inv.tax_name = j.value("tax_name", "Tax");
+    inv.tax = json_decimal(j, "tax", origin);
+    inv.total = json_decimal(j, "total", origin);
+    inv.issuer = party_from(j.value("issuer", Json::object()));
+    inv.bill_to = party_from(j.value("bill_to", Json::object()));
+    inv.payment_reference = j.value("payment_reference", "");
+    for (const auto& u : j.value("usage", Json::array())) {
+      MetricUse m;
+      const std::string id = u.value("metric", "");
+      for (const auto& mi : metrics())
+        if (mi.id == id) m.metric = mi.metric;
+      m.used = json_decimal(u, "used", origin);
+      if (!u["limit"].is_null()) m.limit = json_decimal(u, "limit", origin);
+      if (!u["tenths"].is_null()) m.tenths = u["tenths"].get<int64_t>();
+      m.overage = json_decimal(u, "overage", origin);
+      m.overage_amount = json_decimal(u, "overage_amount", origin);
+      inv.usage.push_back(m);
+    }
+    for (const auto& e : j.value("history", Json::array()))
+      inv.history.push_back({e.value("at", int64_t(0)), e.value("status", ""), e.value("actor", ""), e.value("note", "")});
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(origin + ": " + e.what());
+  }
+  return inv;
+}
+
+Invoices::Invoices(store::Db& db, credits::Ledger& ledger) : m_db(db), m_ledger(ledger) {}
+
+std::map<std::string, std::string> Invoices::assignments() {
+  std::map<std::string, std::string> out;
+  Stmt s(m_db, "SELECT organization, plan FROM plan_assignments ORDER BY organization");
+  while (s.step()) out[std::string(s.text(0))] = s.text(1);
+  return out;
+}
+
+void Invoices::assign(const std::string& organization, const std::string& plan, util::Seconds now) {
+  Stmt s(m_db, "INSERT OR REPLACE INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)");
+  const std::string at = util::format_rfc3339(now);
+  s.bind(1, organization).bind(2, plan).bind(3, at);
+  s.step();
+}
+
+GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Plan>& plans, const OrgDirectory& dir,
+                                  const std::vector<OrgUsage>& usage) {
+  // Which organizations, on which plan: all checked before anything is written.
+  std::set<std::string> orgs;
+  if (!o.organizations.empty()) {
+    orgs.insert(o.organizations.begin(), o.organizations.end());
+  } else {
+    for (const auto& u : usage) orgs.insert(u.organization);
+    for (const auto& [org, plan] : dir.plan) orgs.insert(org);
+  }
+  std::map<std::string, const Plan*> plan_of;
+  for (const auto& org : orgs) {
+    auto it = dir.plan.find(org);
+    const std::string name = it != dir.plan.end() ? it->second : dir.default_plan;
+    if (name.empty())
+      throw DataError("organization '" + org + "' has no plan: run 'billctl invoices plans assign " + org +
+                      " PLAN' or set [invoices] default_plan");
+    const Plan* p = find_plan(plans, name);
+    if (!p) throw DataError("organization '" + org + "' is on plan '" + name + "', which is not defined (see 'billctl invoices plans')");
+    if (!p->base_fee)
+      throw DataError("plan '" + name + "' (organization '" + org + "') has a custom price: set [plans." + name +
+                      "] price = \"AMOUNT CUR\" in the config");
+    plan_of[org] = p;
+  }
+  std::optional<Decimal> tax_pct;
+  if (o.tax_rate) {
+    auto d = Decimal::parse(*o.tax_rate);
+    if (!d || d->negative() || *d > Decimal::from_int(100)) throw UsageError("invalid --tax-rate '" + *o.tax_rate + "': expected a percent, e.g. 19 or 8.25");
+    tax_pct = *d;
+  }
+
+  GenerateResult res;
+  store::Transaction t(m_db);
+  for (const auto& org : orgs) {
+    {
+      Stmt ex(m_db, "SELECT number, status FROM invoices WHERE organization = ?1 AND period = ?2 AND status != 'void'");
+      ex.bind(1, org).bind(2, o.period_label);
+      if (ex.step()) {
+        res.skipped.emplace_back(org, std::string(ex.text(0)) + " exists (" + std::string(ex.text(1)) + ")");
+        continue;
+      }
+    }
+    const Plan& plan = *plan_of[org];
+    const money::Currency& cur = plan.currency;
+    const int digits = cur.minor_units;
+    Invoice inv;
+    inv.organization = org;
+    inv.period = o.period_label;
+    inv.plan = plan.name;
+    inv.plan_title = plan.title;
+    inv.currency = cur;
+    inv.created_at = inv.issued_at = o.now;
+    inv.net_days = o.net_days;
+    inv.due_at = o.now + int64_t(o.net_days) * 86400;
+    inv.issuer = o.issuer;
+    auto party = dir.party.find(org);
+    inv.bill_to = party != dir.party.end() ? party->second : Party{org, {}, {}, {}};
+    if (inv.bill_to.name.empty()) inv.bill_to.name = org;
+
+    OrgUsage used;
+    used.organization = org;
+    for (const auto& u : usage)
+      if (u.organization == org) used = u;
+    inv.usage = usage_metrics(plan, used);
+
+    inv.lines.push_back({"base", plan.title + " plan, " + o.period_label, "1", decimal_text(*plan.base_fee, digits),
+                         plan.base_fee->round(digits)});
+    for (const auto& m : inv.usage) {
+      if (m.overage.is_zero()) continue;
+      const MetricInfo& mi = info(m.metric);
+      const Allowance& a = plan.allowances.at(m.metric);
+      inv.lines.push_back({"overage", std::string(mi.title) + " over the " + quantity_text(m.limit, m.metric) + " " + std::string(mi.unit) + " included",
+                           quantity_text(m.overage, m.metric) + " " + std::string(mi.unit),
+                           a.rate.to_string(digits) + " / " + std::string(mi.per_text), m.overage_amount.round(digits)});
+    }
+    for (const auto& l : inv.lines) inv.subtotal += l.amount;
+
+    // Number: gapless per year of issue.
+    const int year = util::civil_from_days(util::day_of(o.now)).year;
+    {
+      Stmt n(m_db, "INSERT INTO invoice_numbers(year, last) VALUES(?1, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last");
+      n.bind(1, int64_t(year));
+      n.step();
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "INV-%04d-%06lld", year, static_cast<long long>(n.int64(0)));
+      inv.number = buf;
+    }
+
+    if (o.apply_credits && inv.subtotal > Decimal()) {
+      const auto& cc = m_ledger.config();
+      const Decimal bal = m_ledger.balance(org);
+      if (bal > Decimal() && cc.currency == cur) {
+        // The balance's value, rounded down to the minor unit, up to the subtotal.
+        Decimal value = Decimal::from_units(money::div_round(bal.units() * Decimal::k_one, cc.rate.units(), money::Rounding::down))
+                            .round(digits, money::Rounding::down);
+        inv.credits_applied = std::min(value, inv.subtotal);
+        inv.credits_used = inv.credits_applied.mul(cc.rate);
+        if (!inv.credits_used.is_zero()) {
+          credits::Request r;
+          r.organization = org;
+          r.actor = o.actor;
+          r.now = o.now;
+          r.reason = "applied to invoice " + inv.number;
+          m_ledger.apply_to_invoice(r, inv.credits_used, inv.number);
+        }
+      }
+    }
+    if (tax_pct) {
+      inv.tax_rate = *o.tax_rate;
+      inv.tax_name = o.tax_name;
+      inv.tax = Decimal::from_units(money::div_round((inv.subtotal - inv.credits_applied).mul(*tax_pct).units(), 100,
+                                                     money::Rounding::half_even))
+                    .round(digits);
+    }
+    inv.total = inv.subtotal - inv.credits_applied + inv.tax;
+    inv.status = o.issue ? "pending" : "draft";
+    inv.history.push_back({o.now, "draft", o.actor, "generated"});
+    if (o.issue) inv.history.push_back({o.now, "pending", o.actor, "issued"});
+
+    Stmt ins(m_db,
+             "INSERT INTO invoices(number, organization, period, status, created_at, due_at, total, currency, doc)"
+             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    const std::string total = amount_text(inv.total, cur), doc = to_json(inv);
+    const std::string curname(cur.name());
+    ins.bind(1, inv.number).bind(2, org).bind(3, o.period_label).bind(4, inv.status).bind(5, inv.created_at);
+    ins.bind(6, inv.due_at).bind(7, total).bind(8, curname).bind(9, doc);
+    ins.step();
+    inv.id = m_db.last_rowid();
+    res.created.push_back(std::move(inv));
+  }
+  t.commit();
+  return res;
+}
+
+std::vector<Invoice> Invoices::list(const std::string& period, const std::string& organization) {
+  std::string sql = "SELECT id, doc FROM invoices WHERE 1";
+  if (!period.empty()) sql += " AND period = ?1";
+  if (!organization.empty()) sql += " AND organization = ?2";
+  sql += " ORDER BY number";
+  Stmt s(m_db, sql.c_str());
+  if (!period.empty()) s.bind(1, period);
+  if (!organization.empty()) s.bind(2, organization);
+  std::vector<Invoice> out;
+  while (s.step()) {
+    Invoice inv = from_json(std::string(s.text(1)), "stored invoice #" + std::to_string(s.int64(0)));
+    inv.id = s.int64(0);
+    out.push_back(std::move(inv));
+  }
+  return out;
+}
+
+Invoice Invoices::get(const std::string& ref) {
+  int64_t id = 0;
+  const bool by_id = util::parse_u63(ref, id);
+  Stmt s(m_db, by_id ? "SELECT id, doc FROM invoices WHERE id = ?1" : "SELECT id, doc FROM invoices WHERE number = ?1");
+  if (by_id) s.bind(1, id);
+  else s.bind(1, ref);
+  if (!s.step()) throw DataError("no invoice '" + ref + "'; see 'billctl invoices list'");
+  Invoice inv = from_json(std::string(s.text(1)), "stored invoice " + ref);
+  inv.id = s.int64(0);
+  return inv;
+}
+
+void Invoices::save(const Invoice& inv) {
+  Stmt s(m_db, "UPDATE invoices SET status = ?1, due_at = ?2, doc = ?3 WHERE id = ?4");
+  const std::string doc = to_json(inv);
+  s.bind(1, inv.status).bind(2, inv.due_at).bind(3, doc).bind(4, inv.id);
+  s.step();
+}
+
+Invoice Invoices::issue(const std::string& ref, const std::string& actor, util::Seconds now) {
+  store::Transaction t(m_db);
+  Invoice inv = get(ref);
+  if (inv.status != "draft") throw DataError("invoice " + inv.number + " is " + inv.status_at(now) + ", only a draft can be issued");
+  inv.status = "pending";
+  inv.issued_at = now;
+  inv.due_at = now + int64_t(inv.net_days) * 86400;
+  inv.history.push_back({now, "pending", actor, "issued"});
+  save(inv);
+  t.commit();
+  return inv;
+}
+
+Invoice Invoices::mark_paid(const std::string& ref, const std::string& actor, const std::string& reference, util::Seconds now) {
+  store::Transaction t(m_db);
+  Invoice inv = get(ref);
+  if (inv.status == "draft") throw DataError("invoice " + inv.number + " is a draft: issue it first ('billctl invoices issue " + inv.number + "')");
+  if (inv.status != "pending") throw DataError("invoice " + inv.number + " is " + inv.status + ", only a pending or overdue invoice can be paid");
+  inv.status = "paid";
+  inv.paid_at = now;
+  inv.payment_reference = reference;
+  inv.history.push_back({now, "paid", actor, reference.empty() ? "paid" : "paid, reference " + reference});
+  save(inv);
+  t.commit();
+  return inv;
+}
+
+Invoice Invoices::void_invoice(const std::string& ref, const std::string& actor, const std::string& reason, util::Seconds now) {
+  if (reason.empty()) throw UsageError("invoices void needs --reason");
+  store::Transaction t(m_db);
+  Invoice inv = get(ref);
+  if (inv.status == "paid") throw DataError("invoice " + inv.number + " is paid and cannot be voided (refund it instead)");
+  if (inv.status == "void") throw DataError("invoice " + inv.number + " is void already");
+  inv.status = "void";
+  inv.history.push_back({now, "void", actor, reason});
+  if (!inv.credits_used.is_zero()) {
+    credits::Request r;
+    r.organization = inv.organization;
+    r.actor = actor;
+    r.now = now;
+    r.reason = "invoice " + inv.number + " voided: " + reason;
+    m_ledger.apply_to_invoice(r, -inv.credits_used, inv.number);
+  }
+  save(inv);
+  t.commit();
+  return inv;
+}
+
+}  // namespace billctl::billing

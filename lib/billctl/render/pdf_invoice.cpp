@@ -1,0 +1,306 @@
+#include "billctl/render/pdf_invoice.hpp"
+
+#include <hpdf.h>
+#include <sys/stat.h>
+
+#include <functional>
+#include <memory>
+
+#include "billctl/util/strings.hpp"
+
+namespace billctl::render {
+
+namespace {
+
+constexpr float k_width = 595.28f;   // A4
+constexpr float k_height = 841.89f;
+constexpr float k_left = 50, k_right = 545;
+constexpr float k_bottom = 80;        // rows stop here; the footer sits below
+constexpr float k_row = 16;
+
+// Table columns: description (left), then right edges of quantity, unit price, amount.
+constexpr float k_desc_right = 262, k_qty_right = 352, k_price_right = 458, k_amount_right = k_right;
+
+struct ErrorState {
+  HPDF_STATUS code = 0;
+  HPDF_STATUS detail = 0;
+};
+
+void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user) {
+  auto* e = static_cast<ErrorState*>(user);
+  if (!e->code) {
+    e->code = code;
+    e->detail = detail;
+  }
+}
+
+struct Doc {
+  HPDF_Doc pdf = nullptr;
+  ErrorState error;
+  HPDF_Font regular = nullptr, bold = nullptr;
+  HPDF_Page page = nullptr;
+  Doc() : pdf(HPDF_New(on_error, &error)) {}
+  ~Doc() {
+    if (pdf) HPDF_Free(pdf);
+  }
+};
+
+enum class Align { left, right };
+
+// One text run; `max_width` > 0 shortens it with an ellipsis to fit.
+void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Align a = Align::left, float max_width = 0) {
+  if (!d.page || s.empty()) return;
+  HPDF_Page_SetFontAndSize(d.page, f, size);
+  if (max_width > 0 && HPDF_Page_TextWidth(d.page, s.c_str()) > max_width) {
+    while (!s.empty() && HPDF_Page_TextWidth(d.page, (s + "\xE2\x80\xA6").c_str()) > max_width) {
+      s.pop_back();
+      while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();  // whole code points
+      if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
+    }
+    s += "\xE2\x80\xA6";
+  }
+  if (a == Align::right) x -= HPDF_Page_TextWidth(d.page, s.c_str());
+  HPDF_Page_BeginText(d.page);
+  HPDF_Page_TextOut(d.page, x, y, s.c_str());
+  HPDF_Page_EndText(d.page);
+}
+
+void rule(Doc& d, float y, float gray = 0.75f, float width = 0.5f) {
+  if (!d.page) return;
+  HPDF_Page_SetGrayStroke(d.page, gray);
+  HPDF_Page_SetLineWidth(d.page, width);
+  HPDF_Page_MoveTo(d.page, k_left, y);
+  HPDF_Page_LineTo(d.page, k_right, y);
+  HPDF_Page_Stroke(d.page);
+}
+
+void band(Doc& d, float y, float h, float gray) {
+  if (!d.page) return;
+  HPDF_Page_SetGrayFill(d.page, gray);
+  HPDF_Page_Rectangle(d.page, k_left, y, k_right - k_left, h);
+  HPDF_Page_Fill(d.page);
+  HPDF_Page_SetGrayFill(d.page, 0);
+}
+
+std::string date_text(util::Seconds t) { return util::format_date(util::day_of(t)); }
+
+std::string money_text(const money::Decimal& d, const money::Currency& c) { return d.round(c.minor_units).format(c.minor_units); }
+
+std::string status_title(const std::string& s) {
+  if (s == "draft") return "DRAFT";
+  if (s == "pending") return "DUE";
+  if (s == "overdue") return "OVERDUE";
+  if (s == "paid") return "PAID";
+  if (s == "void") return "VOID";
+  return s;
+}
+
+// An item of the flowing part of the document and how tall it is.
+struct Item {
+  float height;
+  bool table_row;  // a line item: a new page repeats the table header first
+  std::function<void(Doc&, float y)> draw;
+};
+
+}  // namespace
+
+std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util::Seconds now) {
+  for (const std::string* f : {&fonts.regular, &fonts.bold}) {
+    struct stat st{};
+    if (::stat(f->c_str(), &st) != 0)
+      throw DataError("cannot read font '" + *f + "': install fonts-dejavu-core or set [invoices] font and font_bold");
+  }
+  Doc d;
+  if (!d.pdf) throw DataError("cannot create a PDF document (libharu)");
+  HPDF_SetCompressionMode(d.pdf, HPDF_COMP_ALL);
+  HPDF_UseUTFEncodings(d.pdf);
+  const char* rname = HPDF_LoadTTFontFromFile(d.pdf, fonts.regular.c_str(), HPDF_TRUE);
+  const char* bname = HPDF_LoadTTFontFromFile(d.pdf, fonts.bold.c_str(), HPDF_TRUE);
+  if (!rname || !bname) throw DataError("cannot load the fonts '" + fonts.regular + "' and '" + fonts.bold + "' (libharu error " + std::to_string(d.error.code) + ")");
+  d.regular = HPDF_GetFont(d.pdf, rname, "UTF-8");
+  d.bold = HPDF_GetFont(d.pdf, bname, "UTF-8");
+  HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "billctl");
+  HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, ("Invoice " + inv.number).c_str());
+  const util::Date issued = util::civil_from_days(util::day_of(inv.issued_at));
+  HPDF_Date date{issued.year, issued.month, issued.day, 0, 0, 0, 'Z', 0, 0};
+  HPDF_SetInfoDateAttr(d.pdf, HPDF_INFO_CREATION_DATE, date);
+
+  const money::Currency& cur = inv.currency;
+  const std::string cname(cur.name());
+  const std::string status = inv.status_at(now);
+
+  // ---- the flowing part: line items, totals, usage, terms ----
+  std::vector<Item> items;
+  for (const auto& l : inv.lines) {
+    items.push_back({k_row, true, [&l, &cur](Doc& doc, float y) {
+                       text(doc, doc.regular, 9, k_left + 4, y + 4, l.description, Align::left, k_desc_right - k_left - 8);
+                       text(doc, doc.regular, 9, k_qty_right, y + 4, l.quantity, Align::right, 88);
+                       text(doc, doc.regular, 9, k_price_right, y + 4, l.unit_price, Align::right, 100);
+                       text(doc, doc.regular, 9, k_amount_right - 4, y + 4, money_text(l.amount, cur), Align::right);
+                       rule(doc, y, 0.85f, 0.4f);
+                     }});
+  }
+  items.push_back({10, false, [](Doc&, float) {}});
+  auto total_row = [&](std::string label, std::string value, bool strong) {
+    items.push_back({strong ? 20.f : k_row, false, [label, value, strong](Doc& doc, float y) {
+                       HPDF_Font f = strong ? doc.bold : doc.regular;
+                       const float size = strong ? 11.f : 9.f;
+                       if (strong) {
+                         HPDF_Page_SetGrayStroke(doc.page, 0.2f);
+                         HPDF_Page_SetLineWidth(doc.page, 0.8f);
+                         HPDF_Page_MoveTo(doc.page, 330, y + 18);
+                         HPDF_Page_LineTo(doc.page, k_right, y + 18);
+                         HPDF_Page_Stroke(doc.page);
+                       }
+                       text(doc, f, size, k_price_right, y + 5, label, Align::right);
+                       text(doc, f, size, k_amount_right - 4, y + 5, value, Align::right);
+                     }});
+  };
+  total_row("Subtotal", money_text(inv.subtotal, cur), false);
+  if (!inv.credits_applied.is_zero())
+    total_row("Credits applied (" + inv.credits_used.round(2).format(2) + " credits)", "-" + money_text(inv.credits_applied, cur), false);
+  if (!inv.tax_rate.empty()) total_row(inv.tax_name + " (" + inv.tax_rate + " %)", money_text(inv.tax, cur), false);
+  total_row("Total " + cname, money_text(inv.total, cur), true);
+
+  if (!inv.usage.empty()) {
+    items.push_back({28, false, [&inv](Doc& doc, float y) {
+                       text(doc, doc.bold, 10, k_left, y + 6, "Usage in " + inv.period + " on the " + inv.plan_title + " plan");
+                     }});
+    items.push_back({k_row, false, [](Doc& doc, float y) {
+                       text(doc, doc.bold, 8, k_left + 4, y + 4, "Metric");
+                       text(doc, doc.bold, 8, 300, y + 4, "Used", Align::right);
+                       text(doc, doc.bold, 8, 400, y + 4, "Included", Align::right);
+                       text(doc, doc.bold, 8, 470, y + 4, "Used %", Align::right);
+                       text(doc, doc.bold, 8, k_right - 4, y + 4, "Over", Align::right);
+                       rule(doc, y, 0.6f, 0.5f);
+                     }});
+    for (const auto& u : inv.usage) {
+      items.push_back({14, false, [&u](Doc& doc, float y) {
+                         const auto& mi = billing::info(u.metric);
+                         text(doc, doc.regular, 8, k_left + 4, y + 4, std::string(mi.title));
+                         text(doc, doc.regular, 8, 300, y + 4, billing::quantity_text(u.used, u.metric) + " " + std::string(mi.unit), Align::right);
+                         text(doc, doc.regular, 8, 400, y + 4, billing::quantity_text(u.limit, u.metric), Align::right);
+                         text(doc, doc.regular, 8, 470, y + 4,
+                              u.tenths ? std::to_string(*u.tenths / 10) + "." + std::to_string(*u.tenths % 10) + " %" : "-", Align::right);
+                         text(doc, doc.regular, 8, k_right - 4, y + 4, u.overage.is_zero() ? "-" : billing::quantity_text(u.overage, u.metric),
+                              Align::right);
+                       }});
+    }
+  }
+  std::string terms = status == "paid" ? "Paid on " + date_text(inv.paid_at) +
+                                             (inv.payment_reference.empty() ? "" : ", reference " + inv.payment_reference) + ". Thank you."
+                      : status == "void" ? "This invoice is void and not payable."
+                                         : "Payment terms: net " + std::to_string(inv.net_days) + " days. Please pay " +
+                                               money_text(inv.total, cur) + " " + cname + " by " + date_text(inv.due_at) +
+                                               ", quoting " + inv.number + ".";
+  items.push_back({34, false, [terms](Doc& doc, float y) { text(doc, doc.regular, 9, k_left, y + 8, terms); }});
+
+  // ---- page furniture ----
+  auto first_header = [&](Doc& doc) -> float {
+    // Issuer, top left.
+    float y = 790;
+    text(doc, doc.bold, 14, k_left, y, inv.issuer.name.empty() ? "billctl" : inv.issuer.name, Align::left, 280);
+    y -= 14;
+    for (const auto& a : inv.issuer.address) {
+      text(doc, doc.regular, 9, k_left, y, a, Align::left, 280);
+      y -= 11;
+    }
+    if (!inv.issuer.email.empty()) { text(doc, doc.regular, 9, k_left, y, inv.issuer.email); y -= 11; }
+    if (!inv.issuer.tax_id.empty()) { text(doc, doc.regular, 9, k_left, y, "Tax ID " + inv.issuer.tax_id); y -= 11; }
+    // Title and facts, top right.
+    text(doc, doc.bold, 22, k_right, 786, "INVOICE", Align::right);
+    const std::pair<std::string, std::string> facts[] = {{"Invoice number", inv.number},
+                                                         {"Issue date", date_text(inv.issued_at)},
+                                                         {"Due date", date_text(inv.due_at)},
+                                                         {"Period", inv.period},
+                                                         {"Status", status_title(status)}};
+    float fy = 762;
+    for (const auto& [k, v] : facts) {
+      text(doc, doc.regular, 9, 440, fy, k, Align::right);
+      text(doc, k == "Status" ? doc.bold : doc.regular, 9, k_right, fy, v, Align::right);
+      fy -= 12;
+    }
+    // Bill to.
+    y = std::min(y, fy) - 24;
+    text(doc, doc.bold, 8, k_left, y, "BILL TO");
+    y -= 14;
+    text(doc, doc.bold, 11, k_left, y, inv.bill_to.name, Align::left, 300);
+    y -= 13;
+    for (const auto& a : inv.bill_to.address) {
+      text(doc, doc.regular, 9, k_left, y, a, Align::left, 300);
+      y -= 11;
+    }
+    if (!inv.bill_to.email.empty()) { text(doc, doc.regular, 9, k_left, y, inv.bill_to.email); y -= 11; }
+    if (!inv.bill_to.tax_id.empty()) { text(doc, doc.regular, 9, k_left, y, "Tax ID " + inv.bill_to.tax_id); y -= 11; }
+    text(doc, doc.regular, 9, k_left, y - 6, "Organization " + inv.organization + ", plan " + inv.plan_title);
+    return y - 30;
+  };
+  auto table_header = [&](Doc& doc, float y) -> float {
+    band(doc, y - 18, 18, 0.9f);
+    text(doc, doc.bold, 9, k_left + 4, y - 13, "Description");
+    text(doc, doc.bold, 9, k_qty_right, y - 13, "Quantity", Align::right);
+    text(doc, doc.bold, 9, k_price_right, y - 13, "Unit price", Align::right);
+    text(doc, doc.bold, 9, k_amount_right - 4, y - 13, "Amount " + cname, Align::right);
+    return y - 18;
+  };
+  auto continuation_header = [&](Doc& doc) -> float {
+    text(doc, doc.bold, 11, k_left, 790, inv.issuer.name.empty() ? "billctl" : inv.issuer.name, Align::left, 300);
+    text(doc, doc.regular, 9, k_right, 790, "Invoice " + inv.number + " (continued)", Align::right);
+    rule(doc, 780, 0.6f, 0.5f);
+    return 760;
+  };
+
+  // Lays the items out; with `draw` false it only counts the pages.
+  auto layout = [&](bool draw, int pages_total) -> int {
+    int pages = 0;
+    float y = 0;
+    bool table_open = false;
+    auto new_page = [&](bool first) {
+      ++pages;
+      d.page = nullptr;
+      if (draw) {
+        d.page = HPDF_AddPage(d.pdf);
+        HPDF_Page_SetWidth(d.page, k_width);
+        HPDF_Page_SetHeight(d.page, k_height);
+      }
+      y = first ? first_header(d) : continuation_header(d);
+      table_open = false;
+      if (draw) {
+        rule(d, 58, 0.75f, 0.5f);
+        text(d, d.regular, 8, k_left, 44, inv.issuer.name.empty() ? "billctl" : inv.issuer.name, Align::left, 300);
+        text(d, d.regular, 8, k_right, 44, inv.number + "  \xC2\xB7  Page " + std::to_string(pages) + " of " + std::to_string(pages_total),
+             Align::right);
+        if (status == "void" || status == "paid" || status == "overdue" || status == "draft") {
+          HPDF_Page_SetRGBFill(d.page, status == "paid" ? 0.1f : 0.75f, status == "paid" ? 0.5f : 0.1f, 0.1f);
+          text(d, d.bold, 9, k_right, 30, status_title(status), Align::right);
+          HPDF_Page_SetRGBFill(d.page, 0, 0, 0);
+        }
+      }
+    };
+    new_page(true);
+    for (const auto& it : items) {
+      const float need = it.height + (it.table_row && !table_open ? 18 : 0);
+      if (y - need < k_bottom) new_page(false);
+      if (it.table_row && !table_open) {
+        y = table_header(d, y);
+        table_open = true;
+      }
+      y -= it.height;
+      if (draw) it.draw(d, y);
+    }
+    return pages;
+  };
+  const int pages = layout(false, 0);
+  layout(true, pages);
+  if (d.error.code)
+    throw DataError("cannot render invoice " + inv.number + " as PDF (libharu error " + std::to_string(d.error.code) + ", detail " +
+                    std::to_string(d.error.detail) + ")");
+  if (HPDF_SaveToStream(d.pdf) != HPDF_OK) throw DataError("cannot write the PDF of invoice " + inv.number);
+  HPDF_UINT32 size = HPDF_GetStreamSize(d.pdf);
+  std::string bytes(size, '\0');
+  HPDF_ReadFromStream(d.pdf, reinterpret_cast<HPDF_BYTE*>(bytes.data()), &size);
+  bytes.resize(size);
+  return bytes;
+}
+
+}  // namespace billctl::render

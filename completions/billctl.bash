@@ -6,6 +6,8 @@ _billctl() {
     case "$path/$w" in
       "/usage") path="usage" ;;
       "/budgets") path="budgets" ;;
+      "/credits") path="credits" ;;
+      "/invoices") path="invoices" ;;
       "/report") path="report" ;;
       "/prices") path="prices" ;;
       "/completion") path="completion" ;;
@@ -20,6 +22,25 @@ _billctl() {
       "budgets/apply") path="budgets apply" ;;
       "budgets/check") path="budgets check" ;;
       "budgets/notify") path="budgets notify" ;;
+      "credits/balance") path="credits balance" ;;
+      "credits/packages") path="credits packages" ;;
+      "credits/buy") path="credits buy" ;;
+      "credits/deduct") path="credits deduct" ;;
+      "credits/refund") path="credits refund" ;;
+      "credits/adjust") path="credits adjust" ;;
+      "credits/ledger") path="credits ledger" ;;
+      "credits/verify") path="credits verify" ;;
+      "credits/topup") path="credits topup" ;;
+      "invoices/plans") path="invoices plans" ;;
+      "invoices/generate") path="invoices generate" ;;
+      "invoices/list") path="invoices list" ;;
+      "invoices/show") path="invoices show" ;;
+      "invoices/pdf") path="invoices pdf" ;;
+      "invoices/issue") path="invoices issue" ;;
+      "invoices/mark-paid") path="invoices mark-paid" ;;
+      "invoices/void") path="invoices void" ;;
+      "invoices plans/assign") path="invoices plans assign" ;;
+      "invoices plans/usage") path="invoices plans usage" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
       "prices/import") path="prices import" ;;
@@ -31,7 +52,7 @@ _billctl() {
       return ;;
   esac
   case "$path" in
-    "") opts="usage budgets report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
+    "") opts="usage budgets credits invoices report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
     "usage") opts="import summary top log -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
@@ -45,6 +66,27 @@ _billctl() {
     "budgets apply") opts="-h --help -f --file --dry-run --db --config --now --color --no-color -q --quiet" ;;
     "budgets check") opts="-h --help -f --file --fail-on --format -o --output --user --department --organization --feature --project --model --db --config --now --color --no-color -q --quiet" ;;
     "budgets notify") opts="-h --help --dry-run --format --db --config --now --color --no-color -q --quiet" ;;
+    "credits") opts="balance packages buy deduct refund adjust ledger verify topup -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "credits balance") opts="-h --help --org --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits packages") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits buy") opts="-h --help --org --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits deduct") opts="-h --help --org --all --period --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits refund") opts="-h --help --credits --reference --reason --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits adjust") opts="-h --help --org --credits --reason --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits ledger") opts="-h --help --org --period --kind --actor --summary --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits verify") opts="-h --help --format --db --config --now --color --no-color -q --quiet" ;;
+    "credits topup") opts="-h --help --org --below --package --max-per-month --off --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices") opts="plans generate list show pdf issue mark-paid void -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "invoices plans") opts="assign usage -h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices plans assign") opts="-h --help --db --config --now --color --no-color -q --quiet" ;;
+    "invoices plans usage") opts="-h --help --period --org --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices generate") opts="-h --help --period --org --tax-rate --net-days --no-credits --issue --actor --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices list") opts="-h --help --period --org --status --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices show") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices pdf") opts="-h --help -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
+    "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
+    "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
     "report") opts="-h --help --period --where --input --input-format --on-error --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;
     "prices list") opts="-h --help --provider --history --format -o --output --db --config --now --color --no-color -q --quiet" ;;

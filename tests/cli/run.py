@@ -114,6 +114,7 @@ def main():
                 "XDG_DATA_HOME": os.path.join(tmp, "data"),
                 "BILLCTL_DB": "store.db",
                 "BILLCTL_NOW": NOW,
+                "USER": "tester",
             }
             for key in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
                 if key in os.environ:

@@ -474,7 +474,8 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
   }
   Stmt s(m_db,
          "SELECT u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits"
-         " FROM usage u LEFT JOIN credit_usage c ON c.usage_id = u.id WHERE u.organization = ?1 AND u.ts >= ?2 AND u.ts < ?3");
+         " FROM usage u LEFT JOIN credit_usage c ON c.usage_id = u.id AND c.organization = u.organization"
+         " WHERE u.organization = ?1 AND u.ts >= ?2 AND u.ts < ?3");
   s.bind(1, r.organization).bind(2, begin).bind(3, end);
   struct Charge {
     std::string id;
@@ -527,6 +528,22 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
       charges.push_back({std::string(s.text(0)), c, true});
     }
   }
+  // Records charged to this organization that a later import moved to another one (or that are
+  // gone): their charge comes back.
+  std::vector<std::string> moved;
+  {
+    Stmt m(m_db,
+           "SELECT c.usage_id, c.credits FROM credit_usage c LEFT JOIN usage u ON u.id = c.usage_id"
+           " WHERE c.organization = ?1 AND (u.id IS NULL OR u.organization != ?1)");
+    m.bind(1, r.organization);
+    while (m.step()) {
+      const Decimal before = parse_decimal(m.text(1), "credit_usage of '" + std::string(m.text(0)) + "'");
+      delta -= before;
+      corr_by_type["moved"] -= before;
+      ++res.corrected_records;
+      moved.emplace_back(m.text(0));
+    }
+  }
   auto types_json = [](const std::map<std::string, Decimal>& m) {
     Json j = Json::object();
     for (const auto& [k, v] : m) j[k] = v.to_string();
@@ -568,6 +585,12 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
     e.detail = d.dump();
     out.entries.push_back(append(std::move(e)));
     corr_seq = out.entries.back().seq;
+  }
+  Stmt del(m_db, "DELETE FROM credit_usage WHERE usage_id = ?1 AND organization = ?2");
+  for (const auto& id : moved) {
+    del.bind(1, id).bind(2, r.organization);
+    del.step();
+    del.reset();
   }
   Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(usage_id, organization, credits, seq) VALUES(?1, ?2, ?3, ?4)");
   for (const auto& c : charges) {

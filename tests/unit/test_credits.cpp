@@ -1,0 +1,297 @@
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "billctl/credits/ledger.hpp"
+#include "billctl/ingest/ingestor.hpp"
+#include "billctl/store/sqlite_store.hpp"
+#include "helpers.hpp"
+
+using namespace billctl;
+using credits::Decimal;
+
+namespace Catch {
+template <>
+struct StringMaker<billctl::money::Decimal> {
+  static std::string convert(const billctl::money::Decimal& d) { return d.to_string(); }
+};
+}  // namespace Catch
+
+namespace {
+
+Decimal dec(const char* s) { return *Decimal::parse(s); }
+
+void import_csv(store::SqliteStore& st, const test::TempDir& dir, const std::string& name, const std::string& csv) {
+  const pricing::Catalog c = pricing::Catalog::builtin();
+  auto txn = st.begin_import(c.info(), 1'800'000'000);
+  ingest::Ingestor ing(c, {}, *txn);
+  const auto& s = ing.read(dir.file(name, csv));
+  txn->log_source(s);
+  ing.finish();
+  txn->commit();
+}
+
+credits::Request req(const std::string& org, util::Seconds now, std::string key = {}) {
+  credits::Request r;
+  r.organization = org;
+  r.actor = "test";
+  r.reference = "ref";
+  r.reason = "because";
+  r.idempotency_key = std::move(key);
+  r.now = now;
+  return r;
+}
+
+Decimal ledger_sum(credits::Ledger& l, const std::string& org) {
+  Decimal s;
+  for (const auto& e : l.entries({org, std::nullopt, "", ""})) s += e.credits;
+  return s;
+}
+
+// Usage cost of an organization (all time) in credits at 100 per USD: exact, no rounding.
+Decimal usage_credits(store::SqliteStore& st, const std::string& org) {
+  auto res = st.aggregate({{0, INT64_MAX, {{usage::Dim::organization, {org}}}, {}}});
+  return res[0].total().cost_decimal().mul_int(100);
+}
+
+Decimal charged(credits::Ledger& l, const std::string& org) {
+  Decimal s;
+  for (const auto& e : l.entries({org, std::nullopt, "", ""}))
+    if (e.kind == "usage" || e.kind == "correction") s -= e.credits;
+  return s;
+}
+
+const util::Seconds k_now = 1'793'606'400;  // 2026-11-02T08:00:00Z
+
+}  // namespace
+
+TEST_CASE("packages show their effective cost per credit", "[credits]") {
+  const auto cfg = credits::default_config();
+  const auto* growth = cfg.find_package("growth");
+  REQUIRE(growth);
+  CHECK(growth->total() == Decimal::from_int(5500));
+  // 45 / 5500 = 0.00818181...
+  CHECK(growth->cost_per_credit().round(6) == dec("0.008182"));
+}
+
+TEST_CASE("buy, deduct, refund and adjust keep balance, chain and ledger sum in step", "[credits]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  import_csv(st, dir, "u.csv",
+             "id,timestamp,organization,model,input_tokens,output_tokens\n"
+             "u1,2026-10-01T00:00:00Z,acme,gpt-4o,1000000,0\n"      // 2.50 USD
+             "u2,2026-10-02T00:00:00Z,acme,gpt-4o-mini,1000000,0\n"  // 0.15 USD
+             "u3,2026-10-02T00:00:00Z,globex,gpt-4o,1000000,0\n");
+  credits::Ledger l(st.db(), credits::default_config());
+  auto bought = l.buy(req("acme", k_now, "k-buy"), "growth");
+  REQUIRE(bought.entries.size() == 1);
+  CHECK(bought.entries[0].balance == Decimal::from_int(5500));
+
+  auto d = l.deduct(req("acme", k_now), 0, INT64_MAX, "all");
+  CHECK(d.charged_records == 2);
+  CHECK(d.balance == dec("5235"));  // 5500 - 265
+  // Again: nothing new to charge, no entry.
+  auto again = l.deduct(req("acme", k_now), 0, INT64_MAX, "all");
+  CHECK(again.charged_records == 0);
+  CHECK(again.outcome.entries.empty());
+
+  // A provider revises u1 (same id): the next deduction corrects it with a compensating entry.
+  import_csv(st, dir, "u2.csv",
+             "id,timestamp,organization,model,input_tokens,output_tokens\n"
+             "u1,2026-10-01T00:00:00Z,acme,gpt-4o,2000000,0\n");
+  auto corr = l.deduct(req("acme", k_now), 0, INT64_MAX, "all");
+  CHECK(corr.corrected_records == 1);
+  REQUIRE(corr.outcome.entries.size() == 1);
+  CHECK(corr.outcome.entries[0].kind == "correction");
+  CHECK(corr.outcome.entries[0].credits == dec("-250"));
+  CHECK(charged(l, "acme") == usage_credits(st, "acme"));
+
+  // Refunds: partial, then never more than was bought.
+  l.refund(req("acme", k_now), 1, Decimal::from_int(1000));
+  CHECK_THROWS_WITH(l.refund(req("acme", k_now), 1, Decimal::from_int(4001)), Catch::Contains("4000 are left"));
+  CHECK_THROWS_AS(l.refund(req("acme", k_now), 2, std::nullopt), UsageError);  // not a purchase
+  CHECK_THROWS_AS(l.adjust(req("acme", k_now), Decimal()), UsageError);
+  auto r0 = req("acme", k_now);
+  r0.reason.clear();
+  CHECK_THROWS_AS(l.adjust(r0, Decimal::from_int(5)), UsageError);
+
+  const auto v = l.verify();
+  CHECK(v.ok);
+  CHECK(v.balances.at("acme") == l.balance("acme"));
+  CHECK(l.balance("acme") == ledger_sum(l, "acme"));
+}
+
+TEST_CASE("an idempotency key returns the original entry and changes nothing", "[credits]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger l(st.db(), credits::default_config());
+  auto a = l.buy(req("acme", k_now, "pay-42"), "starter");
+  auto b = l.buy(req("acme", k_now + 60, "pay-42"), "starter");
+  CHECK(b.replayed);
+  REQUIRE(b.entries.size() == 1);
+  CHECK(b.entries[0].seq == a.entries[0].seq);
+  CHECK(b.entries[0].hash == a.entries[0].hash);
+  CHECK(l.entries({}).size() == 1);
+  // The same key for another kind of request is refused.
+  CHECK_THROWS_AS(l.adjust(req("acme", k_now, "pay-42"), Decimal::from_int(5)), UsageError);
+}
+
+TEST_CASE("bonus credits expire unless spent, auto-topup buys at most N times a month", "[credits]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  auto cfg = credits::default_config();
+  for (auto& p : cfg.packages)
+    if (p.name == "growth") p.bonus_expires_days = 30;
+  credits::Ledger l(st.db(), cfg);
+  l.buy(req("acme", k_now), "growth");  // 5000 + 500 bonus
+  l.adjust(req("acme", k_now + 10), Decimal::from_int(-200));  // spent 200: the bonus first
+  auto ex = l.expire(req("acme", k_now + 31 * 86400));
+  REQUIRE(ex.entries.size() == 1);
+  CHECK(ex.entries[0].credits == Decimal::from_int(-300));
+  CHECK(l.expire(req("acme", k_now + 32 * 86400)).entries.empty());  // once
+  CHECK(l.balance("acme") == Decimal::from_int(5000));
+
+  import_csv(st, dir, "u.csv",
+             "id,timestamp,organization,model,input_tokens,output_tokens\n"
+             "u1,2026-11-01T00:00:00Z,small,gpt-4o,4000000,0\n");  // 10 USD = 1000 credits
+  l.set_topup_rule({"small", Decimal::from_int(500), "starter", 2}, k_now);
+  l.buy(req("small", k_now), "starter");  // 1000
+  auto d = l.deduct(req("small", k_now), 0, INT64_MAX, "all");
+  // 1000 - 1000 = 0 < 500: one topup brings it to 1000, above the threshold.
+  REQUIRE(d.outcome.entries.size() == 2);
+  CHECK(d.outcome.entries[1].kind == "topup");
+  CHECK(d.balance == Decimal::from_int(1000));
+  CHECK(l.verify().ok);
+}
+
+TEST_CASE("property: random ledger operations keep every invariant", "[credits][property]") {
+  for (unsigned seed = 1; seed <= 12; ++seed) {
+    test::TempDir dir;
+    store::SqliteStore st(dir.path("s.db"));
+    credits::Ledger l(st.db(), credits::default_config());
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+    const std::vector<std::string> orgs = {"acme", "globex", "initech"};
+    const std::vector<std::string> packages = {"starter", "growth", "scale"};
+    std::vector<std::pair<std::string, size_t>> keys;  // used keys and the ledger size after their request
+    int next_record = 0;
+    util::Seconds now = k_now;
+    for (int step = 0; step < 50; ++step) {
+      now += 3600;
+      const std::string org = orgs[size_t(pick(3))];
+      const size_t before = l.entries({}).size();
+      const int op = pick(6);
+      try {
+        if (op == 0) {
+          const std::string key = "k" + std::to_string(step);
+          l.buy(req(org, now, key), packages[size_t(pick(3))]);
+          keys.emplace_back(key, l.entries({}).size());
+        } else if (op == 1 && !keys.empty()) {
+          // Repeat a key: nothing changes.
+          const auto& [key, size] = keys[size_t(pick(int(keys.size())))];
+          const auto first = l.entries({}).size();
+          auto e0 = l.entries({});
+          std::string owner;
+          for (const auto& e : e0)
+            if (e.idempotency_key == key) owner = e.organization;
+          auto out = l.buy(req(owner, now, key), "starter");
+          CHECK(out.replayed);
+          CHECK(l.entries({}).size() == first);
+          (void)size;
+        } else if (op == 2) {
+          l.adjust(req(org, now), Decimal::from_int(pick(400) - 200 == 0 ? 1 : pick(400) - 200));
+        } else if (op == 3) {
+          auto purchases = l.entries({"", std::nullopt, "purchase", ""});
+          if (!purchases.empty()) {
+            const auto& p = purchases[size_t(pick(int(purchases.size())))];
+            l.refund(req(p.organization, now), p.seq, Decimal::from_int(1 + pick(3000)));
+          }
+        } else {
+          // New usage and sometimes a revision of an earlier record, then a deduction.
+          std::string csv = "id,timestamp,organization,model,input_tokens,output_tokens\n";
+          for (int i = 0; i < 3; ++i) {
+            const int id = next_record > 0 && pick(3) == 0 ? pick(next_record) : next_record++;
+            csv += "r" + std::to_string(id) + ",2026-10-0" + std::to_string(1 + pick(9)) + "T00:00:00Z," + org + "," +
+                   (pick(2) ? "gpt-4o" : "gpt-4o-mini") + "," + std::to_string(1 + pick(500000)) + "," + std::to_string(pick(90000)) + "\n";
+          }
+          import_csv(st, dir, "u" + std::to_string(step) + ".csv", csv);
+          l.deduct(req(org, now), 0, INT64_MAX, "all");
+          // Every record of the organization is charged exactly once, revisions and moves corrected.
+          CHECK(charged(l, org) == usage_credits(st, org));
+        }
+      } catch (const Error&) {
+        // A refused operation (refund too large, balance too low) leaves the ledger as it was.
+        CHECK(l.entries({}).size() == before);
+      }
+      // Invariants after every step.
+      const auto v = l.verify();
+      REQUIRE(v.ok);
+      for (const auto& o : orgs) CHECK(l.balance(o) == ledger_sum(l, o));
+      for (const auto& p : l.entries({"", std::nullopt, "purchase", ""})) {
+        Decimal refunded;
+        for (const auto& r : l.entries({p.organization, std::nullopt, "refund", ""}))
+          if (r.detail.find("\"refund_of\":" + std::to_string(p.seq) + ",") != std::string::npos)
+            refunded -= r.credits;
+        CHECK(refunded <= p.credits);
+      }
+    }
+    // After a final deduction every usage record is charged exactly once.
+    for (const auto& o : orgs) {
+      l.deduct(req(o, now + 60), 0, INT64_MAX, "all");
+      CHECK(charged(l, o) == usage_credits(st, o));
+    }
+  }
+}
+
+TEST_CASE("verify finds edits, deletions, insertions and reordering", "[credits][tamper]") {
+  auto make = [](const test::TempDir& dir) {
+    auto st = std::make_unique<store::SqliteStore>(dir.path("s.db"));
+    credits::Ledger l(st->db(), credits::default_config());
+    l.buy(req("acme", k_now), "growth");
+    l.adjust(req("acme", k_now + 1), Decimal::from_int(-10));
+    l.buy(req("globex", k_now + 2), "starter");
+    l.adjust(req("acme", k_now + 3), Decimal::from_int(25));
+    REQUIRE(l.verify().ok);
+    st->db().exec("DROP TRIGGER credit_ledger_no_update; DROP TRIGGER credit_ledger_no_delete;");
+    return st;
+  };
+  struct Case {
+    const char* name;
+    const char* sql;
+    int64_t bad;
+  };
+  const Case cases[] = {
+      {"an edited amount", "UPDATE credit_ledger SET credits = '-1' WHERE seq = 2", 2},
+      {"an edited actor", "UPDATE credit_ledger SET actor = 'mallory' WHERE seq = 3", 3},
+      {"a deleted entry", "DELETE FROM credit_ledger WHERE seq = 2", 3},
+      {"the last entry deleted", "DELETE FROM credit_ledger WHERE seq = 4", 4},
+      {"two entries swapped",
+       "UPDATE credit_ledger SET seq = 100 WHERE seq = 2; UPDATE credit_ledger SET seq = 2 WHERE seq = 3;"
+       " UPDATE credit_ledger SET seq = 3 WHERE seq = 100",
+       2},
+      {"an inserted entry",
+       "UPDATE credit_ledger SET seq = seq + 1000 WHERE seq >= 3; UPDATE credit_ledger SET seq = seq - 999 WHERE seq >= 1000;"
+       " INSERT INTO credit_ledger SELECT 3, at, organization, kind, '1000', balance, actor, reference, reason, NULL, detail,"
+       " prev_hash, hash FROM credit_ledger WHERE seq = 2",
+       3},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      test::TempDir dir;
+      auto st = make(dir);
+      st->db().exec(c.sql);
+      credits::Ledger l(st->db(), credits::default_config());
+      const auto v = l.verify();
+      CHECK_FALSE(v.ok);
+      CHECK(v.bad_seq == c.bad);
+    }
+  }
+  SECTION("the append-only triggers refuse updates and deletes") {
+    test::TempDir dir;
+    store::SqliteStore st(dir.path("s.db"));
+    credits::Ledger l(st.db(), credits::default_config());
+    l.buy(req("acme", k_now), "starter");
+    CHECK_THROWS_WITH(st.db().exec("UPDATE credit_ledger SET credits = '1'"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(st.db().exec("DELETE FROM credit_ledger"), Catch::Contains("append-only"));
+  }
+}

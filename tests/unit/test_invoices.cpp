@@ -1,0 +1,290 @@
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+
+#include "billctl/billing/invoice.hpp"
+#include "billctl/render/pdf_invoice.hpp"
+#include "billctl/store/sqlite_store.hpp"
+#include "helpers.hpp"
+
+using namespace billctl;
+using billing::Metric;
+using money::Decimal;
+
+namespace Catch {
+template <>
+struct StringMaker<billctl::money::Decimal> {
+  static std::string convert(const billctl::money::Decimal& d) { return d.to_string(); }
+};
+}  // namespace Catch
+
+namespace {
+
+Decimal dec(const char* s) { return *Decimal::parse(s); }
+const util::Seconds k_now = 1'793'606'400;  // 2026-11-02T08:00:00Z
+
+billing::GenerateOptions options(const char* period = "2026-10") {
+  billing::GenerateOptions o;
+  o.period = util::parse_period(period, k_now).value_or_throw();
+  o.period_label = o.period.label;
+  o.actor = "test";
+  o.now = k_now;
+  o.issuer = {"Issuer GmbH", {"Street 1"}, "", ""};
+  return o;
+}
+
+billing::OrgUsage org_usage(const std::string& org, std::initializer_list<std::pair<Metric, const char*>> used) {
+  billing::OrgUsage u;
+  u.organization = org;
+  for (const auto& [m, v] : used) u.used[m] = dec(v);
+  return u;
+}
+
+// Lines, credits, tax and total agree exactly and every amount is in minor units.
+void check_sums(const billing::Invoice& inv) {
+  Decimal sum;
+  for (const auto& l : inv.lines) {
+    CHECK(l.amount.round(inv.currency.minor_units) == l.amount);
+    sum += l.amount;
+  }
+  CHECK(sum == inv.subtotal);
+  CHECK(inv.subtotal - inv.credits_applied + inv.tax == inv.total);
+  CHECK(inv.total.round(inv.currency.minor_units) == inv.total);
+}
+
+const billing::Line* line(const billing::Invoice& inv, const std::string& prefix) {
+  for (const auto& l : inv.lines)
+    if (l.description.rfind(prefix, 0) == 0) return &l;
+  return nullptr;
+}
+
+toml::table parse_toml(const char* text) { return toml::parse(text); }
+
+}  // namespace
+
+TEST_CASE("starter: base fee, overage per metric, credits and tax in USD", "[invoices]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger ledger(st.db(), credits::default_config());
+  credits::Request r;
+  r.organization = "acme";
+  r.actor = "test";
+  r.reference = "pay";
+  r.now = k_now;
+  ledger.buy(r, "starter");  // 1000 credits = 10.00 USD
+  billing::Invoices inv(st.db(), ledger);
+  billing::OrgDirectory dir_;
+  dir_.plan["acme"] = "starter";
+  auto o = options();
+  o.tax_rate = "19";
+  const auto res = inv.generate(o, billing::default_plans(), dir_,
+                                {org_usage("acme", {{Metric::llm_tokens, "1250000"},  // 750K over: 0.75 x 20.00 = 15.00
+                                                {Metric::sql_queries, "12345"},   // 2,345 over: 2.345 x 0.50 = 1.1725 -> 1.17
+                                                {Metric::storage_gb, "10.5"},     // 0.5 x 0.25 = 0.125 -> 0.12
+                                                {Metric::users, "7"}})});         // 2 x 15.00 = 30.00
+  REQUIRE(res.created.size() == 1);
+  const auto& i = res.created[0];
+  CHECK(i.number == "INV-2026-000001");
+  CHECK(i.status == "draft");
+  CHECK(line(i, "Starter plan")->amount == dec("99.00"));
+  CHECK(line(i, "LLM tokens")->amount == dec("15.00"));
+  CHECK(line(i, "SQL queries")->amount == dec("1.17"));
+  CHECK(line(i, "Storage")->amount == dec("0.12"));
+  CHECK(line(i, "Users")->amount == dec("30.00"));
+  CHECK(line(i, "Compute") == nullptr);  // within the plan
+  CHECK(i.subtotal == dec("145.29"));
+  CHECK(i.credits_applied == dec("10.00"));
+  CHECK(i.credits_used == dec("1000"));
+  CHECK(i.tax == dec("25.71"));  // 19 % of 135.29 = 25.7051
+  CHECK(i.total == dec("161.00"));
+  check_sums(i);
+  CHECK(ledger.balance("acme") == Decimal());
+  CHECK(ledger.verify().ok);
+}
+
+TEST_CASE("professional and enterprise plans; re-running does not duplicate; numbers are gapless", "[invoices]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger ledger(st.db(), credits::default_config());
+  billing::Invoices inv(st.db(), ledger);
+  auto cfg = parse_toml(R"(
+[enterprise]
+price = "25000 USD"
+)");
+  const auto plans = billing::parse_plans(&cfg, "config.toml");
+  billing::OrgDirectory d;
+  d.plan = {{"big", "enterprise"}, {"mid", "professional"}};
+  const std::vector<billing::OrgUsage> used = {
+      org_usage("big", {{Metric::llm_tokens, "900000000"}, {Metric::storage_gb, "1200"}}),  // storage 200 GB over at 0.15
+      org_usage("mid", {{Metric::llm_tokens, "5000001"}, {Metric::api_requests, "1000500"}})};
+  auto res = inv.generate(options(), plans, d, used);
+  REQUIRE(res.created.size() == 2);
+  const auto& big = res.created[0];
+  CHECK(big.number == "INV-2026-000001");
+  CHECK(line(big, "Enterprise plan")->amount == dec("25000.00"));
+  CHECK(line(big, "Storage")->amount == dec("30.00"));
+  CHECK(line(big, "LLM tokens") == nullptr);  // unlimited
+  CHECK(big.total == dec("25030.00"));
+  check_sums(big);
+  const auto& mid = res.created[1];
+  CHECK(mid.number == "INV-2026-000002");
+  CHECK(line(mid, "LLM tokens")->amount == dec("0.00"));  // 1 token over: 0.000015 rounds to 0.00
+  CHECK(line(mid, "API requests")->amount == dec("0.04"));
+  check_sums(mid);
+
+  // Again: nothing new.
+  auto again = inv.generate(options(), plans, d, used);
+  CHECK(again.created.empty());
+  CHECK(again.skipped.size() == 2);
+  // Voided, it can be made again, with the next number: no gaps, no reuse.
+  inv.void_invoice("INV-2026-000002", "test", "wrong usage", k_now);
+  auto redo = inv.generate(options(), plans, d, used);
+  REQUIRE(redo.created.size() == 1);
+  CHECK(redo.created[0].number == "INV-2026-000003");
+  CHECK(inv.list("", "").size() == 3);
+
+  // The default enterprise plan has a custom price: generating for it is refused, nothing stored.
+  billing::OrgDirectory d2;
+  d2.plan = {{"other", "enterprise"}};
+  CHECK_THROWS_WITH(inv.generate(options("2026-09"), billing::default_plans(), d2, {}), Catch::Contains("custom price"));
+  CHECK(inv.list("2026-09", "").empty());
+  // An organization without a plan is an error naming it.
+  CHECK_THROWS_WITH(inv.generate(options("2026-09"), plans, billing::OrgDirectory{}, {org_usage("nobody", {})}),
+                    Catch::Contains("'nobody' has no plan"));
+}
+
+TEST_CASE("JPY invoices round every line to whole yen and still sum exactly", "[invoices]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  auto ccfg = credits::default_config();
+  ccfg.currency = money::currency("JPY");
+  ccfg.rate = Decimal::from_int(1);  // 1 credit per yen
+  credits::Ledger ledger(st.db(), ccfg);
+  auto cfg = parse_toml(R"(
+[tokyo]
+title = "Tokyo Standard"
+price = "15000 JPY"
+[tokyo.included]
+llm_tokens = 1000000
+sql_queries = 10000
+storage_gb = 10
+users = "unlimited"
+[tokyo.overage]
+llm_tokens = "2500"
+sql_queries = "75"
+storage_gb = "37.5"
+)");
+  const auto plans = billing::parse_plans(&cfg, "config.toml");
+  const auto* tokyo = billing::find_plan(plans, "tokyo");
+  REQUIRE(tokyo);
+  CHECK(tokyo->currency.name() == "JPY");
+  // Grant 1,234.5 credits: worth 1,234 yen (whole yen, rounded down).
+  credits::Request r;
+  r.organization = "kk";
+  r.actor = "test";
+  r.reason = "welcome";
+  r.now = k_now;
+  ledger.adjust(r, dec("1234.5"));
+  billing::Invoices inv(st.db(), ledger);
+  billing::OrgDirectory d;
+  d.plan["kk"] = "tokyo";
+  auto o = options();
+  o.tax_rate = "10";
+  const auto res = inv.generate(o, plans, d,
+                                {org_usage("kk", {{Metric::llm_tokens, "1333333"},   // 0.333333 x 2500 = 833.3325 -> 833
+                                              {Metric::sql_queries, "10507"},    // 0.507 x 75 = 38.025 -> 38
+                                              {Metric::storage_gb, "10.9"}})});  // 0.9 x 37.5 = 33.75 -> 34
+  REQUIRE(res.created.size() == 1);
+  const auto& i = res.created[0];
+  CHECK(i.currency.name() == "JPY");
+  CHECK(line(i, "LLM tokens")->amount == dec("833"));
+  CHECK(line(i, "SQL queries")->amount == dec("38"));
+  CHECK(line(i, "Storage")->amount == dec("34"));
+  CHECK(i.subtotal == dec("15905"));
+  CHECK(i.credits_applied == dec("1234"));
+  CHECK(i.tax == dec("1467"));  // 10 % of 14,671 = 1,467.1
+  CHECK(i.total == dec("16138"));
+  check_sums(i);
+  CHECK(ledger.balance("kk") == dec("0.5"));
+}
+
+TEST_CASE("invoice lifecycle: draft, pending, overdue, paid, void", "[invoices]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger ledger(st.db(), credits::default_config());
+  ledger.buy({"acme", "test", "pay", "", "", k_now}, "starter");
+  billing::Invoices inv(st.db(), ledger);
+  billing::OrgDirectory d;
+  d.plan["acme"] = "starter";
+  inv.generate(options(), billing::default_plans(), d, {org_usage("acme", {})});
+  CHECK_THROWS_WITH(inv.mark_paid("INV-2026-000001", "test", "wire", k_now), Catch::Contains("draft"));
+  auto issued = inv.issue("INV-2026-000001", "test", k_now + 86400);
+  CHECK(issued.status == "pending");
+  CHECK(issued.due_at == k_now + 31 * 86400);
+  CHECK(issued.status_at(k_now + 30 * 86400) == "pending");
+  CHECK(issued.status_at(k_now + 31 * 86400) == "overdue");
+  auto paid = inv.mark_paid("1", "finance", "wire-7", k_now + 40 * 86400);  // by id, overdue
+  CHECK(paid.status == "paid");
+  CHECK(paid.history.size() == 3);
+  CHECK_THROWS_WITH(inv.void_invoice("INV-2026-000001", "test", "oops", k_now), Catch::Contains("paid"));
+  CHECK_THROWS_WITH(inv.get("INV-2026-999999"), Catch::Contains("no invoice"));
+
+  // Voiding an unpaid invoice returns the credits it used.
+  inv.generate(options("2026-09"), billing::default_plans(), d, {org_usage("acme", {})});
+  const Decimal before = ledger.balance("acme");
+  CHECK(before == Decimal());  // 10.00 USD of credits went to the first invoice
+  auto list = inv.list("2026-09", "acme");
+  REQUIRE(list.size() == 1);
+  CHECK(list[0].credits_used.is_zero());
+  CHECK(ledger.verify().ok);
+}
+
+namespace {
+
+std::string run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the PDF carries the invoice text, non-ASCII names included, over several pages", "[invoices][pdf]") {
+  test::TempDir dir;
+  billing::Invoice inv;
+  inv.number = "INV-2026-000042";
+  inv.organization = "zurich";
+  inv.period = "2026-10";
+  inv.plan_title = "Professional";
+  inv.status = "pending";
+  inv.issued_at = k_now;
+  inv.due_at = k_now + 30 * 86400;
+  inv.issuer = {"Nordlicht KI GmbH", {"Torstraße 42", "10119 Berlin"}, "billing@example.com", "DE123"};
+  inv.bill_to = {"Åsa Ødegård — Zürich AG", {"Bahnhofstrasse 1"}, "", ""};
+  for (int k = 1; k <= 90; ++k)
+    inv.lines.push_back({"overage", "Line item number " + std::to_string(k), "1", "1.00", Decimal::from_int(1)});
+  inv.subtotal = Decimal::from_int(90);
+  inv.total = inv.subtotal;
+  const std::string bytes = render::invoice_pdf(inv, {}, k_now);
+  REQUIRE(bytes.rfind("%PDF-", 0) == 0);
+  const std::string path = dir.file("inv.pdf", bytes);
+  const std::string info = run("pdfinfo '" + path + "' 2>/dev/null");
+  CHECK_THAT(info, Catch::Matches("[\\s\\S]*\nPages: +3\n[\\s\\S]*"));
+  const std::string text = run("pdftotext -layout '" + path + "' - 2>/dev/null");
+  CHECK_THAT(text, Catch::Contains("INV-2026-000042"));
+  CHECK_THAT(text, Catch::Contains("Åsa Ødegård — Zürich AG"));
+  CHECK_THAT(text, Catch::Contains("Torstraße 42"));
+  CHECK_THAT(text, Catch::Contains("Line item number 1 "));
+  CHECK_THAT(text, Catch::Contains("Line item number 90"));
+  CHECK_THAT(text, Catch::Contains("Page 3 of 3"));
+  CHECK_THAT(text, Catch::Contains("(continued)"));
+  CHECK_THAT(text, Catch::Contains("90.00"));
+  CHECK_THAT(text, Catch::Contains("Payment terms: net 30 days"));
+  // Byte-identical run to run.
+  CHECK(render::invoice_pdf(inv, {}, k_now) == bytes);
+}

@@ -472,23 +472,30 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
     res.balance = balance(r.organization);
     return res;
   }
+  Outcome& out = res.outcome;
+  out.entries = expire_locked(r).entries;
+  // One pass over the period's records, each joined with what it was charged before. Charges are
+  // written as they are found, marked -1 (new) or -2 (corrected) until the entries exist; memory
+  // stays bounded whatever the number of records.
+  constexpr int64_t k_new = -1, k_corrected = -2;
   Stmt s(m_db,
-         "SELECT u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits"
-         " FROM usage u LEFT JOIN credit_usage c ON c.usage_id = u.id AND c.organization = u.organization"
+         "SELECT u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
+         " FROM usage u LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
          " WHERE u.organization = ?1 AND u.ts >= ?2 AND u.ts < ?3");
   s.bind(1, r.organization).bind(2, begin).bind(3, end);
-  struct Charge {
-    std::string id;
-    Decimal credits;
-    bool correction;
+  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, seq) VALUES(?1, ?2, ?3, ?4, ?5)");
+  std::map<std::string, Decimal, std::less<>> by_type, corr_by_type;
+  auto add_type = [](std::map<std::string, Decimal, std::less<>>& m, std::string_view type, const Decimal& d) {
+    auto it = m.find(type);
+    if (it == m.end()) it = m.emplace(std::string(type), Decimal()).first;
+    it->second += d;
   };
-  std::vector<Charge> charges;
-  std::map<std::string, Decimal> by_type, corr_by_type;
   Decimal fresh, delta;
+  std::string amount;
   while (s.step()) {
     const std::string_view meter = s.text(1);
     Decimal c;
-    std::string type;
+    std::string_view type;
     if (meter.empty()) {
       if (s.int64(6) == 0) {  // unpriced: no cost to convert
         ++res.skipped_records;
@@ -501,57 +508,63 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
       c = cost.mul(m_cfg.rate);
       type = "llm_tokens";
     } else {
-      auto rate = m_cfg.meter_rates.find(std::string(meter));
+      auto rate = m_cfg.meter_rates.find(meter);
       if (rate == m_cfg.meter_rates.end()) {
         ++res.skipped_records;
         if (std::find(res.skipped_meters.begin(), res.skipped_meters.end(), meter) == res.skipped_meters.end())
           res.skipped_meters.emplace_back(meter);
         continue;
       }
-      Decimal q = parse_decimal(s.text(2), "usage record '" + std::string(s.text(0)) + "' quantity");
+      auto q = Decimal::parse(s.text(2));
+      if (!q) throw DataError("usage record '" + std::string(s.text(0)) + "': stored quantity: " + q.error());
       const usage::MeterKind* k = usage::find_meter_kind(meter);
-      if (k && k->divisor != 1) q = q.div_int(k->divisor);
-      c = q.mul(rate->second);
+      c = (k && k->divisor != 1 ? q->div_int(k->divisor) : *q).mul(rate->second);
       type = meter;
     }
+    int64_t mark;
     if (s.is_null(7)) {
       fresh += c;
-      by_type[type] += c;
+      add_type(by_type, type, c);
       ++res.charged_records;
-      charges.push_back({std::string(s.text(0)), c, false});
+      mark = k_new;
     } else {
-      const Decimal before = parse_decimal(s.text(7), "credit_usage of '" + std::string(s.text(0)) + "'");
-      if (before == c) continue;
-      delta += c - before;
-      corr_by_type[type] += c - before;
+      auto before = Decimal::parse(s.text(7));
+      if (!before) throw DataError("credit_usage of '" + std::string(s.text(0)) + "': " + before.error());
+      if (*before == c) continue;
+      delta += c - *before;
+      add_type(corr_by_type, type, c - *before);
       ++res.corrected_records;
-      charges.push_back({std::string(s.text(0)), c, true});
+      mark = k_corrected;
     }
+    amount = c.to_string();
+    up.bind(1, r.organization).bind(2, s.int64(8)).bind(3, s.text(0)).bind(4, amount).bind(5, mark);
+    up.step();
+    up.reset();
   }
-  // Records charged to this organization that a later import moved to another one (or that are
-  // gone): their charge comes back.
-  std::vector<std::string> moved;
+  // Charges of the period whose record is gone, moved to another organization or to another time
+  // (a later import replaced it): the charge comes back (the record, where it is now, is charged
+  // as new).
+  std::vector<std::pair<util::Seconds, std::string>> stale;
   {
     Stmt m(m_db,
-           "SELECT c.usage_id, c.credits FROM credit_usage c LEFT JOIN usage u ON u.id = c.usage_id"
-           " WHERE c.organization = ?1 AND (u.id IS NULL OR u.organization != ?1)");
-    m.bind(1, r.organization);
+           "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
+           " AND c.seq >= 0 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
+           " AND u.ts = c.ts)");
+    m.bind(1, r.organization).bind(2, begin).bind(3, end);
     while (m.step()) {
-      const Decimal before = parse_decimal(m.text(1), "credit_usage of '" + std::string(m.text(0)) + "'");
-      delta -= before;
-      corr_by_type["moved"] -= before;
+      auto before = Decimal::parse(m.text(2));
+      if (!before) throw DataError("credit_usage of '" + std::string(m.text(1)) + "': " + before.error());
+      delta -= *before;
+      add_type(corr_by_type, "replaced", -*before);
       ++res.corrected_records;
-      moved.emplace_back(m.text(0));
+      stale.emplace_back(m.int64(0), m.text(1));
     }
   }
-  auto types_json = [](const std::map<std::string, Decimal>& m) {
+  auto types_json = [](const std::map<std::string, Decimal, std::less<>>& m) {
     Json j = Json::object();
     for (const auto& [k, v] : m) j[k] = v.to_string();
     return j;
   };
-  Outcome& out = res.outcome;
-  Outcome exp = expire_locked(r);
-  out.entries = std::move(exp.entries);
   int64_t usage_seq = 0, corr_seq = 0;
   std::string key = r.idempotency_key;
   if (res.charged_records > 0) {
@@ -586,19 +599,16 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
     out.entries.push_back(append(std::move(e)));
     corr_seq = out.entries.back().seq;
   }
-  Stmt del(m_db, "DELETE FROM credit_usage WHERE usage_id = ?1 AND organization = ?2");
-  for (const auto& id : moved) {
-    del.bind(1, id).bind(2, r.organization);
+  Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
+  for (const auto& [ts, id] : stale) {
+    del.bind(1, r.organization).bind(2, ts).bind(3, id);
     del.step();
     del.reset();
   }
-  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(usage_id, organization, credits, seq) VALUES(?1, ?2, ?3, ?4)");
-  for (const auto& c : charges) {
-    const std::string amount = c.credits.to_string();
-    up.bind(1, c.id).bind(2, r.organization).bind(3, amount).bind(4, c.correction ? corr_seq : usage_seq);
-    up.step();
-    up.reset();
-  }
+  Stmt mark(m_db, "UPDATE credit_usage SET seq = CASE seq WHEN -1 THEN ?4 ELSE ?5 END"
+                  " WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq < 0");
+  mark.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, usage_seq).bind(5, corr_seq);
+  mark.step();
   if (usage_seq || corr_seq) run_topups(r, out);
   res.balance = balance(r.organization);
   t.commit();

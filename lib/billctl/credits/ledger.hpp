@@ -35,7 +35,7 @@ struct Package {
 struct Config {
   Decimal rate = Decimal::from_int(100);        // credits per currency unit of priced usage
   money::Currency currency = money::k_usd;      // the currency usage is converted from
-  std::map<std::string, Decimal> meter_rates;   // credits per billed unit of a meter
+  std::map<std::string, Decimal, std::less<>> meter_rates;  // credits per billed unit of a meter
   std::vector<Package> packages;
   std::optional<Decimal> low_balance;           // alert below this balance
   std::vector<std::string> channels;            // notification channels for the alert

@@ -163,11 +163,12 @@ CREATE TRIGGER credit_ledger_no_update BEFORE UPDATE ON credit_ledger
 CREATE TRIGGER credit_ledger_no_delete BEFORE DELETE ON credit_ledger
   BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
 CREATE TABLE credit_usage(
-  usage_id TEXT NOT NULL,
   organization TEXT NOT NULL,
+  ts INTEGER NOT NULL,        -- of the usage record as charged
+  usage_id TEXT NOT NULL,
   credits TEXT NOT NULL,      -- what the record has been charged so far
   seq INTEGER NOT NULL,       -- the ledger entry that charged it last
-  PRIMARY KEY(usage_id, organization)
+  PRIMARY KEY(organization, ts, usage_id)
 ) WITHOUT ROWID;
 CREATE TABLE credit_topup(
   organization TEXT PRIMARY KEY,

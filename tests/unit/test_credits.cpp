@@ -24,7 +24,8 @@ Decimal dec(const char* s) { return *Decimal::parse(s); }
 void import_csv(store::SqliteStore& st, const test::TempDir& dir, const std::string& name, const std::string& csv) {
   const pricing::Catalog c = pricing::Catalog::builtin();
   auto txn = st.begin_import(c.info(), 1'800'000'000);
-  ingest::Ingestor ing(c, {}, *txn);
+  const ingest::IngestOptions options;  // the ingestor keeps a reference
+  ingest::Ingestor ing(c, options, *txn);
   const auto& s = ing.read(dir.file(name, csv));
   txn->log_source(s);
   ing.finish();

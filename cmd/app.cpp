@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "billctl/render/json.hpp"
 #include "commands.hpp"
 
 namespace billctl::cmd {
@@ -20,6 +21,19 @@ Format parse_output_format(const std::string& s, const std::string& flag) {
 void add_output_options(CLI::App* app, std::string& format, std::string& output) {
   app->add_option("--format", format, "Output format: table, csv or json")->type_name("FORMAT");
   app->add_option("-o,--output", output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
+}
+
+std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,
+                         const std::string& empty) {
+  if (f == Format::csv) return render::to_csv(t);
+  if (f == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = kind;
+    j[key] = render::rows_json(t);
+    return render::dump(j);
+  }
+  return t.rows.empty() ? empty : render::to_text(t, env.style());
 }
 
 namespace {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,20 @@ enum class Format { table, csv, json };
 Format parse_output_format(const std::string& s, const std::string& flag = "--format");
 // Adds --format (table|csv|json) and -o/--output.
 void add_output_options(CLI::App* app, std::string& format, std::string& output);
+
+// A table in the chosen format: the terminal table (or `empty` when it has no rows), RFC 4180
+// CSV, or a JSON document {"schema_version": 1, "kind": KIND, KEY: [rows]}.
+std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,
+                         const std::string& empty);
+
+// A verb with its own options object, run through `fn` when it was parsed.
+template <typename O>
+CLI::App* add_verb(CLI::App* parent, CommandTable& table, const char* name, const char* help, void (*fn)(const O&, Env&),
+                   std::shared_ptr<O>& o) {
+  o = std::make_shared<O>();
+  CLI::App* c = parent->add_subcommand(name, help);
+  table.push_back({c, [o, fn](Env& env) { fn(*o, env); }});
+  return c;
+}
 
 }  // namespace billctl::cmd

@@ -389,17 +389,7 @@ void run_ledger(const Options& o, Env& env) {
   for (const auto& [k, v] : sums)
     t.rows.push_back({Value::of_text(std::get<0>(k)), Value::of_text(std::get<1>(k)), Value::of_text(std::get<2>(k)),
                       Value::of_int(v.first), credits_value(v.second, f != Format::table)});
-  std::string out;
-  if (f == Format::table) out = t.rows.empty() ? "No ledger entries.\n" : render::to_text(t, env.style());
-  else if (f == Format::csv) out = render::to_csv(t);
-  else {
-    render::Json j;
-    j["schema_version"] = 1;
-    j["kind"] = "billctl.credits.ledger_summary";
-    j["rows"] = render::rows_json(t);
-    out = render::dump(j);
-  }
-  env.emit(out, o.output);
+  env.emit(table_output(t, f, env, "billctl.credits.ledger_summary", "rows", "No ledger entries.\n"), o.output);
 }
 
 void run_verify(const Options& o, Env& env) {
@@ -459,25 +449,7 @@ void run_topup(const Options& o, Env& env) {
     if (o.organization.empty() || r.organization == o.organization)
       t.rows.push_back({Value::of_text(r.organization), credits_value(r.threshold, f != Format::table), Value::of_text(r.package),
                         Value::of_int(r.max_per_month)});
-  std::string out;
-  if (f == Format::table) out = t.rows.empty() ? "No auto-topup rules.\n" : render::to_text(t, env.style());
-  else if (f == Format::csv) out = render::to_csv(t);
-  else {
-    render::Json j;
-    j["schema_version"] = 1;
-    j["kind"] = "billctl.credits.topup_rules";
-    j["rules"] = render::rows_json(t);
-    out = render::dump(j);
-  }
-  env.emit(out, o.output);
-}
-
-CLI::App* verb(CLI::App* parent, CommandTable& table, const char* name, const char* help, void (*fn)(const Options&, Env&),
-               std::shared_ptr<Options>& o) {
-  o = std::make_shared<Options>();
-  CLI::App* c = parent->add_subcommand(name, help);
-  table.push_back({c, [o, fn](Env& env) { fn(*o, env); }});
-  return c;
+  env.emit(table_output(t, f, env, "billctl.credits.topup_rules", "rules", "No auto-topup rules.\n"), o.output);
 }
 
 void mutation_flags(CLI::App* c, Options& o) {
@@ -493,20 +465,20 @@ void add_credits(CLI::App& root, CommandTable& table) {
   cr->require_subcommand(1);
   std::shared_ptr<Options> o;
 
-  CLI::App* c = verb(cr, table, "balance", "Credit balance per organization (records due bonus expiries first)", run_balance, o);
+  CLI::App* c = add_verb(cr, table, "balance", "Credit balance per organization (records due bonus expiries first)", run_balance, o);
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
   add_output_options(c, o->format, o->output);
 
-  c = verb(cr, table, "packages", "Credit packages with bonus and effective cost per credit", run_packages, o);
+  c = add_verb(cr, table, "packages", "Credit packages with bonus and effective cost per credit", run_packages, o);
   add_output_options(c, o->format, o->output);
 
-  c = verb(cr, table, "buy", "Buy a package: adds its credits and bonus", run_buy, o);
+  c = add_verb(cr, table, "buy", "Buy a package: adds its credits and bonus", run_buy, o);
   c->add_option("package", o->package, "Package name (see 'credits packages')")->required()->type_name("PACKAGE");
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_option("--reference", o->reference, "The payment reference (required)")->type_name("REF");
   mutation_flags(c, *o);
 
-  c = verb(cr, table, "deduct", "Charge imported usage to the balance, once per usage record", run_deduct, o);
+  c = add_verb(cr, table, "deduct", "Charge imported usage to the balance, once per usage record", run_deduct, o);
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_flag("--all", o->all, "Every organization with usage in the period");
   c->add_option("--period", o->period, "Usage period (default this-month)")->type_name("PERIOD");
@@ -514,21 +486,21 @@ void add_credits(CLI::App& root, CommandTable& table) {
   mutation_flags(c, *o);
   o->period = "this-month";
 
-  c = verb(cr, table, "refund", "Refund credits of a purchase (never more than was bought)", run_refund, o);
+  c = add_verb(cr, table, "refund", "Refund credits of a purchase (never more than was bought)", run_refund, o);
   c->add_option("entry", o->entry, "The purchase's ledger entry number")->required()->type_name("ENTRY");
   c->add_option("--credits", o->amount, "Credits to refund (default: all that is left of the purchase)")->type_name("N");
   c->add_option("--reference", o->reference, "The refund's payment reference (required)")->type_name("REF");
   c->add_option("--reason", o->reason, "Why")->type_name("TEXT");
   mutation_flags(c, *o);
 
-  c = verb(cr, table, "adjust", "Add or take away credits by hand, with a reason", run_adjust, o);
+  c = add_verb(cr, table, "adjust", "Add or take away credits by hand, with a reason", run_adjust, o);
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_option("--credits", o->amount, "Credits to add (negative: to take away)")->type_name("N");
   c->add_option("--reason", o->reason, "Why (required)")->type_name("TEXT");
   c->add_option("--reference", o->reference, "A ticket or document reference")->type_name("REF");
   mutation_flags(c, *o);
 
-  c = verb(cr, table, "ledger", "The ledger entries, or a monthly summary by usage type", run_ledger, o);
+  c = add_verb(cr, table, "ledger", "The ledger entries, or a monthly summary by usage type", run_ledger, o);
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
   c->add_option("--period", o->period, "Only entries made in this period")->type_name("PERIOD");
   c->add_option("--kind", o->kind, "Only this kind: purchase, usage, correction, refund, adjustment, expiry, topup, invoice")
@@ -537,10 +509,10 @@ void add_credits(CLI::App& root, CommandTable& table) {
   c->add_flag("--summary", o->summary, "Monthly totals by organization and usage type");
   add_output_options(c, o->format, o->output);
 
-  c = verb(cr, table, "verify", "Recompute the hash chain and the balances; exit 3 naming the first bad entry", run_verify, o);
+  c = add_verb(cr, table, "verify", "Recompute the hash chain and the balances; exit 3 naming the first bad entry", run_verify, o);
   c->add_option("--format", o->format, "Output format: table or json")->type_name("FORMAT");
 
-  c = verb(cr, table, "topup", "Show or set the auto-topup rule (below a threshold, buy a package)", run_topup, o);
+  c = add_verb(cr, table, "topup", "Show or set the auto-topup rule (below a threshold, buy a package)", run_topup, o);
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_option("--below", o->below, "Buy when the balance falls below this many credits")->type_name("CREDITS");
   c->add_option("--package", o->package, "The package to buy")->type_name("PACKAGE");

@@ -396,17 +396,8 @@ void run_list(const Options& o, Env& env) {
   Context ctx(env);
   auto list = ctx.invoices.list(period, o.organization);
   if (!o.status.empty()) std::erase_if(list, [&](const Invoice& i) { return i.status_at(env.now()) != o.status; });
-  std::string out;
-  if (f == Format::table) out = list.empty() ? "No invoices.\n" : render::to_text(list_table(list, env.now(), true), env.style());
-  else if (f == Format::csv) out = render::to_csv(list_table(list, env.now(), false));
-  else {
-    render::Json j;
-    j["schema_version"] = 1;
-    j["kind"] = "billctl.invoices";
-    j["invoices"] = render::rows_json(list_table(list, env.now(), false));
-    out = render::dump(j);
-  }
-  env.emit(out, o.output);
+  env.emit(table_output(list_table(list, env.now(), f == Format::table), f, env, "billctl.invoices", "invoices", "No invoices.\n"),
+           o.output);
 }
 
 void run_show(const Options& o, Env& env) {
@@ -450,14 +441,6 @@ void run_void(const Options& o, Env& env) {
   env.note("voided " + inv.number + (inv.credits_used.is_zero() ? "" : "; " + inv.credits_used.round(2).format(2) + " credits returned to '" + inv.organization + "'"));
 }
 
-CLI::App* verb(CLI::App* parent, CommandTable& table, const char* name, const char* help, void (*fn)(const Options&, Env&),
-               std::shared_ptr<Options>& o) {
-  o = std::make_shared<Options>();
-  CLI::App* c = parent->add_subcommand(name, help);
-  table.push_back({c, [o, fn](Env& env) { fn(*o, env); }});
-  return c;
-}
-
 void add_ref(CLI::App* c, Options& o) {
   c->add_option("invoice", o.ref, "Invoice number (INV-2026-000001) or id")->required()->type_name("INVOICE");
 }
@@ -473,10 +456,10 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   auto po = std::make_shared<Options>();
   CLI::App* plans_cmd = iv->add_subcommand("plans", "The plans (included quantities, overage rates) and who is on which");
   plans_cmd->require_subcommand(0, 1);
-  CLI::App* c = verb(plans_cmd, table, "assign", "Put an organization on a plan", run_assign, o);
+  CLI::App* c = add_verb(plans_cmd, table, "assign", "Put an organization on a plan", run_assign, o);
   c->add_option("organization", o->organization, "The organization")->required()->type_name("ORG");
   c->add_option("plan", o->plan, "The plan")->required()->type_name("PLAN");
-  c = verb(plans_cmd, table, "usage", "Usage against the plan per organization: used, limit, percentage", run_usage, o);
+  c = add_verb(plans_cmd, table, "usage", "Usage against the plan per organization: used, limit, percentage", run_usage, o);
   c->add_option("--period", o->period, "Period (default this-month)")->type_name("PERIOD");
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
   add_output_options(c, o->format, o->output);
@@ -484,7 +467,7 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   add_output_options(plans_cmd, po->format, po->output);
   table.push_back({plans_cmd, [po](Env& env) { run_plans(*po, env); }});
 
-  c = verb(iv, table, "generate", "One invoice per organization for a month: base fee, overage, credits, tax", run_generate, o);
+  c = add_verb(iv, table, "generate", "One invoice per organization for a month: base fee, overage, credits, tax", run_generate, o);
   c->add_option("--period", o->period, "The month, e.g. 2026-10 or last-month")->type_name("PERIOD");
   c->add_option("--org", o->organizations, "Only these organizations (repeatable)")->type_name("NAME");
   c->add_option("--tax-rate", o->tax_rate, "Tax in percent (default: config [invoices] tax_rate, else none)")->type_name("PCT");
@@ -494,31 +477,31 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   c->add_option("--actor", o->actor, "Who generates them")->type_name("NAME");
   add_output_options(c, o->format, o->output);
 
-  c = verb(iv, table, "list", "Invoices with status, amount, period and due date", run_list, o);
+  c = add_verb(iv, table, "list", "Invoices with status, amount, period and due date", run_list, o);
   c->add_option("--period", o->period, "Only this month")->type_name("PERIOD");
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
   c->add_option("--status", o->status, "Only draft, pending, overdue, paid or void")->type_name("STATUS");
   add_output_options(c, o->format, o->output);
 
-  c = verb(iv, table, "show", "One invoice: lines, totals, history", run_show, o);
+  c = add_verb(iv, table, "show", "One invoice: lines, totals, history", run_show, o);
   add_ref(c, *o);
   c->add_option("--format", o->format, "table or json")->type_name("FORMAT");
   c->add_option("-o,--output", o->output, "Write to FILE (atomically)")->type_name("FILE");
 
-  c = verb(iv, table, "pdf", "The invoice as a PDF document", run_pdf, o);
+  c = add_verb(iv, table, "pdf", "The invoice as a PDF document", run_pdf, o);
   add_ref(c, *o);
   c->add_option("-o,--output", o->output, "The PDF file to write (atomically)")->type_name("FILE");
 
-  c = verb(iv, table, "issue", "Issue a draft: pending, due after the net days", run_issue, o);
+  c = add_verb(iv, table, "issue", "Issue a draft: pending, due after the net days", run_issue, o);
   add_ref(c, *o);
   c->add_option("--actor", o->actor, "Who issues it")->type_name("NAME");
 
-  c = verb(iv, table, "mark-paid", "Record the payment of a pending or overdue invoice", run_paid, o);
+  c = add_verb(iv, table, "mark-paid", "Record the payment of a pending or overdue invoice", run_paid, o);
   add_ref(c, *o);
   c->add_option("--reference", o->reference, "The payment reference")->type_name("REF");
   c->add_option("--actor", o->actor, "Who records it")->type_name("NAME");
 
-  c = verb(iv, table, "void", "Void an unpaid invoice (its number stays used; applied credits go back)", run_void, o);
+  c = add_verb(iv, table, "void", "Void an unpaid invoice (its number stays used; applied credits go back)", run_void, o);
   add_ref(c, *o);
   c->add_option("--reason", o->reason, "Why (required)")->type_name("TEXT");
   c->add_option("--actor", o->actor, "Who voids it")->type_name("NAME");

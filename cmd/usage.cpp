@@ -232,17 +232,7 @@ void run_log(const LogOptions& o, Env& env) {
                       render::Value::of_int(r.rejected), render::Value::of_int(r.unpriced),
                       render::Value::of_text(f == Format::table ? r.digest.substr(0, 12) : r.digest),
                       render::Value::of_text(r.catalog)});
-  std::string out;
-  if (f == Format::table) out = rows.empty() ? "No imports yet.\n" : render::to_text(t, env.style());
-  else if (f == Format::csv) out = render::to_csv(t);
-  else {
-    render::Json j;
-    j["schema_version"] = 1;
-    j["kind"] = "billctl.usage.log";
-    j["imports"] = render::rows_json(t);
-    out = render::dump(j);
-  }
-  env.emit(out, o.output);
+  env.emit(table_output(t, f, env, "billctl.usage.log", "imports", "No imports yet.\n"), o.output);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "billctl/ingest/reader.hpp"
+#include "billctl/money/decimal.hpp"
 #include "billctl/util/io.hpp"
 
 namespace test {
@@ -61,3 +62,16 @@ inline Collector read_text(const std::string& content, const std::string& name =
 }
 
 }  // namespace test
+
+namespace test {
+inline billctl::money::Decimal dec(const char* s) { return *billctl::money::Decimal::parse(s); }
+}  // namespace test
+
+#ifdef CATCH_VERSION_MAJOR
+namespace Catch {
+template <>
+struct StringMaker<billctl::money::Decimal> {
+  static std::string convert(const billctl::money::Decimal& d) { return d.to_string(); }
+};
+}  // namespace Catch
+#endif

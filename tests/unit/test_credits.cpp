@@ -10,16 +10,9 @@
 using namespace billctl;
 using credits::Decimal;
 
-namespace Catch {
-template <>
-struct StringMaker<billctl::money::Decimal> {
-  static std::string convert(const billctl::money::Decimal& d) { return d.to_string(); }
-};
-}  // namespace Catch
-
 namespace {
 
-Decimal dec(const char* s) { return *Decimal::parse(s); }
+using test::dec;
 
 void import_csv(store::SqliteStore& st, const test::TempDir& dir, const std::string& name, const std::string& csv) {
   const pricing::Catalog c = pricing::Catalog::builtin();

@@ -11,16 +11,9 @@ using namespace billctl;
 using billing::Metric;
 using money::Decimal;
 
-namespace Catch {
-template <>
-struct StringMaker<billctl::money::Decimal> {
-  static std::string convert(const billctl::money::Decimal& d) { return d.to_string(); }
-};
-}  // namespace Catch
-
 namespace {
 
-Decimal dec(const char* s) { return *Decimal::parse(s); }
+using test::dec;
 const util::Seconds k_now = 1'793'606'400;  // 2026-11-02T08:00:00Z
 
 billing::GenerateOptions options(const char* period = "2026-10") {

@@ -1,6 +1,7 @@
 #include "billctl/credits/ledger.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <nlohmann/json.hpp>
 
 #include "billctl/usage/meters.hpp"
@@ -47,6 +48,21 @@ Entry read_entry(const Stmt& s) {
   e.detail = s.text(10);
   e.prev_hash = s.text(11);
   e.hash = s.text(12);
+  return e;
+}
+
+// A new entry of a request: who, when, for which organization, with the request's reference,
+// reason and idempotency key (callers change what differs).
+Entry new_entry(const Request& r, std::string_view kind, const Decimal& credits) {
+  Entry e;
+  e.at = r.now;
+  e.organization = r.organization;
+  e.kind = kind;
+  e.credits = credits;
+  e.actor = r.actor;
+  e.reference = r.reference;
+  e.reason = r.reason;
+  e.idempotency_key = r.idempotency_key;
   return e;
 }
 
@@ -279,14 +295,8 @@ Entry Ledger::append(Entry e) {
 }
 
 Entry Ledger::purchase_entry(const Request& r, const Package& p, Kind kind) {
-  Entry e;
-  e.at = r.now;
-  e.organization = r.organization;
-  e.kind = kind_name(kind);
-  e.credits = p.total();
-  e.actor = r.actor;
-  e.reference = r.reference;
-  e.reason = r.reason;
+  Entry e = new_entry(r, kind_name(kind), p.total());
+  e.idempotency_key.clear();
   Json d;
   d["package"] = p.name;
   d["credits"] = p.credits.to_string();
@@ -356,15 +366,7 @@ Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<D
   if (take > bal)
     throw DataError("cannot refund " + n.to_string() + " credits (" + take.to_string() + " with the bonus) of purchase #" +
                     std::to_string(purchase_seq) + ": the balance of '" + r.organization + "' is " + bal.to_string());
-  Entry e;
-  e.at = r.now;
-  e.organization = r.organization;
-  e.kind = "refund";
-  e.credits = -take;
-  e.actor = r.actor;
-  e.reference = r.reference;
-  e.reason = r.reason;
-  e.idempotency_key = r.idempotency_key;
+  Entry e = new_entry(r, "refund", -take);
   Json d;
   d["refund_of"] = purchase_seq;
   d["credits"] = n.to_string();
@@ -383,15 +385,7 @@ Outcome Ledger::adjust(const Request& r, Decimal credits) {
   store::Transaction t(m_db);
   if (auto again = replay(r, "adjustment")) return *again;
   Outcome out = expire_locked(r);
-  Entry e;
-  e.at = r.now;
-  e.organization = r.organization;
-  e.kind = "adjustment";
-  e.credits = credits;
-  e.actor = r.actor;
-  e.reference = r.reference;
-  e.reason = r.reason;
-  e.idempotency_key = r.idempotency_key;
+  Entry e = new_entry(r, "adjustment", credits);
   e.detail = "{}";
   out.entries.push_back(append(std::move(e)));
   t.commit();
@@ -399,15 +393,8 @@ Outcome Ledger::adjust(const Request& r, Decimal credits) {
 }
 
 Outcome Ledger::apply_to_invoice(const Request& r, Decimal credits, const std::string& invoice_number) {
-  Entry e;
-  e.at = r.now;
-  e.organization = r.organization;
-  e.kind = "invoice";
-  e.credits = -credits;
-  e.actor = r.actor;
+  Entry e = new_entry(r, "invoice", -credits);
   e.reference = invoice_number;
-  e.reason = r.reason;
-  e.idempotency_key = r.idempotency_key;
   e.detail = Json{{"invoice", invoice_number}}.dump();
   Outcome out;
   out.entries.push_back(append(std::move(e)));  // the caller holds the transaction (with the invoice)
@@ -449,12 +436,8 @@ Outcome Ledger::expire_locked(const Request& r) {
     while (rf.step()) unused -= parse_decimal(Json::parse(std::string(rf.text(0))).value("bonus", "0"), "refund detail");
     unused = std::min(unused, balance(r.organization));
     if (unused.negative()) unused = Decimal();
-    Entry e;
-    e.at = r.now;
-    e.organization = r.organization;
-    e.kind = "expiry";
-    e.credits = -unused;
-    e.actor = r.actor;
+    Entry e = new_entry(r, "expiry", -unused);
+    e.idempotency_key.clear();
     e.reference = "purchase #" + std::to_string(seq);
     e.reason = "bonus credits expired " + d.value("bonus_expires", "");
     e.detail = Json{{"expires_of", seq}}.dump();
@@ -565,40 +548,24 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
     for (const auto& [k, v] : m) j[k] = v.to_string();
     return j;
   };
-  int64_t usage_seq = 0, corr_seq = 0;
+  // The usage entry, then the correction entry; the request's key goes on the first one made.
   std::string key = r.idempotency_key;
-  if (res.charged_records > 0) {
-    Entry e;
-    e.at = r.now;
-    e.organization = r.organization;
-    e.kind = "usage";
-    e.credits = -fresh;
-    e.actor = r.actor;
+  auto entry = [&](const char* kind, const Decimal& credits, std::string reason, int64_t records,
+                   const std::map<std::string, Decimal, std::less<>>& types) {
+    Entry e = new_entry(r, kind, -credits);
     e.reference = r.reference.empty() ? "usage " + period_label : r.reference;
-    e.reason = r.reason;
-    e.idempotency_key = key;
-    key.clear();
-    e.detail = Json{{"period", period_label}, {"records", res.charged_records}, {"by_type", types_json(by_type)}}.dump();
-    out.entries.push_back(append(std::move(e)));
-    usage_seq = out.entries.back().seq;
-  }
-  if (res.corrected_records > 0) {
-    Entry e;
-    e.at = r.now;
-    e.organization = r.organization;
-    e.kind = "correction";
-    e.credits = -delta;
-    e.actor = r.actor;
-    e.reference = r.reference.empty() ? "usage " + period_label : r.reference;
-    e.reason = "usage records replaced by a later import";
-    e.idempotency_key = key;
-    key.clear();
-    Json d{{"period", period_label}, {"records", res.corrected_records}, {"by_type", types_json(corr_by_type)}};
-    if (!r.idempotency_key.empty() && usage_seq) d["request_key"] = r.idempotency_key;
+    e.reason = std::move(reason);
+    Json d{{"period", period_label}, {"records", records}, {"by_type", types_json(types)}};
+    if (key.empty() && !r.idempotency_key.empty()) d["request_key"] = r.idempotency_key;
+    e.idempotency_key = std::exchange(key, std::string());
     e.detail = d.dump();
     out.entries.push_back(append(std::move(e)));
-    corr_seq = out.entries.back().seq;
-  }
+    return out.entries.back().seq;
+  };
+  const int64_t usage_seq = res.charged_records ? entry("usage", fresh, r.reason, res.charged_records, by_type) : 0;
+  const int64_t corr_seq = res.corrected_records ? entry("correction", delta, "usage records replaced by a later import",
+                                                         res.corrected_records, corr_by_type)
+                                                 : 0;
   Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
   for (const auto& [ts, id] : stale) {
     del.bind(1, r.organization).bind(2, ts).bind(3, id);

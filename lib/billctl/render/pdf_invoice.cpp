@@ -95,6 +95,23 @@ std::string status_title(const std::string& s) {
   return s;
 }
 
+// A party's address, e-mail and tax id lines from `y` down; returns the y below them.
+float party_lines(Doc& d, const billing::Party& p, float y) {
+  for (const auto& a : p.address) {
+    text(d, d.regular, 9, k_left, y, a, Align::left, 300);
+    y -= 11;
+  }
+  if (!p.email.empty()) {
+    text(d, d.regular, 9, k_left, y, p.email);
+    y -= 11;
+  }
+  if (!p.tax_id.empty()) {
+    text(d, d.regular, 9, k_left, y, "Tax ID " + p.tax_id);
+    y -= 11;
+  }
+  return y;
+}
+
 // An item of the flowing part of the document and how tall it is.
 struct Item {
   float height;
@@ -200,13 +217,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
     // Issuer, top left.
     float y = 790;
     text(doc, doc.bold, 14, k_left, y, inv.issuer.name.empty() ? "billctl" : inv.issuer.name, Align::left, 280);
-    y -= 14;
-    for (const auto& a : inv.issuer.address) {
-      text(doc, doc.regular, 9, k_left, y, a, Align::left, 280);
-      y -= 11;
-    }
-    if (!inv.issuer.email.empty()) { text(doc, doc.regular, 9, k_left, y, inv.issuer.email); y -= 11; }
-    if (!inv.issuer.tax_id.empty()) { text(doc, doc.regular, 9, k_left, y, "Tax ID " + inv.issuer.tax_id); y -= 11; }
+    y = party_lines(doc, inv.issuer, y - 14);
     // Title and facts, top right.
     text(doc, doc.bold, 22, k_right, 786, "INVOICE", Align::right);
     const std::pair<std::string, std::string> facts[] = {{"Invoice number", inv.number},
@@ -225,13 +236,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
     text(doc, doc.bold, 8, k_left, y, "BILL TO");
     y -= 14;
     text(doc, doc.bold, 11, k_left, y, inv.bill_to.name, Align::left, 300);
-    y -= 13;
-    for (const auto& a : inv.bill_to.address) {
-      text(doc, doc.regular, 9, k_left, y, a, Align::left, 300);
-      y -= 11;
-    }
-    if (!inv.bill_to.email.empty()) { text(doc, doc.regular, 9, k_left, y, inv.bill_to.email); y -= 11; }
-    if (!inv.bill_to.tax_id.empty()) { text(doc, doc.regular, 9, k_left, y, "Tax ID " + inv.bill_to.tax_id); y -= 11; }
+    y = party_lines(doc, inv.bill_to, y - 13);
     text(doc, doc.regular, 9, k_left, y - 6, "Organization " + inv.organization + ", plan " + inv.plan_title);
     return y - 30;
   };

@@ -298,14 +298,9 @@ void run_deduct(const Options& o, Env& env) {
   if (o.organization.empty() == !o.all) throw UsageError("credits deduct needs --org NAME or --all");
   const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
   auto ledger = open_ledger(env);
-  std::vector<std::string> orgs = o.all ? ledger.usage_organizations(p.begin, p.end) : std::vector<std::string>{o.organization};
-  std::vector<credits::DeductResult> results;
-  for (const auto& org : orgs) {
-    credits::Request r = request(o, env);
-    r.organization = org;
-    if (o.all && !o.key.empty()) r.idempotency_key = o.key + ":" + org;
-    results.push_back(ledger.deduct(r, p.begin, p.end, p.label));
-  }
+  const std::vector<credits::DeductResult> results =
+      ledger.deduct(request(o, env), o.all ? std::vector<std::string>{} : std::vector<std::string>{o.organization}, p.begin, p.end,
+                    p.label);
   render::Table t;
   t.id = "deductions";
   t.title = "Credit deductions " + p.label;

@@ -1,6 +1,7 @@
 #include "billctl/credits/ledger.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <utility>
 #include <nlohmann/json.hpp>
 
@@ -447,48 +448,110 @@ Outcome Ledger::expire_locked(const Request& r) {
 }
 
 DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds end, const std::string& period_label) {
-  DeductResult res;
-  res.organization = r.organization;
-  store::Transaction t(m_db);
-  if (auto again = replay(r, "usage")) {
-    res.outcome = *again;
-    res.balance = balance(r.organization);
-    return res;
-  }
-  Outcome& out = res.outcome;
-  out.entries = expire_locked(r).entries;
-  // One pass over the period's records, each joined with what it was charged before. Charges are
-  // written as they are found, marked -1 (new) or -2 (corrected) until the entries exist; memory
-  // stays bounded whatever the number of records.
-  constexpr int64_t k_new = -1, k_corrected = -2;
-  Stmt s(m_db,
-         "SELECT u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
-         " FROM usage u LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
-         " WHERE u.organization = ?1 AND u.ts >= ?2 AND u.ts < ?3");
-  s.bind(1, r.organization).bind(2, begin).bind(3, end);
-  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, seq) VALUES(?1, ?2, ?3, ?4, ?5)");
-  std::map<std::string, Decimal, std::less<>> by_type, corr_by_type;
-  auto add_type = [](std::map<std::string, Decimal, std::less<>>& m, std::string_view type, const Decimal& d) {
-    auto it = m.find(type);
-    if (it == m.end()) it = m.emplace(std::string(type), Decimal()).first;
-    it->second += d;
+  auto res = deduct(r, std::vector<std::string>{r.organization}, begin, end, period_label);
+  return std::move(res.front());
+}
+
+namespace {
+
+using TypeSums = std::map<std::string, Decimal, std::less<>>;
+
+void add_type(TypeSums& m, std::string_view type, const Decimal& d) {
+  auto it = m.find(type);
+  if (it == m.end()) it = m.emplace(std::string(type), Decimal()).first;
+  it->second += d;
+}
+
+Json types_json(const TypeSums& m) {
+  Json j = Json::object();
+  for (const auto& [k, v] : m) j[k] = v.to_string();
+  return j;
+}
+
+// Walking the ts index costs a random row lookup per record: worth it for a small slice of the
+// stored time span only (the same rule as the store's aggregations).
+bool scan_whole_table(store::Db& db, util::Seconds begin, util::Seconds end) {
+  Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
+  if (!span.step() || span.is_null(0)) return false;
+  const util::Seconds lo = std::max(begin, span.int64(0)), hi = std::min(end, span.int64(1) + 1);
+  const util::Seconds stored = span.int64(1) - span.int64(0) + 1;
+  return !(hi > lo && (hi - lo) * 8 < stored);
+}
+
+}  // namespace
+
+std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<std::string>& organizations, util::Seconds begin,
+                                         util::Seconds end, const std::string& period_label) {
+  struct State {
+    DeductResult res;
+    Request req;
+    bool replayed = false;
+    Decimal fresh, delta;
+    TypeSums by_type, corr_by_type;
+    int64_t unchanged = 0;  // records found charged with the same amount
   };
-  Decimal fresh, delta;
-  std::string amount;
+  const bool all = organizations.empty();
+  const bool suffix_keys = all || organizations.size() > 1;
+  std::deque<State> states;  // stable addresses
+  std::map<std::string, State*, std::less<>> by_org;
+  store::Transaction t(m_db);
+  // An organization's state: its replay (when its key was used before) and due expiries first.
+  auto open = [&](std::string_view org) -> State* {
+    State& st = states.emplace_back();
+    st.req = base;
+    st.req.organization = std::string(org);
+    if (suffix_keys && !base.idempotency_key.empty()) st.req.idempotency_key = base.idempotency_key + ":" + st.req.organization;
+    st.res.organization = st.req.organization;
+    if (auto again = replay(st.req, "usage")) {
+      st.res.outcome = *again;
+      st.replayed = true;
+    } else {
+      st.res.outcome.entries = expire_locked(st.req).entries;
+    }
+    by_org.emplace(st.req.organization, &st);
+    return &st;
+  };
+  for (const auto& org : organizations)
+    if (!by_org.count(org)) open(org);
+
+  // One pass over the period's records, each joined with what it was charged before. Charges are
+  // written as they are found, marked -1 (new) or -2 (corrected) until their entry exists, so
+  // memory stays bounded whatever the number of records.
+  constexpr int64_t k_new = -1, k_corrected = -2;
+  std::string sql =
+      "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
+      " FROM usage u";
+  if (scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
+  sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
+         " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
+  if (organizations.size() == 1) sql += " AND u.organization = ?3";
+  Stmt s(m_db, sql.c_str());
+  s.bind(1, begin).bind(2, end);
+  if (organizations.size() == 1) s.bind(3, organizations[0]);
+  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, seq) VALUES(?1, ?2, ?3, ?4, ?5)");
+  std::string last_org, amount;
+  State* st = nullptr;
   while (s.step()) {
-    const std::string_view meter = s.text(1);
+    const std::string_view org = s.text(0);
+    if (!st || org != last_org) {
+      last_org = org;
+      auto it = by_org.find(org);
+      st = it != by_org.end() ? it->second : all ? open(org) : nullptr;
+    }
+    if (!st || st->replayed) continue;
+    DeductResult& res = st->res;
+    const std::string_view meter = s.text(2);
     Decimal c;
     std::string_view type;
     if (meter.empty()) {
-      if (s.int64(6) == 0) {  // unpriced: no cost to convert
+      if (s.int64(7) == 0) {  // unpriced: no cost to convert
         ++res.skipped_records;
         continue;
       }
-      if (s.text(5) != m_cfg.currency.name())
-        throw DataError("usage record '" + std::string(s.text(0)) + "' costs " + std::string(s.text(5)) + ", credits are bought in " +
+      if (s.text(6) != m_cfg.currency.name())
+        throw DataError("usage record '" + std::string(s.text(1)) + "' costs " + std::string(s.text(6)) + ", credits are bought in " +
                         std::string(m_cfg.currency.name()) + " (set [credits] currency)");
-      const Decimal cost = Decimal::from_units(money::i128(s.int64(3)) * k_micro + s.int64(4));
-      c = cost.mul(m_cfg.rate);
+      c = Decimal::from_units(money::i128(s.int64(4)) * k_micro + s.int64(5)).mul(m_cfg.rate);
       type = "llm_tokens";
     } else {
       auto rate = m_cfg.meter_rates.find(meter);
@@ -498,88 +561,102 @@ DeductResult Ledger::deduct(const Request& r, util::Seconds begin, util::Seconds
           res.skipped_meters.emplace_back(meter);
         continue;
       }
-      auto q = Decimal::parse(s.text(2));
-      if (!q) throw DataError("usage record '" + std::string(s.text(0)) + "': stored quantity: " + q.error());
+      auto q = Decimal::parse(s.text(3));
+      if (!q) throw DataError("usage record '" + std::string(s.text(1)) + "': stored quantity: " + q.error());
       const usage::MeterKind* k = usage::find_meter_kind(meter);
       c = (k && k->divisor != 1 ? q->div_int(k->divisor) : *q).mul(rate->second);
       type = meter;
     }
     int64_t mark;
-    if (s.is_null(7)) {
-      fresh += c;
-      add_type(by_type, type, c);
+    if (s.is_null(8)) {
+      st->fresh += c;
+      add_type(st->by_type, type, c);
       ++res.charged_records;
       mark = k_new;
     } else {
-      auto before = Decimal::parse(s.text(7));
-      if (!before) throw DataError("credit_usage of '" + std::string(s.text(0)) + "': " + before.error());
-      if (*before == c) continue;
-      delta += c - *before;
-      add_type(corr_by_type, type, c - *before);
+      auto before = Decimal::parse(s.text(8));
+      if (!before) throw DataError("credit_usage of '" + std::string(s.text(1)) + "': " + before.error());
+      if (*before == c) {
+        ++st->unchanged;
+        continue;
+      }
+      st->delta += c - *before;
+      add_type(st->corr_by_type, type, c - *before);
       ++res.corrected_records;
       mark = k_corrected;
     }
     amount = c.to_string();
-    up.bind(1, r.organization).bind(2, s.int64(8)).bind(3, s.text(0)).bind(4, amount).bind(5, mark);
+    up.bind(1, org).bind(2, s.int64(9)).bind(3, s.text(1)).bind(4, amount).bind(5, mark);
     up.step();
     up.reset();
   }
-  // Charges of the period whose record is gone, moved to another organization or to another time
-  // (a later import replaced it): the charge comes back (the record, where it is now, is charged
-  // as new).
-  std::vector<std::pair<util::Seconds, std::string>> stale;
-  {
-    Stmt m(m_db,
-           "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
-           " AND c.seq >= 0 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
-           " AND u.ts = c.ts)");
-    m.bind(1, r.organization).bind(2, begin).bind(3, end);
-    while (m.step()) {
-      auto before = Decimal::parse(m.text(2));
-      if (!before) throw DataError("credit_usage of '" + std::string(m.text(1)) + "': " + before.error());
-      delta -= *before;
-      add_type(corr_by_type, "replaced", -*before);
-      ++res.corrected_records;
-      stale.emplace_back(m.int64(0), m.text(1));
+
+  for (auto& state : states) {
+    if (state.replayed) continue;
+    const Request& r = state.req;
+    DeductResult& res = state.res;
+    Outcome& out = res.outcome;
+    // Charges of the period whose record is gone, moved to another organization or to another
+    // time (a later import replaced it) come back; the record, where it is now, is charged as
+    // new. Counting first spares the lookups when nothing is stale, the usual case.
+    std::vector<std::pair<util::Seconds, std::string>> stale;
+    Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq >= 0");
+    n.bind(1, r.organization).bind(2, begin).bind(3, end);
+    n.step();
+    if (n.int64(0) != state.unchanged) {
+      Stmt m(m_db,
+             "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
+             " AND c.seq >= 0 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
+             " AND u.ts = c.ts)");
+      m.bind(1, r.organization).bind(2, begin).bind(3, end);
+      while (m.step()) {
+        auto before = Decimal::parse(m.text(2));
+        if (!before) throw DataError("credit_usage of '" + std::string(m.text(1)) + "': " + before.error());
+        state.delta -= *before;
+        add_type(state.corr_by_type, "replaced", -*before);
+        ++res.corrected_records;
+        stale.emplace_back(m.int64(0), m.text(1));
+      }
+    }
+    // The usage entry, then the correction entry; the request's key goes on the first one made.
+    std::string key = r.idempotency_key;
+    auto entry = [&](const char* kind, const Decimal& credits, std::string reason, int64_t records, const TypeSums& types) {
+      Entry e = new_entry(r, kind, -credits);
+      e.reference = r.reference.empty() ? "usage " + period_label : r.reference;
+      e.reason = std::move(reason);
+      Json d{{"period", period_label}, {"records", records}, {"by_type", types_json(types)}};
+      if (key.empty() && !r.idempotency_key.empty()) d["request_key"] = r.idempotency_key;
+      e.idempotency_key = std::exchange(key, std::string());
+      e.detail = d.dump();
+      out.entries.push_back(append(std::move(e)));
+      return out.entries.back().seq;
+    };
+    const int64_t usage_seq = res.charged_records ? entry("usage", state.fresh, r.reason, res.charged_records, state.by_type) : 0;
+    const int64_t corr_seq = res.corrected_records ? entry("correction", state.delta, "usage records replaced by a later import",
+                                                           res.corrected_records, state.corr_by_type)
+                                                   : 0;
+    Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
+    for (const auto& [ts, id] : stale) {
+      del.bind(1, r.organization).bind(2, ts).bind(3, id);
+      del.step();
+      del.reset();
+    }
+    if (usage_seq || corr_seq) {
+      Stmt mark(m_db, "UPDATE credit_usage SET seq = CASE seq WHEN -1 THEN ?4 ELSE ?5 END"
+                      " WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq < 0");
+      mark.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, usage_seq).bind(5, corr_seq);
+      mark.step();
+      run_topups(r, out);
     }
   }
-  auto types_json = [](const std::map<std::string, Decimal, std::less<>>& m) {
-    Json j = Json::object();
-    for (const auto& [k, v] : m) j[k] = v.to_string();
-    return j;
-  };
-  // The usage entry, then the correction entry; the request's key goes on the first one made.
-  std::string key = r.idempotency_key;
-  auto entry = [&](const char* kind, const Decimal& credits, std::string reason, int64_t records,
-                   const std::map<std::string, Decimal, std::less<>>& types) {
-    Entry e = new_entry(r, kind, -credits);
-    e.reference = r.reference.empty() ? "usage " + period_label : r.reference;
-    e.reason = std::move(reason);
-    Json d{{"period", period_label}, {"records", records}, {"by_type", types_json(types)}};
-    if (key.empty() && !r.idempotency_key.empty()) d["request_key"] = r.idempotency_key;
-    e.idempotency_key = std::exchange(key, std::string());
-    e.detail = d.dump();
-    out.entries.push_back(append(std::move(e)));
-    return out.entries.back().seq;
-  };
-  const int64_t usage_seq = res.charged_records ? entry("usage", fresh, r.reason, res.charged_records, by_type) : 0;
-  const int64_t corr_seq = res.corrected_records ? entry("correction", delta, "usage records replaced by a later import",
-                                                         res.corrected_records, corr_by_type)
-                                                 : 0;
-  Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
-  for (const auto& [ts, id] : stale) {
-    del.bind(1, r.organization).bind(2, ts).bind(3, id);
-    del.step();
-    del.reset();
+  std::vector<DeductResult> results;
+  for (auto& state : states) {
+    state.res.balance = balance(state.req.organization);
+    results.push_back(std::move(state.res));
   }
-  Stmt mark(m_db, "UPDATE credit_usage SET seq = CASE seq WHEN -1 THEN ?4 ELSE ?5 END"
-                  " WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq < 0");
-  mark.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, usage_seq).bind(5, corr_seq);
-  mark.step();
-  if (usage_seq || corr_seq) run_topups(r, out);
-  res.balance = balance(r.organization);
   t.commit();
-  return res;
+  std::sort(results.begin(), results.end(), [](const DeductResult& a, const DeductResult& b) { return a.organization < b.organization; });
+  return results;
 }
 
 void Ledger::run_topups(const Request& r, Outcome& out) {
@@ -709,14 +786,6 @@ bool Ledger::remove_topup_rule(const std::string& organization) {
   s.bind(1, organization);
   s.step();
   return m_db.changes() > 0;
-}
-
-std::vector<std::string> Ledger::usage_organizations(util::Seconds begin, util::Seconds end) {
-  std::vector<std::string> out;
-  Stmt s(m_db, "SELECT DISTINCT organization FROM usage WHERE ts >= ?1 AND ts < ?2 AND organization != '' ORDER BY 1");
-  s.bind(1, begin).bind(2, end);
-  while (s.step()) out.emplace_back(s.text(0));
-  return out;
 }
 
 }  // namespace billctl::credits

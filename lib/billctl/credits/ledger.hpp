@@ -136,6 +136,11 @@ class Ledger {
   // Charges the organization's usage of [begin, end) not charged yet, corrects records charged
   // with a different amount, then runs due expiries and the auto-topup rule.
   DeductResult deduct(const Request& r, util::Seconds begin, util::Seconds end, const std::string& period_label);
+  // The same for several organizations (none: every organization with usage in the period) in
+  // one pass over the period and one transaction. With several, a request's idempotency key is
+  // suffixed with ":ORGANIZATION". Results are sorted by organization.
+  std::vector<DeductResult> deduct(const Request& r, const std::vector<std::string>& organizations, util::Seconds begin,
+                                   util::Seconds end, const std::string& period_label);
   // Applies credits to an invoice (or, negative, returns them when it is voided).
   Outcome apply_to_invoice(const Request& r, Decimal credits, const std::string& invoice_number);
   // Records expiry entries for bonus credits whose time has come.
@@ -148,9 +153,6 @@ class Ledger {
   std::vector<TopupRule> topup_rules();
   void set_topup_rule(const TopupRule& rule, util::Seconds now);
   bool remove_topup_rule(const std::string& organization);
-
-  // Organizations with usage in [begin, end) (for deduct --all).
-  std::vector<std::string> usage_organizations(util::Seconds begin, util::Seconds end);
 
  private:
   std::optional<Outcome> replay(const Request& r, std::string_view kind);

@@ -495,6 +495,12 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   std::deque<State> states;  // stable addresses
   std::map<std::string, State*, std::less<>> by_org;
   store::Transaction t(m_db);
+  int64_t run = 0;
+  {
+    Stmt last(m_db, "SELECT COALESCE(MAX(seq), 0) FROM credit_ledger");
+    last.step();
+    run = last.int64(0);
+  }
   // An organization's state: its replay (when its key was used before) and due expiries first.
   auto open = [&](std::string_view org) -> State* {
     State& st = states.emplace_back();
@@ -515,9 +521,8 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     if (!by_org.count(org)) open(org);
 
   // One pass over the period's records, each joined with what it was charged before. Charges are
-  // written as they are found, marked -1 (new) or -2 (corrected) until their entry exists, so
-  // memory stays bounded whatever the number of records.
-  constexpr int64_t k_new = -1, k_corrected = -2;
+  // written as they are found, tagged with this run (the ledger position it began at, which its
+  // entries record), so memory stays bounded whatever the number of records.
   std::string sql =
       "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
       " FROM usage u";
@@ -528,7 +533,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   Stmt s(m_db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   if (organizations.size() == 1) s.bind(3, organizations[0]);
-  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, seq) VALUES(?1, ?2, ?3, ?4, ?5)");
+  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
   std::string last_org, amount;
   State* st = nullptr;
   while (s.step()) {
@@ -567,12 +572,10 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       c = (k && k->divisor != 1 ? q->div_int(k->divisor) : *q).mul(rate->second);
       type = meter;
     }
-    int64_t mark;
     if (s.is_null(8)) {
       st->fresh += c;
       add_type(st->by_type, type, c);
       ++res.charged_records;
-      mark = k_new;
     } else {
       auto before = Decimal::parse(s.text(8));
       if (!before) throw DataError("credit_usage of '" + std::string(s.text(1)) + "': " + before.error());
@@ -583,10 +586,9 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       st->delta += c - *before;
       add_type(st->corr_by_type, type, c - *before);
       ++res.corrected_records;
-      mark = k_corrected;
     }
     amount = c.to_string();
-    up.bind(1, org).bind(2, s.int64(9)).bind(3, s.text(1)).bind(4, amount).bind(5, mark);
+    up.bind(1, org).bind(2, s.int64(9)).bind(3, s.text(1)).bind(4, amount).bind(5, run);
     up.step();
     up.reset();
   }
@@ -600,15 +602,15 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     // time (a later import replaced it) come back; the record, where it is now, is charged as
     // new. Counting first spares the lookups when nothing is stale, the usual case.
     std::vector<std::pair<util::Seconds, std::string>> stale;
-    Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq >= 0");
-    n.bind(1, r.organization).bind(2, begin).bind(3, end);
+    Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND run < ?4");
+    n.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, run);
     n.step();
     if (n.int64(0) != state.unchanged) {
       Stmt m(m_db,
              "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
-             " AND c.seq >= 0 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
+             " AND c.run < ?4 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
              " AND u.ts = c.ts)");
-      m.bind(1, r.organization).bind(2, begin).bind(3, end);
+      m.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, run);
       while (m.step()) {
         auto before = Decimal::parse(m.text(2));
         if (!before) throw DataError("credit_usage of '" + std::string(m.text(1)) + "': " + before.error());
@@ -624,7 +626,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       Entry e = new_entry(r, kind, -credits);
       e.reference = r.reference.empty() ? "usage " + period_label : r.reference;
       e.reason = std::move(reason);
-      Json d{{"period", period_label}, {"records", records}, {"by_type", types_json(types)}};
+      Json d{{"period", period_label}, {"records", records}, {"by_type", types_json(types)}, {"run", run}};
       if (key.empty() && !r.idempotency_key.empty()) d["request_key"] = r.idempotency_key;
       e.idempotency_key = std::exchange(key, std::string());
       e.detail = d.dump();
@@ -641,13 +643,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       del.step();
       del.reset();
     }
-    if (usage_seq || corr_seq) {
-      Stmt mark(m_db, "UPDATE credit_usage SET seq = CASE seq WHEN -1 THEN ?4 ELSE ?5 END"
-                      " WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND seq < 0");
-      mark.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, usage_seq).bind(5, corr_seq);
-      mark.step();
-      run_topups(r, out);
-    }
+    if (usage_seq || corr_seq) run_topups(r, out);
   }
   std::vector<DeductResult> results;
   for (auto& state : states) {

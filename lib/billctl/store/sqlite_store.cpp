@@ -167,7 +167,8 @@ CREATE TABLE credit_usage(
   ts INTEGER NOT NULL,        -- of the usage record as charged
   usage_id TEXT NOT NULL,
   credits TEXT NOT NULL,      -- what the record has been charged so far
-  seq INTEGER NOT NULL,       -- the ledger entry that charged it last
+  run INTEGER NOT NULL,       -- the deduction that charged it last: the ledger's last entry number
+                              -- when it began; its usage and correction entries carry it (detail.run)
   PRIMARY KEY(organization, ts, usage_id)
 ) WITHOUT ROWID;
 CREATE TABLE credit_topup(

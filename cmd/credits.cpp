@@ -207,10 +207,11 @@ void run_balance(const Options& o, Env& env) {
     if (!o.organization.empty() && org != o.organization) continue;
     const Decimal value = Decimal::from_units(money::div_round(b.units() * Decimal::k_one, cfg.rate.units(), money::Rounding::half_even));
     auto rule = rules.find(org);
-    const std::string topup = rule == rules.end() ? "-" : "below " + credits_text(rule->second.threshold) + " buy " + rule->second.package +
-                                                             " (at most " + std::to_string(rule->second.max_per_month) + "/month)";
+    const Value topup = rule == rules.end() ? Value::none()
+                                            : Value::of_text("below " + credits_text(rule->second.threshold) + " buy " + rule->second.package +
+                                                             " (at most " + std::to_string(rule->second.max_per_month) + "/month)");
     t.rows.push_back({Value::of_text(org), credits_value(b, f != Format::table),
-                      Value::of_money(value.round(cfg.currency.minor_units), cfg.currency.minor_units), Value::of_text(topup)});
+                      Value::of_money(value.round(cfg.currency.minor_units), cfg.currency.minor_units), topup});
   }
   std::string out;
   if (f == Format::table) out = t.rows.empty() ? "No credits yet. Buy a package with 'billctl credits buy PACKAGE --org NAME --reference REF'.\n"

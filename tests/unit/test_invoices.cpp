@@ -99,6 +99,12 @@ TEST_CASE("professional and enterprise plans; re-running does not duplicate; num
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
   credits::Ledger ledger(st.db(), credits::default_config());
+  credits::Request r;
+  r.organization = "mid";
+  r.actor = "test";
+  r.reason = "welcome credit";
+  r.now = k_now;
+  ledger.adjust(r, dec("2500.75"));  // worth 25.0075 USD: 25.00 applied, 0.75 credits left
   billing::Invoices inv(st.db(), ledger);
   auto cfg = parse_toml(R"(
 [enterprise]
@@ -123,6 +129,10 @@ price = "25000 USD"
   CHECK(mid.number == "INV-2026-000002");
   CHECK(line(mid, "LLM tokens")->amount == dec("0.00"));  // 1 token over: 0.000015 rounds to 0.00
   CHECK(line(mid, "API requests")->amount == dec("0.04"));
+  CHECK(mid.subtotal == dec("499.04"));
+  CHECK(mid.credits_applied == dec("25.00"));
+  CHECK(mid.total == dec("474.04"));
+  CHECK(ledger.balance("mid") == dec("0.75"));
   check_sums(mid);
 
   // Again: nothing new.

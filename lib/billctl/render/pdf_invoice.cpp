@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "billctl/util/strings.hpp"
 
@@ -19,7 +20,7 @@ constexpr float k_bottom = 80;        // rows stop here; the footer sits below
 constexpr float k_row = 16;
 
 // Table columns: description (left), then right edges of quantity, unit price, amount.
-constexpr float k_desc_right = 262, k_qty_right = 352, k_price_right = 458, k_amount_right = k_right;
+constexpr float k_desc_right = 250, k_qty_right = 360, k_price_right = 462, k_amount_right = k_right;
 
 struct ErrorState {
   HPDF_STATUS code = 0;
@@ -46,6 +47,25 @@ struct Doc {
 };
 
 enum class Align { left, right };
+
+// The width of a text in points (no page needed).
+float width(HPDF_Font f, float size, const std::string& s) {
+  const HPDF_TextWidth tw = HPDF_Font_TextWidth(f, reinterpret_cast<const HPDF_BYTE*>(s.data()), HPDF_UINT(s.size()));
+  return float(tw.width) * size / 1000.f;
+}
+
+// Splits a text into at most two lines that fit `max_width` at a space (the second line may
+// still be too long: text() shortens it).
+std::vector<std::string> wrap2(HPDF_Font f, float size, const std::string& s, float max_width) {
+  if (width(f, size, s) <= max_width) return {s};
+  size_t cut = std::string::npos;
+  for (size_t i = s.find(' '); i != std::string::npos; i = s.find(' ', i + 1)) {
+    if (width(f, size, s.substr(0, i)) > max_width) break;
+    cut = i;
+  }
+  if (cut == std::string::npos) return {s};
+  return {s.substr(0, cut), s.substr(cut + 1)};
+}
 
 // One text run; `max_width` > 0 shortens it with an ellipsis to fit.
 void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Align a = Align::left, float max_width = 0) {
@@ -149,11 +169,16 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
   // ---- the flowing part: line items, totals, usage, terms ----
   std::vector<Item> items;
   for (const auto& l : inv.lines) {
-    items.push_back({k_row, true, [&l, &cur](Doc& doc, float y) {
-                       text(doc, doc.regular, 9, k_left + 4, y + 4, l.description, Align::left, k_desc_right - k_left - 8);
-                       text(doc, doc.regular, 9, k_qty_right, y + 4, l.quantity, Align::right, 88);
-                       text(doc, doc.regular, 9, k_price_right, y + 4, l.unit_price, Align::right, 100);
-                       text(doc, doc.regular, 9, k_amount_right - 4, y + 4, money_text(l.amount, cur), Align::right);
+    // A long description takes a second line; the numbers stay on the first.
+    const auto desc = wrap2(d.regular, 9, l.description, k_desc_right - k_left - 8);
+    const float h = desc.size() == 1 ? k_row : k_row + 11;
+    items.push_back({h, true, [&l, &cur, desc, h](Doc& doc, float y) {
+                       const float top = y + h - 12;
+                       for (size_t i = 0; i < desc.size(); ++i)
+                         text(doc, doc.regular, 9, k_left + 4, top - 11 * float(i), desc[i], Align::left, k_desc_right - k_left - 8);
+                       text(doc, doc.regular, 9, k_qty_right, top, l.quantity, Align::right, k_qty_right - k_desc_right - 6);
+                       text(doc, doc.regular, 9, k_price_right, top, l.unit_price, Align::right, k_price_right - k_qty_right - 6);
+                       text(doc, doc.regular, 9, k_amount_right - 4, top, money_text(l.amount, cur), Align::right);
                        rule(doc, y, 0.85f, 0.4f);
                      }});
   }

@@ -55,7 +55,7 @@ Expected<Money> parse_money(std::string_view text) {
   auto amount = Decimal::parse(a);
   if (!amount) return Expected<Money>::fail(amount.error());
   if (!(amount->round(cur->minor_units) == *amount))
-    return Expected<Money>::fail("'" + std::string(a) + "' has more digits than " + std::string(cur->name()) + " allows (" +
+    return Expected<Money>::fail(std::string("'").append(a) + "' has more digits than " + std::string(cur->name()) + " allows (" +
                                  std::to_string(cur->minor_units) + ")");
   return Money{*amount, *cur};
 }

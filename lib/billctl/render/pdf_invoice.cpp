@@ -200,7 +200,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
   };
   total_row("Subtotal", money_text(inv.subtotal, cur), false);
   if (!inv.credits_applied.is_zero())
-    total_row("Credits applied (" + inv.credits_used.round(2).format(2) + " credits)", "-" + money_text(inv.credits_applied, cur), false);
+    total_row("Credits applied (" + inv.credits_used.round(2).format(2) + " credits)", money_text(-inv.credits_applied, cur), false);
   if (!inv.tax_rate.empty()) total_row(inv.tax_name + " (" + inv.tax_rate + " %)", money_text(inv.tax, cur), false);
   total_row("Total " + cname, money_text(inv.total, cur), true);
 

@@ -13,7 +13,11 @@ bool right_aligned(Kind k) { return k != Kind::text; }
 std::string percent_text(int64_t tenths) {
   const bool neg = tenths < 0;
   const int64_t a = neg ? -tenths : tenths;
-  return (neg ? "-" : "") + std::to_string(a / 10) + "." + std::to_string(a % 10);
+  std::string s = neg ? "-" : "";  // built by appending: GCC 12 -O2 warns (-Wrestrict) on "lit" + string&&
+  s += std::to_string(a / 10);
+  s += '.';
+  s += std::to_string(a % 10);
+  return s;
 }
 
 void pad(std::string& out, const std::string& s, size_t width, bool right) {

@@ -2,26 +2,19 @@
 
 #include <algorithm>
 
+#include "billctl/money/config.hpp"
 #include "billctl/report/breakdown.hpp"
 #include "billctl/usage/meters.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::billing {
 
+using money::config_decimal;
+
 namespace {
 
 Decimal dec(const char* s) { return *Decimal::parse(s); }
 
-Decimal config_decimal(const toml::node& n, const std::string& what) {
-  std::string text;
-  if (auto s = n.value<std::string>()) text = *s;
-  else if (auto i = n.value<int64_t>()) text = std::to_string(*i);
-  else throw DataError(what + ": expected a number, e.g. \"20.00\"");
-  auto d = Decimal::parse(text);
-  if (!d) throw DataError(what + ": " + d.error());
-  if (d->negative()) throw DataError(what + ": must not be negative, got '" + text + "'");
-  return *d;
-}
 
 Metric metric_of(const std::string& key, const std::string& where) {
   for (const auto& m : metrics())

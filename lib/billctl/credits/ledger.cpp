@@ -5,6 +5,8 @@
 #include <utility>
 #include <nlohmann/json.hpp>
 
+#include "billctl/money/config.hpp"
+#include "billctl/store/sqlite_store.hpp"
 #include "billctl/usage/meters.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -15,7 +17,6 @@ namespace {
 using Json = nlohmann::ordered_json;
 using store::Stmt;
 
-constexpr money::i128 k_micro = 1'000'000;
 const std::string k_genesis(64, '0');
 
 Decimal parse_decimal(std::string_view text, const std::string& what) {
@@ -77,15 +78,6 @@ void hash_field(util::Sha256& h, std::string_view v) {
   h.update(";", 1);
 }
 
-Decimal positive_decimal(const toml::node& n, const std::string& what) {
-  std::string text;
-  if (auto s = n.value<std::string>()) text = *s;
-  else if (auto i = n.value<int64_t>()) text = std::to_string(*i);
-  else throw DataError(what + ": expected a number in quotes, e.g. \"100\"");
-  const Decimal d = parse_decimal(text, what);
-  if (d.negative()) throw DataError(what + ": must not be negative, got '" + text + "'");
-  return d;
-}
 
 }  // namespace
 
@@ -119,14 +111,14 @@ Config parse_config(const toml::table* t, const std::string& origin) {
   for (const auto& [k, v] : *t) {
     const std::string key(k.str());
     if (key == "rate") {
-      c.rate = positive_decimal(v, where + " rate");
+      c.rate = money::config_decimal(v, where + " rate");
       if (c.rate.is_zero()) throw DataError(where + " rate: must be more than 0");
     } else if (key == "currency") {
       auto cur = money::find_currency(v.value<std::string>().value_or(""));
       if (!cur) throw DataError(where + " currency: " + cur.error());
       c.currency = *cur;
     } else if (key == "low_balance") {
-      c.low_balance = positive_decimal(v, where + " low_balance");
+      c.low_balance = money::config_decimal(v, where + " low_balance");
     } else if (key == "actor") {
       c.actor = v.value<std::string>().value_or("");
     } else if (key == "channels") {
@@ -136,7 +128,7 @@ Config parse_config(const toml::table* t, const std::string& origin) {
     } else if (key == "meter_rates") {
       const auto* mt = v.as_table();
       if (!mt) throw DataError(where + " meter_rates: expected a table of meter = \"credits per unit\"");
-      for (const auto& [mk, mv] : *mt) c.meter_rates[std::string(mk.str())] = positive_decimal(mv, where + " meter_rates." + std::string(mk.str()));
+      for (const auto& [mk, mv] : *mt) c.meter_rates[std::string(mk.str())] = money::config_decimal(mv, where + " meter_rates." + std::string(mk.str()));
     } else if (key == "packages") {
       const auto* pt = v.as_table();
       if (!pt) throw DataError(where + " packages: expected [credits.packages.NAME] tables");
@@ -151,10 +143,10 @@ Config parse_config(const toml::table* t, const std::string& origin) {
         for (const auto& [fk, fv] : *p) {
           const std::string f(fk.str());
           if (f == "credits") {
-            pkg.credits = positive_decimal(fv, pw + " credits");
+            pkg.credits = money::config_decimal(fv, pw + " credits");
             has_credits = true;
           } else if (f == "bonus") {
-            pkg.bonus = positive_decimal(fv, pw + " bonus");
+            pkg.bonus = money::config_decimal(fv, pw + " bonus");
           } else if (f == "price") {
             auto m = money::parse_money(fv.value<std::string>().value_or(""));
             if (!m) throw DataError(pw + " price: " + m.error());
@@ -468,15 +460,6 @@ Json types_json(const TypeSums& m) {
   return j;
 }
 
-// Walking the ts index costs a random row lookup per record: worth it for a small slice of the
-// stored time span only (the same rule as the store's aggregations).
-bool scan_whole_table(store::Db& db, util::Seconds begin, util::Seconds end) {
-  Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
-  if (!span.step() || span.is_null(0)) return false;
-  const util::Seconds lo = std::max(begin, span.int64(0)), hi = std::min(end, span.int64(1) + 1);
-  const util::Seconds stored = span.int64(1) - span.int64(0) + 1;
-  return !(hi > lo && (hi - lo) * 8 < stored);
-}
 
 }  // namespace
 
@@ -526,7 +509,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   std::string sql =
       "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
       " FROM usage u";
-  if (scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
+  if (store::scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
   sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
          " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
   if (organizations.size() == 1) sql += " AND u.organization = ?3";
@@ -556,7 +539,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       if (s.text(6) != m_cfg.currency.name())
         throw DataError("usage record '" + std::string(s.text(1)) + "' costs " + std::string(s.text(6)) + ", credits are bought in " +
                         std::string(m_cfg.currency.name()) + " (set [credits] currency)");
-      c = Decimal::from_units(money::i128(s.int64(4)) * k_micro + s.int64(5)).mul(m_cfg.rate);
+      c = store::stored_cost(s.int64(4), s.int64(5)).mul(m_cfg.rate);
       type = "llm_tokens";
     } else {
       auto rate = m_cfg.meter_rates.find(meter);

@@ -71,15 +71,15 @@ std::vector<std::string> wrap2(HPDF_Font f, float size, const std::string& s, fl
 void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Align a = Align::left, float max_width = 0) {
   if (!d.page || s.empty()) return;
   HPDF_Page_SetFontAndSize(d.page, f, size);
-  if (max_width > 0 && HPDF_Page_TextWidth(d.page, s.c_str()) > max_width) {
-    while (!s.empty() && HPDF_Page_TextWidth(d.page, (s + "\xE2\x80\xA6").c_str()) > max_width) {
+  if (max_width > 0 && width(f, size, s) > max_width) {
+    while (!s.empty() && width(f, size, s + "\xE2\x80\xA6") > max_width) {
       s.pop_back();
       while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();  // whole code points
       if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
     }
     s += "\xE2\x80\xA6";
   }
-  if (a == Align::right) x -= HPDF_Page_TextWidth(d.page, s.c_str());
+  if (a == Align::right) x -= width(f, size, s);
   HPDF_Page_BeginText(d.page);
   HPDF_Page_TextOut(d.page, x, y, s.c_str());
   HPDF_Page_EndText(d.page);

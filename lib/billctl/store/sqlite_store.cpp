@@ -203,8 +203,6 @@ CREATE UNIQUE INDEX invoices_open ON invoices(organization, period) WHERE status
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
 static_assert(k_migration_count == SqliteStore::k_schema_version);
 
-constexpr money::i128 k_micro = 1'000'000;
-
 std::string parent_dir(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos || slash == 0 ? std::string() : path.substr(0, slash);
@@ -224,7 +222,7 @@ usage::Totals totals_at(const Stmt& s, int col) {
   t.cache_write_1h_tokens = s.int64(col + 6);
   t.output_tokens = s.int64(col + 7);
   t.unpriced_records = s.int64(col + 8);
-  t.cost = money::i128(s.int64(col + 9)) * k_micro + s.int64(col + 10);
+  t.cost = stored_cost(s.int64(col + 9), s.int64(col + 10)).units();
   return t;
 }
 
@@ -312,7 +310,7 @@ class SqliteImport : public ImportTxn {
     s.bind(10, r.input_tokens).bind(11, r.cached_input_tokens).bind(12, r.cache_write_tokens);
     s.bind(13, r.cache_write_1h_tokens).bind(14, r.output_tokens).bind(15, r.requests);
     s.bind(16, usage::tier_name(r.tier)).bind(17, usage::status_name(r.status));
-    s.bind(18, int64_t(u / k_micro)).bind(19, int64_t(u % k_micro));
+    s.bind(18, int64_t(u / k_cost_micro)).bind(19, int64_t(u % k_cost_micro));
     s.bind(20, r.currency.name()).bind(21, int64_t(pr.source));
     m_quantity = r.is_meter() ? r.quantity.to_string() : std::string();
     s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
@@ -342,7 +340,7 @@ class SqliteImport : public ImportTxn {
         up.bind(4, t.records).bind(5, t.requests).bind(6, t.error_requests).bind(7, t.input_tokens);
         up.bind(8, t.cached_input_tokens).bind(9, t.cache_write_tokens).bind(10, t.cache_write_1h_tokens);
         up.bind(11, t.output_tokens).bind(12, t.unpriced_records);
-        up.bind(13, int64_t(t.cost / k_micro)).bind(14, int64_t(t.cost % k_micro));
+        up.bind(13, int64_t(t.cost / k_cost_micro)).bind(14, int64_t(t.cost % k_cost_micro));
         up.step();
         up.reset();
       }
@@ -489,6 +487,14 @@ usage::AggResult user_totals(Db& db, const std::string& user, util::Seconds begi
 
 }  // namespace
 
+bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
+  Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
+  if (!span.step() || span.is_null(0)) return false;
+  const util::Seconds lo = std::max(begin, span.int64(0)), hi = std::min(end, span.int64(1) + 1);
+  const util::Seconds stored = span.int64(1) - span.int64(0) + 1;
+  return !(hi > lo && (hi - lo) * 8 < stored);
+}
+
 std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
   // Totals for one user each (hard quotas, per-user budgets): from the hourly rollup.
@@ -522,18 +528,7 @@ std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::Ag
     }
     if (everywhere && !shared) shared = u;
   }
-  // Walking the ts index costs a random row lookup per record: worth it for a small slice of the
-  // stored time span only; otherwise a sequential scan of the table is an order of magnitude faster.
-  bool use_index = true;
-  {
-    Stmt span(m_db, "SELECT min(ts), max(ts) FROM usage");
-    if (span.step() && !span.is_null(0)) {
-      const util::Seconds lo = std::max(begin, span.int64(0));
-      const util::Seconds hi = std::min(end, span.int64(1) + 1);
-      const util::Seconds stored = span.int64(1) - span.int64(0) + 1;
-      use_index = hi > lo && (hi - lo) * 8 < stored;
-    }
-  }
+  const bool use_index = !scan_whole_table(m_db, begin, end);
   std::string sql =
       "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
       " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
@@ -616,7 +611,7 @@ std::vector<usage::AggResult> SqliteStore::scan(Db& db, const std::string& sql, 
     r.requests = s.int64(13);
     usage::parse_tier(s.text(14), r.tier);
     r.status = s.text(15) == "error" ? usage::Status::error : usage::Status::ok;
-    pr.cost = money::Decimal::from_units(money::i128(s.int64(16)) * k_micro + s.int64(17));
+    pr.cost = stored_cost(s.int64(16), s.int64(17));
     if (s.text(18) != last_currency) {
       last_currency = s.text(18);
       currency = money::currency(last_currency);

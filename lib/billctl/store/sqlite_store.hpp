@@ -82,6 +82,17 @@ class SqliteStore : public UsageStore {
   int64_t m_parallel_min_rows = 500000;
 };
 
+// A stored cost: whole 1e-6 units (cost_micro) and the rest in 1e-12 units (cost_pico).
+inline constexpr money::i128 k_cost_micro = 1'000'000;
+inline money::Decimal stored_cost(int64_t micro, int64_t pico) {
+  return money::Decimal::from_units(money::i128(micro) * k_cost_micro + pico);
+}
+
+// Whether reading [begin, end) of the usage table is faster as a whole-table scan than through the
+// ts index: walking the index costs a random row lookup per record, worth it for a small slice of
+// the stored time span only.
+bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end);
+
 // The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db
 // (XDG_DATA_HOME defaulting to $HOME/.local/share).
 std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,

@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdlib>
 #include <iostream>
 
 #include "billctl/render/json.hpp"
+#include "billctl/util/strings.hpp"
 #include "commands.hpp"
 
 namespace billctl::cmd {
@@ -23,6 +26,17 @@ void add_output_options(CLI::App* app, std::string& format, std::string& output)
   app->add_option("-o,--output", output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
 }
 
+CLI::Validator whole_number(int64_t lo, int64_t hi) {
+  const std::string range = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+  return CLI::Validator(
+      [lo, hi, range](std::string& v) -> std::string {
+        int64_t n = 0;
+        if (util::parse_u63(v, n) && n >= lo && n <= hi) return {};
+        return "'" + v + "': expected " + range;
+      },
+      range, "WHOLE");
+}
+
 std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,
                          const std::string& empty) {
   if (f == Format::csv) return render::to_csv(t);
@@ -37,6 +51,110 @@ std::string table_output(const render::Table& t, Format f, Env& env, const std::
 }
 
 namespace {
+
+bool takes_value(const CLI::Option* o) { return o->get_type_size_max() > 0 && o->get_expected_max() > 0; }
+
+// The option `name` ("--limit", "-o") of `app` or of an ancestor (options fall through).
+const CLI::Option* find_option(const CLI::App* app, const std::string& name) {
+  for (; app; app = app->get_parent())
+    for (const CLI::Option* o : app->get_options({}))
+      if (!o->get_positional() && o->check_name(name)) return o;
+  return nullptr;
+}
+
+std::string command_path(const CLI::App* app) {
+  std::string path;
+  for (; app; app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
+  return path;
+}
+
+bool hidden(const CLI::App* a) { return a->get_name().rfind("__", 0) == 0; }
+
+std::string known_commands(const CLI::App* app) {
+  std::string out;
+  for (const CLI::App* c : app->get_subcommands({}))
+    if (!hidden(c)) out += (out.empty() ? "" : ", ") + c->get_name();
+  return out;
+}
+
+// Checks the words of the command line against the command tree before CLI11 parses them, so
+// that a mistyped command or option is named as such, with the nearest real one ("did you
+// mean"), instead of CLI11's "A subcommand is required" or its reversed list of extras.
+void check_words(const CLI::App& root, const std::vector<std::string>& args) {
+  const CLI::App* app = &root;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& w = args[i];
+    if (w == "--") return;
+    if (w.size() > 1 && w[0] == '-' && !(w[1] >= '0' && w[1] <= '9')) {
+      const bool is_long = w.rfind("--", 0) == 0;
+      const std::string name = is_long ? w.substr(0, w.find('=')) : w.substr(0, 2);
+      const CLI::Option* o = find_option(app, name);
+      if (!o) {
+        std::vector<std::string> names;
+        for (const CLI::App* a = app; a; a = a->get_parent())
+          for (const CLI::Option* c : a->get_options({}))
+            for (const auto& l : c->get_lnames()) names.push_back("--" + l);
+        const std::string hint = is_long ? util::did_you_mean(name, names) : std::string();
+        throw UsageError("unknown option '" + name + "' for '" + command_path(app) + "'" +
+                         (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; see '" + command_path(app) +
+                         " --help'");
+      }
+      if (o->check_name("--help") || o->check_name("--version")) return;  // CLI11 answers these
+      const bool inline_value = is_long ? w.find('=') != std::string::npos : w.size() > 2;
+      if (takes_value(o) && !inline_value) {
+        ++i;  // the value, whatever it looks like
+        if (o->get_expected_max() > 1)  // a list option takes the following words up to the next option
+          while (i + 1 < args.size() && !(args[i + 1].size() > 1 && args[i + 1][0] == '-')) ++i;
+      }
+      continue;
+    }
+    const auto subs = app->get_subcommands({});
+    if (subs.empty()) continue;  // a positional argument of a leaf command
+    const CLI::App* next = nullptr;
+    for (const CLI::App* c : subs)
+      if (c->check_name(w)) next = c;
+    if (next) {
+      app = next;
+      continue;
+    }
+    // An app with verbs and positionals of its own would take the word; none of ours has both.
+    bool has_positionals = false;
+    for (const CLI::Option* o : app->get_options({}))
+      if (o->get_positional()) has_positionals = true;
+    if (has_positionals) continue;
+    std::vector<std::string> names;
+    for (const CLI::App* c : subs)
+      if (!hidden(c)) names.push_back(c->get_name());
+    const std::string hint = util::did_you_mean(w, names);
+    const std::string where = app == &root ? std::string() : command_path(app).substr(root.get_name().size() + 1) + " ";
+    throw UsageError("unknown command '" + where + w + "'" + (hint.empty() ? "" : " (did you mean '" + where + hint + "'?)") +
+                     "; commands: " + known_commands(app));
+  }
+  if (app->get_require_subcommand_min() > 0)
+    throw UsageError("'" + command_path(app) + "' needs a command: " + known_commands(app) + "; see '" +
+                     command_path(app) + " --help'");
+}
+
+// Flushes stdout and tells why writing it failed (a full disk, a closed pipe), empty when it did
+// not: a failed write is an error with the OS's reason, never a silent exit 0.
+std::string stdout_error() {
+  errno = 0;
+  std::cout.flush();
+  if (std::cout) return {};
+  std::cout.clear();
+  return std::string("cannot write to standard output: ") + std::strerror(errno ? errno : EIO);
+}
+
+// `billctl help [COMMAND...]` is `billctl [COMMAND...] --help`; `billctl version` is `--version`.
+std::vector<std::string> rewrite_help_and_version(std::vector<std::string> args) {
+  if (!args.empty() && args[0] == "help") {
+    args.erase(args.begin());
+    args.push_back("--help");
+  } else if (args.size() == 1 && args[0] == "version") {
+    args[0] = "--version";
+  }
+  return args;
+}
 
 void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.fallthrough();
@@ -74,33 +192,48 @@ int run_main(int argc, char** argv) {
   GlobalOptions g;
   CommandTable table;
   build(app, g, table);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  args = rewrite_help_and_version(std::move(args));
   try {
-    app.parse(argc, argv);
+    check_words(app, args);
+  } catch (const UsageError& e) {
+    std::cerr << "billctl: error: " << util::escape_controls(e.what()) << "\n";
+    return int(ExitCode::usage);
+  }
+  try {
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes the words back to front
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, std::cout, std::cerr);
     std::string msg = e.what();
     if (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    std::cerr << "billctl: error: " << msg << "\n";
+    if (const size_t k = msg.find(": '"); msg.rfind("--", 0) == 0 && k != std::string::npos)
+      msg = "invalid " + msg.substr(0, k) + " " + msg.substr(k + 2);  // from whole_number()
+    std::cerr << "billctl: error: " << util::escape_controls(msg) << "\n";
     std::cerr << "Run 'billctl --help' (or 'billctl COMMAND --help') for usage.\n";
     return int(ExitCode::usage);
   }
+  auto failed_stdout = [] {
+    const std::string why = stdout_error();
+    if (!why.empty()) std::cerr << "billctl: error: " << why << "\n";
+    return !why.empty();
+  };
   try {
     env.configure(g);
     for (const auto& c : table) {
       if (c.app->parsed()) {
         c.run(env);
-        std::cout.flush();
-        return 0;
+        return failed_stdout() ? int(ExitCode::failure) : 0;
       }
     }
     throw UsageError("no command given; run 'billctl --help'");
   } catch (const Error& e) {
-    std::cout.flush();
-    std::cerr << "billctl: error: " << e.what() << "\n";
-    return int(e.code());
+    const bool out_failed = failed_stdout();
+    std::cerr << "billctl: error: " << util::escape_controls(e.what()) << "\n";
+    return out_failed ? int(ExitCode::failure) : int(e.code());
   } catch (const std::exception& e) {
-    std::cout.flush();
-    std::cerr << "billctl: error: " << e.what() << "\n";
+    failed_stdout();
+    std::cerr << "billctl: error: " << util::escape_controls(e.what()) << "\n";
     return int(ExitCode::failure);
   }
 }

@@ -37,6 +37,9 @@ void add_output_options(CLI::App* app, std::string& format, std::string& output)
 std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,
                          const std::string& empty);
 
+// A validator for a whole-number flag: accepts lo..hi, and names the value and the range otherwise.
+CLI::Validator whole_number(int64_t lo, int64_t hi);
+
 // A verb with its own options object, run through `fn` when it was parsed.
 template <typename O>
 CLI::App* add_verb(CLI::App* parent, CommandTable& table, const char* name, const char* help, void (*fn)(const O&, Env&),

@@ -210,9 +210,9 @@ void add_completion(CLI::App& root, CommandTable& table) {
   CLI::App* rootp = &root;
   table.push_back({c, [o, rootp](Env& env) {
                      const Node tree = walk(rootp, "");
-                     if (o->shell == "bash") env.out << bash(tree);
-                     else if (o->shell == "zsh") env.out << zsh(tree);
-                     else if (o->shell == "fish") env.out << fish(tree);
+                     if (o->shell == "bash") env.emit(bash(tree), "");
+                     else if (o->shell == "zsh") env.emit(zsh(tree), "");
+                     else if (o->shell == "fish") env.emit(fish(tree), "");
                      else throw UsageError("invalid shell '" + o->shell + "': expected bash, zsh or fish");
                    }});
 

@@ -297,7 +297,7 @@ void run_refund(const Options& o, Env& env) {
 void run_deduct(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   if (o.organization.empty() == !o.all) throw UsageError("credits deduct needs --org NAME or --all");
-  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   auto ledger = open_ledger(env);
   const std::vector<credits::DeductResult> results =
       ledger.deduct(request(o, env), o.all ? std::vector<std::string>{} : std::vector<std::string>{o.organization}, p.begin, p.end,
@@ -347,7 +347,7 @@ void run_ledger(const Options& o, Env& env) {
   auto ledger = open_ledger(env);
   credits::LedgerFilter filter;
   filter.organization = o.organization;
-  if (!o.period.empty()) filter.period = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  if (!o.period.empty()) filter.period = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   if (!o.kind.empty() && !credits::find_kind(o.kind))
     throw UsageError("invalid --kind '" + o.kind + "': expected purchase, usage, correction, refund, adjustment, expiry, topup or invoice");
   filter.kind = o.kind;
@@ -512,7 +512,7 @@ void add_credits(CLI::App& root, CommandTable& table) {
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_option("--below", o->below, "Buy when the balance falls below this many credits")->type_name("CREDITS");
   c->add_option("--package", o->package, "The package to buy")->type_name("PACKAGE");
-  c->add_option("--max-per-month", o->max_per_month, "At most this many auto-topups a month (default 1)")->type_name("N");
+  c->add_option("--max-per-month", o->max_per_month, "At most this many auto-topups a month (default 1)")->type_name("N")->check(whole_number(1, 1000));
   c->add_flag("--off", o->off, "Remove the organization's rule");
   add_output_options(c, o->format, o->output);
 }

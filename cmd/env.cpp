@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <iostream>
 #include <ostream>
 #include <toml++/toml.h>
 
@@ -160,8 +163,20 @@ const pricing::Catalog& Env::catalog_without_store() {
 
 void Env::emit(const std::string& content, const std::string& path) {
   if (path.empty() || path == "-") {
-    out << content;
+    if (&out != &std::cout) {  // a test's stream
+      out << content;
+      out.flush();
+      return;
+    }
+    // The real stdout: written with write(2) so that a failure (ENOSPC, EPIPE) keeps its reason.
     out.flush();
+    std::string_view rest = content;
+    while (!rest.empty()) {
+      const ssize_t w = ::write(1, rest.data(), rest.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) throw DataError(std::string("cannot write to standard output: ") + std::strerror(errno));
+      rest.remove_prefix(size_t(w));
+    }
     return;
   }
   util::write_file_atomic(path, content);

@@ -224,7 +224,7 @@ void run_assign(const Options& o, Env& env) {
 
 void run_usage(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   const auto list = plans(env);
   Context ctx(env);
   const auto dir = directory(env, ctx.invoices, settings(env));
@@ -347,7 +347,7 @@ std::string show_text(const Invoice& inv, util::Seconds now, const render::TextS
 void run_generate(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   if (o.period.empty()) throw UsageError("invoices generate needs --period, e.g. --period 2026-10");
-  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'");
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   if (p.kind != util::Period::Kind::month) throw UsageError("invalid --period '" + o.period + "': invoices are monthly, e.g. 2026-10");
   const Settings s = settings(env);
   const auto list = plans(env);
@@ -390,7 +390,7 @@ void run_generate(const Options& o, Env& env) {
 void run_list(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   std::string period;
-  if (!o.period.empty()) period = util::parse_period(o.period, env.now()).value_or_throw("invalid --period '" + o.period + "'").label;
+  if (!o.period.empty()) period = util::parse_period(o.period, env.now()).flag_value("--period", o.period).label;
   if (!o.status.empty() && o.status != "draft" && o.status != "pending" && o.status != "paid" && o.status != "overdue" && o.status != "void")
     throw UsageError("invalid --status '" + o.status + "': expected draft, pending, overdue, paid or void");
   Context ctx(env);
@@ -471,7 +471,7 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   c->add_option("--period", o->period, "The month, e.g. 2026-10 or last-month")->type_name("PERIOD");
   c->add_option("--org", o->organizations, "Only these organizations (repeatable)")->type_name("NAME");
   c->add_option("--tax-rate", o->tax_rate, "Tax in percent (default: config [invoices] tax_rate, else none)")->type_name("PCT");
-  c->add_option("--net-days", o->net_days, "Payment due after N days (default: config, else 30)")->type_name("N");
+  c->add_option("--net-days", o->net_days, "Payment due after N days (default: config, else 30)")->type_name("N")->check(whole_number(1, 3650));
   c->add_flag("--no-credits", o->no_credits, "Do not apply the organizations' credit balances");
   c->add_flag("--issue", o->issue, "Issue at once (pending) instead of leaving drafts");
   c->add_option("--actor", o->actor, "Who generates them")->type_name("NAME");

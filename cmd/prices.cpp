@@ -114,7 +114,7 @@ void run_show(const ShowOptions& o, Env& env) {
                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
   int64_t day = util::day_of(env.now());
-  if (!o.at.empty()) day = util::parse_date(o.at).value_or_throw("invalid --at");
+  if (!o.at.empty()) day = util::parse_date(o.at).flag_value("--at", o.at);
   const pricing::PriceEntry* cur = c.find(o.model, day);
   if (f == Format::json) {
     std::vector<pricing::PriceEntry> copy;
@@ -161,7 +161,7 @@ void run_import(const ImportOptions& o, Env& env) {
   if (format == "billctl") {
     entries = pricing::parse_catalog_json(text, o.file);
   } else if (format == "litellm") {
-    const int64_t eff = util::parse_date(o.effective_from).value_or_throw("invalid --effective-from");
+    const int64_t eff = util::parse_date(o.effective_from).flag_value("--effective-from", o.effective_from);
     entries = pricing::parse_litellm_json(text, o.file, eff, &skipped);
   } else {
     throw UsageError("invalid --format '" + o.format + "': expected auto, billctl or litellm");

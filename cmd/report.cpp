@@ -22,7 +22,7 @@ struct ReportOptions {
 
 void run_report(const ReportOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw();
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   const auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
   uint64_t rejected = 0;

@@ -185,7 +185,7 @@ std::string render_breakdown(const render::Table& t, Format f, Env& env, const u
 void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, const std::string& title,
                    std::vector<usage::Dim> default_dims, size_t default_limit) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).value_or_throw();
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
   const auto where = usage::parse_filters(o.where);
   usage::AggQuery q{p.begin, p.end, where, dims};
@@ -261,7 +261,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   add_period_filters(sum, *so, "Period (default this-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd");
   sum->add_option("--by", so->by, "Break down by DIMS, comma-separated (provider, model, organization, department, user, feature, project, status, service_tier, day, week, month, hour)")
       ->type_name("DIMS");
-  sum->add_option("--limit", so->limit, "Show the first N rows and fold the rest into one")->type_name("N");
+  sum->add_option("--limit", so->limit, "Show the first N rows and fold the rest into one")->type_name("N")->check(whole_number(1, 1000000));
   add_output_options(sum, so->format, so->output);
   table.push_back({sum, [so](Env& env) { run_breakdown(*so, env, "summary", "Usage summary", {}, 0); }});
 
@@ -269,13 +269,13 @@ void add_usage(CLI::App& root, CommandTable& table) {
   CLI::App* top = usage->add_subcommand("top", "The biggest consumers by cost");
   add_period_filters(top, *to, "Period (default this-month)");
   top->add_option("--by", to->by, "Rank by DIMS (default user)")->type_name("DIMS");
-  top->add_option("--limit", to->limit, "How many to show (default 10)")->type_name("N");
+  top->add_option("--limit", to->limit, "How many to show (default 10)")->type_name("N")->check(whole_number(1, 1000000));
   add_output_options(top, to->format, to->output);
   table.push_back({top, [to](Env& env) { run_breakdown(*to, env, "top", "Top consumers", {usage::Dim::user}, 10); }});
 
   auto lo = std::make_shared<LogOptions>();
   CLI::App* log = usage->add_subcommand("log", "The import log: what was imported, when, with which catalog");
-  log->add_option("--limit", lo->limit, "How many imports to show, newest first (default 20)")->type_name("N");
+  log->add_option("--limit", lo->limit, "How many imports to show, newest first (default 20)")->type_name("N")->check(whole_number(1, 1000000));
   add_output_options(log, lo->format, lo->output);
   table.push_back({log, [lo](Env& env) { run_log(*lo, env); }});
 }

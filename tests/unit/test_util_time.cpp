@@ -45,5 +45,5 @@ TEST_CASE("periods", "[time]") {
   CHECK(previous_period(p("2026-10-11..2026-10-20")).label == "2026-10-01..2026-10-10");
   for (const char* bad : {"2026-13", "2026-1", "yesterday-ish", "2026-10-20..2026-10-01", "2026-10-32", ""})
     CHECK_FALSE(parse_period(bad, now));
-  CHECK(parse_period("2026-13", now).error() == "invalid period '2026-13': month must be 01-12");
+  CHECK(parse_period("2026-13", now).error() == "month must be 01-12");
 }

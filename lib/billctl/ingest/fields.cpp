@@ -34,10 +34,9 @@ std::string set_text(std::string_view& dst, Field f, std::string_view text) {
   }
   if (text.size() > k_max_text) return refuse(f, text, "longer than 1024 bytes");
   if (!ascii_only(text) && !util::valid_utf8(text)) return "invalid " + std::string(field_name(f)) + ": not valid UTF-8";
-  // Tabs and line breaks survive (a quoted CSV field may hold them); other control bytes do not.
-  for (unsigned char c : text)
-    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
-      return refuse(f, text, "contains a control character");
+  // No control characters at all (C0, DEL, C1): a name with a line break or an escape sequence
+  // would break every table and could drive the terminal of whoever reads the report.
+  if (util::has_control(text)) return refuse(f, text, "contains a control character");
   dst = text;
   return {};
 }
@@ -53,7 +52,7 @@ std::string set_count(int64_t& dst, Field f, std::string_view text) {
     return refuse(f, text, "must be a non-negative integer");
   }
   // Keep every product of a count and a per-token price far from overflow.
-  if (dst > 1'000'000'000'000'000) return refuse(f, text, "out of range (at most 1e18)");
+  if (dst > 1'000'000'000'000'000) return refuse(f, text, "out of range (at most 1e15)");
   return {};
 }
 

@@ -102,8 +102,9 @@ PriceEntry parse_entry(od::object obj, const std::string& origin_base, size_t in
       origin = origin_base + ": model '" + e.model + "'";
     } else if (key == "provider") e.provider = json_string(v, origin, key);
     else if (key == "effective_from") {
-      auto d = util::parse_date(json_string(v, origin, key));
-      if (!d) fail(origin, d.error());
+      const std::string text = json_string(v, origin, key);
+      auto d = util::parse_date(text);
+      if (!d) fail(origin, "effective_from '" + text + "': " + d.error());
       e.effective_day = *d;
     } else if (key == "as_of") e.as_of = json_string(v, origin, key);
     else if (key == "source") e.source = json_string(v, origin, key);

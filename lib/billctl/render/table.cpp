@@ -55,7 +55,7 @@ std::string plain(const Column& c, const Value& v) {
 std::string pretty(const Column& c, const Value& v) {
   if (v.null) return "-";
   switch (c.kind) {
-    case Kind::text: return v.text;
+    case Kind::text: return util::escape_controls(v.text);  // data never drives the terminal
     case Kind::integer: return util::group_thousands(v.integer);
     case Kind::money:
     case Kind::decimal: return v.decimal.format(v.decimal_digits, true);

@@ -198,6 +198,17 @@ CREATE TABLE invoices(
 );
 CREATE UNIQUE INDEX invoices_open ON invoices(organization, period) WHERE status != 'void';
 )sql",
+    // 6: SQLite turns an overflowing integer sum into a REAL; the rollup refuses that instead of
+    // keeping a rounded (or, read back as an integer, wrapped) token total.
+    R"sql(
+CREATE TRIGGER usage_hourly_overflow BEFORE UPDATE ON usage_user_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of a user and hour exceed the 64-bit range (9.2e18)'); END;
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
@@ -384,6 +395,11 @@ int SqliteStore::schema_version() {
 }
 
 void SqliteStore::migrate() {
+  // A store from a newer billctl is refused before anything about it changes (journal mode included).
+  int v = schema_version();
+  if (v > k_schema_version)
+    throw DataError("store '" + m_db.path() + "' has schema version " + std::to_string(v) +
+                    ", newer than this billctl understands (" + std::to_string(k_schema_version) + "); upgrade billctl");
   // WAL lets reports read while an import writes. Switching needs a moment without other
   // connections, and SQLite does not wait for that itself, so retry briefly.
   for (int attempt = 0;; ++attempt) {
@@ -397,10 +413,7 @@ void SqliteStore::migrate() {
     sqlite3_sleep(50);
   }
   m_db.exec("PRAGMA synchronous = NORMAL");
-  int v = schema_version();
-  if (v > k_schema_version)
-    throw DataError("store '" + m_db.path() + "' has schema version " + std::to_string(v) +
-                    ", newer than this billctl understands (" + std::to_string(k_schema_version) + "); upgrade billctl");
+  v = schema_version();
   if (v == k_schema_version) return;
   Transaction t(m_db);
   v = schema_version();  // another process may have migrated while we waited

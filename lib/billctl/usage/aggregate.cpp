@@ -143,17 +143,36 @@ std::vector<Filter> parse_filters(const std::vector<std::string>& items) {
   return out;
 }
 
+namespace {
+[[noreturn]] void count_overflow() {
+  throw DataError("token or request totals exceed the 64-bit range (9.2e18); narrow the period or the filter");
+}
+void add_checked(int64_t& a, int64_t b) {
+  if (__builtin_add_overflow(a, b, &a)) count_overflow();
+}
+}  // namespace
+
 void Totals::add(const Totals& o) {
-  records += o.records;
-  requests += o.requests;
-  error_requests += o.error_requests;
-  input_tokens += o.input_tokens;
-  cached_input_tokens += o.cached_input_tokens;
-  cache_write_tokens += o.cache_write_tokens;
-  cache_write_1h_tokens += o.cache_write_1h_tokens;
-  output_tokens += o.output_tokens;
-  unpriced_records += o.unpriced_records;
+  // Checked: a sum never wraps (signed overflow is undefined and would turn a quota into "allow").
+  add_checked(records, o.records);
+  add_checked(requests, o.requests);
+  add_checked(error_requests, o.error_requests);
+  add_checked(input_tokens, o.input_tokens);
+  add_checked(cached_input_tokens, o.cached_input_tokens);
+  add_checked(cache_write_tokens, o.cache_write_tokens);
+  add_checked(cache_write_1h_tokens, o.cache_write_1h_tokens);
+  add_checked(output_tokens, o.output_tokens);
+  add_checked(unpriced_records, o.unpriced_records);
   cost += o.cost;
+}
+
+int64_t Totals::tokens() const {
+  int64_t t = input_tokens;
+  add_checked(t, cached_input_tokens);
+  add_checked(t, cache_write_tokens);
+  add_checked(t, cache_write_1h_tokens);
+  add_checked(t, output_tokens);
+  return t;
 }
 
 Totals Totals::negated() const {

@@ -66,12 +66,12 @@ struct Totals {
   int64_t unpriced_records = 0;
   money::i128 cost = 0;  // 1e-12 units of the result currency
 
+  // Adds o; throws DataError when a count would leave the 64-bit range (never wraps).
   void add(const Totals& o);
   // Every count and the cost with the opposite sign (to take a replaced record out).
   Totals negated() const;
-  int64_t tokens() const {
-    return input_tokens + cached_input_tokens + cache_write_tokens + cache_write_1h_tokens + output_tokens;
-  }
+  // All token classes; throws DataError when the sum leaves the 64-bit range.
+  int64_t tokens() const;
   money::Decimal cost_decimal() const { return money::Decimal::from_units(cost); }
   friend bool operator==(const Totals&, const Totals&) = default;
 };

@@ -70,9 +70,17 @@ class Expected {
   T& operator*() { return std::get<0>(m_v); }
   const T* operator->() const { return &std::get<0>(m_v); }
   const std::string& error() const { return std::get<1>(m_v).message; }
-  // Value or a DataError carrying the message, prefixed with context.
+  // The value, or an exception of kind E (DataError unless the caller says otherwise) carrying
+  // the message, prefixed with context.
+  template <typename E = DataError>
   const T& value_or_throw(const std::string& context = {}) const {
-    if (!*this) throw DataError(context.empty() ? error() : context + ": " + error());
+    if (!*this) throw E(context.empty() ? error() : context + ": " + error());
+    return **this;
+  }
+  // A value typed on the command line: the value, or a UsageError (exit 2)
+  // "invalid FLAG 'VALUE': reason" naming the flag, the value and what is accepted.
+  const T& flag_value(const std::string& flag, const std::string& value) const {
+    if (!*this) throw UsageError("invalid " + flag + " '" + value + "': " + error());
     return **this;
   }
 

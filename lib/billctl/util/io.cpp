@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -54,9 +55,24 @@ void FileSource::seek(uint64_t offset) {
   if (::lseek(m_fd, off_t(offset), SEEK_SET) < 0) throw DataError("cannot seek in '" + m_path + "': " + errno_text());
 }
 
-AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)) {
+AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)), m_final(m_path) {
+  struct stat st{};
+  if (::lstat(m_path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    char* real = ::realpath(m_path.c_str(), nullptr);
+    if (!real) throw DataError("cannot write '" + m_path + "': it is a symbolic link to a missing file");
+    m_final = real;
+    std::free(real);
+  }
+  if (::stat(m_final.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw DataError("cannot write '" + m_path + "': it is a directory");
+    if (!S_ISREG(st.st_mode)) {  // a device or a FIFO: write into it, never rename over it
+      m_fd = ::open(m_final.c_str(), O_WRONLY | O_CLOEXEC);
+      if (m_fd < 0) throw DataError("cannot write '" + m_path + "': " + errno_text());
+      return;
+    }
+  }
   std::random_device rd;
-  m_tmp = m_path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
+  m_tmp = m_final + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000);
   m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (m_fd < 0) throw DataError("cannot write '" + m_path + "': " + errno_text());
 }
@@ -64,7 +80,7 @@ AtomicFile::AtomicFile(std::string path, unsigned mode) : m_path(std::move(path)
 AtomicFile::~AtomicFile() {
   if (m_fd >= 0) {
     ::close(m_fd);
-    ::unlink(m_tmp.c_str());
+    if (!m_tmp.empty()) ::unlink(m_tmp.c_str());
   }
 }
 
@@ -80,13 +96,20 @@ void AtomicFile::write(std::string_view data) {
 }
 
 void AtomicFile::commit() {
+  if (m_tmp.empty()) {  // written directly
+    const int fd = m_fd;
+    m_fd = -1;
+    if (::close(fd) != 0) throw DataError("cannot write '" + m_path + "': " + errno_text());
+    return;
+  }
   if (::fsync(m_fd) != 0 || ::close(m_fd) != 0) {
+    const std::string why = errno_text();
     m_fd = -1;
     ::unlink(m_tmp.c_str());
-    throw DataError("cannot write '" + m_path + "': " + errno_text());
+    throw DataError("cannot write '" + m_path + "': " + why);
   }
   m_fd = -1;
-  if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+  if (::rename(m_tmp.c_str(), m_final.c_str()) != 0) {
     const std::string why = errno_text();
     ::unlink(m_tmp.c_str());
     throw DataError("cannot write '" + m_path + "': " + why);

@@ -34,6 +34,9 @@ class FileSource {
 
 // Writes `path` atomically: content goes to a temp file beside it, renamed over it on commit().
 // Destroyed without commit(), the temp file is removed and `path` is untouched.
+// A symlink is followed (the file it points at is replaced, the link stays); a target that is
+// not a regular file (a device such as /dev/null, a FIFO) is written directly, never replaced;
+// a directory is refused. Every write error (ENOSPC included) is a DataError naming the path.
 class AtomicFile {
  public:
   explicit AtomicFile(std::string path, unsigned mode = 0644);
@@ -44,8 +47,9 @@ class AtomicFile {
   void commit();
 
  private:
-  std::string m_path;
-  std::string m_tmp;
+  std::string m_path;  // as given, for messages
+  std::string m_tmp;   // empty when writing directly
+  std::string m_final;  // where the temp file is renamed to
   int m_fd = -1;
 };
 

@@ -21,8 +21,15 @@ std::string group_thousands(int64_t v);
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 // Is the text valid UTF-8?
 bool valid_utf8(std::string_view s);
-// Number of terminal columns the UTF-8 text occupies (one per code point).
+// Number of terminal columns the UTF-8 text occupies: two for East Asian wide characters and
+// emoji, none for combining marks and controls.
 size_t display_width(std::string_view s);
+// Does the text hold a C0 or C1 control character (or DEL)?
+bool has_control(std::string_view s);
+// The text with control characters (C0, DEL, C1) and invalid UTF-8 bytes written as visible
+// escapes (\e, \n, \x07, \u009b), so that data can never drive the terminal. Newlines are kept
+// when `keep_newlines` (a message of several lines of our own).
+std::string escape_controls(std::string_view s, bool keep_newlines = false);
 // Lowercase hex of bytes.
 std::string hex(const unsigned char* data, size_t n);
 // SHA-256 of the bytes, as 64 hex digits.

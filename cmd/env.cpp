@@ -77,7 +77,13 @@ void Env::configure(const GlobalOptions& g) {
   if (auto* prices = cfg["prices"].as_table()) {
     for (const auto& [k, v] : *prices)
       if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");
-    if (auto f = (*prices)["file"].value<std::string>()) m_config_prices = *f;
+    if (auto f = (*prices)["file"].value<std::string>()) {
+      m_config_prices = *f;
+      // A relative path is relative to the config file, wherever billctl runs (cron's cwd is $HOME).
+      const auto slash = m_config_path.find_last_of('/');
+      if (!f->empty() && (*f)[0] != '/' && slash != std::string::npos)
+        m_config_prices = m_config_path.substr(0, slash + 1) + *f;
+    }
   }
 }
 
@@ -125,39 +131,57 @@ store::SqliteStore& Env::store() {
 }
 
 namespace {
-std::vector<pricing::PriceEntry> config_prices(const std::string& file) {
+
+std::vector<pricing::PriceEntry> file_prices(const std::string& file, util::Seconds now) {
   if (file.empty()) return {};
-  return pricing::parse_catalog_json(util::read_file(file), file);
+  return pricing::parse_price_file(util::read_file(file), file, "auto", 0, util::day_of(now)).entries;
 }
+
+// `over` wins for the models it prices.
+void overlay(std::vector<pricing::PriceEntry>& base, std::vector<pricing::PriceEntry> over) {
+  std::erase_if(base, [&](const pricing::PriceEntry& e) {
+    return std::any_of(over.begin(), over.end(), [&](const auto& c) { return c.model == e.model; });
+  });
+  base.insert(base.end(), std::make_move_iterator(over.begin()), std::make_move_iterator(over.end()));
+}
+
 }  // namespace
 
 const pricing::Catalog& Env::catalog() {
-  if (!m_catalog) {
-    std::vector<pricing::PriceEntry> user = store().user_prices();
-    auto from_config = config_prices(m_config_prices);
-    // Config prices win over stored ones for the same model.
-    std::erase_if(user, [&](const pricing::PriceEntry& e) {
-      return std::any_of(from_config.begin(), from_config.end(), [&](const auto& c) { return c.model == e.model; });
-    });
-    user.insert(user.end(), from_config.begin(), from_config.end());
-    if (user.empty()) {
-      m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
-    } else {
-      std::string name = store().user_catalog_name();
-      if (name.empty()) name = "user";
-      if (!from_config.empty()) name += "+config";
-      m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), user, "builtin+" + name));
-    }
+  if (m_catalog) return *m_catalog;
+  // Precedence, lowest first: built-in, the store's (prices import), config [prices] file, --prices.
+  std::vector<pricing::PriceEntry> user = store().user_prices();
+  std::string name = user.empty() ? std::string() : store().user_catalog_name();
+  if (!user.empty() && name.empty()) name = "user";
+  if (auto c = file_prices(m_config_prices, m_now); !c.empty()) {
+    overlay(user, std::move(c));
+    name += name.empty() ? "config" : "+config";
   }
+  if (auto f = file_prices(m_prices_flag, m_now); !f.empty()) {
+    overlay(user, std::move(f));
+    name += name.empty() ? "prices-file" : "+prices-file";
+  }
+  if (user.empty()) m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
+  else m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), user, "builtin+" + name));
   return *m_catalog;
 }
 
-const pricing::Catalog& Env::catalog_without_store() {
-  if (!m_catalog) {
-    auto from_config = config_prices(m_config_prices);
-    if (from_config.empty()) m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
-    else m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), from_config, "builtin+config"));
+const pricing::Catalog& Env::catalog_for_files() {
+  if (m_catalog) return *m_catalog;
+  struct stat st{};
+  if (m_store || ::stat(db_path().c_str(), &st) == 0) return catalog();
+  std::vector<pricing::PriceEntry> user;
+  std::string name;
+  if (auto c = file_prices(m_config_prices, m_now); !c.empty()) {
+    overlay(user, std::move(c));
+    name = "config";
   }
+  if (auto f = file_prices(m_prices_flag, m_now); !f.empty()) {
+    overlay(user, std::move(f));
+    name += name.empty() ? "prices-file" : "+prices-file";
+  }
+  if (user.empty()) m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::builtin());
+  else m_catalog = std::make_unique<pricing::Catalog>(pricing::Catalog::overlay(pricing::Catalog::builtin(), user, "builtin+" + name));
   return *m_catalog;
 }
 

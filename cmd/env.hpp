@@ -59,8 +59,11 @@ class Env {
   const std::string& db_path();
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();
-  // Only the built-in catalog and config prices, without opening the store (report --input).
-  const pricing::Catalog& catalog_without_store();
+  // The catalog for pricing export files (report --input): the same as catalog() when the store
+  // exists, else the built-in catalog with config and --prices prices (no store is created).
+  const pricing::Catalog& catalog_for_files();
+  // A price file (billctl or LiteLLM format) given with --prices: its prices win over all others.
+  void set_prices_file(const std::string& path) { m_prices_flag = path; }
 
   // Writes `content` to stdout, or atomically to `path` when it is not empty.
   void emit(const std::string& content, const std::string& path);
@@ -78,6 +81,7 @@ class Env {
   std::string m_config_path;
   std::string m_config_db;
   std::string m_config_prices;
+  std::string m_prices_flag;
   std::string m_tz = "UTC";
   std::unique_ptr<toml::table> m_notify;  // the [notify] table, when the config has one
   std::unique_ptr<toml::table> m_config;  // the whole config file

@@ -131,7 +131,10 @@ void run_show(const ShowOptions& o, Env& env) {
   }
   std::string out = render::to_text(t, env.style());
   const pricing::PriceEntry* e = cur ? cur : tl.front();
-  out += "\nin force on " + util::format_date(day) + ": " + (cur ? "from " + util::format_date(cur->effective_day) : std::string("none")) + "\n";
+  out += "\nin force on " + util::format_date(day) + ": " +
+         (!cur ? std::string("none")
+               : cur->effective_day == 0 ? std::string("always (no start date)") : "from " + util::format_date(cur->effective_day)) +
+         "\n";
   out += "source: " + e->source + " (as of " + e->as_of + ")\n";
   if (!e->aliases.empty()) {
     out += "aliases:";
@@ -153,20 +156,13 @@ void run_show(const ShowOptions& o, Env& env) {
 }
 
 void run_import(const ImportOptions& o, Env& env) {
-  const std::string text = util::read_file(o.file);
-  std::string format = o.format;
-  if (format == "auto") format = text.find("\"models\"") != std::string::npos && text.find("\"billctl_catalog\"") != std::string::npos ? "billctl" : "litellm";
-  std::vector<pricing::PriceEntry> entries;
-  size_t skipped = 0;
-  if (format == "billctl") {
-    entries = pricing::parse_catalog_json(text, o.file);
-  } else if (format == "litellm") {
-    const int64_t eff = util::parse_date(o.effective_from).flag_value("--effective-from", o.effective_from);
-    entries = pricing::parse_litellm_json(text, o.file, eff, &skipped);
-  } else {
+  if (o.format != "auto" && o.format != "billctl" && o.format != "litellm")
     throw UsageError("invalid --format '" + o.format + "': expected auto, billctl or litellm");
-  }
-  if (entries.empty()) throw DataError(o.file + ": no usable prices found");
+  const int64_t eff = util::parse_date(o.effective_from).flag_value("--effective-from", o.effective_from);
+  const pricing::PriceFile pf = pricing::parse_price_file(util::read_file(o.file), o.file, o.format, eff, util::day_of(env.now()));
+  const auto& entries = pf.entries;
+  const std::string& format = pf.format;
+  const size_t skipped = pf.skipped;
   std::string name = o.name;
   if (name.empty()) {
     const auto slash = o.file.find_last_of('/');

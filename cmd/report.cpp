@@ -18,10 +18,12 @@ struct ReportOptions {
   bool allow_unpriced = false;
   std::string format = "table";
   std::string output;
+  std::string prices;
 };
 
 void run_report(const ReportOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
+  env.set_prices_file(o.prices);
   const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   const auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
@@ -33,7 +35,7 @@ void run_report(const ReportOptions& o, Env& env) {
     if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
     else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
     io.allow_unpriced = o.allow_unpriced;
-    store::FileUsageSource files(o.inputs, env.catalog_without_store(), io);
+    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io);
     r = report::build_monthly_report(files, p, where, env.now());
     rejected = files.rejected();
   } else {
@@ -59,6 +61,8 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_option("--input-format", o->input_format, "Format of --input files: auto, csv, jsonl or claude-code")
       ->type_name("FORMAT");
   rep->add_option("--on-error", o->on_error, "With --input, on a bad row: fail, or skip it (exit 5)")->type_name("POLICY");
+  rep->add_option("--prices", o->prices, "With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")
+      ->type_name("FILE");
   rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
   add_output_options(rep, o->format, o->output);
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});

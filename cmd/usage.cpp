@@ -22,6 +22,7 @@ struct ImportOptions {
   bool allow_unpriced = false;
   std::vector<std::string> set;
   std::string output_format = "table";
+  std::string prices;
 };
 
 std::string human_bytes(uint64_t b) {
@@ -75,7 +76,7 @@ void run_import(const ImportOptions& o, Env& env) {
   const Format out_format = parse_output_format(o.output_format, "--output-format");
   ingest::IngestOptions io = ingest_options(o.format, o.on_error, o.rejects, o.allow_unpriced, o.set);
   const std::vector<std::string> files = ingest::expand_inputs(o.files);
-  if (files.empty()) throw DataError("no usage files found in " + o.files.front());
+  env.set_prices_file(o.prices);
   store::SqliteStore& st = env.store();
   const pricing::Catalog& catalog = env.catalog();
   auto txn = st.begin_import(catalog.info(), env.now());
@@ -250,6 +251,8 @@ void add_usage(CLI::App& root, CommandTable& table) {
   imp->add_option("--rejects", io->rejects, "With --on-error skip: write rejected rows and reasons to FILE (CSV)")
       ->type_name("FILE");
   imp->add_flag("--allow-unpriced", io->allow_unpriced, "Keep records of models without a price, reported as unpriced");
+  imp->add_option("--prices", io->prices, "Price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")
+      ->type_name("FILE");
   imp->add_option("--set", io->set, "Fill an empty attribution field in every record, e.g. department=eng (repeatable)")
       ->type_name("KEY=VALUE");
   imp->add_option("--output-format", io->output_format, "Format of the import summary: table, csv or json")

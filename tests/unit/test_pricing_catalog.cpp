@@ -174,9 +174,11 @@ TEST_CASE("catalog errors name the file and the key", "[pricing]") {
 TEST_CASE("LiteLLM's price file", "[pricing]") {
   const std::string json = util::read_file(std::string(BILLCTL_FIXTURES) + "/litellm-sample.json");
   size_t skipped = 0;
-  const auto entries = pricing::parse_litellm_json(json, "litellm.json", 0, &skipped);
+  const auto entries = pricing::parse_litellm_json(json, "dir/litellm.json", 0, &skipped, 20759);
   CHECK(skipped == 2);  // sample_spec and the image model
   REQUIRE(entries.size() == 2);
+  CHECK(entries[0].as_of == "2026-11-02");  // the day it was read, not the (undated) 1970 start
+  CHECK(entries[0].source == "LiteLLM format, file litellm.json");
   const Catalog c(entries, "litellm");
   auto r = rec("claude-sonnet-4-5");
   r.input_tokens = 100'000;
@@ -195,4 +197,16 @@ TEST_CASE("LiteLLM's price file", "[pricing]") {
   small.input_tokens = 1'000'000;
   small.output_tokens = 1'000'000;
   CHECK(cost_of(c, small) == D("0.16"));
+}
+
+TEST_CASE("a price file in either format is detected", "[pricing]") {
+  const std::string litellm = util::read_file(std::string(BILLCTL_FIXTURES) + "/litellm-sample.json");
+  const auto a = pricing::parse_price_file(litellm, "l.json", "auto", 0, 0);
+  CHECK(a.format == "litellm");
+  CHECK(a.entries.size() == 2);
+  const std::string own = util::read_file(std::string(BILLCTL_FIXTURES) + "/prices-acme.json");
+  const auto b = pricing::parse_price_file(own, "p.json", "auto", 0, 0);
+  CHECK(b.format == "billctl");
+  CHECK_FALSE(b.entries.empty());
+  CHECK_THROWS_WITH(pricing::parse_price_file("{}", "e.json", "auto", 0, 0), Catch::Contains("e.json: no usable prices"));
 }

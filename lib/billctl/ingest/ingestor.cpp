@@ -30,7 +30,7 @@ std::string unpriced_reason(pricing::PriceOutcome o, const usage::UsageRecord& r
   switch (o) {
     case pricing::PriceOutcome::unknown_model:
       return "unknown model '" + model + "': no price in catalog " + c.info().name +
-             " (add one with 'billctl prices import', or pass --allow-unpriced to keep it unpriced)";
+             " (give its price with --prices FILE or 'billctl prices import FILE', or pass --allow-unpriced to keep it unpriced)";
     case pricing::PriceOutcome::not_in_force: {
       auto tl = c.timeline(r.model);
       return "no price for model '" + model + "' on " + util::format_date(util::day_of(r.timestamp)) +

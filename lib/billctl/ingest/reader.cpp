@@ -445,6 +445,8 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths) {
         if (it->is_regular_file() && it->path().extension() == ".jsonl") found.push_back(it->path().string());
       }
       if (ec) throw DataError("cannot read directory '" + p + "': " + ec.message());
+      if (found.empty())  // the same rule for import and report --input: an empty input is a mistake
+        throw DataError("no usage files found in directory '" + p + "' (a directory is read for Claude Code logs, *.jsonl)");
       std::sort(found.begin(), found.end());
       out.insert(out.end(), found.begin(), found.end());
     } else {

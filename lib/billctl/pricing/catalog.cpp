@@ -344,7 +344,9 @@ std::vector<PriceEntry> parse_catalog_json(std::string_view json, const std::str
 }
 
 std::vector<PriceEntry> parse_litellm_json(std::string_view json, const std::string& origin, int64_t effective_day,
-                                           size_t* skipped) {
+                                           size_t* skipped, int64_t as_of_day) {
+  const auto slash = origin.find_last_of('/');
+  const std::string file = slash == std::string::npos ? origin : origin.substr(slash + 1);
   std::vector<PriceEntry> out;
   size_t skip = 0;
   try {
@@ -361,8 +363,8 @@ std::vector<PriceEntry> parse_litellm_json(std::string_view json, const std::str
       PriceEntry e;
       e.model = name;
       e.effective_day = effective_day;
-      e.source = "LiteLLM model_prices_and_context_window.json";
-      e.as_of = util::format_date(effective_day);
+      e.source = "LiteLLM format, file " + file;
+      e.as_of = util::format_date(as_of_day);
       const std::string eo = origin + ": '" + name + "'";
       bool has_in = false, has_out = false, unusable = false;
       Rates& r = e.tiers[0];
@@ -481,6 +483,25 @@ std::string to_catalog_json(const std::vector<PriceEntry>& entries, const std::s
     root["models"].push_back(j);
   }
   return root.dump(2) + "\n";
+}
+
+}  // namespace billctl::pricing
+
+namespace billctl::pricing {
+
+PriceFile parse_price_file(std::string_view text, const std::string& origin, std::string_view format,
+                           int64_t effective_day, int64_t as_of_day) {
+  PriceFile f;
+  f.format = std::string(format);
+  if (f.format == "auto")
+    f.format = text.find("\"billctl_catalog\"") != std::string_view::npos && text.find("\"models\"") != std::string_view::npos
+                   ? "billctl"
+                   : "litellm";
+  if (f.format == "billctl") f.entries = parse_catalog_json(text, origin);
+  else if (f.format == "litellm") f.entries = parse_litellm_json(text, origin, effective_day, &f.skipped, as_of_day);
+  else throw UsageError("invalid price file format '" + f.format + "': expected auto, billctl or litellm");
+  if (f.entries.empty()) throw DataError(origin + ": no usable prices found (neither a billctl catalog nor LiteLLM's format)");
+  return f;
 }
 
 }  // namespace billctl::pricing

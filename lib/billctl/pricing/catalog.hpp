@@ -85,9 +85,21 @@ class Catalog {
 // Parses billctl's catalog format (JSON). `origin` names the file in errors.
 std::vector<PriceEntry> parse_catalog_json(std::string_view json, const std::string& origin);
 // Parses LiteLLM's model_prices_and_context_window.json; entries without token prices and
-// "sample_spec" are skipped (counted in *skipped). Every entry is in force from `effective_day`.
+// "sample_spec" are skipped (counted in *skipped). Every entry is in force from `effective_day`;
+// the file carries no dates, so entries are "as of" `as_of_day` (the day it was read) and name
+// the file as their source.
 std::vector<PriceEntry> parse_litellm_json(std::string_view json, const std::string& origin,
-                                           int64_t effective_day, size_t* skipped);
+                                           int64_t effective_day, size_t* skipped, int64_t as_of_day);
+
+struct PriceFile {
+  std::vector<PriceEntry> entries;
+  std::string format;  // "billctl" or "litellm"
+  size_t skipped = 0;  // LiteLLM entries without token prices
+};
+// A price file in either format: billctl's catalog or LiteLLM's, detected when `format` is
+// "auto". The one reader behind 'prices import', --prices and config [prices] file.
+PriceFile parse_price_file(std::string_view text, const std::string& origin, std::string_view format,
+                           int64_t effective_day, int64_t as_of_day);
 // billctl's catalog format for the entries (the inverse of parse_catalog_json).
 std::string to_catalog_json(const std::vector<PriceEntry>& entries, const std::string& name);
 // Price per million tokens for display.

@@ -47,14 +47,14 @@ _billctl() {
     esac
   done
   case "$prev" in
-    --config|--db|--file|--input|--output|--rejects|-f|-o)
+    --config|--db|--file|--input|--output|--prices|--rejects|-f|-o)
       COMPREPLY=($(compgen -f -- "$cur"))
       return ;;
   esac
   case "$path" in
     "") opts="usage budgets credits invoices report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
     "usage") opts="import summary top log -h --help --db --config --now --color --no-color -q --quiet" ;;
-    "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --set --output-format --db --config --now --color --no-color -q --quiet" ;;
+    "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
@@ -87,7 +87,7 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
-    "report") opts="-h --help --period --where --input --input-format --on-error --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report") opts="-h --help --period --where --input --input-format --on-error --prices --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;
     "prices list") opts="-h --help --provider --history --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices show") opts="-h --help --at --format -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -1,4 +1,5 @@
 // billctl budgets set | list | rm | status | apply | check
+#include <iostream>
 #include <memory>
 
 #include "billctl/budgets/budget.hpp"
@@ -220,7 +221,7 @@ void run_status(const ListOptions& o, Env& env) {
 }
 
 void run_apply(const ApplyOptions& o, Env& env) {
-  const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file);
+  const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   const auto current = env.store().list_budgets();
   std::string plan;
   size_t added = 0, changed = 0, removed = 0;
@@ -267,7 +268,7 @@ void run_check(const CheckOptions& o, Env& env) {
   if (o.format != "table" && o.format != "json" && o.format != "junit")
     throw UsageError("invalid --format '" + o.format + "': expected table, json or junit");
   std::vector<Budget> list = o.file.empty() ? env.store().list_budgets()
-                                            : budgets::parse_budgets_toml(util::read_file(o.file), o.file);
+                                            : budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   // A quota question: is this user (department, ...) allowed to make another request?
   budgets::Identity who;
   const std::pair<usage::Dim, const std::string*> ids[] = {
@@ -451,6 +452,37 @@ void add_budgets(CLI::App& root, CommandTable& table) {
   notify->add_flag("--dry-run", no->dry_run, "Print what would be sent, send and record nothing");
   notify->add_option("--format", no->format, "table, csv or json")->type_name("FORMAT");
   table.push_back({notify, [no](Env& env) { run_notify(*no, env); }});
+
+  // Hidden, for the time-zone test: reads "ZONE YYYY-MM-DD EXPECTED_EPOCH" lines on stdin (the
+  // instant the local day starts, from Python's zoneinfo) and prints every day whose start
+  // differs; exit 1 when any does.
+  CLI::App* tzc = root.add_subcommand("__tz-check", "");
+  tzc->group("");
+  table.push_back({tzc, [](Env& env) {
+                     std::string zone, day, expected, cached;
+                     util::TimeZone tz;
+                     uint64_t checked = 0, wrong = 0;
+                     std::string out;
+                     while (std::cin >> zone >> day >> expected) {
+                       if (zone != cached) {
+                         tz = util::TimeZone::load(zone);
+                         cached = zone;
+                       }
+                       const int64_t d = util::parse_date(day).value_or_throw("__tz-check");
+                       int64_t want = 0;
+                       if (!util::parse_u63(expected[0] == '-' ? expected.substr(1) : expected, want))
+                         throw DataError("__tz-check: bad instant '" + expected + "'");
+                       if (expected[0] == '-') want = -want;
+                       ++checked;
+                       const int64_t got = tz.day_start(d);
+                       if (got != want && ++wrong <= 50)
+                         out += zone + " " + day + ": billctl " + util::format_rfc3339(got) + ", zoneinfo " +
+                                util::format_rfc3339(want) + "\n";
+                     }
+                     out += std::to_string(checked) + " day starts checked, " + std::to_string(wrong) + " differ\n";
+                     env.emit(out, "");
+                     if (wrong) throw CheckFailed("local day starts differ from zoneinfo");
+                   }});
 }
 
 }  // namespace billctl::cmd

@@ -66,17 +66,21 @@ void Env::configure(const GlobalOptions& g) {
     const std::string key(k.str());
     if (key != "db" && key != "prices" && key != "tz" && key != "notify" && key != "credits" && key != "plans" &&
         key != "orgs" && key != "invoices")
-      throw DataError(m_config_path + ": unknown key '" + key +
+      throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key '" + key +
                       "' (known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices])");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
   if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;
   m_config_private = (st.st_mode & 077) == 0;
-  if (auto* n = cfg["notify"].as_table()) m_notify = std::make_unique<toml::table>(*n);
-  m_config = std::make_unique<toml::table>(cfg);
-  if (auto* prices = cfg["prices"].as_table()) {
+  // Moved, never copied: a copied toml++ node forgets its source position (errors would say line 0).
+  m_config = std::make_unique<toml::table>(std::move(cfg));
+  m_notify = (*m_config)["notify"].as_table();
+  const toml::table& config = *m_config;
+  if (auto* prices = config["prices"].as_table()) {
     for (const auto& [k, v] : *prices)
-      if (k.str() != "file") throw DataError(m_config_path + ": unknown key 'prices." + std::string(k.str()) + "' (known: prices.file)");
+      if (k.str() != "file")
+        throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key 'prices." +
+                        std::string(k.str()) + "' (known: prices.file)");
     if (auto f = (*prices)["file"].value<std::string>()) {
       m_config_prices = *f;
       // A relative path is relative to the config file, wherever billctl runs (cron's cwd is $HOME).

@@ -83,7 +83,7 @@ class Env {
   std::string m_config_prices;
   std::string m_prices_flag;
   std::string m_tz = "UTC";
-  std::unique_ptr<toml::table> m_notify;  // the [notify] table, when the config has one
+  const toml::table* m_notify = nullptr;  // the [notify] table of m_config, when the config has one
   std::unique_ptr<toml::table> m_config;  // the whole config file
   bool m_config_private = true;           // mode 0600 (no group or other bits)
   std::unique_ptr<store::SqliteStore> m_store;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "billctl/billing/invoice.hpp"
+#include "billctl/money/config.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/render/pdf_invoice.hpp"
 #include "billctl/util/strings.hpp"
@@ -71,7 +72,7 @@ Settings settings(Env& env) {
   if (const toml::table* t = env.config_table("invoices")) {
     for (const auto& [k, v] : *t) {
       const std::string key(k.str());
-      const std::string what = origin + ": [invoices] " + key;
+      const std::string what = money::config_at(origin, v) + ": [invoices] " + key;
       if (key == "issuer_name") s.issuer.name = string_value(v, what);
       else if (key == "issuer_address") s.issuer.address = string_list(v, what);
       else if (key == "issuer_email") s.issuer.email = string_value(v, what);
@@ -86,7 +87,7 @@ Settings settings(Env& env) {
         if (!d || *d < 0 || *d > 365) throw DataError(what + ": expected a number of days (0..365)");
         s.net_days = int(*d);
       } else {
-        throw DataError(origin + ": [invoices]: unknown key '" + key +
+        throw DataError(money::config_at(origin, v) + ": [invoices]: unknown key '" + key +
                         "' (known: issuer_name, issuer_address, issuer_email, issuer_tax_id, net_days, tax_rate, tax_name,"
                         " default_plan, font, font_bold)");
       }

@@ -92,7 +92,7 @@ std::vector<Plan> parse_plans(const toml::table* t, const std::string& origin) {
   if (!t) return plans;
   for (const auto& [k, v] : *t) {
     const std::string name(k.str());
-    const std::string where = origin + ": [plans." + name + "]";
+    const std::string where = money::config_at(origin, v) + ": [plans." + name + "]";
     const auto* pt = v.as_table();
     if (!pt) throw DataError(where + ": expected a table");
     Plan* p = nullptr;

@@ -97,7 +97,11 @@ void validate(Budget& b, const std::string& origin) {
   // "organization" with other terms adds nothing.
   if (b.scope.size() > 1) std::erase(b.scope, std::string("organization"));
   std::sort(b.scope.begin(), b.scope.end());
-  util::TimeZone::load(b.tz);  // throws UsageError for an unknown zone
+  try {
+    util::TimeZone::load(b.tz);
+  } catch (const UsageError& e) {
+    throw UsageError(origin + ": " + e.what());  // an unknown zone, named with the file and line
+  }
 }
 
 std::vector<usage::Filter> scope_filters(const Budget& b) {
@@ -152,7 +156,7 @@ Budget from_json(const std::string& json, const std::string& origin) {
   return b;
 }
 
-std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin) {
+std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin, const std::string& default_tz) {
   toml::table doc;
   try {
     doc = toml::parse(text, origin);
@@ -175,6 +179,8 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
     const std::string where = origin + ":" + std::to_string(node.source().begin.line);
     if (!t) throw UsageError(where + ": each budget is a [[budget]] table");
     Budget b;
+    b.tz = default_tz;
+    std::string tz_at = where;  // where the zone is named, for an unknown one
     bool has_limit = false;
     for (const auto& [key, val] : *t) {
       const std::string k(key.str());
@@ -228,6 +234,7 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         else throw UsageError(at + ": invalid mode '" + m + "': expected soft or hard");
       } else if (k == "tz") {
         b.tz = str();
+        tz_at = at;
       } else if (k == "channels") {
         b.channels = strings();
       } else {
@@ -235,6 +242,11 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
       }
     }
     if (!has_limit) throw UsageError(where + ": budget '" + b.name + "' needs 'limit' (\"5000 USD\") or 'tokens'");
+    try {
+      util::TimeZone::load(b.tz);
+    } catch (const UsageError& e) {
+      throw UsageError(tz_at + ": " + e.what());
+    }
     validate(b, where);
     for (const auto& o : out)
       if (o.name == b.name) throw UsageError(where + ": budget '" + b.name + "' is defined twice");

@@ -54,8 +54,10 @@ std::string amount_text(const Budget& b, const money::Decimal& amount);
 std::string to_json(const Budget& b);
 Budget from_json(const std::string& json, const std::string& origin);
 
-// Budgets as code: every [[budget]] of a TOML file, checked; errors name file and line.
-std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin);
+// Budgets as code: every [[budget]] of a TOML file, checked; errors name file and line. A budget
+// without `tz` gets `default_tz` (the config's tz), as 'budgets set' does.
+std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin,
+                                       const std::string& default_tz = "UTC");
 
 // The calendar period of a budget that contains `now`, in the budget's time zone.
 struct Window {

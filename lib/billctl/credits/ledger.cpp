@@ -107,9 +107,9 @@ Config default_config() {
 Config parse_config(const toml::table* t, const std::string& origin) {
   Config c = default_config();
   if (!t) return c;
-  const std::string where = origin + ": [credits]";
   for (const auto& [k, v] : *t) {
     const std::string key(k.str());
+    const std::string where = money::config_at(origin, v) + ": [credits]";
     if (key == "rate") {
       c.rate = money::config_decimal(v, where + " rate");
       if (c.rate.is_zero()) throw DataError(where + " rate: must be more than 0");
@@ -134,7 +134,7 @@ Config parse_config(const toml::table* t, const std::string& origin) {
       if (!pt) throw DataError(where + " packages: expected [credits.packages.NAME] tables");
       for (const auto& [pk, pv] : *pt) {
         const std::string name(pk.str());
-        const std::string pw = origin + ": [credits.packages." + name + "]";
+        const std::string pw = money::config_at(origin, pv) + ": [credits.packages." + name + "]";
         const auto* p = pv.as_table();
         if (!p) throw DataError(pw + ": expected a table");
         Package pkg;

@@ -10,6 +10,11 @@
 
 namespace billctl::money {
 
+// "FILE:LINE" of a node of the config file, for messages.
+inline std::string config_at(const std::string& origin, const toml::node& n) {
+  return origin + ":" + std::to_string(n.source().begin.line);
+}
+
 inline Decimal config_decimal(const toml::node& n, const std::string& what) {
   std::string text;
   if (auto s = n.value<std::string>()) text = *s;

@@ -182,15 +182,31 @@ int32_t TimeZone::offset_at(Seconds t) const {
 }
 
 Seconds TimeZone::to_utc(Seconds local) const {
-  // Two rounds settle on the offset in force at the result, outside transitions.
+  // The offsets in force a day before and a day after bracket any transition near `local`.
+  const int32_t before = offset_at(local - 86400 - 50400);
+  const int32_t after = offset_at(local + 86400 + 50400);
+  const Seconds t_before = local - before;  // `local` read with the earlier offset
+  const Seconds t_after = local - after;    // ... and with the later one
+  const bool ok_before = t_before + offset_at(t_before) == local;
+  const bool ok_after = t_after + offset_at(t_after) == local;
+  if (ok_before && ok_after) return std::min(t_before, t_after);  // a repeated time: its first occurrence
+  if (ok_before) return t_before;
+  if (ok_after) return t_after;
+  // Other offsets (two transitions within the window): settle by iteration.
   Seconds t = local - offset_at(local);
   t = local - offset_at(t);
-  if (t + offset_at(t) != local) {
-    // In a gap (e.g. 02:30 on a spring-forward day): move to the instant after it.
-    const Seconds alt = local - offset_at(t - 86400);
-    if (alt + offset_at(alt) == local) return alt;
+  if (t + offset_at(t) == local) return t;
+  // A skipped local time (e.g. midnight on a day whose DST starts at 00:00): the first instant
+  // after the gap, which is the transition itself. Local time runs up to `local` with the earlier
+  // offset and resumes past it with the later one, so the transition lies in (t_after, t_before].
+  Seconds lo = std::min(t_after, t_before), hi = std::max(t_after, t_before);
+  const int32_t later = offset_at(hi);
+  while (lo + 1 < hi) {  // first instant with the later offset
+    const Seconds mid = lo + (hi - lo) / 2;
+    if (offset_at(mid) == later) hi = mid;
+    else lo = mid;
   }
-  return t;
+  return hi;
 }
 
 }  // namespace billctl::util

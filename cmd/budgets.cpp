@@ -61,12 +61,19 @@ void run_set(const SetOptions& o, Env& env) {
   else if (o.period == "daily") b.period = budgets::Period::daily;
   else throw UsageError("invalid --period '" + o.period + "': expected monthly or daily");
   if (o.limit.empty()) throw UsageError("budgets set needs --limit, e.g. --limit \"5000 USD\" or --limit \"2500000 tokens\"");
-  budgets::parse_limit(b, o.limit, "invalid --limit");
-  b.stages = budgets::parse_stages(o.stages, "invalid --stages");
+  budgets::parse_limit(b, o.limit, "--limit");
+  b.stages = budgets::parse_stages(o.stages, "--stages");
   if (o.mode == "soft") b.mode = budgets::Mode::soft;
   else if (o.mode == "hard") b.mode = budgets::Mode::hard;
   else throw UsageError("invalid --mode '" + o.mode + "': expected soft or hard");
   b.tz = o.tz.empty() ? env.tz() : o.tz;
+  if (!o.tz.empty()) {
+    try {
+      util::TimeZone::load(o.tz);
+    } catch (const UsageError& e) {
+      throw UsageError("invalid --tz '" + o.tz + "': not a known IANA time zone (expected a name such as Europe/Berlin)");
+    }
+  }
   b.channels = o.channels;
   budgets::validate(b, origin);
   const auto settings = env.notify_settings();

@@ -24,18 +24,26 @@ std::string first_of_month_label(int64_t local_day) {
 std::string_view period_name(Period p) { return p == Period::monthly ? "monthly" : "daily"; }
 std::string_view mode_name(Mode m) { return m == Mode::soft ? "soft" : "hard"; }
 
+namespace {
+// "invalid --limit 'X': why" for a flag (origin "--limit"), "FILE:LINE: invalid limit 'X': why" for a file.
+UsageError bad_value(const std::string& origin, const char* what, const std::string& text, const std::string& why) {
+  if (origin.rfind("--", 0) == 0) return UsageError("invalid " + origin + " '" + text + "': " + why);
+  return UsageError(origin + ": invalid " + what + " '" + text + "': " + why);
+}
+}  // namespace
+
 void parse_limit(Budget& b, const std::string& text, const std::string& origin) {
   const auto parts = util::split(util::trim(text), ' ');
   std::vector<std::string_view> words;
   for (auto p : parts)
     if (!p.empty()) words.push_back(p);
   if (words.empty() || words.size() > 2)
-    throw UsageError(origin + ": invalid limit '" + text + "': expected an amount and a currency (\"5000 USD\") or tokens (\"2500000 tokens\")");
+    throw bad_value(origin, "limit", text, std::string("expected an amount and a currency (\"5000 USD\") or tokens (\"2500000 tokens\")"));
   auto amount = money::Decimal::parse(words[0]);
   if (!amount || amount->negative() || amount->is_zero())
-    throw UsageError(origin + ": invalid limit '" + text + "': the amount must be a positive number");
+    throw bad_value(origin, "limit", text, "the amount must be a positive number");
   if (words.size() == 2 && (words[1] == "tokens" || words[1] == "token")) {
-    if (amount->round(0) != *amount) throw UsageError(origin + ": invalid limit '" + text + "': tokens are whole");
+    if (amount->round(0) != *amount) throw bad_value(origin, "limit", text, "tokens are whole");
     b.in_tokens = true;
     b.limit = *amount;
     return;
@@ -45,11 +53,11 @@ void parse_limit(Budget& b, const std::string& text, const std::string& origin) 
   b.currency = money::k_usd;
   if (words.size() == 2) {
     auto c = money::find_currency(words[1]);
-    if (!c) throw UsageError(origin + ": invalid limit '" + text + "': " + c.error());
+    if (!c) throw bad_value(origin, "limit", text, c.error());
     b.currency = *c;
   }
   if (b.limit.round(b.currency.minor_units) != b.limit)
-    throw UsageError(origin + ": invalid limit '" + text + "': more decimals than " + std::string(b.currency.name()) + " has");
+    throw bad_value(origin, "limit", text, std::string("more decimals than " + std::string(b.currency.name()) + " has"));
 }
 
 std::vector<int> parse_stages(const std::string& text, const std::string& origin) {
@@ -59,7 +67,7 @@ std::vector<int> parse_stages(const std::string& text, const std::string& origin
     part = util::trim(part);
     if (!part.empty() && part.back() == '%') part.remove_suffix(1);
     if (!util::parse_u63(part, v) || v < 1 || v > 1000)
-      throw UsageError(origin + ": invalid stages '" + text + "': expected percents from 1 to 1000 such as 50,80,95,100");
+      throw bad_value(origin, "stages", text, "expected percents from 1 to 1000 such as 50,80,95,100");
     out.push_back(int(v));
   }
   return out;

@@ -42,6 +42,7 @@ struct ListOptions {
 struct ApplyOptions {
   std::string file;
   bool dry_run = false;
+  bool prune = false;
 };
 
 struct CheckOptions {
@@ -76,7 +77,7 @@ void run_set(const SetOptions& o, Env& env) {
   }
   b.channels = o.channels;
   budgets::validate(b, origin);
-  const auto settings = env.notify_settings();
+  const auto settings = env.notify_settings();  // secrets are not needed (nor resolved) to set a budget
   for (const auto& c : b.channels)
     if (!settings.find(c)) throw UsageError("invalid --channel '" + c + "': no [notify.channels." + c + "] in the config file");
   auto existing = env.store().list_budgets();
@@ -141,20 +142,22 @@ void run_list(const ListOptions& o, Env& env) {
 }
 
 void run_rm(const ListOptions& o, Env& env) {
-  for (const auto& name : o.names) {
-    if (!env.store().remove_budget(name)) {
-      std::vector<std::string> names;
-      for (const auto& b : env.store().list_budgets()) names.push_back(b.name);
-      const std::string hint = util::did_you_mean(name, names);
-      throw DataError("no budget named '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-    }
-    env.note("removed budget '" + name + "'");
+  // All or nothing: 'budgets rm a zzz' removes neither when zzz does not exist.
+  const auto missing = env.store().remove_budgets(o.names);
+  if (!missing.empty()) {
+    std::vector<std::string> names;
+    for (const auto& b : env.store().list_budgets()) names.push_back(b.name);
+    const std::string hint = util::did_you_mean(missing.front(), names);
+    throw DataError("no budget named '" + missing.front() + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                    "; nothing was removed");
   }
+  for (const auto& name : o.names) env.note("removed budget '" + name + "'");
 }
 
 std::string tenths_text(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
 
-render::Table status_table(const std::vector<budgets::Status>& list) {
+// For people: amounts with their unit, the time left in words.
+render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now) {
   render::Table t;
   t.id = "budget_status";
   t.title = "Budget status";
@@ -162,17 +165,53 @@ render::Table status_table(const std::vector<budgets::Status>& list) {
                {"spent", "spent", Kind::text},       {"limit", "limit", Kind::text},
                {"remaining", "remaining", Kind::text}, {"used", "used", Kind::percent},
                {"stage", "stage", Kind::text},       {"projected", "projected", Kind::text},
-               {"resets_in_days", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
+               {"resets_in", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
   t.bar_column = 5;
   t.bar_full = 1000;
   for (const auto& s : list) {
     const Budget& b = s.budget;
+    if (!s.error.empty()) {
+      t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::none(),
+                        Value::of_text(budgets::amount_text(b, b.limit)), Value::none(), Value::none(), Value::of_text("error"),
+                        Value::none(), Value::of_text(budgets::time_left_text(now, s.window.end)),
+                        Value::of_text(std::string(budgets::mode_name(b.mode)))});
+      continue;
+    }
     t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(budgets::amount_text(b, s.spent)),
                       Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(budgets::amount_text(b, s.remaining)),
                       Value::of_percent(s.used_tenths), s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
                       Value::of_text(budgets::amount_text(b, s.projected) + " (" + tenths_text(s.projected_tenths) + " %)"),
-                      Value::of_text(std::to_string(s.resets_in_days) + (s.resets_in_days == 1 ? " day" : " days")),
+                      Value::of_text(budgets::time_left_text(now, s.window.end)),
                       Value::of_text(std::string(budgets::mode_name(b.mode)))});
+  }
+  return t;
+}
+
+// For machines (CSV): raw values in their own columns, times in RFC 3339 UTC.
+render::Table status_machine_table(const std::vector<budgets::Status>& list) {
+  render::Table t;
+  t.id = "budget_status";
+  t.columns = {{"name", "name", Kind::text},           {"period", "period", Kind::text},
+               {"window_start", "window_start", Kind::text}, {"window_end", "window_end", Kind::text},
+               {"tz", "tz", Kind::text},               {"unit", "unit", Kind::text},
+               {"spent", "spent", Kind::decimal},      {"limit", "limit", Kind::decimal},
+               {"remaining", "remaining", Kind::decimal}, {"used_pct", "used_pct", Kind::percent},
+               {"stage", "stage", Kind::integer},      {"projected", "projected", Kind::decimal},
+               {"projected_pct", "projected_pct", Kind::percent}, {"resets_at", "resets_at", Kind::text},
+               {"mode", "mode", Kind::text},           {"error", "error", Kind::text}};
+  for (const auto& s : list) {
+    const Budget& b = s.budget;
+    const int digits = b.in_tokens ? 0 : b.currency.minor_units;
+    auto amount = [&](const money::Decimal& d) { return Value::of_money(d.round(digits), digits); };
+    const bool ok = s.error.empty();
+    t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(util::format_rfc3339(s.window.begin)),
+                      Value::of_text(util::format_rfc3339(s.window.end)), Value::of_text(b.tz),
+                      Value::of_text(b.in_tokens ? "tokens" : std::string(b.currency.name())),
+                      ok ? amount(s.spent) : Value::none(), amount(b.limit), ok ? amount(s.remaining) : Value::none(),
+                      ok ? Value::of_percent(s.used_tenths) : Value::none(), s.stage ? Value::of_int(s.stage) : Value::none(),
+                      ok ? amount(s.projected) : Value::none(), ok ? Value::of_percent(s.projected_tenths) : Value::none(),
+                      Value::of_text(util::format_rfc3339(s.window.end)), Value::of_text(std::string(budgets::mode_name(b.mode))),
+                      Value::of_text(s.error)});
   }
   return t;
 }
@@ -187,16 +226,30 @@ render::Json status_json(const budgets::Status& s) {
                  {"start", util::format_rfc3339(s.window.begin)},
                  {"end", util::format_rfc3339(s.window.end)},
                  {"tz", b.tz}};
-  j["spent"] = amount_json(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units));
+  const bool ok = s.error.empty();
+  j["spent"] = ok ? amount_json(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units)) : render::Json(nullptr);
   j["limit"] = amount_json(b, b.limit);
-  j["remaining"] = amount_json(b, b.in_tokens ? s.remaining : s.remaining.round(b.currency.minor_units));
-  j["used_pct"] = tenths_text(s.used_tenths);
+  j["remaining"] = ok ? amount_json(b, b.in_tokens ? s.remaining : s.remaining.round(b.currency.minor_units)) : render::Json(nullptr);
+  j["used_pct"] = ok ? render::Json(tenths_text(s.used_tenths)) : render::Json(nullptr);
   j["stage"] = s.stage ? render::Json(s.stage) : render::Json(nullptr);
-  j["projected"] = amount_json(b, s.projected);
-  j["projected_pct"] = tenths_text(s.projected_tenths);
+  j["projected"] = ok ? amount_json(b, s.projected) : render::Json(nullptr);
+  j["projected_pct"] = ok ? render::Json(tenths_text(s.projected_tenths)) : render::Json(nullptr);
+  j["resets_at"] = util::format_rfc3339(s.window.end);
   j["resets_in_days"] = s.resets_in_days;
   j["mode"] = budgets::mode_name(b.mode);
+  if (!ok) j["error"] = s.error;
   return j;
+}
+
+// Names every budget that could not be evaluated on stderr; true when there was one.
+bool report_errors(const std::vector<budgets::Status>& list, Env& env) {
+  bool any = false;
+  for (const auto& s : list)
+    if (!s.error.empty()) {
+      env.err << "billctl: error: " << util::escape_controls(s.error) << "\n";
+      any = true;
+    }
+  return any;
 }
 
 void run_status(const ListOptions& o, Env& env) {
@@ -213,8 +266,8 @@ void run_status(const ListOptions& o, Env& env) {
   }
   const auto statuses = budgets::evaluate(env.store(), list, env.now());
   std::string out;
-  if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses), env.style());
-  else if (f == Format::csv) out = render::to_csv(status_table(statuses));
+  if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses, env.now()), env.style());
+  else if (f == Format::csv) out = render::to_csv(status_machine_table(statuses));
   else {
     render::Json j;
     j["schema_version"] = 1;
@@ -225,34 +278,58 @@ void run_status(const ListOptions& o, Env& env) {
     out = render::dump(j);
   }
   env.emit(out, o.output);
+  if (report_errors(statuses, env)) throw PartialFailure("some budgets could not be evaluated (see above); the others are shown");
+}
+
+void check_channels(const Budget& b, const notify::Settings& settings, const std::string& origin) {
+  for (const auto& c : b.channels)
+    if (!settings.find(c))
+      throw UsageError(origin + ": budget '" + b.name + "' names channel '" + c + "', but the config file has no [notify.channels." +
+                       c + "]");
 }
 
 void run_apply(const ApplyOptions& o, Env& env) {
   const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
+  const notify::Settings settings = env.notify_settings();
+  for (const auto& b : wanted) check_channels(b, settings, o.file);
   const auto current = env.store().list_budgets();
   std::string plan;
-  size_t added = 0, changed = 0, removed = 0;
+  std::vector<Budget> put;
+  std::vector<std::string> remove;
+  size_t added = 0, changed = 0;
   for (const auto& b : wanted) {
     auto it = std::find_if(current.begin(), current.end(), [&](const Budget& c) { return c.name == b.name; });
     if (it == current.end()) {
       plan += "+ " + b.name + ": " + budgets::amount_text(b, b.limit) + " " + std::string(budgets::period_name(b.period)) + " on " +
               budgets::scope_text(b) + "\n";
       ++added;
+      put.push_back(b);
     } else if (!(*it == b)) {
-      plan += "~ " + b.name + ": " + budgets::to_json(*it) + "\n    -> " + budgets::to_json(b) + "\n";
+      plan += "~ " + b.name + ":";
+      for (const auto& f : budgets::changed_fields(*it, b)) plan += "\n    " + f;
+      plan += "\n";
       ++changed;
+      put.push_back(b);
     }
   }
+  // Only budgets that came from a file are the file's to remove; hand-set ones need --prune.
+  size_t kept = 0;
   for (const auto& c : current) {
-    if (std::none_of(wanted.begin(), wanted.end(), [&](const Budget& b) { return b.name == c.name; })) {
-      plan += "- " + c.name + "\n";
-      ++removed;
+    if (std::any_of(wanted.begin(), wanted.end(), [&](const Budget& b) { return b.name == c.name; })) continue;
+    if (c.from_file || o.prune) {
+      plan += "- " + c.name + (c.from_file ? "" : " (set by hand; --prune)") + "\n";
+      remove.push_back(c.name);
+    } else {
+      ++kept;
     }
   }
-  plan += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(removed) +
-          " to remove" + (o.dry_run ? " (dry run: nothing changed)" : "") + "\n";
-  if (!o.dry_run && added + changed + removed > 0) env.store().replace_budgets(wanted, env.now());
+  const bool drift = !put.empty() || !remove.empty();
+  plan += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(remove.size()) +
+          " to remove" + (kept ? ", " + std::to_string(kept) + " set by hand left alone (--prune removes them)" : "") +
+          (o.dry_run ? " (dry run: nothing changed)" : "") + "\n";
+  if (!o.dry_run && drift) env.store().apply_budgets(put, remove, env.now());
   env.emit(plan, "");
+  if (o.dry_run && drift) throw CheckFailed("the file and the store differ");
 }
 
 std::string xml_escape(const std::string& s) {
@@ -292,7 +369,11 @@ void run_check(const CheckOptions& o, Env& env) {
   const int64_t threshold = quota ? 1000 : int64_t(fail_pct) * 10;
   std::vector<const budgets::Status*> failed;
   for (const auto& s : statuses)
-    if (s.used_tenths >= threshold) failed.push_back(&s);
+    if (s.error.empty() && s.used_tenths >= threshold) failed.push_back(&s);
+  auto result_of = [&](const budgets::Status& s) -> std::string {
+    if (!s.error.empty()) return "error";
+    return s.used_tenths >= threshold ? (quota ? "deny" : "fail") : (quota ? "allow" : "pass");
+  };
 
   std::string out;
   if (o.format == "json") {
@@ -312,7 +393,7 @@ void run_check(const CheckOptions& o, Env& env) {
     j["budgets"] = render::Json::array();
     for (const auto& s : statuses) {
       render::Json b = status_json(s);
-      b["result"] = s.used_tenths >= threshold ? (quota ? "deny" : "fail") : (quota ? "allow" : "pass");
+      b["result"] = result_of(s);
       j["budgets"].push_back(b);
     }
     out = render::dump(j);
@@ -321,13 +402,17 @@ void run_check(const CheckOptions& o, Env& env) {
     out += "<testsuites name=\"billctl budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
            std::to_string(failed.size()) + "\">\n";
     out += "  <testsuite name=\"budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
-           std::to_string(failed.size()) + "\" errors=\"0\" skipped=\"0\" timestamp=\"" + util::format_rfc3339(env.now()) + "\">\n";
+           std::to_string(failed.size()) + "\" errors=\"" +
+           std::to_string(std::count_if(statuses.begin(), statuses.end(), [](const auto& s) { return !s.error.empty(); })) +
+           "\" skipped=\"0\" timestamp=\"" + util::format_rfc3339(env.now()) + "\">\n";
     for (const auto& s : statuses) {
       const std::string what = s.budget.name + " at " + tenths_text(s.used_tenths) + " % of " +
                                budgets::amount_text(s.budget, s.budget.limit) + " (" + budgets::amount_text(s.budget, s.spent) +
                                " spent in " + s.window.label + ")";
       out += "    <testcase classname=\"billctl.budgets\" name=\"" + xml_escape(s.budget.name) + "\" time=\"0\">";
-      if (s.used_tenths >= threshold)
+      if (!s.error.empty())
+        out += "\n      <error type=\"budget\" message=\"" + xml_escape(s.error) + "\"/>\n    ";
+      else if (s.used_tenths >= threshold)
         out += "\n      <failure type=\"budget\" message=\"" + xml_escape(what + ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %") +
                "\"/>\n    ";
       out += "</testcase>\n";
@@ -342,13 +427,16 @@ void run_check(const CheckOptions& o, Env& env) {
       out += "\n";
     } else {
       for (const auto& s : statuses)
-        out += std::string(s.used_tenths >= threshold ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
+        out += std::string(!s.error.empty() ? "ERROR " : s.used_tenths >= threshold ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
                " % of " + budgets::amount_text(s.budget, s.budget.limit) + (s.stage ? "  (stage " + std::to_string(s.stage) + " %)" : "") + "\n";
-      out += std::to_string(statuses.size() - failed.size()) + " of " + std::to_string(statuses.size()) +
+      const auto errors = size_t(std::count_if(statuses.begin(), statuses.end(), [](const auto& s) { return !s.error.empty(); }));
+      out += std::to_string(statuses.size() - failed.size() - errors) + " of " + std::to_string(statuses.size()) +
              " budgets below " + std::to_string(fail_pct) + " %\n";
     }
   }
   env.emit(out, o.output);
+  // A budget that cannot be evaluated is a runtime failure, never a pass (nor an allow).
+  if (report_errors(statuses, env)) throw DataError("some budgets could not be evaluated (see above)");
   if (!failed.empty()) {
     if (quota) throw CheckFailed("denied: " + std::to_string(failed.size()) + " hard quota(s) used up");
     throw CheckFailed(std::to_string(failed.size()) + " budget(s) at or above " + std::to_string(fail_pct) + " %");
@@ -367,11 +455,14 @@ void run_notify(const NotifyOptions& o, Env& env) {
   t.title = "Alerts";
   t.columns = {{"budget", "budget", Kind::text}, {"period", "period", Kind::text}, {"stage", "stage", Kind::text},
                {"channel", "channel", Kind::text}, {"result", "result", Kind::text}};
-  size_t failed = 0;
+  size_t failed = 0, sent = 0;
   for (const auto& x : outcomes) {
+    failed += x.failed;
+    sent += x.result == "sent";
+    // --quiet (cron): only what was sent; the failures go to stderr below.
+    if (env.quiet() && x.result != "sent" && !o.dry_run) continue;
     t.rows.push_back({Value::of_text(x.budget), Value::of_text(x.period), Value::of_text(x.stage), Value::of_text(x.channel),
                       Value::of_text(x.result)});
-    failed += x.failed;
   }
   std::string out;
   if (f == Format::json) {
@@ -385,7 +476,7 @@ void run_notify(const NotifyOptions& o, Env& env) {
     out = render::dump(j);
   } else if (f == Format::csv) {
     out = render::to_csv(t);
-  } else if (outcomes.empty()) {
+  } else if (t.rows.empty()) {
     out = o.dry_run ? "Nothing to send.\n" : "";  // a cron job every minute stays quiet
   } else {
     out = render::to_text(t, env.style());
@@ -394,7 +485,14 @@ void run_notify(const NotifyOptions& o, Env& env) {
         if (!x.text.empty()) out += "\n--- " + x.budget + " / " + x.stage + " via " + x.channel + "\n" + x.text + "\n";
   }
   env.emit(out, "");
-  if (failed) throw PartialFailure(std::to_string(failed) + " alert(s) could not be sent; the next run retries them");
+  if (failed) {
+    std::string what;
+    for (const auto& x : outcomes)
+      if (x.failed) what += "; " + x.budget + (x.stage == "-" ? "" : " " + x.stage + (x.stage == "forecast" ? "" : " %")) +
+                            (x.channel.empty() ? "" : " via " + x.channel) + ": " + x.result;
+    throw PartialFailure(std::to_string(failed) + " alert(s) not sent, " + std::to_string(sent) +
+                         " sent; the next run retries them" + what);
+  }
 }
 
 }  // namespace
@@ -436,7 +534,8 @@ void add_budgets(CLI::App& root, CommandTable& table) {
   auto ao = std::make_shared<ApplyOptions>();
   CLI::App* apply = bud->add_subcommand("apply", "Make the stored budgets match a budgets.toml file");
   apply->add_option("-f,--file", ao->file, "The budgets file (TOML)")->required()->type_name("FILE");
-  apply->add_flag("--dry-run", ao->dry_run, "Print the plan, change nothing");
+  apply->add_flag("--dry-run", ao->dry_run, "Print the plan, change nothing; exit 3 when the file and the store differ");
+  apply->add_flag("--prune", ao->prune, "Also remove budgets set by hand that the file does not name");
   table.push_back({apply, [ao](Env& env) { run_apply(*ao, env); }});
 
   auto co = std::make_shared<CheckOptions>();

@@ -39,8 +39,7 @@ grep -q "the next run retries them" "$WORK/err1.txt" || fail "stderr: $(cat "$WO
 assert_eq "$(count_requests "$flaky_LOG" /hook)" "2" "attempts within the first run"
 
 # Second run: the flaky receiver answers 503 once more, then 200: sent on the retry.
-billctl budgets set slow --limit "0.50 USD" --stages 100
-billctl budgets set closed --limit "0.50 USD" --stages 100
+billctl budgets rm slow closed
 billctl budgets notify >"$WORK/out2.txt" || fail "second run failed: $(cat "$WORK/out2.txt")"
 grep -q "sent" "$WORK/out2.txt" || fail "not sent on the next run: $(cat "$WORK/out2.txt")"
 assert_eq "$(count_requests "$flaky_LOG" /hook)" "4" "requests after the second run"

@@ -143,7 +143,33 @@ std::string to_json(const Budget& b) {
   j["mode"] = mode_name(b.mode);
   j["tz"] = b.tz;
   if (!b.channels.empty()) j["channels"] = b.channels;
+  if (b.from_file) j["managed"] = "file";
   return j.dump();
+}
+
+std::vector<std::string> changed_fields(const Budget& a, const Budget& b) {
+  auto join = [](const auto& v) {
+    std::string s;
+    for (const auto& x : v) {
+      if (!s.empty()) s += ",";
+      if constexpr (std::is_same_v<std::decay_t<decltype(x)>, int>) s += std::to_string(x);
+      else s += x;
+    }
+    return s.empty() ? std::string("(none)") : s;
+  };
+  std::vector<std::string> out;
+  auto field = [&](const char* name, const std::string& x, const std::string& y) {
+    if (x != y) out.push_back(std::string(name) + " " + x + " -> " + y);
+  };
+  field("scope", scope_text(a), scope_text(b));
+  field("period", std::string(period_name(a.period)), std::string(period_name(b.period)));
+  field("limit", amount_text(a, a.limit), amount_text(b, b.limit));
+  field("stages", join(a.stages), join(b.stages));
+  field("mode", std::string(mode_name(a.mode)), std::string(mode_name(b.mode)));
+  field("tz", a.tz, b.tz);
+  field("channels", join(a.channels), join(b.channels));
+  if (a.from_file != b.from_file) out.push_back(b.from_file ? "now managed by the file (was set by hand)" : "now set by hand");
+  return out;
 }
 
 Budget from_json(const std::string& json, const std::string& origin) {
@@ -158,6 +184,7 @@ Budget from_json(const std::string& json, const std::string& origin) {
     b.mode = j.at("mode").get<std::string>() == "hard" ? Mode::hard : Mode::soft;
     b.tz = j.at("tz").get<std::string>();
     if (j.contains("channels")) b.channels = j.at("channels").get<std::vector<std::string>>();
+    b.from_file = j.value("managed", "") == "file";
   } catch (const nlohmann::json::exception& e) {
     throw DataError(origin + ": stored budget is damaged: " + e.what());
   }
@@ -188,6 +215,7 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
     if (!t) throw UsageError(where + ": each budget is a [[budget]] table");
     Budget b;
     b.tz = default_tz;
+    b.from_file = true;
     std::string tz_at = where;  // where the zone is named, for an unknown one
     bool has_limit = false;
     for (const auto& [key, val] : *t) {
@@ -285,7 +313,7 @@ std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>
   std::vector<usage::AggQuery> queries;
   std::vector<Window> windows;
   for (const auto& b : list) {
-    const Window w = current_window(b, util::TimeZone::load(b.tz, tzdir), now);
+    const Window w = current_window(b, util::TimeZone::load(b.tz, tzdir), now);  // zones were checked when stored
     windows.push_back(w);
     // Spent so far: usage stamped after `now` (clock skew, a pinned --now) does not count yet.
     queries.push_back({w.begin, std::clamp(now + 1, w.begin, w.end), scope_filters(b), {}});
@@ -298,12 +326,19 @@ std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>
     s.budget = b;
     s.window = windows[i];
     const usage::Totals t = results[i].total();
+    s.resets_in_days = (s.window.end - now + 86399) / 86400;
+    s.at = now;
     if (b.in_tokens) {
       s.spent = money::Decimal::from_int(t.tokens());
     } else {
-      if (t.cost != 0 && !(results[i].currency == b.currency))
-        throw DataError("budget '" + b.name + "' is in " + std::string(b.currency.name()) + " but its usage is in " +
-                        std::string(results[i].currency.name()));
+      if (t.cost != 0 && !(results[i].currency == b.currency)) {
+        s.error = "budget '" + b.name + "' is in " + std::string(b.currency.name()) + " but its usage is in " +
+                  std::string(results[i].currency.name()) + " (billctl does not convert currencies; set the limit in " +
+                  std::string(results[i].currency.name()) + ")";
+        s.remaining = b.limit;
+        out.push_back(std::move(s));
+        continue;
+      }
       s.spent = t.cost_decimal();
     }
     s.remaining = s.spent < b.limit ? b.limit - s.spent : money::Decimal();
@@ -316,10 +351,22 @@ std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>
     s.projected = s.spent.mul_int(length).div_int(elapsed);
     s.projected = b.in_tokens ? s.projected.round(0) : s.projected.round(b.currency.minor_units);
     s.projected_tenths = int64_t(money::div_round(s.projected.units() * 1000, b.limit.units(), money::Rounding::down));
-    s.resets_in_days = (s.window.end - now + 86399) / 86400;
     out.push_back(std::move(s));
   }
   return out;
+}
+
+std::string time_left_text(util::Seconds now, util::Seconds end) {
+  const int64_t left = std::max<int64_t>(end - now, 0);
+  auto unit = [](int64_t n, const char* one) { return std::to_string(n) + " " + one + (n == 1 ? "" : "s"); };
+  if (left >= 2 * 86400) return unit(left / 86400, "day");
+  if (left >= 86400) {
+    const int64_t h = (left - 86400) / 3600;
+    return h ? "1 day " + unit(h, "hour") : "1 day";
+  }
+  const int64_t h = left / 3600, m = (left % 3600 + 59) / 60;
+  if (h == 0) return unit(std::max<int64_t>(m, 1), "minute");
+  return m == 0 || m == 60 ? unit(h + (m == 60), "hour") : unit(h, "hour") + " " + unit(m, "minute");
 }
 
 int parse_fail_on(const std::string& text) {

@@ -29,6 +29,7 @@ struct Budget {
   Mode mode = Mode::soft;
   std::string tz = "UTC";
   std::vector<std::string> channels;  // notification channels (config [notify.channels.NAME])
+  bool from_file = false;             // managed by 'budgets apply -f' (else set by hand)
 
   friend bool operator==(const Budget&, const Budget&) = default;
 };
@@ -49,6 +50,9 @@ std::vector<usage::Filter> scope_filters(const Budget& b);
 std::string scope_text(const Budget& b);
 // "5,000.00 USD" or "2,500,000 tokens".
 std::string amount_text(const Budget& b, const money::Decimal& amount);
+
+// The fields in which two versions of a budget differ: "limit 100.00 USD -> 200.00 USD", ...
+std::vector<std::string> changed_fields(const Budget& before, const Budget& after);
 
 // Storage form (JSON) and back.
 std::string to_json(const Budget& b);
@@ -76,10 +80,17 @@ struct Status {
   int stage = 0;             // highest stage reached, 0 for none
   money::Decimal projected;  // end-of-period spend at the current run rate
   int64_t projected_tenths = 0;
-  int64_t resets_in_days = 0;
+  int64_t resets_in_days = 0;  // whole days, rounded up
+  util::Seconds at = 0;        // when it was evaluated ("now")
+  std::string error;           // why this budget could not be evaluated (the others still are)
 };
 
-// Evaluates budgets against usage at `now` (one aggregation for all of them).
+// "3 days", "1 day 4 hours", "2 hours", "1 hour", "45 minutes": how long until `end`.
+std::string time_left_text(util::Seconds now, util::Seconds end);
+
+// Evaluates budgets against usage at `now` (one aggregation for all of them). A budget that cannot
+// be evaluated (usage in another currency than its limit) gets Status::error; the others do not
+// suffer for it.
 std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>& budgets, util::Seconds now,
                              const std::string& tzdir = "/usr/share/zoneinfo");
 

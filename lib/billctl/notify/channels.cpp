@@ -31,6 +31,9 @@ namespace {
 
 [[noreturn]] void bad(const std::string& at, const std::string& what) { throw DataError(at + ": " + what); }
 
+// Stands in for a value whose environment variable is unset, until the checks of required keys ran.
+constexpr const char* k_unset = "\x01unset";
+
 std::string line_of(const toml::node& n, const std::string& origin) {
   return origin + ":" + std::to_string(n.source().begin.line);
 }
@@ -83,10 +86,12 @@ Settings parse_settings(const toml::table& notify, const std::string& origin, co
           }
           if (auto var = (*ct)[name + "_env"].value<std::string>()) {
             const std::string v2 = getenv(*var);
+            // Secrets are needed only when sending: an unset variable fails this channel's
+            // sends, not 'budgets set' in an admin's shell.
             if (v2.empty())
-              bad(line_of(*ct->get(name + "_env"), origin),
-                  "notify.channels." + c.name + "." + name + "_env names $" + *var + ", which is not set");
-            return v2;
+              c.unresolved = line_of(*ct->get(name + "_env"), origin) + ": notify.channels." + c.name + "." + name +
+                             "_env names $" + *var + ", which is not set";
+            return v2.empty() ? std::string(k_unset) : v2;
           }
           return {};
         };
@@ -132,6 +137,9 @@ Settings parse_settings(const toml::table& notify, const std::string& origin, co
               bad(cat, where + " needs url, account_sid, auth_token (or auth_token_env), from and to");
             break;
         }
+        // A value still waiting for its environment variable is no value to send with.
+        for (std::string* f : {&c.url, &c.token, &c.account_sid, &c.smtp_url, &c.username, &c.password, &c.from})
+          if (*f == k_unset) f->clear();
         s.channels.push_back(std::move(c));
       }
     } else {
@@ -248,6 +256,7 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
 
 std::string deliver(const Channel& c, const Alert& a, const Settings& s, net::HttpClient& http, net::MailSender& mail,
                     const std::string& date) {
+  if (!c.unresolved.empty()) return c.unresolved;  // a secret's variable is unset: nothing to send with
   std::string err;
   long backoff = s.backoff_ms;
   int made = 0;

@@ -29,6 +29,7 @@ struct Channel {
   std::string username, password;  // email
   std::string from;                // email sender, SMS sender number
   std::vector<std::string> to;     // email recipients, SMS numbers
+  std::string unresolved;          // why the channel cannot send ("FILE:LINE: ..._env names $X, which is not set")
 };
 
 struct Settings {

@@ -97,6 +97,7 @@ Alert make_alert(const budgets::Status& s, const std::string& stage, const Drive
   j["used_pct"] = tenths(s.used_tenths);
   j["projected"] = amount_json(b, s.projected);
   j["projected_pct"] = tenths(s.projected_tenths);
+  j["resets_at"] = util::format_rfc3339(s.window.end);
   j["resets_in_days"] = s.resets_in_days;
   j["top_drivers"] = {{"users", drivers_json(d.users, b)},
                       {"models", drivers_json(d.models, b)},
@@ -126,19 +127,27 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
   const std::string date = rfc5322_date(ctx.now);
   for (const auto& s : statuses) {
     const budgets::Budget& b = s.budget;
+    // One budget's problem is reported as its own failure; the other budgets are still sent.
+    if (!s.error.empty()) {
+      out.push_back({b.name, s.window.label, "-", "", "failed: " + s.error, true, {}});
+      continue;
+    }
     std::vector<std::string> names = b.channels.empty() ? ctx.settings.default_channels : b.channels;
     std::vector<const Channel*> channels;
     for (const auto& n : names) {
-      const Channel* c = ctx.settings.find(n);
-      if (!c) throw DataError("budget '" + b.name + "' names channel '" + n + "', which the config file does not define");
-      channels.push_back(c);
+      if (const Channel* c = ctx.settings.find(n)) channels.push_back(c);
+      else out.push_back({b.name, s.window.label, "-", n, "failed: the config file defines no [notify.channels." + n + "]", true, {}});
     }
     // What is due: the highest stage reached, and a projection crossing the limit.
     std::vector<std::string> due;
     if (s.stage) due.push_back(std::to_string(s.stage));
     if (s.projected_tenths >= 1000 && s.used_tenths < 1000) due.push_back("forecast");
     if (channels.empty()) {
-      for (const auto& st : due) out.push_back({b.name, s.window.label, st, "", "no channel configured", false, {}});
+      // A due alert nobody receives is a failure: a cron job must not report success for it.
+      if (names.empty())
+        for (const auto& st : due)
+          out.push_back({b.name, s.window.label, st, "",
+                         "not sent: no channel (give the budget channels, or set [notify] default_channels)", true, {}});
       continue;
     }
     std::optional<Drivers> drivers;

@@ -708,26 +708,37 @@ void SqliteStore::put_budget(const budgets::Budget& b, util::Seconds now) {
   t.commit();
 }
 
-bool SqliteStore::remove_budget(const std::string& name) {
+std::vector<std::string> SqliteStore::remove_budgets(const std::vector<std::string>& names) {
   Transaction t(m_db);
   Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");
-  del.bind(1, name);
-  del.step();
-  const bool removed = m_db.changes() > 0;
-  t.commit();
-  return removed;
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    del.bind(1, name);
+    del.step();
+    del.reset();
+    if (m_db.changes() == 0) missing.push_back(name);
+  }
+  if (missing.empty()) t.commit();  // else the transaction rolls back: all or none
+  return missing;
 }
 
-void SqliteStore::replace_budgets(const std::vector<budgets::Budget>& list, util::Seconds now) {
+void SqliteStore::apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove,
+                                util::Seconds now) {
   Transaction t(m_db);
-  m_db.exec("DELETE FROM budgets");
-  Stmt put(m_db, "INSERT INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)");
+  Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");
+  for (const auto& name : remove) {
+    del.bind(1, name);
+    del.step();
+    del.reset();
+  }
+  Stmt upsert(m_db, "INSERT INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)"
+                    " ON CONFLICT(name) DO UPDATE SET spec = ?2, updated_at = ?3");
   const std::string at = util::format_rfc3339(now);
-  for (const auto& b : list) {
+  for (const auto& b : put) {
     const std::string spec = budgets::to_json(b);
-    put.bind(1, b.name).bind(2, spec).bind(3, at);
-    put.step();
-    put.reset();
+    upsert.bind(1, b.name).bind(2, spec).bind(3, at);
+    upsert.step();
+    upsert.reset();
   }
   t.commit();
 }

@@ -49,9 +49,10 @@ class SqliteStore : public UsageStore {
   // Budgets (replaced whole by name).
   std::vector<budgets::Budget> list_budgets();
   void put_budget(const budgets::Budget& b, util::Seconds now);
-  bool remove_budget(const std::string& name);
-  // Makes the stored budgets exactly `list` (budgets apply), atomically.
-  void replace_budgets(const std::vector<budgets::Budget>& list, util::Seconds now);
+  // Removes all the named budgets, or none: returns the names not found (nothing removed then).
+  std::vector<std::string> remove_budgets(const std::vector<std::string>& names);
+  // Stores `put` and removes `remove` in one transaction (budgets apply).
+  void apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove, util::Seconds now);
 
   // Alert bookkeeping for budgets notify. claim_alert is true when this run should send it
   // (not sent, not being sent by another run); finish_alert records the outcome; a failed alert

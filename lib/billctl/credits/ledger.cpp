@@ -552,7 +552,10 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       auto q = Decimal::parse(s.text(3));
       if (!q) throw DataError("usage record '" + std::string(s.text(1)) + "': stored quantity: " + q.error());
       const usage::MeterKind* k = usage::find_meter_kind(meter);
-      c = (k && k->divisor != 1 ? q->div_int(k->divisor) : *q).mul(rate->second);
+      // Rate first, then the unit conversion (minutes -> hours): one rounding, at the end, so that
+      // 100 minutes at 45 credits an hour are exactly 75 credits.
+      c = q->mul(rate->second);
+      if (k && k->divisor != 1) c = c.div_int(k->divisor);
       type = meter;
     }
     if (s.is_null(8)) {
@@ -736,9 +739,17 @@ VerifyResult Ledger::verify() {
   const std::string recorded = h.step() ? std::string(h.text(0)) : std::string();
   const std::string actual = v.entries ? std::to_string(expected - 1) + " " + prev : std::string();
   if (recorded != actual) {
-    const std::string rec_seq = recorded.empty() ? "none" : "#" + recorded.substr(0, recorded.find(' '));
-    fail(expected, "the ledger ends at entry #" + std::to_string(expected - 1) + " but the recorded head is " + rec_seq +
-                       " (entries were removed from the end or the head was edited)");
+    const int64_t rec = recorded.empty() ? 0 : std::stoll(recorded.substr(0, recorded.find(' ')));
+    const int64_t last = v.entries ? expected - 1 : 0;
+    if (rec < last)
+      fail(rec + 1, "entry #" + std::to_string(rec + 1) + " lies beyond the recorded head (#" + std::to_string(rec) +
+                        "): it was appended without billctl, which moves the head with every entry" +
+                        (last > rec + 1 ? " (as were the entries after it, up to #" + std::to_string(last) + ")" : ""));
+    else if (rec > last)
+      fail(last + 1, "the ledger ends at entry #" + std::to_string(last) + " but the recorded head is #" + std::to_string(rec) +
+                         ": entries #" + std::to_string(last + 1) + " and later were removed from the end");
+    else
+      fail(last, "entry #" + std::to_string(last) + " differs from the recorded head (the last entry was replaced, or the head edited)");
   }
   return v;
 }

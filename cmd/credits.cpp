@@ -33,6 +33,8 @@ struct Options {
   bool all = false;
   bool summary = false;
   bool off = false;
+  bool allow_negative = false;
+  bool new_org = false;
   std::string format = "table";
   std::string output;
 };
@@ -49,6 +51,9 @@ credits::Request request(const Options& o, Env& env) {
   r.reason = o.reason;
   r.idempotency_key = o.key;
   r.now = env.now();
+  r.allow_negative = o.allow_negative;
+  r.new_org = o.new_org;
+  if (const toml::table* orgs = env.config_table("orgs")) r.known_org = orgs->contains(o.organization);
   return r;
 }
 
@@ -205,13 +210,15 @@ void run_balance(const Options& o, Env& env) {
   t.currency = cfg.currency;
   for (const auto& [org, b] : balances) {
     if (!o.organization.empty() && org != o.organization) continue;
-    const Decimal value = Decimal::from_units(money::div_round(b.units() * Decimal::k_one, cfg.rate.units(), money::Rounding::half_even));
+    // What an invoice would apply: the credits' value rounded down to the minor unit, as invoices do.
+    const Decimal value = Decimal::from_units(money::div_round(b.units() * Decimal::k_one, cfg.rate.units(), money::Rounding::down))
+                              .round(cfg.currency.minor_units, money::Rounding::down);
     auto rule = rules.find(org);
     const Value topup = rule == rules.end() ? Value::none()
                                             : Value::of_text("below " + credits_text(rule->second.threshold) + " buy " + rule->second.package +
                                                              " (at most " + std::to_string(rule->second.max_per_month) + "/month)");
     t.rows.push_back({Value::of_text(org), credits_value(b, f != Format::table),
-                      Value::of_money(value.round(cfg.currency.minor_units), cfg.currency.minor_units), topup});
+                      Value::of_money(value, cfg.currency.minor_units), topup});
   }
   std::string out;
   if (f == Format::table) out = t.rows.empty() ? "No credits yet. Buy a package with 'billctl credits buy PACKAGE --org NAME --reference REF'.\n"
@@ -365,6 +372,10 @@ void run_ledger(const Options& o, Env& env) {
     std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
     if (e.kind == "usage" || e.kind == "correction") {
       const auto detail = nlohmann::json::parse(e.detail);
+      // Usage belongs to the month it was used in (the deduction's period), not the month the
+      // entry was written: October's usage charged on 2 November is October's.
+      const std::string period = detail.value("period", "");
+      if (period.size() >= 7 && period[4] == '-') std::snprintf(month, sizeof month, "%s", period.substr(0, 7).c_str());
       const auto by_type = detail.value("by_type", nlohmann::json::object());
       for (const auto& [type, v] : by_type.items()) {
         auto& s = sums[{month, e.organization, e.kind + ":" + type}];
@@ -494,6 +505,8 @@ void add_credits(CLI::App& root, CommandTable& table) {
   c->add_option("--credits", o->amount, "Credits to add (negative: to take away)")->type_name("N");
   c->add_option("--reason", o->reason, "Why (required)")->type_name("TEXT");
   c->add_option("--reference", o->reference, "A ticket or document reference")->type_name("REF");
+  c->add_flag("--allow-negative", o->allow_negative, "Allow the adjustment to take the balance below zero");
+  c->add_flag("--new-org", o->new_org, "The organization is new: open its ledger (else a name never seen is refused)");
   mutation_flags(c, *o);
 
   c = add_verb(cr, table, "ledger", "The ledger entries, or a monthly summary by usage type", run_ledger, o);

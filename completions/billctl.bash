@@ -72,7 +72,7 @@ _billctl() {
     "credits buy") opts="-h --help --org --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "credits deduct") opts="-h --help --org --all --period --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "credits refund") opts="-h --help --credits --reference --reason --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "credits adjust") opts="-h --help --org --credits --reason --reference --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "credits adjust") opts="-h --help --org --credits --reason --reference --allow-negative --new-org --actor --idempotency-key --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "credits ledger") opts="-h --help --org --period --kind --actor --summary --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "credits verify") opts="-h --help --format --db --config --now --color --no-color -q --quiet" ;;
     "credits topup") opts="-h --help --org --below --package --max-per-month --off --format -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -133,6 +133,8 @@ complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_sub
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l credits -r -d 'Credits to add (negative: to take away)'
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l reason -r -d 'Why (required)'
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l reference -r -d 'A ticket or document reference'
+complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l allow-negative -d 'Allow the adjustment to take the balance below zero'
+complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l new-org -d 'The organization is new: open its ledger (else a name never seen is refused)'
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l actor -r -d 'Who does this (default: config [credits] actor, else the OS user)'
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l idempotency-key -r -d 'A repeat with the same key changes nothing and prints the original entry'
 complete -c billctl -n '__fish_seen_subcommand_from credits; and __fish_seen_subcommand_from adjust' -l format -r -d 'Output format: table, csv or json'

@@ -33,6 +33,8 @@ credits::Request req(const std::string& org, util::Seconds now, std::string key 
   r.reason = "because";
   r.idempotency_key = std::move(key);
   r.now = now;
+  r.new_org = true;         // these tests open ledgers of organizations without usage
+  r.allow_negative = true;  // and take balances below zero on purpose
   return r;
 }
 
@@ -288,4 +290,32 @@ TEST_CASE("verify finds edits, deletions, insertions and reordering", "[credits]
     CHECK_THROWS_WITH(st.db().exec("UPDATE credit_ledger SET credits = '1'"), Catch::Contains("append-only"));
     CHECK_THROWS_WITH(st.db().exec("DELETE FROM credit_ledger"), Catch::Contains("append-only"));
   }
+}
+
+TEST_CASE("adjust refuses unknown organizations and negative balances unless told", "[credits]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger l(st.db(), credits::default_config());
+  credits::Request r = req("acme", k_now);
+  r.new_org = false;
+  r.allow_negative = false;
+  CHECK_THROWS_WITH(l.adjust(r, Decimal::from_int(5)), Catch::Contains("unknown organization 'acme'"));
+  r.new_org = true;
+  l.adjust(r, Decimal::from_int(5));
+  r.new_org = false;  // known now: it has a ledger entry
+  CHECK_THROWS_WITH(l.adjust(r, Decimal::from_int(-6)), Catch::Contains("to -1.00 credits"));
+  r.allow_negative = true;
+  CHECK(l.adjust(r, Decimal::from_int(-6)).entries.back().balance == Decimal::from_int(-1));
+}
+
+TEST_CASE("an idempotency key used with other parameters is refused", "[credits]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger l(st.db(), credits::default_config());
+  l.adjust(req("acme", k_now, "k1"), Decimal::parse("-12.5").value_or_throw());
+  CHECK(l.adjust(req("acme", k_now + 1, "k1"), Decimal::parse("-12.5").value_or_throw()).replayed);
+  CHECK_THROWS_WITH(l.adjust(req("acme", k_now + 2, "k1"), Decimal::from_int(999)),
+                    Catch::Contains("was used for a different request") && Catch::Contains("credits -12.5 then, 999 now"));
+  l.buy(req("acme", k_now, "k2"), "starter");
+  CHECK_THROWS_WITH(l.buy(req("acme", k_now, "k2"), "growth"), Catch::Contains("package starter then, growth now"));
 }

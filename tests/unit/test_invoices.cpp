@@ -104,6 +104,7 @@ TEST_CASE("professional and enterprise plans; re-running does not duplicate; num
   r.actor = "test";
   r.reason = "welcome credit";
   r.now = k_now;
+  r.new_org = true;
   ledger.adjust(r, dec("2500.75"));  // worth 25.0075 USD: 25.00 applied, 0.75 credits left
   billing::Invoices inv(st.db(), ledger);
   auto cfg = parse_toml(R"(
@@ -187,6 +188,7 @@ storage_gb = "37.5"
   r.actor = "test";
   r.reason = "welcome";
   r.now = k_now;
+  r.new_org = true;
   ledger.adjust(r, dec("1234.5"));
   billing::Invoices inv(st.db(), ledger);
   billing::OrgDirectory d;

@@ -238,7 +238,7 @@ std::optional<Entry> Ledger::entry(int64_t seq) {
   return read_entry(s);
 }
 
-std::optional<Outcome> Ledger::replay(const Request& r, std::string_view kind) {
+std::optional<Outcome> Ledger::replay(const Request& r, std::string_view kind, const Mismatch& mismatch) {
   if (r.idempotency_key.empty()) return std::nullopt;
   Stmt s(m_db, (std::string("SELECT ") + k_columns + " FROM credit_ledger WHERE idempotency_key = ?1").c_str());
   s.bind(1, r.idempotency_key);
@@ -247,6 +247,12 @@ std::optional<Outcome> Ledger::replay(const Request& r, std::string_view kind) {
   if (first.kind != kind || first.organization != r.organization)
     throw UsageError("idempotency key '" + r.idempotency_key + "' was used for a different request (entry #" +
                      std::to_string(first.seq) + ": " + first.kind + " for '" + first.organization + "')");
+  // The same key with other parameters is a different request: refuse it, as payment APIs do,
+  // instead of silently replaying the first one.
+  if (mismatch)
+    if (const std::string why = mismatch(first); !why.empty())
+      throw UsageError("idempotency key '" + r.idempotency_key + "' was used for a different request (entry #" +
+                       std::to_string(first.seq) + ": " + why + "); use a new key for a new request");
   Outcome out;
   out.replayed = true;
   // Entries a request made after its first one carry the key in their detail ("request_key").
@@ -301,6 +307,29 @@ Entry Ledger::purchase_entry(const Request& r, const Package& p, Kind kind) {
   return e;
 }
 
+bool Ledger::knows(const std::string& org) {
+  for (const char* sql : {"SELECT 1 FROM credit_ledger WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM credit_usage WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM plan_assignments WHERE organization = ?1",
+                          "SELECT 1 FROM invoices WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM usage WHERE organization = ?1 LIMIT 1"}) {  // the last one scans: only for a new name
+    Stmt s(m_db, sql);
+    s.bind(1, org);
+    if (s.step()) return true;
+  }
+  return false;
+}
+
+void Ledger::require_known(const Request& r) {
+  if (r.new_org || r.known_org || knows(r.organization)) return;
+  std::vector<std::string> names;
+  Stmt s(m_db, "SELECT DISTINCT organization FROM credit_ledger UNION SELECT organization FROM plan_assignments");
+  while (s.step()) names.emplace_back(s.text(0));
+  const std::string hint = util::did_you_mean(r.organization, names);
+  throw UsageError("unknown organization '" + r.organization + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                   ": it has no usage, plan, invoice or ledger entry; pass --new-org to open its ledger");
+}
+
 Outcome Ledger::buy(const Request& r, const std::string& package) {
   const Package* p = m_cfg.find_package(package);
   if (!p) {
@@ -312,7 +341,13 @@ Outcome Ledger::buy(const Request& r, const std::string& package) {
   }
   if (r.reference.empty()) throw UsageError("credits buy needs --reference PAYMENT_REF (the payment it records)");
   store::Transaction t(m_db);
-  if (auto again = replay(r, "purchase")) return *again;
+  if (auto again = replay(r, "purchase", [&](const Entry& e) {
+        const Json d = Json::parse(e.detail);
+        if (d.value("package", "") != package) return "package " + d.value("package", "") + " then, " + package + " now";
+        if (e.reference != r.reference) return "reference '" + e.reference + "' then, '" + r.reference + "' now";
+        return std::string();
+      }))
+    return *again;
   Outcome out = expire_locked(r);
   Entry e = purchase_entry(r, *p, Kind::purchase);
   e.idempotency_key = r.idempotency_key;
@@ -328,7 +363,15 @@ Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<D
     throw UsageError("entry #" + std::to_string(purchase_seq) + " is not a purchase; see 'billctl credits ledger --kind purchase'");
   Request r = req;
   r.organization = p->organization;
-  if (auto again = replay(r, "refund")) return *again;
+  if (auto again = replay(r, "refund", [&](const Entry& e) {
+        const Json d = Json::parse(e.detail);
+        if (d.value("refund_of", int64_t(0)) != purchase_seq)
+          return "refund of #" + std::to_string(d.value("refund_of", int64_t(0))) + " then, of #" + std::to_string(purchase_seq) + " now";
+        if (credits && d.value("credits", "") != credits->to_string())
+          return "credits " + d.value("credits", "") + " then, " + credits->to_string() + " now";
+        return std::string();
+      }))
+    return *again;
   if (r.reference.empty()) throw UsageError("credits refund needs --reference (the refund's payment reference)");
   const Json pd = Json::parse(p->detail);
   const Decimal bought = parse_decimal(pd.value("credits", "0"), "purchase detail");
@@ -358,7 +401,8 @@ Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<D
   const Decimal bal = balance(r.organization);
   if (take > bal)
     throw DataError("cannot refund " + n.to_string() + " credits (" + take.to_string() + " with the bonus) of purchase #" +
-                    std::to_string(purchase_seq) + ": the balance of '" + r.organization + "' is " + bal.to_string());
+                    std::to_string(purchase_seq) + ": the balance of '" + r.organization + "' is " + bal.round(2).format(2) +
+                    " credits");
   Entry e = new_entry(r, "refund", -take);
   Json d;
   d["refund_of"] = purchase_seq;
@@ -376,8 +420,18 @@ Outcome Ledger::adjust(const Request& r, Decimal credits) {
   if (r.reason.empty()) throw UsageError("credits adjust needs --reason (why the balance changes)");
   if (credits.is_zero()) throw UsageError("invalid --credits '0': an adjustment changes the balance");
   store::Transaction t(m_db);
-  if (auto again = replay(r, "adjustment")) return *again;
+  if (auto again = replay(r, "adjustment", [&](const Entry& e) {
+        if (!(e.credits == credits)) return "credits " + e.credits.to_string() + " then, " + credits.to_string() + " now";
+        if (e.reason != r.reason) return "reason '" + e.reason + "' then, '" + r.reason + "' now";
+        return std::string();
+      }))
+    return *again;
+  require_known(r);
   Outcome out = expire_locked(r);
+  const Decimal after = balance(r.organization) + credits;
+  if (after.negative() && !r.allow_negative)
+    throw DataError("the adjustment would take the balance of '" + r.organization + "' to " + after.round(2).format(2) +
+                    " credits; pass --allow-negative if that is intended");
   Entry e = new_entry(r, "adjustment", credits);
   e.detail = "{}";
   out.entries.push_back(append(std::move(e)));

@@ -5,6 +5,7 @@
 // `verify` finds any edit, deletion, insertion or reordering of the stored history.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,6 +78,9 @@ struct Request {
   std::string reason;
   std::string idempotency_key;
   util::Seconds now = 0;
+  bool allow_negative = false;  // adjust: a balance below zero is intended
+  bool new_org = false;         // buy/adjust: open the ledger of an organization never seen before
+  bool known_org = false;       // the caller knows the organization (config [orgs.NAME])
 };
 
 // The outcome of a mutation: the entries it made, or (replayed) the ones an earlier request
@@ -129,6 +133,8 @@ class Ledger {
   std::map<std::string, Decimal> balances();
 
   Outcome buy(const Request& r, const std::string& package);
+  // Has the organization usage, a plan, an invoice or a ledger entry?
+  bool knows(const std::string& organization);
   // Refunds credits of a purchase (all that is left of it when `credits` is empty). The bonus
   // that came with it goes back in proportion.
   Outcome refund(const Request& r, int64_t purchase_seq, std::optional<Decimal> credits);
@@ -155,7 +161,11 @@ class Ledger {
   bool remove_topup_rule(const std::string& organization);
 
  private:
-  std::optional<Outcome> replay(const Request& r, std::string_view kind);
+  // Why an earlier entry with the same key is another request ("credits -12.5 then, 999 now"), or empty.
+  using Mismatch = std::function<std::string(const Entry&)>;
+  std::optional<Outcome> replay(const Request& r, std::string_view kind, const Mismatch& mismatch = {});
+  // Refuses an organization billctl has never seen unless the request says it is new.
+  void require_known(const Request& r);
   Entry append(Entry e);
   Outcome expire_locked(const Request& r);
   void run_topups(const Request& r, Outcome& out);

@@ -30,6 +30,8 @@ struct Options {
   int net_days = 0;
   bool no_credits = false;
   bool issue = false;
+  bool partial = false;
+  std::string since;
   std::string actor;
   std::string reference;
   std::string reason;
@@ -45,6 +47,7 @@ struct Settings {
   std::string tax_name = "Tax";
   std::string default_plan;
   render::PdfFonts fonts;
+  std::string tz = "UTC";  // the issuer's: an invoice is due until the end of its due date there
 };
 
 std::vector<std::string> string_list(const toml::node& n, const std::string& what) {
@@ -82,6 +85,14 @@ Settings settings(Env& env) {
       else if (key == "default_plan") s.default_plan = string_value(v, what);
       else if (key == "font") s.fonts.regular = string_value(v, what);
       else if (key == "font_bold") s.fonts.bold = string_value(v, what);
+      else if (key == "tz") {
+        s.tz = string_value(v, what);
+        try {
+          util::TimeZone::load(s.tz);
+        } catch (const UsageError& e) {
+          throw DataError(what + ": " + e.what());
+        }
+      }
       else if (key == "net_days") {
         auto d = v.value<int64_t>();
         if (!d || *d < 0 || *d > 365) throw DataError(what + ": expected a number of days (0..365)");
@@ -89,7 +100,7 @@ Settings settings(Env& env) {
       } else {
         throw DataError(money::config_at(origin, v) + ": [invoices]: unknown key '" + key +
                         "' (known: issuer_name, issuer_address, issuer_email, issuer_tax_id, net_days, tax_rate, tax_name,"
-                        " default_plan, font, font_bold)");
+                        " default_plan, font, font_bold, tz)");
       }
     }
   }
@@ -130,7 +141,9 @@ struct Context {
   billing::Invoices invoices;
   explicit Context(Env& env)
       : ledger(env.store().db(), credits::parse_config(env.config_table("credits"), env.config_path())),
-        invoices(env.store().db(), ledger) {}
+        invoices(env.store().db(), ledger) {
+    invoices.set_time_zone(util::TimeZone::load(settings(env).tz));
+  }
 };
 
 std::string money_text(const Decimal& d, const money::Currency& c) { return d.round(c.minor_units).format(c.minor_units); }
@@ -218,8 +231,14 @@ void run_assign(const Options& o, Env& env) {
     const std::string hint = util::did_you_mean(o.plan, names);
     throw UsageError("unknown plan '" + o.plan + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
   }
+  std::optional<util::Seconds> since;
+  if (!o.since.empty()) {
+    const util::Period p = util::parse_period(o.since, env.now()).flag_value("--since", o.since);
+    if (p.kind != util::Period::Kind::month) throw UsageError("invalid --since '" + o.since + "': expected a month, e.g. 2026-10");
+    since = p.begin;
+  }
   Context ctx(env);
-  ctx.invoices.assign(o.organization, o.plan, env.now());
+  ctx.invoices.assign(o.organization, o.plan, env.now(), since);
   env.note("'" + o.organization + "' is on the " + o.plan + " plan");
 }
 
@@ -284,14 +303,14 @@ render::Table list_table(const std::vector<Invoice>& list, util::Seconds now, bo
   t.id = "invoices";
   t.title = "Invoices";
   t.columns = {{"number", "invoice", Kind::text}, {"organization", "organization", Kind::text}, {"period", "period", Kind::text},
-               {"plan", "plan", Kind::text},      {"status", "status", Kind::text},             {"total", "amount", Kind::text},
+               {"plan", "plan", Kind::text},      {"status", "status", Kind::text},             {"total", "amount", Kind::decimal},
                {"currency", "currency", Kind::text}, {"due", "due date", Kind::text},           {"paid", "paid", Kind::text}};
   for (const auto& inv : list) {
     const int d = inv.currency.minor_units;
     t.rows.push_back({Value::of_text(inv.number), Value::of_text(inv.organization), Value::of_text(inv.period),
                       Value::of_text(inv.plan), Value::of_text(inv.status_at(now)),
-                      Value::of_text(table ? inv.total.format(d) : inv.total.to_string(d)), Value::of_text(std::string(inv.currency.name())),
-                      Value::of_text(util::format_date(util::day_of(inv.due_at))),
+                      Value::of_money(inv.total.round(d), d), Value::of_text(std::string(inv.currency.name())),
+                      Value::of_text(table || inv.status != "draft" ? inv.due_text() : std::string()),
                       Value::of_text(inv.paid_at ? util::format_date(util::day_of(inv.paid_at)) : "")});
   }
   return t;
@@ -304,6 +323,13 @@ render::Json invoice_json(const Invoice& inv, util::Seconds now) {
     const int64_t t = j[k].get<int64_t>();
     j[k] = t ? render::Json(util::format_rfc3339(t)) : render::Json(nullptr);
   }
+  if (inv.status == "draft") {  // a draft has no issue or due date until it is issued
+    j["issued_at"] = nullptr;
+    j["due_at"] = nullptr;
+    j["due_date"] = nullptr;
+  } else {
+    j["due_date"] = inv.due_text();
+  }
   for (auto& h : j["history"]) h["at"] = util::format_rfc3339(h["at"].get<int64_t>());
   return j;
 }
@@ -315,8 +341,13 @@ std::string show_text(const Invoice& inv, util::Seconds now, const render::TextS
   out += "  organization  " + inv.organization + " (" + inv.bill_to.name + ")\n";
   out += "  plan          " + inv.plan_title + "\n";
   out += "  period        " + inv.period + "\n";
-  out += "  issued        " + util::format_date(util::day_of(inv.issued_at)) + "\n";
-  out += "  due           " + util::format_date(util::day_of(inv.due_at)) + " (net " + std::to_string(inv.net_days) + ")\n";
+  if (inv.status == "draft") {
+    out += "  issued        - (a draft: issue it with 'billctl invoices issue " + inv.number + "')\n";
+  } else {
+    out += "  issued        " + inv.issue_text() + "\n";
+    out += "  due           " + inv.due_text() + " (net " + std::to_string(inv.net_days) + ")\n";
+  }
+  if (inv.partial) out += "  partial       generated before the period ended\n";
   if (inv.paid_at) out += "  paid          " + util::format_date(util::day_of(inv.paid_at)) + (inv.payment_reference.empty() ? "" : " ref " + inv.payment_reference) + "\n";
   out += "\n";
   render::Table t;
@@ -365,7 +396,12 @@ void run_generate(const Options& o, Env& env) {
   g.actor = env.actor(o.actor);
   g.now = env.now();
   g.issuer = s.issuer;
+  g.partial = o.partial;
+  if (p.end > env.now() && !o.partial)  // before any work
+    throw UsageError("invalid --period '" + o.period + "': the month has not ended (it ends " + util::format_rfc3339(p.end) +
+                     "); pass --partial for an interim invoice");
   const auto dir = directory(env, ctx.invoices, s);
+  billing::check_directory(list, dir);  // config problems first, before the month's usage is read
   const auto res = ctx.invoices.generate(g, list, dir, billing::organization_usage(env.store(), p));
   for (const auto& [org, why] : res.skipped) env.note("skipped '" + org + "': " + why);
   std::string out;
@@ -427,7 +463,7 @@ void run_issue(const Options& o, Env& env) {
   Context ctx(env);
   const Invoice inv = ctx.invoices.issue(o.ref, env.actor(o.actor), env.now());
   env.note("issued " + inv.number + ": " + money_text(inv.total, inv.currency) + " " + std::string(inv.currency.name()) + " due " +
-           util::format_date(util::day_of(inv.due_at)));
+           inv.due_text());
 }
 
 void run_paid(const Options& o, Env& env) {
@@ -460,6 +496,7 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   CLI::App* c = add_verb(plans_cmd, table, "assign", "Put an organization on a plan", run_assign, o);
   c->add_option("organization", o->organization, "The organization")->required()->type_name("ORG");
   c->add_option("plan", o->plan, "The plan")->required()->type_name("PLAN");
+  c->add_option("--since", o->since, "Bill on it from this month (default: the month of the first assignment)")->type_name("MONTH");
   c = add_verb(plans_cmd, table, "usage", "Usage against the plan per organization: used, limit, percentage", run_usage, o);
   c->add_option("--period", o->period, "Period (default this-month)")->type_name("PERIOD");
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
@@ -475,6 +512,7 @@ void add_invoices(CLI::App& root, CommandTable& table) {
   c->add_option("--net-days", o->net_days, "Payment due after N days (default: config, else 30)")->type_name("N")->check(whole_number(1, 3650));
   c->add_flag("--no-credits", o->no_credits, "Do not apply the organizations' credit balances");
   c->add_flag("--issue", o->issue, "Issue at once (pending) instead of leaving drafts");
+  c->add_flag("--partial", o->partial, "Allow a month that has not ended (an interim invoice, marked partial)");
   c->add_option("--actor", o->actor, "Who generates them")->type_name("NAME");
   add_output_options(c, o->format, o->output);
 

@@ -78,9 +78,9 @@ _billctl() {
     "credits topup") opts="-h --help --org --below --package --max-per-month --off --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "invoices") opts="plans generate list show pdf issue mark-paid void -h --help --db --config --now --color --no-color -q --quiet" ;;
     "invoices plans") opts="assign usage -h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "invoices plans assign") opts="-h --help --db --config --now --color --no-color -q --quiet" ;;
+    "invoices plans assign") opts="-h --help --since --db --config --now --color --no-color -q --quiet" ;;
     "invoices plans usage") opts="-h --help --period --org --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "invoices generate") opts="-h --help --period --org --tax-rate --net-days --no-credits --issue --actor --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "invoices generate") opts="-h --help --period --org --tax-rate --net-days --no-credits --issue --partial --actor --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "invoices list") opts="-h --help --period --org --status --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "invoices show") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "invoices pdf") opts="-h --help -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -225,10 +225,24 @@ TEST_CASE("invoice lifecycle: draft, pending, overdue, paid, void", "[invoices]"
   CHECK_THROWS_WITH(inv.mark_paid("INV-2026-000001", "test", "wire", k_now), Catch::Contains("draft"));
   auto issued = inv.issue("INV-2026-000001", "test", k_now + 86400);
   CHECK(issued.status == "pending");
-  CHECK(issued.due_at == k_now + 31 * 86400);
-  CHECK(issued.status_at(k_now + 30 * 86400) == "pending");
-  CHECK(issued.status_at(k_now + 31 * 86400) == "overdue");
+  // Issued on 3 Nov, net 30: due on 3 Dec, payable until the end of that day (UTC here).
+  const util::Seconds end_of_due_day = (util::day_of(k_now) + 32) * 86400;
+  CHECK(issued.due_date == "2026-12-03");
+  CHECK(issued.due_at == end_of_due_day);
+  CHECK(issued.status_at(k_now + 31 * 86400) == "pending");  // 3 Dec 08:00: the due date itself
+  CHECK(issued.status_at(end_of_due_day - 1) == "pending");
+  CHECK(issued.status_at(end_of_due_day) == "overdue");
+  {
+    // In the issuer's time zone: issued on 3 Nov in Tokyo, due until the end of 3 Dec there (15:00Z).
+    billing::Invoices tokyo(st.db(), ledger);
+    tokyo.set_time_zone(util::TimeZone::load("Asia/Tokyo"));
+    auto draft = tokyo.generate(options("2026-08"), billing::default_plans(), d, {org_usage("acme", {})}).created.at(0);
+    auto t = tokyo.issue(draft.number, "test", k_now + 86400);
+    CHECK(t.due_date == "2026-12-03");
+    CHECK(t.due_at == end_of_due_day - 9 * 3600);
+  }
   auto paid = inv.mark_paid("1", "finance", "wire-7", k_now + 40 * 86400);  // by id, overdue
+
   CHECK(paid.status == "paid");
   CHECK(paid.history.size() == 3);
   CHECK_THROWS_WITH(inv.void_invoice("INV-2026-000001", "test", "oops", k_now), Catch::Contains("paid"));

@@ -44,6 +44,21 @@ std::string Invoice::status_at(util::Seconds now) const {
   return status;
 }
 
+std::string Invoice::due_text() const {
+  if (status == "draft") return "-";
+  return due_date.empty() ? util::format_date(util::day_of(due_at)) : due_date;
+}
+
+std::string Invoice::issue_text() const { return status == "draft" ? "-" : util::format_date(util::day_of(issued_at)); }
+
+void Invoices::set_due(Invoice& inv, util::Seconds now) const {
+  // Due means the end of the due date in the issuer's time zone: payable all day long.
+  inv.issued_at = now;
+  const int64_t due_day = m_tz.local_day(now) + inv.net_days;
+  inv.due_date = util::format_date(due_day);
+  inv.due_at = m_tz.day_start(due_day + 1);
+}
+
 std::string to_json(const Invoice& inv) {
   const money::Currency& c = inv.currency;
   Json j;
@@ -59,6 +74,8 @@ std::string to_json(const Invoice& inv) {
   j["due_at"] = inv.due_at;
   j["paid_at"] = inv.paid_at;
   j["net_days"] = inv.net_days;
+  if (!inv.due_date.empty()) j["due_date"] = inv.due_date;
+  if (inv.partial) j["partial"] = true;
   Json lines = Json::array();
   for (const auto& l : inv.lines)
     lines.push_back({{"kind", l.kind},
@@ -109,6 +126,8 @@ Invoice from_json(const std::string& doc, const std::string& origin) {
     inv.due_at = j.value("due_at", int64_t(0));
     inv.paid_at = j.value("paid_at", int64_t(0));
     inv.net_days = j.value("net_days", 30);
+    inv.due_date = j.value("due_date", "");
+    inv.partial = j.value("partial", false);
     for (const auto& l : j.at("lines"))
       inv.lines.push_back({l.value("kind", ""), l.value("description", ""), l.value("quantity", ""), l.value("unit_price", ""),
                            json_decimal(l, "amount", origin)});
@@ -151,15 +170,40 @@ std::map<std::string, std::string> Invoices::assignments() {
   return out;
 }
 
-void Invoices::assign(const std::string& organization, const std::string& plan, util::Seconds now) {
-  Stmt s(m_db, "INSERT OR REPLACE INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)");
-  const std::string at = util::format_rfc3339(now);
+void Invoices::assign(const std::string& organization, const std::string& plan, util::Seconds now,
+                      std::optional<util::Seconds> since) {
+  // updated_at holds the start of billing on a plan: the first assignment, unless backdated.
+  Stmt s(m_db, since ? "INSERT INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)"
+                       " ON CONFLICT(organization) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at"
+                     : "INSERT INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)"
+                       " ON CONFLICT(organization) DO UPDATE SET plan = excluded.plan");
+  const std::string at = util::format_rfc3339(since ? *since : now);
   s.bind(1, organization).bind(2, plan).bind(3, at);
   s.step();
 }
 
+void check_directory(const std::vector<Plan>& plans, const OrgDirectory& dir) {
+  std::vector<std::string> problems;
+  auto check = [&](const std::string& name, const std::string& who) {
+    const Plan* p = find_plan(plans, name);
+    if (!p) problems.push_back(who + " is on plan '" + name + "', which is not defined (see 'billctl invoices plans')");
+    else if (!p->base_fee)
+      problems.push_back("plan '" + name + "' (" + who + ") has a custom price: set [plans." + name +
+                         "] price = \"AMOUNT CUR\" in the config");
+  };
+  if (!dir.default_plan.empty()) check(dir.default_plan, "[invoices] default_plan");
+  for (const auto& [org, plan] : dir.plan) check(plan, "organization '" + org + "'");
+  if (problems.empty()) return;
+  std::string msg = "cannot generate invoices: ";
+  for (size_t i = 0; i < problems.size(); ++i) msg += (i ? "; " : "") + problems[i];
+  throw DataError(msg);
+}
+
 GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Plan>& plans, const OrgDirectory& dir,
                                   const std::vector<OrgUsage>& usage) {
+  if (o.period.end > o.now && !o.partial)
+    throw UsageError("invalid --period '" + o.period_label + "': the month has not ended (it ends " +
+                     util::format_rfc3339(o.period.end) + "); pass --partial for an interim invoice");
   // Which organizations, on which plan: all checked before anything is written.
   std::set<std::string> orgs;
   if (!o.organizations.empty()) {
@@ -182,6 +226,13 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
                       "] price = \"AMOUNT CUR\" in the config");
     plan_of[org] = p;
   }
+  // A month that ended before the organization's plan was first assigned is not billed on it.
+  std::map<std::string, util::Seconds> since;
+  {
+    Stmt a(m_db, "SELECT organization, updated_at FROM plan_assignments");
+    while (a.step())
+      if (auto t = util::parse_rfc3339(a.text(1))) since[std::string(a.text(0))] = *t;
+  }
   std::optional<Decimal> tax_pct;
   if (o.tax_rate) {
     auto d = Decimal::parse(*o.tax_rate);
@@ -200,6 +251,15 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
         continue;
       }
     }
+    if (auto it = since.find(org); it != since.end()) {
+      const util::Date d = util::civil_from_days(util::day_of(it->second));
+      if (o.period.end <= util::days_from_civil({d.year, d.month, 1}) * 86400) {
+        res.skipped.emplace_back(org, "its plan was assigned on " + util::format_date(util::day_of(it->second)) + ", after " +
+                                          o.period_label + " (backdate it with 'billctl invoices plans assign " + org +
+                                          " PLAN --since " + o.period_label + "')");
+        continue;
+      }
+    }
     const Plan& plan = *plan_of[org];
     const money::Currency& cur = plan.currency;
     const int digits = cur.minor_units;
@@ -211,7 +271,8 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
     inv.currency = cur;
     inv.created_at = inv.issued_at = o.now;
     inv.net_days = o.net_days;
-    inv.due_at = o.now + int64_t(o.net_days) * 86400;
+    inv.partial = o.partial;
+    set_due(inv, o.now);  // provisional for a draft (not shown); fixed when issued
     inv.issuer = o.issuer;
     auto party = dir.party.find(org);
     inv.bill_to = party != dir.party.end() ? party->second : Party{org, {}, {}, {}};
@@ -333,8 +394,7 @@ Invoice Invoices::issue(const std::string& ref, const std::string& actor, util::
   Invoice inv = get(ref);
   if (inv.status != "draft") throw DataError("invoice " + inv.number + " is " + inv.status_at(now) + ", only a draft can be issued");
   inv.status = "pending";
-  inv.issued_at = now;
-  inv.due_at = now + int64_t(inv.net_days) * 86400;
+  set_due(inv, now);
   inv.history.push_back({now, "pending", actor, "issued"});
   save(inv);
   t.commit();

@@ -11,6 +11,7 @@
 #include "billctl/billing/plans.hpp"
 #include "billctl/credits/ledger.hpp"
 #include "billctl/store/sqlite.hpp"
+#include "billctl/util/tz.hpp"
 
 namespace billctl::billing {
 
@@ -43,7 +44,9 @@ struct Invoice {
   std::string status;  // draft, pending, paid, void (stored)
   money::Currency currency = money::k_usd;
   util::Seconds created_at = 0, issued_at = 0, due_at = 0, paid_at = 0;
+  std::string due_date;  // the last day to pay, in the issuer's time zone (due_at is the end of it)
   int net_days = 30;
+  bool partial = false;  // generated before its period ended (--partial)
   std::vector<Line> lines;  // base and overage lines
   Decimal subtotal;
   Decimal credits_applied;  // currency amount (positive)
@@ -59,6 +62,10 @@ struct Invoice {
 
   // "overdue" for a pending invoice past its due date, else the stored status.
   std::string status_at(util::Seconds now) const;
+  // The due date as YYYY-MM-DD; "-" for a draft (it has none until issued).
+  std::string due_text() const;
+  // The issue date as YYYY-MM-DD; "-" for a draft.
+  std::string issue_text() const;
 };
 
 std::string to_json(const Invoice& inv);
@@ -73,6 +80,7 @@ struct GenerateOptions {
   int net_days = 30;
   bool apply_credits = true;
   bool issue = false;                      // pending right away instead of draft
+  bool partial = false;                    // allow a period that has not ended (marked on the invoice)
   std::string actor;
   util::Seconds now = 0;
   Party issuer;
@@ -90,9 +98,15 @@ struct GenerateResult {
   std::vector<std::pair<std::string, std::string>> skipped;  // organization, why
 };
 
+// Checks every plan the directory names (assignments, [orgs], default_plan) before any usage is
+// read: an undefined plan or a custom price without one is an error listing all such problems.
+void check_directory(const std::vector<Plan>& plans, const OrgDirectory& dir);
+
 class Invoices {
  public:
   Invoices(store::Db& db, credits::Ledger& ledger);
+  // The issuer's time zone: an invoice is due until the end of its due date there (default UTC).
+  void set_time_zone(util::TimeZone tz) { m_tz = std::move(tz); }
 
   GenerateResult generate(const GenerateOptions& o, const std::vector<Plan>& plans, const OrgDirectory& dir,
                           const std::vector<OrgUsage>& usage);
@@ -105,12 +119,18 @@ class Invoices {
 
   // Plan assignments kept in the store.
   std::map<std::string, std::string> assignments();
-  void assign(const std::string& organization, const std::string& plan, util::Seconds now);
+  // Puts an organization on a plan. Billing on it starts with the month of its first assignment,
+  // or of `since` (a backdated assignment); a later change of plan keeps that start.
+  void assign(const std::string& organization, const std::string& plan, util::Seconds now,
+              std::optional<util::Seconds> since = std::nullopt);
 
  private:
   void save(const Invoice& inv);
+  // Sets issued_at, due_date and due_at for an invoice issued at `now`.
+  void set_due(Invoice& inv, util::Seconds now) const;
   store::Db& m_db;
   credits::Ledger& m_ledger;
+  util::TimeZone m_tz;
 };
 
 }  // namespace billctl::billing

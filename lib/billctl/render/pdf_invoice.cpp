@@ -85,6 +85,12 @@ void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Alig
   HPDF_Page_EndText(d.page);
 }
 
+// A number is never cut short: it is set smaller until it fits its column (down to 5 pt).
+void number_text(Doc& d, HPDF_Font f, float size, float x, float y, const std::string& s, float max_width) {
+  while (size > 5 && width(f, size, s) > max_width) size -= 0.5f;
+  text(d, f, size, x, y, s, Align::right);
+}
+
 void rule(Doc& d, float y, float gray = 0.75f, float width = 0.5f) {
   if (!d.page) return;
   HPDF_Page_SetGrayStroke(d.page, gray);
@@ -176,8 +182,8 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
                        const float top = y + h - 12;
                        for (size_t i = 0; i < desc.size(); ++i)
                          text(doc, doc.regular, 9, k_left + 4, top - 11 * float(i), desc[i], Align::left, k_desc_right - k_left - 8);
-                       text(doc, doc.regular, 9, k_qty_right, top, l.quantity, Align::right, k_qty_right - k_desc_right - 6);
-                       text(doc, doc.regular, 9, k_price_right, top, l.unit_price, Align::right, k_price_right - k_qty_right - 6);
+                       number_text(doc, doc.regular, 9, k_qty_right, top, l.quantity, k_qty_right - k_desc_right - 6);
+                       number_text(doc, doc.regular, 9, k_price_right, top, l.unit_price, k_price_right - k_qty_right - 6);
                        text(doc, doc.regular, 9, k_amount_right - 4, top, money_text(l.amount, cur), Align::right);
                        rule(doc, y, 0.85f, 0.4f);
                      }});
@@ -233,7 +239,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
                                              (inv.payment_reference.empty() ? "" : ", reference " + inv.payment_reference) + ". Thank you."
                       : status == "void" ? "This invoice is void and not payable."
                                          : "Payment terms: net " + std::to_string(inv.net_days) + " days. Please pay " +
-                                               money_text(inv.total, cur) + " " + cname + " by " + date_text(inv.due_at) +
+                                               money_text(inv.total, cur) + " " + cname + " by " + inv.due_text() +
                                                ", quoting " + inv.number + ".";
   items.push_back({34, false, [terms](Doc& doc, float y) { text(doc, doc.regular, 9, k_left, y + 8, terms); }});
 
@@ -246,9 +252,9 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
     // Title and facts, top right.
     text(doc, doc.bold, 22, k_right, 786, "INVOICE", Align::right);
     const std::pair<std::string, std::string> facts[] = {{"Invoice number", inv.number},
-                                                         {"Issue date", date_text(inv.issued_at)},
-                                                         {"Due date", date_text(inv.due_at)},
-                                                         {"Period", inv.period},
+                                                         {"Issue date", inv.issue_text()},
+                                                         {"Due date", inv.due_text()},
+                                                         {"Period", inv.partial ? inv.period + " (partial)" : inv.period},
                                                          {"Status", status_title(status)}};
     float fy = 762;
     for (const auto& [k, v] : facts) {

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <cstdlib>
 #include <iostream>
@@ -35,6 +36,34 @@ CLI::Validator whole_number(int64_t lo, int64_t hi) {
         return "'" + v + "': expected " + range;
       },
       range, "WHOLE");
+}
+
+void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog& catalog) {
+  for (auto& f : where) {
+    if (f.dim != usage::Dim::model) continue;
+    for (auto& v : f.values)
+      if (auto tl = catalog.timeline(v); !tl.empty()) v = tl.front()->model;
+  }
+}
+
+void hint_unmatched(Env& env, store::UsageStore& source, const util::Period& p, const std::vector<usage::Filter>& where) {
+  if (where.empty()) return;
+  std::vector<usage::AggQuery> queries;
+  for (const auto& f : where) queries.push_back({p.begin, p.end, {}, {f.dim}});
+  const auto res = source.aggregate(queries);
+  for (size_t i = 0; i < where.size(); ++i) {
+    std::vector<std::string> seen;
+    for (const auto& g : res[i].groups) seen.push_back(g.keys[0]);
+    for (const auto& v : where[i].values) {
+      if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+      std::string hint;
+      for (const auto& s : seen)
+        if (util::to_lower(s) == util::to_lower(v)) hint = s;  // values are case-sensitive, as imported
+      if (hint.empty()) hint = util::did_you_mean(v, seen);
+      env.note("note: no usage in " + p.label + " has " + std::string(usage::dim_name(where[i].dim)) + " '" + v + "'" +
+               (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+    }
+  }
 }
 
 std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,

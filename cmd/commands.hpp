@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "billctl/store/store.hpp"
 #include "env.hpp"
 
 namespace billctl::cmd {
@@ -36,6 +37,13 @@ void add_output_options(CLI::App* app, std::string& format, std::string& output)
 // CSV, or a JSON document {"schema_version": 1, "kind": KIND, KEY: [rows]}.
 std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,
                          const std::string& empty);
+
+// --where values as import stores them: model names through the catalog's normalisation
+// ("gpt-4o-2024-08-06" -> the catalog's name), so a filter matches what was imported.
+void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog& catalog);
+// When a filtered query found nothing: a note naming each --where value that matches no usage in
+// the period, with the nearest existing value ("did you mean 'sales'?").
+void hint_unmatched(Env& env, store::UsageStore& source, const util::Period& p, const std::vector<usage::Filter>& where);
 
 // A validator for a whole-number flag: accepts lo..hi, and names the value and the range otherwise.
 CLI::Validator whole_number(int64_t lo, int64_t hi);

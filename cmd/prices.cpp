@@ -120,6 +120,8 @@ void run_show(const ShowOptions& o, Env& env) {
     std::vector<pricing::PriceEntry> copy;
     for (const auto* e : tl) copy.push_back(*e);
     render::Json j = render::Json::parse(pricing::to_catalog_json(copy, c.info().name));
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.prices.show";
     j["in_force"] = cur ? render::Json(util::format_date(cur->effective_day)) : render::Json(nullptr);
     env.emit(render::dump(j), o.output);
     return;

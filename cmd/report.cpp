@@ -25,7 +25,7 @@ void run_report(const ReportOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
   env.set_prices_file(o.prices);
   const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
-  const auto where = usage::parse_filters(o.where);
+  auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
   uint64_t rejected = 0;
   if (!o.inputs.empty()) {
@@ -35,11 +35,15 @@ void run_report(const ReportOptions& o, Env& env) {
     if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
     else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
     io.allow_unpriced = o.allow_unpriced;
+    normalise_filters(where, env.catalog_for_files());
     store::FileUsageSource files(o.inputs, env.catalog_for_files(), io);
     r = report::build_monthly_report(files, p, where, env.now());
+    if (r.total.records == 0) hint_unmatched(env, files, p, where);
     rejected = files.rejected();
   } else {
+    normalise_filters(where, env.catalog());
     r = report::build_monthly_report(env.store(), p, where, env.now());
+    if (r.total.records == 0) hint_unmatched(env, env.store(), p, where);
   }
   const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
                                   : f == Format::csv ? report::OutputFormat::csv

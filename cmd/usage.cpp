@@ -188,9 +188,11 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   const Format f = parse_output_format(o.format);
   const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
-  const auto where = usage::parse_filters(o.where);
+  auto where = usage::parse_filters(o.where);
+  normalise_filters(where, env.catalog());
   usage::AggQuery q{p.begin, p.end, where, dims};
   q.meters = id == "summary";
+  q.tokens_only = true;  // meter records are shown in "Metered usage", not as models
   auto res = env.store().aggregate({q});
   const bool time_only = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](usage::Dim d) {
     return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
@@ -198,6 +200,7 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   report::BreakdownSpec spec{id, title, dims, time_only ? report::Order::key_asc : report::Order::cost_desc,
                              o.limit ? o.limit : default_limit};
   const render::Table t = report::breakdown_table(spec, res[0]);
+  if (t.rows.empty() && res[0].meters.empty()) hint_unmatched(env, env.store(), p, where);
   const render::Table meters = report::meters_table(res[0].meters, false);
   env.emit(render_breakdown(t, f, env, p, where, q.meters ? &meters : nullptr), o.output);
 }

@@ -33,8 +33,10 @@ Json rows_json(const Table& t) {
 
 Json total_json(const Table& t) {
   if (t.total.empty()) return nullptr;
+  // Only the numbers: the "Total" label in a key column is for people, not a dimension value.
   Json o = Json::object();
-  for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    if (t.columns[i].kind != Kind::text) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
   return o;
 }
 

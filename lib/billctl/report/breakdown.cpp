@@ -25,11 +25,18 @@ render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult&
   t.columns.push_back({"requests", "requests", Kind::integer});
   t.columns.push_back({"input_tokens", "input", Kind::integer});
   t.columns.push_back({"cached_input_tokens", "cached", Kind::integer});
-  t.columns.push_back({"cache_write_tokens", "cache writes", Kind::integer});
+  // cache_write_tokens means 5-minute writes everywhere (as in the usage record); 1-hour writes
+  // have their own column.
+  t.columns.push_back({"cache_write_tokens", "writes 5m", Kind::integer});
+  t.columns.push_back({"cache_write_1h_tokens", "writes 1h", Kind::integer});
   t.columns.push_back({"output_tokens", "output", Kind::integer});
   t.columns.push_back({"cost", "cost", Kind::money});
   t.columns.push_back({"share", "share", Kind::percent});
-  t.bar_column = int(nkeys) + 5;
+  t.bar_column = int(nkeys) + 6;
+  // Unpriced usage is never a silent 0.00: when there is any, every row says how many of its
+  // records have no price.
+  const bool unpriced = result.total().unpriced_records > 0;
+  if (unpriced) t.columns.push_back({"unpriced_records", "unpriced", Kind::integer});
 
   std::vector<const usage::Group*> groups;
   for (const auto& g : result.groups) groups.push_back(&g);
@@ -69,17 +76,19 @@ render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult&
     v.push_back(Value::of_int(tt.requests));
     v.push_back(Value::of_int(tt.input_tokens));
     v.push_back(Value::of_int(tt.cached_input_tokens));
-    v.push_back(Value::of_int(tt.cache_write_tokens + tt.cache_write_1h_tokens));
+    v.push_back(Value::of_int(tt.cache_write_tokens));
+    v.push_back(Value::of_int(tt.cache_write_1h_tokens));
     v.push_back(Value::of_int(tt.output_tokens));
     v.push_back(Value::of_money(cost, digits));
     v.push_back(Value::of_percent(share_tenths(tt.cost, total.cost)));
+    if (unpriced) v.push_back(Value::of_int(tt.unpriced_records));
     return v;
   };
   for (size_t i = 0; i < rows.size(); ++i) t.rows.push_back(values(rows[i].keys, rows[i].totals, rounded[i]));
   std::vector<std::string> total_keys(nkeys, "");
   if (nkeys) total_keys[0] = "Total";
   t.total = values(total_keys, total, total_rounded);
-  t.total.back() = Value::of_percent(total.cost == 0 ? 0 : 1000);
+  t.total[nkeys + 7] = Value::of_percent(total.cost == 0 ? 0 : 1000);
   return t;
 }
 

@@ -58,8 +58,10 @@ MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period
   r.where = where;
 
   std::vector<usage::AggQuery> queries;
+  // Token and cost breakdowns leave meter records out (they are counted in "Metered usage").
   auto q = [&](const util::Period& p, std::vector<Dim> by) {
     queries.push_back(usage::AggQuery{p.begin, p.end, where, std::move(by)});
+    queries.back().tokens_only = true;
   };
   q(period, {});
   queries.back().meters = true;
@@ -138,7 +140,8 @@ render::Table summary_table(const MonthlyReport& r) {
   row("Requests", util::group_thousands(r.total.requests));
   row("Tokens", util::group_thousands(r.total.tokens()),
       "input " + util::group_thousands(r.total.input_tokens) + ", cached " + util::group_thousands(r.total.cached_input_tokens) +
-          ", cache writes " + util::group_thousands(r.total.cache_write_tokens + r.total.cache_write_1h_tokens) +
+          ", cache writes 5m " + util::group_thousands(r.total.cache_write_tokens) + ", 1h " +
+              util::group_thousands(r.total.cache_write_1h_tokens) +
           ", output " + util::group_thousands(r.total.output_tokens));
   row("Active users", util::group_thousands(r.active_users));
   row("Cost per request", r.cost_per_request ? r.cost_per_request->format(4) + " " + cur : "-");

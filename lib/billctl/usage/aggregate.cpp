@@ -378,6 +378,7 @@ void Aggregator::add(const PricedRecord& pr) {
     }
     if (!pass) continue;
     if (qs.q.meters && r.is_meter()) qs.meters.add(r);
+    if (qs.q.tokens_only && r.is_meter()) continue;
     if (qs.q.by.empty()) {
       if (qs.totals.empty()) {
         qs.keys.emplace_back();

@@ -52,6 +52,7 @@ struct AggQuery {
   std::vector<Filter> where;
   std::vector<Dim> by;
   bool meters = false;  // also collect the meter records' billed quantities (AggResult::meters)
+  bool tokens_only = false;  // leave meter records out of the groups and totals (token breakdowns)
 };
 
 struct Totals {

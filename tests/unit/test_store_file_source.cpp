@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+
+#include "billctl/store/id_dedupe.hpp"
 #include "billctl/store/store.hpp"
 #include "helpers.hpp"
 
@@ -98,6 +101,67 @@ TEST_CASE("a bad row in the second half is reported at its real line", "[store][
     src.set_parallel_min_bytes(1);
     auto r = src.aggregate(queries());
     CHECK(src.rejected() == 1);
-    CHECK(r[0].total().records == 2010);
+    CHECK(r[0].total().records == 2000);  // the last ten rows repeat ids r0..r9 and replace them, as import would
+    CHECK(src.replaced() == 10);
+  }
+}
+
+TEST_CASE("report --input counts a repeated id once, the last record winning, as import does", "[store][dedupe]") {
+  test::TempDir dir;
+  // 3000 rows with ids r0..r999 repeated three times, the values differing each time; plus rows
+  // without an id (never duplicates). The expected result is the file of last occurrences only.
+  std::string dup = "id,timestamp,model,user,input_tokens,output_tokens\n", last = dup;
+  std::map<std::string, std::string> final_row;
+  std::vector<std::string> order;
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < 1000; ++i) {
+      const std::string id = "r" + std::to_string((i * 7 + round * 13) % 1000);
+      const std::string row = id + ",2026-10-" + (i % 28 + 1 < 10 ? "0" : "") + std::to_string(i % 28 + 1) + "T10:00:00Z," +
+                              (i % 2 ? "gpt-4o" : "claude-haiku-4-5") + ",u" + std::to_string(i % 5) + "," +
+                              std::to_string(100 * round + i) + "," + std::to_string(i % 50) + "\n";
+      dup += row;
+      if (!final_row.count(id)) order.push_back(id);
+      final_row[id] = row;
+    }
+  for (int i = 0; i < 10; ++i) {
+    const std::string row = ",2026-10-05T00:00:00Z,gpt-4o,anon,1,1\n";  // identical rows without id both count
+    dup += row;
+    last += row;
+  }
+  for (const auto& id : order) last += final_row[id];
+  const std::string p = dir.file("dup.csv", dup), q = dir.file("last.csv", last);
+  const auto want = run(q, 1);
+  CHECK(want[0].total().records == 1010);
+  same(run(p, 1), want);
+  same(run(p, 2), want);  // the halves of the file replace each other's records too
+  SECTION("across files, in the order given") {
+    const std::string a = dir.file("a.csv", "id,timestamp,model,input_tokens\nk,2026-10-01T00:00:00Z,gpt-4o,5\n");
+    const std::string b = dir.file("b.csv", "id,timestamp,model,input_tokens\nk,2026-10-01T00:00:00Z,gpt-4o,7\n");
+    const pricing::Catalog c = pricing::Catalog::builtin();
+    store::FileUsageSource src({a, b}, c, ingest::IngestOptions{});
+    const auto r = src.aggregate(queries());
+    CHECK(r[0].total().records == 1);
+    CHECK(r[0].total().input_tokens == 7);
+    CHECK(src.replaced() == 1);
+  }
+}
+
+TEST_CASE("the id log finds repeats the same way in memory and spilled to disk", "[store][dedupe]") {
+  std::vector<std::pair<std::string, uint64_t>> log;
+  uint64_t seed = 42;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    log.emplace_back("id-" + std::to_string((seed >> 33) % 3000), i);
+  }
+  std::map<std::string, uint64_t> last;
+  for (const auto& [id, pos] : log) last[id] = pos;
+  std::vector<uint64_t> expected;
+  for (const auto& [id, pos] : log)
+    if (last[id] != pos) expected.push_back(pos);
+  for (size_t cap : {size_t(16), size_t(1000), size_t(1) << 20}) {
+    store::DuplicateFinder f(cap), g(cap);
+    for (size_t i = 0; i < log.size(); ++i) (i % 2 ? g : f).add(log[i].first, log[i].second);
+    f.absorb(g);
+    CHECK(f.superseded() == expected);
   }
 }

@@ -1,8 +1,10 @@
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
+#include "billctl/store/id_dedupe.hpp"
 #include "billctl/store/store.hpp"
 #include "billctl/util/io.hpp"
 
@@ -10,13 +12,29 @@ namespace billctl::store {
 
 namespace {
 
+// Feeds records to the aggregator, numbering them as an import would see them. The first pass
+// logs the ids; the second (only when ids repeat) leaves out the records a later one replaces.
 class AggregatingSink : public ingest::RecordSink {
  public:
-  explicit AggregatingSink(usage::Aggregator& agg) : m_agg(agg) {}
-  void put(const usage::PricedRecord& r) override { m_agg.add(r); }
+  AggregatingSink(usage::Aggregator& agg, DuplicateFinder* ids, const std::vector<uint64_t>* skip)
+      : m_agg(agg), m_ids(ids), m_skip(skip) {}
+  void start(uint64_t file, uint64_t part) {
+    m_file = file;
+    m_part = part;
+    m_ordinal = 0;
+  }
+  void put(const usage::PricedRecord& r) override {
+    const uint64_t pos = record_position(m_file, m_part, m_ordinal++);
+    if (m_skip && std::binary_search(m_skip->begin(), m_skip->end(), pos)) return;
+    if (m_ids && !r.record->id.empty()) m_ids->add(r.record->id, pos);
+    m_agg.add(r);
+  }
 
  private:
   usage::Aggregator& m_agg;
+  DuplicateFinder* m_ids;
+  const std::vector<uint64_t>* m_skip;
+  uint64_t m_file = 0, m_part = 0, m_ordinal = 0;
 };
 
 uint64_t regular_file_size(const std::string& path) {
@@ -52,8 +70,9 @@ FileUsageSource::FileUsageSource(std::vector<std::string> paths, const pricing::
 // Reads a large CSV or JSON Lines file in two halves on two threads. The second half starts at a
 // line start; if a quoted CSV field with line breaks spans that point, the first thread notices
 // (its last record ends elsewhere) and the second half is read again by the first thread.
-bool FileUsageSource::read_parallel(const std::string& path, const std::vector<usage::AggQuery>& queries,
-                                    ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra) {
+bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
+                                    ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra,
+                                    DuplicateFinder* ids, const std::vector<uint64_t>* skip) {
   if (m_threads < 2) return false;
   const uint64_t size = regular_file_size(path);
   if (size < m_parallel_min || size == 0) return false;
@@ -75,7 +94,9 @@ bool FileUsageSource::read_parallel(const std::string& path, const std::vector<u
   // The second half, on its own thread with its own catalog (lookups memoise) and aggregator.
   const pricing::Catalog catalog2 = m_catalog;
   usage::Aggregator agg2(queries);
-  AggregatingSink sink2(agg2);
+  DuplicateFinder ids2;
+  AggregatingSink sink2(agg2, ids ? &ids2 : nullptr, skip);
+  sink2.start(file_index, 1);
   ingest::IngestOptions options2 = m_options;
   ingest::Ingestor second(catalog2, options2, sink2);
   ingest::ReadOptions range2 = m_options.read;
@@ -105,7 +126,7 @@ bool FileUsageSource::read_parallel(const std::string& path, const std::vector<u
     rest.end = UINT64_MAX;
     rest.first_line = r1.next_line;
     main.read_range(path, format, rest);
-    return true;
+    return true;  // what the second thread logged is dropped with it
   }
   if (error2) {
     try {
@@ -117,18 +138,40 @@ bool FileUsageSource::read_parallel(const std::string& path, const std::vector<u
   m_rejected += second.total_rejected();
   m_unpriced += second.total_unpriced();
   extra.push_back(agg2.results());
+  if (ids) ids->absorb(ids2);
   return true;
 }
 
 std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage::AggQuery>& queries) {
+  // Pass one aggregates everything and logs the ids. Only when some id repeats (a provider's
+  // revised bucket, a log that repeats a message) is there a second pass, which leaves out every
+  // record a later one with the same id replaces: the result is what importing first gives.
+  m_replaced = 0;
+  DuplicateFinder ids;
+  auto results = aggregate_pass(queries, &ids, nullptr);
+  if (ids.logged() < 2) return results;
+  const std::vector<uint64_t> skip = ids.superseded();
+  if (skip.empty()) return results;
+  if (std::find(m_paths.begin(), m_paths.end(), "-") != m_paths.end())
+    throw DataError("standard input holds " + std::to_string(skip.size()) +
+                    " records whose id repeats, and it cannot be read twice to leave the replaced ones out; "
+                    "save it to a file and give that to --input");
+  m_replaced = skip.size();
+  return aggregate_pass(queries, nullptr, &skip);
+}
+
+std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<usage::AggQuery>& queries,
+                                                              DuplicateFinder* ids, const std::vector<uint64_t>* skip) {
   m_rejected = 0;
   m_unpriced = 0;
   usage::Aggregator agg(queries);
-  AggregatingSink sink(agg);
+  AggregatingSink sink(agg, ids, skip);
   ingest::Ingestor ingestor(m_catalog, m_options, sink);
   std::vector<std::vector<usage::AggResult>> parts;
-  for (const auto& p : m_paths)
-    if (!read_parallel(p, queries, ingestor, parts)) ingestor.read(p, m_progress);
+  for (size_t i = 0; i < m_paths.size(); ++i) {
+    sink.start(i, 0);
+    if (!read_parallel(i, m_paths[i], queries, ingestor, parts, ids, skip)) ingestor.read(m_paths[i], skip ? ingest::ProgressFn() : m_progress);
+  }
   ingestor.finish();
   m_rejected += ingestor.total_rejected();
   m_unpriced += ingestor.total_unpriced();

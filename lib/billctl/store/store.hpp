@@ -34,6 +34,8 @@ class ImportTxn : public ingest::RecordSink {
 };
 
 // Reads export files as a store: report --input. Every aggregate() call reads the files once.
+class DuplicateFinder;
+
 class FileUsageSource : public UsageStore {
  public:
   FileUsageSource(std::vector<std::string> paths, const pricing::Catalog& catalog, ingest::IngestOptions options,
@@ -43,20 +45,26 @@ class FileUsageSource : public UsageStore {
   // Rows rejected by the last aggregate() (with --on-error skip).
   uint64_t rejected() const { return m_rejected; }
   uint64_t unpriced() const { return m_unpriced; }
+  // Records left out because a later record had the same id (as an import replaces them).
+  uint64_t replaced() const { return m_replaced; }
   // Threads for reading one large file (1 or 2); default: 2 when the machine has them.
   void set_threads(unsigned n) { m_threads = n; }
   // Files smaller than this are read by one thread (tests lower it).
   void set_parallel_min_bytes(uint64_t n) { m_parallel_min = n; }
 
  private:
-  bool read_parallel(const std::string& path, const std::vector<usage::AggQuery>& queries, ingest::Ingestor& main,
-                     std::vector<std::vector<usage::AggResult>>& extra);
+  bool read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
+                     ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra, DuplicateFinder* ids,
+                     const std::vector<uint64_t>* skip);
+  std::vector<usage::AggResult> aggregate_pass(const std::vector<usage::AggQuery>& queries, DuplicateFinder* ids,
+                                               const std::vector<uint64_t>* skip);
   std::vector<std::string> m_paths;
   const pricing::Catalog& m_catalog;
   ingest::IngestOptions m_options;
   ingest::ProgressFn m_progress;
   uint64_t m_rejected = 0;
   uint64_t m_unpriced = 0;
+  uint64_t m_replaced = 0;
   unsigned m_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   uint64_t m_parallel_min = uint64_t(32) << 20;  // below this, splitting costs more than it saves
 };

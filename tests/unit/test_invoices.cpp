@@ -307,3 +307,40 @@ TEST_CASE("the PDF carries the invoice text, non-ASCII names included, over seve
   // Byte-identical run to run.
   CHECK(render::invoice_pdf(inv, {}, k_now) == bytes);
 }
+
+TEST_CASE("a 200-line issuer address continues on the next pages, never over the footer", "[invoices][pdf]") {
+  test::TempDir dir;
+  billing::Invoice inv;
+  inv.number = "INV-2026-000043";
+  inv.organization = "acme";
+  inv.period = "2026-10";
+  inv.plan_title = "Starter";
+  inv.status = "pending";
+  inv.issued_at = k_now;
+  inv.due_at = k_now + 30 * 86400;
+  inv.issuer.name = "Long Address Ltd";
+  for (int k = 1; k <= 200; ++k) inv.issuer.address.push_back("Address line " + std::to_string(k));
+  inv.bill_to = {"Acme", {"1 Main Street"}, "", ""};
+  inv.lines.push_back({"base", "Starter plan, 2026-10", "1", "99.00", Decimal::from_int(99)});
+  inv.subtotal = inv.total = Decimal::from_int(99);
+  const std::string path = dir.file("long.pdf", render::invoice_pdf(inv, {}, k_now));
+  const std::string text = run("pdftotext -layout '" + path + "' - 2>/dev/null");
+  // Every line is there once, and no page has text below its footer rule: each page's last
+  // text line is the footer ("Page i of N").
+  for (int k : {1, 10, 11, 150, 200}) CHECK_THAT(text, Catch::Contains("Address line " + std::to_string(k) + "\n"));
+  CHECK_THAT(text, Catch::Contains("From (continued)"));
+  const std::string bbox = run("pdftotext -bbox '" + path + "' - 2>/dev/null");
+  // Words above the footer rule (y > 58 pt from the bottom, yMin < 842 - 58 = 784 from the top)
+  // or footer words (yMin >= 784): nothing in between 784 and 798 but the footer itself.
+  size_t at = 0;
+  int bad = 0;
+  while ((at = bbox.find("<word ", at)) != std::string::npos) {
+    const size_t ymin = bbox.find("yMin=\"", at);
+    const double y = std::stod(bbox.substr(ymin + 6));
+    const size_t gt = bbox.find('>', at), lt = bbox.find('<', gt);
+    const std::string word = bbox.substr(gt + 1, lt - gt - 1);
+    if (y > 842 - 80 && y < 842 - 58 && word.rfind("Address", 0) == 0) ++bad;  // an address line in the footer band
+    at = lt;
+  }
+  CHECK(bad == 0);
+}

@@ -122,17 +122,22 @@ std::string status_title(const std::string& s) {
 }
 
 // A party's address, e-mail and tax id lines from `y` down; returns the y below them.
+// The lines under a party's name: address, e-mail, tax ID.
+std::vector<std::string> party_text(const billing::Party& p) {
+  std::vector<std::string> out = p.address;
+  if (!p.email.empty()) out.push_back(p.email);
+  if (!p.tax_id.empty()) out.push_back("Tax ID " + p.tax_id);
+  return out;
+}
+
+// The header holds this many lines of a party; more continue in the flowing part (a 200-line
+// address must not run over the footer).
+constexpr size_t k_header_party_lines = 10;
+
 float party_lines(Doc& d, const billing::Party& p, float y) {
-  for (const auto& a : p.address) {
-    text(d, d.regular, 9, k_left, y, a, Align::left, 300);
-    y -= 11;
-  }
-  if (!p.email.empty()) {
-    text(d, d.regular, 9, k_left, y, p.email);
-    y -= 11;
-  }
-  if (!p.tax_id.empty()) {
-    text(d, d.regular, 9, k_left, y, "Tax ID " + p.tax_id);
+  const auto lines = party_text(p);
+  for (size_t i = 0; i < lines.size() && i < k_header_party_lines; ++i) {
+    text(d, d.regular, 9, k_left, y, lines[i], Align::left, 300);
     y -= 11;
   }
   return y;
@@ -172,8 +177,17 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
   const std::string cname(cur.name());
   const std::string status = inv.status_at(now);
 
-  // ---- the flowing part: line items, totals, usage, terms ----
+  // ---- the flowing part: what did not fit in the header, line items, totals, usage, terms ----
   std::vector<Item> items;
+  for (const auto& [title, party] : {std::pair<std::string, const billing::Party*>{"From (continued)", &inv.issuer},
+                                     std::pair<std::string, const billing::Party*>{"Bill to (continued)", &inv.bill_to}}) {
+    const auto lines = party_text(*party);
+    if (lines.size() <= k_header_party_lines) continue;
+    items.push_back({16, false, [title](Doc& doc, float y) { text(doc, doc.bold, 8, k_left, y + 4, title); }});
+    for (size_t i = k_header_party_lines; i < lines.size(); ++i)
+      items.push_back({11, false, [line = lines[i]](Doc& doc, float y) { text(doc, doc.regular, 9, k_left, y + 2, line, Align::left, 480); }});
+    items.push_back({12, false, [](Doc&, float) {}});
+  }
   for (const auto& l : inv.lines) {
     // A long description takes a second line; the numbers stay on the first.
     const auto desc = wrap2(d.regular, 9, l.description, k_desc_right - k_left - 8);

@@ -37,22 +37,30 @@ std::string human_bytes(uint64_t b) {
   return std::to_string(whole) + (u ? "." + std::to_string(tenths) : "") + " " + units[u];
 }
 
+// The progress line of a long import on a terminal: rows, bytes, rate and ETA, rewritten in
+// place (erasing what a longer previous line left), at most ten times a second.
 ingest::ProgressFn progress_printer(Env& env) {
   if (!env.err_tty || env.quiet()) return {};
-  auto start = std::make_shared<util::Seconds>(0);
-  return [&env, start](uint64_t bytes, uint64_t total, uint64_t rows) {
-    // Elapsed time from a monotonic clock is only for the progress line, never for data.
-    static const auto t0 = std::chrono::steady_clock::now();
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Elapsed time from a monotonic clock, counted from the start of the import (not from the
+  // first report), is only for the progress line, never for data.
+  struct State {
+    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
+    double last = -1;
+  };
+  auto st = std::make_shared<State>();
+  return [&env, st](uint64_t bytes, uint64_t total, uint64_t rows) {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->t0).count();
+    const bool done = total && bytes >= total;
+    if (!done && secs - st->last < 0.1) return;
+    st->last = secs;
     std::string line = "\r" + util::group_thousands(int64_t(rows)) + " rows, " + human_bytes(bytes);
     if (total) line += " of " + human_bytes(total);
     if (secs > 0.5) {
       line += ", " + util::group_thousands(int64_t(double(rows) / secs)) + " rows/s";
       if (total && bytes > 0 && bytes < total)
-        line += ", ETA " + std::to_string(int64_t(double(total - bytes) * secs / double(bytes))) + " s";
+        line += ", about " + std::to_string(int64_t(double(total - bytes) * secs / double(bytes) + 0.5)) + " s left to read";
     }
-    env.err << line << "   " << std::flush;
-    if (total && bytes >= total) env.err << "\n";
+    env.err << line << "\x1b[K" << (done ? "\n" : "") << std::flush;
   };
 }
 
@@ -88,7 +96,9 @@ void run_import(const ImportOptions& o, Env& env) {
     txn->log_source(s);
   }
   ingestor.finish();
+  if (env.err_tty && !env.quiet()) env.err << "writing the store (indexes, rollups)...\x1b[K\r" << std::flush;
   txn->commit();
+  if (env.err_tty && !env.quiet()) env.err << "\x1b[K" << std::flush;
 
   // Report what happened.
   render::Table t;

@@ -12,6 +12,7 @@
 
 #include "billctl/util/io.hpp"
 #include "billctl/util/strings.hpp"
+#include "billctl/util/toml_guard.hpp"
 
 namespace billctl::cmd {
 
@@ -57,7 +58,11 @@ void Env::configure(const GlobalOptions& g) {
   }
   toml::table cfg;
   try {
-    cfg = toml::parse_file(m_config_path);
+    const std::string text = util::read_file(m_config_path);
+    std::string why;
+    const std::string ascii = util::toml_ascii(text, why);
+    if (!why.empty()) throw DataError(m_config_path + ":" + why);
+    cfg = toml::parse(ascii, m_config_path);
   } catch (const toml::parse_error& e) {
     const auto& src = e.source();
     throw DataError(m_config_path + ":" + std::to_string(src.begin.line) + ": " + std::string(e.description()));

@@ -61,3 +61,34 @@ TEST_CASE("token totals never wrap", "[usage][overflow]") {
   c.output_tokens = INT64_MAX / 2 + 1;
   CHECK_THROWS_AS(c.tokens(), DataError);
 }
+
+#include <toml++/toml.h>
+
+#include "billctl/util/toml_guard.hpp"
+
+TEST_CASE("TOML is rewritten to ASCII with the same values, or refused naming the line", "[util][toml]") {
+  const std::string doc =
+      "# Zürich office \xE2\x80\x94 comments may hold anything\n"
+      "name = \"Torstraße 42\"\n"
+      "lit = 'C:\\path\\Åsa \"q\"'\n"
+      "multi = \"\"\"\nÖdegård\nline \\\"two\\\" end\"\"\"\n"
+      "mlit = '''\nΑθήνα \\n'' '''\n"
+      "emoji = \"🚀\"\n"
+      "\"quoted key ü\" = 1\n";
+  std::string why;
+  const std::string ascii = util::toml_ascii(doc, why);
+  REQUIRE(why.empty());
+  for (unsigned char c : ascii) REQUIRE(c < 0x80);
+  const auto a = toml::parse(doc, std::string_view("a.toml"));
+  const auto b = toml::parse(ascii, std::string_view("b.toml"));
+  for (const char* k : {"name", "lit", "multi", "mlit", "emoji"})
+    CHECK(a[k].value<std::string>().value_or("-") == b[k].value<std::string>().value_or("+"));
+  CHECK(b["quoted key ü"].value<int64_t>() == 1);
+  CHECK(b["multi"].value<std::string>().value_or("") == "Ödegård\nline \"two\" end");
+  // Non-ASCII outside strings (invalid TOML, and where toml++ 3.3 has undefined behaviour).
+  CHECK(util::toml_ascii("a = 1\nkü = 2\n", why).empty());
+  CHECK(why == "2: a non-ASCII character outside a quoted string (TOML keys and values are ASCII unless quoted)");
+  why.clear();
+  CHECK(util::toml_ascii("x =2[\"Torstraße\"]\n", why) == "x =2[\"Torstra\\u00DFe\"]\n");
+  CHECK(util::toml_ascii("bad = \"\xff\"\n", why).empty());
+}

@@ -1,4 +1,5 @@
 #include "billctl/budgets/budget.hpp"
+#include "billctl/util/toml_guard.hpp"
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -194,7 +195,10 @@ Budget from_json(const std::string& json, const std::string& origin) {
 std::vector<Budget> parse_budgets_toml(const std::string& text, const std::string& origin, const std::string& default_tz) {
   toml::table doc;
   try {
-    doc = toml::parse(text, origin);
+    std::string why;
+    const std::string ascii = util::toml_ascii(text, why);
+    if (!why.empty()) throw UsageError(origin + ":" + why);
+    doc = toml::parse(ascii, origin);
   } catch (const toml::parse_error& e) {
     throw UsageError(origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
   }
@@ -218,7 +222,8 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
     b.from_file = true;
     std::string tz_at = where;  // where the zone is named, for an unknown one
     bool has_limit = false;
-    for (const auto& [key, val] : *t) {
+    for (const auto& [key, binding] : *t) {
+      const toml::node& val = binding;  // a plain reference: lambdas cannot capture structured bindings (C++20, clang)
       const std::string k(key.str());
       const std::string at = origin + ":" + std::to_string(val.source().begin.line);
       auto str = [&]() -> std::string {

@@ -20,10 +20,15 @@ class ReadBuffer {
 
   // Reads from `start` (an absolute offset; > 0 only for regular files).
   explicit ReadBuffer(util::FileSource& src, util::Sha256* digest, uint64_t start = 0)
-      : m_src(src), m_digest(digest), m_cap(k_initial), m_data(new char[k_initial + k_padding]), m_base(start),
-        m_start(start) {
-    std::memset(m_data.get(), 0, k_initial + k_padding);
+      : m_src(src), m_digest(digest), m_cap(initial_capacity(src, start)), m_data(new char[m_cap + k_padding]),
+        m_base(start), m_start(start) {
+    std::memset(m_data.get(), 0, m_cap + k_padding);
     if (start > 0) src.seek(start);
+  }
+  // A small file (a Claude Code session log) gets a buffer its size, not 1 MB.
+  static size_t initial_capacity(const util::FileSource& src, uint64_t start) {
+    if (src.size() == 0 || src.size() <= start || src.size() - start >= k_initial) return k_initial;
+    return size_t(((src.size() - start) / 4096 + 1) * 4096);
   }
   // The absolute file offset of buffer position i.
   uint64_t offset(size_t i) const { return m_base + i; }

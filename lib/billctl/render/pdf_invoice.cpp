@@ -179,8 +179,9 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
 
   // ---- the flowing part: what did not fit in the header, line items, totals, usage, terms ----
   std::vector<Item> items;
-  for (const auto& [title, party] : {std::pair<std::string, const billing::Party*>{"From (continued)", &inv.issuer},
+  for (const auto& [heading, party] : {std::pair<std::string, const billing::Party*>{"From (continued)", &inv.issuer},
                                      std::pair<std::string, const billing::Party*>{"Bill to (continued)", &inv.bill_to}}) {
+    const std::string title = heading;  // lambdas cannot capture structured bindings (clang, C++20)
     const auto lines = party_text(*party);
     if (lines.size() <= k_header_party_lines) continue;
     items.push_back({16, false, [title](Doc& doc, float y) { text(doc, doc.bold, 8, k_left, y + 4, title); }});

@@ -209,6 +209,60 @@ CREATE TRIGGER usage_hourly_overflow BEFORE UPDATE ON usage_user_hourly
     OR typeof(NEW.cost_micro) != 'integer'
   BEGIN SELECT RAISE(ABORT, 'token or request totals of a user and hour exceed the 64-bit range (9.2e18)'); END;
 )sql",
+    // 7: hourly totals per value of every attribution dimension (and '*' for all usage), so that a
+    // hard quota on any single scope (department, feature, project, model, provider, user,
+    // organization) reads a few hundred rows, not a month of usage. Replaces the per-user rollup.
+    R"sql(
+CREATE TABLE usage_dim_hourly(
+  dim TEXT NOT NULL,        -- provider, model, organization, department, user, feature, project, or '*'
+  value TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(dim, value, hour, currency)
+) WITHOUT ROWID;
+INSERT INTO usage_dim_hourly SELECT 'user', user, hour, currency, records, requests, error_requests, input_tokens,
+  cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, unpriced_records, cost_micro, cost_pico
+  FROM usage_user_hourly;
+INSERT INTO usage_dim_hourly SELECT 'provider', provider, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'model', model, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'organization', organization, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'department', department, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'feature', feature, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'project', project, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT '*', '', ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 3, 4;
+DROP TRIGGER usage_hourly_delete;
+DROP TRIGGER usage_hourly_overflow;
+DROP TABLE usage_user_hourly;
+CREATE TRIGGER usage_dim_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_dim_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND ((dim = 'provider' AND value = OLD.provider) OR (dim = 'model' AND value = OLD.model) OR (dim = 'organization' AND value = OLD.organization) OR (dim = 'department' AND value = OLD.department) OR (dim = 'user' AND value = OLD.user) OR (dim = 'feature' AND value = OLD.feature) OR (dim = 'project' AND value = OLD.project) OR (dim = '*' AND value = ''));
+END;
+CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
@@ -222,6 +276,12 @@ std::string parent_dir(const std::string& path) {
 // Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
 // error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
 // cost_micro, cost_pico.
+// The dimensions with an hourly rollup (usage_dim_hourly), in the order SqliteImport passes values.
+constexpr size_t k_rollup_dims = 7;
+constexpr usage::Dim k_rollup_dim[k_rollup_dims] = {usage::Dim::provider,   usage::Dim::model, usage::Dim::organization,
+                                                    usage::Dim::department, usage::Dim::user,  usage::Dim::feature,
+                                                    usage::Dim::project};
+
 usage::Totals totals_at(const Stmt& s, int col) {
   usage::Totals t;
   t.records = s.int64(col);
@@ -279,14 +339,20 @@ class SqliteImport : public ImportTxn {
     if (m_db.changes() == 0) {
       // A replacement: take the stored version out of the hourly rollup first.
       m_old.bind(1, r.id);
-      if (m_old.step()) roll(m_old.text(0), m_old.int64(1), m_old.text(2), totals_at(m_old, 3).negated());
+      if (m_old.step()) {
+        const std::string_view old_values[k_rollup_dims] = {m_old.text(14), m_old.text(15), m_old.text(16), m_old.text(17),
+                                                            m_old.text(0),  m_old.text(18), m_old.text(19)};
+        roll_all(old_values, m_old.int64(1), m_old.text(2), totals_at(m_old, 3).negated());
+      }
       m_old.reset();
       bind_all(m_update, pr);
       m_update.step();
       m_update.reset();
       ++m_replaced;
     }
-    roll(r.user, r.timestamp, r.currency.name(), usage::totals_of(pr));
+    const std::string_view values[k_rollup_dims] = {r.provider, r.model, r.organization, r.department,
+                                                    r.user,     r.feature, r.project};
+    roll_all(values, r.timestamp, r.currency.name(), usage::totals_of(pr));
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -327,31 +393,40 @@ class SqliteImport : public ImportTxn {
     s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
   }
 
-  // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas.
-  void roll(std::string_view user, util::Seconds ts, std::string_view currency, const usage::Totals& t) {
-    auto it = m_roll.find(user);
-    if (it == m_roll.end()) it = m_roll.emplace(std::string(user), Hours{}).first;
+  // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas of
+  // each of its dimension values and of all usage ('*').
+  void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency,
+                const usage::Totals& t) {
     const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
     const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
-    it->second[(hour << 24) | cur].add(t);
+    for (size_t d = 0; d <= k_rollup_dims; ++d) {
+      m_key.assign(1, char('0' + d));
+      if (d < k_rollup_dims) m_key += values[d];
+      auto it = m_roll.find(m_key);
+      if (it == m_roll.end()) it = m_roll.emplace(m_key, Hours{}).first;
+      it->second[(hour << 24) | cur].add(t);
+    }
   }
 
   void flush_rollup() {
     Stmt up(m_db,
-            "INSERT INTO usage_user_hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-            " ON CONFLICT(user, hour, currency) DO UPDATE SET records = records + ?4, requests = requests + ?5,"
-            " error_requests = error_requests + ?6, input_tokens = input_tokens + ?7,"
-            " cached_input_tokens = cached_input_tokens + ?8, cache_write_tokens = cache_write_tokens + ?9,"
-            " cache_write_1h_tokens = cache_write_1h_tokens + ?10, output_tokens = output_tokens + ?11,"
-            " unpriced_records = unpriced_records + ?12, cost_micro = cost_micro + ?13, cost_pico = cost_pico + ?14");
-    for (const auto& [user, hours] : m_roll) {
-      for (const auto& [key, t] : hours) {
-        const char cur[3] = {char((key >> 16) & 0xff), char((key >> 8) & 0xff), char(key & 0xff)};
-        up.bind(1, user).bind(2, key >> 24).bind(3, std::string_view(cur, 3));
-        up.bind(4, t.records).bind(5, t.requests).bind(6, t.error_requests).bind(7, t.input_tokens);
-        up.bind(8, t.cached_input_tokens).bind(9, t.cache_write_tokens).bind(10, t.cache_write_1h_tokens);
-        up.bind(11, t.output_tokens).bind(12, t.unpriced_records);
-        up.bind(13, int64_t(t.cost / k_cost_micro)).bind(14, int64_t(t.cost % k_cost_micro));
+            "INSERT INTO usage_dim_hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            " ON CONFLICT(dim, value, hour, currency) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
+            " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
+            " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
+            " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
+            " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15");
+    for (const auto& [key, hours] : m_roll) {
+      const size_t d = size_t(key[0] - '0');
+      const std::string_view dim = d < k_rollup_dims ? usage::dim_name(k_rollup_dim[d]) : std::string_view("*");
+      const std::string_view value = std::string_view(key).substr(1);
+      for (const auto& [hk, t] : hours) {
+        const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
+        up.bind(1, dim).bind(2, value).bind(3, hk >> 24).bind(4, std::string_view(cur, 3));
+        up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
+        up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
+        up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
+        up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
         up.step();
         up.reset();
       }
@@ -366,9 +441,11 @@ class SqliteImport : public ImportTxn {
   Stmt m_old{m_db,
              "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
-             " cost_source = 0 AND meter = '', cost_micro, cost_pico FROM usage WHERE id = ?1"};
+             " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
+             " feature, project FROM usage WHERE id = ?1"};
   using Hours = std::unordered_map<int64_t, usage::Totals>;
-  std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>> m_roll;
+  std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>> m_roll;  // '0'+dim, value -> hours
+  std::string m_key;
   int64_t m_catalog_id = 0;
   std::string m_now;
   std::string m_quantity;
@@ -466,20 +543,23 @@ void add_totals(Stmt& s, usage::ResultBuilder& rb) {
   }
 }
 
-// A single user's totals over [begin, end): whole hours from the hourly rollup, the partial
-// hours at the edges from the usage rows of those minutes (through the ts index).
-usage::AggResult user_totals(Db& db, const std::string& user, util::Seconds begin, util::Seconds end) {
+// One scope's totals over [begin, end): whole hours from the hourly rollup, the partial hours at
+// the edges from the usage rows of those minutes (through the ts index). `dim` is empty for all usage.
+usage::AggResult rollup_totals(Db& db, std::optional<usage::Dim> dim, const std::string& value, util::Seconds begin,
+                               util::Seconds end) {
   usage::ResultBuilder rb;
   const util::Seconds h0 = begin >= 0 ? (begin + 3599) / 3600 : begin / 3600;
   const util::Seconds h1 = end >= 0 ? end / 3600 : (end - 3599) / 3600;
+  const std::string column(dim ? usage::dim_name(*dim) : std::string_view());  // a fixed column name
   auto raw = [&](util::Seconds a, util::Seconds b) {
     if (a >= b) return;
-    Stmt s(db,
-           "SELECT currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
-           " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
-           " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
-           " FROM usage INDEXED BY usage_ts WHERE ts >= ?2 AND ts < ?3 AND user = ?1 GROUP BY currency");
-    s.bind(1, user).bind(2, a).bind(3, b);
+    Stmt s(db, ("SELECT currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
+                " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
+                " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
+                " FROM usage INDEXED BY usage_ts WHERE ts >= ?2 AND ts < ?3" +
+                (dim ? " AND \"" + column + "\" = ?1" : std::string(" AND ?1 = ?1")) + " GROUP BY currency")
+                   .c_str());
+    s.bind(1, value).bind(2, a).bind(3, b);
     add_totals(s, rb);
   };
   if (h0 < h1) {
@@ -487,15 +567,24 @@ usage::AggResult user_totals(Db& db, const std::string& user, util::Seconds begi
     Stmt s(db,
            "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
            " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
-           " SUM(cost_micro), SUM(cost_pico) FROM usage_user_hourly WHERE user = ?1 AND hour >= ?2 AND hour < ?3"
+           " SUM(cost_micro), SUM(cost_pico) FROM usage_dim_hourly WHERE dim = ?1 AND value = ?2 AND hour >= ?3 AND hour < ?4"
            " GROUP BY currency");
-    s.bind(1, user).bind(2, h0).bind(3, h1);
+    s.bind(1, dim ? column : std::string("*")).bind(2, dim ? value : std::string()).bind(3, h0).bind(4, h1);
     add_totals(s, rb);
     raw(h1 * 3600, end);
   } else {
     raw(begin, end);
   }
   return rb.finish();
+}
+
+// Can a query be answered from the rollup: plain totals of all usage, or of one value of one
+// rolled-up dimension (a budget or hard quota on a single scope)?
+bool from_rollup(const usage::AggQuery& q) {
+  if (!q.by.empty() || q.meters || q.tokens_only || q.where.size() > 1) return false;
+  if (q.where.empty()) return true;
+  const auto& f = q.where[0];
+  return f.values.size() == 1 && std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), f.dim) != std::end(k_rollup_dim);
 }
 
 }  // namespace
@@ -510,14 +599,13 @@ bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
 
 std::vector<usage::AggResult> SqliteStore::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
-  // Totals for one user each (hard quotas, per-user budgets): from the hourly rollup.
-  const bool per_user = std::all_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) {
-    return q.by.empty() && !q.meters && q.where.size() == 1 && q.where[0].dim == usage::Dim::user &&
-           q.where[0].values.size() == 1;
-  });
-  if (per_user) {
+  // Budgets and hard quotas on one scope each: from the hourly rollup, when every query can be
+  // (a report's breakdowns scan once for all of them instead).
+  if (std::all_of(queries.begin(), queries.end(), from_rollup)) {
     std::vector<usage::AggResult> out;
-    for (const auto& q : queries) out.push_back(user_totals(m_db, q.where[0].values[0], q.begin, q.end));
+    for (const auto& q : queries)
+      out.push_back(q.where.empty() ? rollup_totals(m_db, std::nullopt, {}, q.begin, q.end)
+                                    : rollup_totals(m_db, q.where[0].dim, q.where[0].values[0], q.begin, q.end));
     return out;
   }
   util::Seconds begin = queries[0].begin, end = queries[0].end;

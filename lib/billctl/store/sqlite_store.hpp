@@ -27,7 +27,7 @@ struct AlertKey {
 
 class SqliteStore : public UsageStore {
  public:
-  static constexpr int k_schema_version = 6;
+  static constexpr int k_schema_version = 7;
 
   // Opens (creating the file and its directory when missing) and migrates.
   explicit SqliteStore(const std::string& path);

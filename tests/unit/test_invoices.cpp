@@ -271,18 +271,24 @@ std::string run(const std::string& cmd) {
   return out;
 }
 
+// A pending October invoice issued at k_now, for the PDF tests.
+billing::Invoice pending_invoice(const std::string& number, const std::string& org, const std::string& plan_title) {
+  billing::Invoice inv;
+  inv.number = number;
+  inv.organization = org;
+  inv.period = "2026-10";
+  inv.plan_title = plan_title;
+  inv.status = "pending";
+  inv.issued_at = k_now;
+  inv.due_at = k_now + 30 * 86400;
+  return inv;
+}
+
 }  // namespace
 
 TEST_CASE("the PDF carries the invoice text, non-ASCII names included, over several pages", "[invoices][pdf]") {
   test::TempDir dir;
-  billing::Invoice inv;
-  inv.number = "INV-2026-000042";
-  inv.organization = "zurich";
-  inv.period = "2026-10";
-  inv.plan_title = "Professional";
-  inv.status = "pending";
-  inv.issued_at = k_now;
-  inv.due_at = k_now + 30 * 86400;
+  billing::Invoice inv = pending_invoice("INV-2026-000042", "zurich", "Professional");
   inv.issuer = {"Nordlicht KI GmbH", {"Torstraße 42", "10119 Berlin"}, "billing@example.com", "DE123"};
   inv.bill_to = {"Åsa Ødegård — Zürich AG", {"Bahnhofstrasse 1"}, "", ""};
   for (int k = 1; k <= 90; ++k)
@@ -310,14 +316,7 @@ TEST_CASE("the PDF carries the invoice text, non-ASCII names included, over seve
 
 TEST_CASE("a 200-line issuer address continues on the next pages, never over the footer", "[invoices][pdf]") {
   test::TempDir dir;
-  billing::Invoice inv;
-  inv.number = "INV-2026-000043";
-  inv.organization = "acme";
-  inv.period = "2026-10";
-  inv.plan_title = "Starter";
-  inv.status = "pending";
-  inv.issued_at = k_now;
-  inv.due_at = k_now + 30 * 86400;
+  billing::Invoice inv = pending_invoice("INV-2026-000043", "acme", "Starter");
   inv.issuer.name = "Long Address Ltd";
   for (int k = 1; k <= 200; ++k) inv.issuer.address.push_back("Address line " + std::to_string(k));
   inv.bill_to = {"Acme", {"1 Main Street"}, "", ""};

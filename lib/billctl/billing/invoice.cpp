@@ -290,8 +290,8 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
       if (m.overage.is_zero()) continue;
       const MetricInfo& mi = info(m.metric);
       const Allowance& a = plan.allowances.at(m.metric);
-      inv.lines.push_back({"overage", std::string(mi.title) + " over the " + quantity_text(m.limit, m.metric) + " " + std::string(mi.unit) + " included",
-                           quantity_text(m.overage, m.metric) + " " + std::string(mi.unit),
+      inv.lines.push_back({"overage", std::string(mi.title) + " over the " + quantity_with_unit(*m.limit, m.metric) + " included",
+                           quantity_with_unit(m.overage, m.metric),
                            a.rate.to_string(digits) + " / " + std::string(mi.per_text), m.overage_amount.round(digits)});
     }
     for (const auto& l : inv.lines) inv.subtotal += l.amount;

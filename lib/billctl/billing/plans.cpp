@@ -42,6 +42,15 @@ const std::vector<MetricInfo>& metrics() {
 
 const MetricInfo& info(Metric m) { return metrics()[size_t(m)]; }
 
+std::string quantity_with_unit(const money::Decimal& q, Metric m) {
+  std::string unit(info(m).unit);
+  if (q == money::Decimal::from_int(1) && unit != "GB") {
+    if (unit == "queries") unit = "query";
+    else if (unit.size() > 1 && unit.back() == 's') unit.pop_back();
+  }
+  return quantity_text(q, m) + " " + unit;
+}
+
 std::vector<Plan> default_plans() {
   auto plan = [](const char* name, const char* title, std::optional<Decimal> fee,
                  std::initializer_list<std::tuple<Metric, std::optional<Decimal>, const char*>> a) {

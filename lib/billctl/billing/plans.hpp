@@ -72,5 +72,7 @@ std::vector<MetricUse> usage_metrics(const Plan& plan, const OrgUsage& usage);
 
 // "5M", "10,000", "unlimited"
 std::string quantity_text(const std::optional<Decimal>& q, Metric m);
+// "1 user", "3 users", "1.5 hours", "2 GB": the quantity with its unit, singular for exactly 1.
+std::string quantity_with_unit(const money::Decimal& q, Metric m);
 
 }  // namespace billctl::billing

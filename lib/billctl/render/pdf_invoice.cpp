@@ -241,7 +241,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
       items.push_back({14, false, [&u](Doc& doc, float y) {
                          const auto& mi = billing::info(u.metric);
                          text(doc, doc.regular, 8, k_left + 4, y + 4, std::string(mi.title));
-                         text(doc, doc.regular, 8, 300, y + 4, billing::quantity_text(u.used, u.metric) + " " + std::string(mi.unit), Align::right);
+                         text(doc, doc.regular, 8, 300, y + 4, billing::quantity_with_unit(u.used, u.metric), Align::right);
                          text(doc, doc.regular, 8, 400, y + 4, billing::quantity_text(u.limit, u.metric), Align::right);
                          text(doc, doc.regular, 8, 470, y + 4,
                               u.tenths ? std::to_string(*u.tenths / 10) + "." + std::to_string(*u.tenths % 10) + " %" : "-", Align::right);

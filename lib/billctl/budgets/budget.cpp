@@ -46,6 +46,7 @@ void parse_limit(Budget& b, const std::string& text, const std::string& origin) 
   if (words.size() == 2 && (words[1] == "tokens" || words[1] == "token")) {
     if (amount->round(0) != *amount) throw bad_value(origin, "limit", text, "tokens are whole");
     b.in_tokens = true;
+    b.currency = money::Currency();
     b.limit = *amount;
     return;
   }
@@ -251,13 +252,16 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         else if (p == "daily") b.period = Period::daily;
         else throw UsageError(at + ": invalid period '" + p + "': expected monthly or daily");
       } else if (k == "limit") {
+        if (has_limit) throw UsageError(at + ": give 'limit' or 'tokens', not both");
         parse_limit(b, str(), at);
         has_limit = true;
       } else if (k == "tokens") {
+        if (has_limit) throw UsageError(at + ": give 'limit' or 'tokens', not both");
         auto n = val.value<int64_t>();
         if (!n || *n <= 0) throw UsageError(at + ": 'tokens' must be a positive integer");
         b.in_tokens = true;
         b.limit = money::Decimal::from_int(*n);
+        b.currency = money::Currency();  // a token limit has no currency
         has_limit = true;
       } else if (k == "stages") {
         b.stages.clear();

@@ -159,7 +159,7 @@ void low_balance_alert(const credits::Ledger& ledger, const std::string& org, co
   if (channels.empty()) {
     store::AlertKey k{a.budget, a.period, a.stage, "stderr"};
     if (st.claim_alert(k, env.now())) {
-      env.err << "billctl: warning: " << a.title << "\n";
+      env.err << "billctl: warning: " << util::escape_controls(a.title) << "\n";
       st.finish_alert(k, true, "", env.now());
     }
     return;
@@ -176,7 +176,7 @@ void low_balance_alert(const credits::Ledger& ledger, const std::string& org, co
     st.finish_alert(k, error.empty(), error, env.now());
     if (error.empty()) env.note("sent low-balance alert for '" + org + "' via " + name);
     else {
-      env.err << "billctl: error: low-balance alert for '" << org << "' via " << name << " failed: " << error << "\n";
+      env.err << "billctl: error: low-balance alert for '" << util::escape_controls(org) << "' via " << name << " failed: " << util::escape_controls(error) << "\n";
       ++failed;
     }
   }

@@ -216,7 +216,7 @@ void Env::emit(const std::string& content, const std::string& path) {
 }
 
 void Env::note(const std::string& text) {
-  if (!m_quiet) err << text << "\n";
+  if (!m_quiet) err << util::escape_controls(text, true) << "\n";  // names from data never drive the terminal
 }
 
 }  // namespace billctl::cmd

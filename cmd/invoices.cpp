@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "billctl/billing/invoice.hpp"
+#include "billctl/util/toml_guard.hpp"
 #include "billctl/money/config.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/render/pdf_invoice.hpp"
@@ -94,7 +95,7 @@ Settings settings(Env& env) {
         }
       }
       else if (key == "net_days") {
-        auto d = v.value<int64_t>();
+        auto d = util::toml_integer(v);
         if (!d || *d < 0 || *d > 365) throw DataError(what + ": expected a number of days (0..365)");
         s.net_days = int(*d);
       } else {

@@ -257,7 +257,7 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         has_limit = true;
       } else if (k == "tokens") {
         if (has_limit) throw UsageError(at + ": give 'limit' or 'tokens', not both");
-        auto n = val.value<int64_t>();
+        auto n = util::toml_integer(val);
         if (!n || *n <= 0) throw UsageError(at + ": 'tokens' must be a positive integer");
         b.in_tokens = true;
         b.limit = money::Decimal::from_int(*n);
@@ -268,7 +268,7 @@ std::vector<Budget> parse_budgets_toml(const std::string& text, const std::strin
         const auto* a = val.as_array();
         if (!a) throw UsageError(at + ": 'stages' must be an array of percents");
         for (const auto& e : *a) {
-          auto n = e.value<int64_t>();
+          auto n = util::toml_integer(e);
           if (!n || *n < 1 || *n > 1000) throw UsageError(at + ": stages are percents from 1 to 1000");
           b.stages.push_back(int(*n));
         }

@@ -1,4 +1,5 @@
 #include "billctl/credits/ledger.hpp"
+#include "billctl/util/toml_guard.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -153,7 +154,7 @@ Config parse_config(const toml::table* t, const std::string& origin) {
             pkg.price = *m;
             has_price = true;
           } else if (f == "bonus_expires_days") {
-            auto d = fv.value<int64_t>();
+            auto d = util::toml_integer(fv);
             if (!d || *d < 0 || *d > 36500) throw DataError(pw + " bonus_expires_days: expected a number of days");
             pkg.bonus_expires_days = int(*d);
           } else {

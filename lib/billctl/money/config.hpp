@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "billctl/money/decimal.hpp"
+#include "billctl/util/toml_guard.hpp"
 
 namespace billctl::money {
 
@@ -18,7 +19,7 @@ inline std::string config_at(const std::string& origin, const toml::node& n) {
 inline Decimal config_decimal(const toml::node& n, const std::string& what) {
   std::string text;
   if (auto s = n.value<std::string>()) text = *s;
-  else if (auto i = n.value<int64_t>()) text = std::to_string(*i);
+  else if (auto i = util::toml_integer(n)) text = std::to_string(*i);
   else throw DataError(what + ": expected a number, e.g. \"100\" or \"20.00\"");
   auto d = Decimal::parse(text);
   if (!d) throw DataError(what + ": " + d.error());

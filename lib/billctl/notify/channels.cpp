@@ -1,4 +1,5 @@
 #include "billctl/notify/channels.hpp"
+#include "billctl/util/toml_guard.hpp"
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -46,15 +47,15 @@ Settings parse_settings(const toml::table& notify, const std::string& origin, co
     const std::string key(k.str());
     const std::string at = line_of(v, origin);
     if (key == "attempts") {
-      auto n = v.value<int64_t>();
+      auto n = util::toml_integer(v);
       if (!n || *n < 1 || *n > 10) bad(at, "notify.attempts must be 1..10");
       s.attempts = int(*n);
     } else if (key == "backoff_ms") {
-      auto n = v.value<int64_t>();
+      auto n = util::toml_integer(v);
       if (!n || *n < 0 || *n > 60000) bad(at, "notify.backoff_ms must be 0..60000");
       s.backoff_ms = long(*n);
     } else if (key == "timeout_ms") {
-      auto n = v.value<int64_t>();
+      auto n = util::toml_integer(v);
       if (!n || *n < 100 || *n > 120000) bad(at, "notify.timeout_ms must be 100..120000");
       s.timeout_ms = long(*n);
     } else if (key == "default_channels") {

@@ -8,13 +8,23 @@
 // and so are the values of every well-formed file.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <toml++/toml.h>
 
 namespace billctl::util {
 
 // The same document in ASCII; on a non-ASCII character outside strings and comments (or invalid
 // UTF-8), sets `why` to "LINE: reason" and returns an empty string.
 std::string toml_ascii(std::string_view text, std::string& why);
+
+// The value of an integer node, or nothing: never a float converted to an integer (toml++'s
+// value<int64_t>() converts 2.9e89 with undefined behaviour, found by the fuzzer).
+inline std::optional<int64_t> toml_integer(const toml::node& n) {
+  if (const auto* i = n.as_integer()) return i->get();
+  return std::nullopt;
+}
 
 }  // namespace billctl::util

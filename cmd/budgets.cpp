@@ -53,6 +53,16 @@ struct CheckOptions {
   std::string user, department, organization, feature, project, model;
 };
 
+// A money budget in a currency none of the stored usage is in can never be evaluated: billctl does
+// not convert currencies (no [fx] rates), so it is refused when set rather than failing later.
+void check_currency(const Budget& b, const std::vector<std::string>& usage, const std::string& origin) {
+  if (b.in_tokens || usage.empty() || std::find(usage.begin(), usage.end(), b.currency.name()) != usage.end()) return;
+  std::string list;
+  for (const auto& c : usage) list += (list.empty() ? "" : ", ") + c;
+  throw UsageError(origin + ": budget '" + b.name + "' is in " + std::string(b.currency.name()) + " but the stored usage costs are in " +
+                   list + "; billctl does not convert currencies: give the limit in " + usage.front());
+}
+
 void run_set(const SetOptions& o, Env& env) {
   Budget b;
   const std::string origin = "budgets set";
@@ -80,6 +90,7 @@ void run_set(const SetOptions& o, Env& env) {
   const auto settings = env.notify_settings();  // secrets are not needed (nor resolved) to set a budget
   for (const auto& c : b.channels)
     if (!settings.find(c)) throw UsageError("invalid --channel '" + c + "': no [notify.channels." + c + "] in the config file");
+  check_currency(b, env.store().usage_currencies(), "invalid --limit '" + o.limit + "'");
   auto existing = env.store().list_budgets();
   const bool replaced = std::any_of(existing.begin(), existing.end(), [&](const Budget& e) { return e.name == b.name; });
   env.store().put_budget(b, env.now());
@@ -291,7 +302,11 @@ void check_channels(const Budget& b, const notify::Settings& settings, const std
 void run_apply(const ApplyOptions& o, Env& env) {
   const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   const notify::Settings settings = env.notify_settings();
-  for (const auto& b : wanted) check_channels(b, settings, o.file);
+  const auto currencies = env.store().usage_currencies();
+  for (const auto& b : wanted) {
+    check_channels(b, settings, o.file);
+    check_currency(b, currencies, o.file);
+  }
   const auto current = env.store().list_budgets();
   std::string plan;
   std::vector<Budget> put;

@@ -796,6 +796,13 @@ void SqliteStore::put_budget(const budgets::Budget& b, util::Seconds now) {
   t.commit();
 }
 
+std::vector<std::string> SqliteStore::usage_currencies() {
+  std::vector<std::string> out;
+  Stmt s(m_db, "SELECT DISTINCT currency FROM usage_dim_hourly WHERE dim = '*' AND records > 0 AND (cost_micro != 0 OR cost_pico != 0)");
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
 std::vector<std::string> SqliteStore::remove_budgets(const std::vector<std::string>& names) {
   Transaction t(m_db);
   Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");

@@ -48,6 +48,8 @@ class SqliteStore : public UsageStore {
 
   // Budgets (replaced whole by name).
   std::vector<budgets::Budget> list_budgets();
+  // The currencies of the stored usage costs (from the rollup: cheap).
+  std::vector<std::string> usage_currencies();
   void put_budget(const budgets::Budget& b, util::Seconds now);
   // Removes all the named budgets, or none: returns the names not found (nothing removed then).
   std::vector<std::string> remove_budgets(const std::vector<std::string>& names);

@@ -569,7 +569,9 @@ usage::AggResult rollup_totals(Db& db, std::optional<usage::Dim> dim, const std:
            " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
            " SUM(cost_micro), SUM(cost_pico) FROM usage_dim_hourly WHERE dim = ?1 AND value = ?2 AND hour >= ?3 AND hour < ?4"
            " GROUP BY currency");
-    s.bind(1, dim ? column : std::string("*")).bind(2, dim ? value : std::string()).bind(3, h0).bind(4, h1);
+    // Bound values must outlive the statement's steps (they are bound without a copy).
+    const std::string dim_key = dim ? column : std::string("*"), dim_value = dim ? value : std::string();
+    s.bind(1, dim_key).bind(2, dim_value).bind(3, h0).bind(4, h1);
     add_totals(s, rb);
     raw(h1 * 3600, end);
   } else {

@@ -20,7 +20,7 @@ inline uint64_t record_position(uint64_t file, uint64_t part, uint64_t ordinal) 
 
 class DuplicateFinder {
  public:
-  explicit DuplicateFinder(size_t max_in_memory = size_t(1) << 21);  // 48 MB of entries
+  explicit DuplicateFinder(size_t max_in_memory = size_t(1) << 20);  // 24 MB of entries
   ~DuplicateFinder();
   DuplicateFinder(const DuplicateFinder&) = delete;
   DuplicateFinder& operator=(const DuplicateFinder&) = delete;

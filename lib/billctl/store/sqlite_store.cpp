@@ -1,5 +1,6 @@
 #include "billctl/store/sqlite_store.hpp"
 
+#include <array>
 #include <algorithm>
 #include <map>
 
@@ -399,12 +400,20 @@ class SqliteImport : public ImportTxn {
                 const usage::Totals& t) {
     const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
     const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
+    const int64_t hk = (hour << 24) | cur;
     for (size_t d = 0; d <= k_rollup_dims; ++d) {
-      m_key.assign(1, char('0' + d));
-      if (d < k_rollup_dims) m_key += values[d];
-      auto it = m_roll.find(m_key);
-      if (it == m_roll.end()) it = m_roll.emplace(m_key, Hours{}).first;
-      it->second[(hour << 24) | cur].add(t);
+      const std::string_view v = d < k_rollup_dims ? values[d] : std::string_view();
+      Slot& last = m_last[d];  // consecutive records often share a value and an hour
+      if (last.hours && last.hk == hk && last.value == v) {
+        last.totals->add(t);
+        continue;
+      }
+      auto& by_value = m_roll[d];
+      auto it = by_value.find(v);
+      if (it == by_value.end()) it = by_value.emplace(std::string(v), Hours{}).first;
+      usage::Totals& slot = it->second[hk];
+      slot.add(t);
+      last = {&it->second, it->first, hk, &slot};
     }
   }
 
@@ -416,10 +425,9 @@ class SqliteImport : public ImportTxn {
             " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
             " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
             " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15");
-    for (const auto& [key, hours] : m_roll) {
-      const size_t d = size_t(key[0] - '0');
+    for (size_t d = 0; d <= k_rollup_dims; ++d)
+    for (const auto& [value, hours] : m_roll[d]) {
       const std::string_view dim = d < k_rollup_dims ? usage::dim_name(k_rollup_dim[d]) : std::string_view("*");
-      const std::string_view value = std::string_view(key).substr(1);
       for (const auto& [hk, t] : hours) {
         const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
         up.bind(1, dim).bind(2, value).bind(3, hk >> 24).bind(4, std::string_view(cur, 3));
@@ -431,7 +439,8 @@ class SqliteImport : public ImportTxn {
         up.reset();
       }
     }
-    m_roll.clear();
+    for (auto& m : m_roll) m.clear();
+    m_last = {};
   }
 
   Db& m_db;
@@ -444,8 +453,15 @@ class SqliteImport : public ImportTxn {
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
              " feature, project FROM usage WHERE id = ?1"};
   using Hours = std::unordered_map<int64_t, usage::Totals>;
-  std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>> m_roll;  // '0'+dim, value -> hours
-  std::string m_key;
+  // Per rolled-up dimension (and '*' last): value -> hour and currency -> totals.
+  std::array<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>, k_rollup_dims + 1> m_roll;
+  struct Slot {  // the last slot each dimension wrote to
+    Hours* hours = nullptr;
+    std::string_view value;
+    int64_t hk = 0;
+    usage::Totals* totals = nullptr;
+  };
+  std::array<Slot, k_rollup_dims + 1> m_last{};
   int64_t m_catalog_id = 0;
   std::string m_now;
   std::string m_quantity;

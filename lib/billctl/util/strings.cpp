@@ -118,8 +118,6 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-namespace {
-
 // Decodes one UTF-8 sequence at s[i]; returns its length, 0 when invalid (cp unset).
 size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
   const auto c = static_cast<unsigned char>(s[i]);
@@ -143,6 +141,8 @@ size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp) {
     return 0;
   return n + 1;
 }
+
+namespace {
 
 // Code points a terminal draws in no column: combining marks, zero-width characters,
 // variation selectors.

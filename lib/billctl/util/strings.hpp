@@ -19,6 +19,8 @@ bool parse_u63(std::string_view s, int64_t& out);
 std::string group_thousands(int64_t v);
 // The closest of `candidates` to `word` (edit distance <= 2), or empty.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+// Decodes the UTF-8 sequence at s[i] into cp; returns its length in bytes, 0 when invalid.
+size_t decode_utf8(std::string_view s, size_t i, uint32_t& cp);
 // Is the text valid UTF-8?
 bool valid_utf8(std::string_view s);
 // Number of terminal columns the UTF-8 text occupies: two for East Asian wide characters and

@@ -2,31 +2,11 @@
 
 #include <cstdio>
 
+#include "billctl/util/strings.hpp"
+
 namespace billctl::util {
 
 namespace {
-
-// Decodes the UTF-8 sequence at s[i] (i advanced past it); false when invalid.
-bool next_code_point(std::string_view s, size_t& i, uint32_t& cp) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n;
-  if (c < 0x80) { cp = c; n = 0; }
-  else if ((c & 0xE0) == 0xC0) { cp = c & 0x1F; n = 1; }
-  else if ((c & 0xF0) == 0xE0) { cp = c & 0x0F; n = 2; }
-  else if ((c & 0xF8) == 0xF0) { cp = c & 0x07; n = 3; }
-  else return false;
-  for (size_t k = 1; k <= n; ++k) {
-    if (i + k >= s.size()) return false;
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return false;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
-    return false;
-  i += n + 1;
-  return true;
-}
 
 void escape(std::string& out, uint32_t cp) {
   char buf[16];
@@ -71,10 +51,12 @@ std::string toml_ascii(std::string_view s, std::string& why) {
         ++i;
       } else if (static_cast<unsigned char>(c) >= 0x80) {
         uint32_t cp = 0;
-        if (!next_code_point(s, i, cp)) {
+        const size_t n = decode_utf8(s, i, cp);
+        if (n == 0) {
           why = std::to_string(line) + ": invalid UTF-8";
           return false;
         }
+        i += n;
         escape(out, cp);
       } else {
         out += c;

@@ -46,7 +46,7 @@ void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog
   }
 }
 
-void hint_unmatched(Env& env, store::UsageStore& source, const util::Period& p, const std::vector<usage::Filter>& where) {
+void hint_unmatched(Env& env, usage::Source& source, const util::Period& p, const std::vector<usage::Filter>& where) {
   if (where.empty()) return;
   std::vector<usage::AggQuery> queries;
   for (const auto& f : where) queries.push_back({p.begin, p.end, {}, {f.dim}});

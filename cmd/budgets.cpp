@@ -90,10 +90,10 @@ void run_set(const SetOptions& o, Env& env) {
   const auto settings = env.notify_settings();  // secrets are not needed (nor resolved) to set a budget
   for (const auto& c : b.channels)
     if (!settings.find(c)) throw UsageError("invalid --channel '" + c + "': no [notify.channels." + c + "] in the config file");
-  check_currency(b, env.store().usage_currencies(), "invalid --limit '" + o.limit + "'");
-  auto existing = env.store().list_budgets();
+  check_currency(b, env.imports().usage_currencies(), "invalid --limit '" + o.limit + "'");
+  auto existing = env.budgets().list_budgets();
   const bool replaced = std::any_of(existing.begin(), existing.end(), [&](const Budget& e) { return e.name == b.name; });
-  env.store().put_budget(b, env.now());
+  env.budgets().put_budget(b, env.now());
   env.note(std::string(replaced ? "updated" : "added") + " budget '" + b.name + "': " + budgets::amount_text(b, b.limit) + " " +
            std::string(budgets::period_name(b.period)) + " on " + budgets::scope_text(b) + " (" +
            std::string(budgets::mode_name(b.mode)) + ", " + b.tz + ")");
@@ -136,7 +136,7 @@ render::Json amount_json(const Budget& b, const money::Decimal& d) {
 
 void run_list(const ListOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const auto list = env.store().list_budgets();
+  const auto list = env.budgets().list_budgets();
   std::string out;
   if (f == Format::table) out = list.empty() ? "No budgets. Add one with 'billctl budgets set' or 'billctl budgets apply -f budgets.toml'.\n"
                                              : render::to_text(budget_table(list), env.style());
@@ -154,10 +154,10 @@ void run_list(const ListOptions& o, Env& env) {
 
 void run_rm(const ListOptions& o, Env& env) {
   // All or nothing: 'budgets rm a zzz' removes neither when zzz does not exist.
-  const auto missing = env.store().remove_budgets(o.names);
+  const auto missing = env.budgets().remove_budgets(o.names);
   if (!missing.empty()) {
     std::vector<std::string> names;
-    for (const auto& b : env.store().list_budgets()) names.push_back(b.name);
+    for (const auto& b : env.budgets().list_budgets()) names.push_back(b.name);
     const std::string hint = util::did_you_mean(missing.front(), names);
     throw DataError("no budget named '" + missing.front() + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                     "; nothing was removed");
@@ -265,7 +265,7 @@ bool report_errors(const std::vector<budgets::Status>& list, Env& env) {
 
 void run_status(const ListOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  auto list = env.store().list_budgets();
+  auto list = env.budgets().list_budgets();
   if (!o.names.empty()) {
     std::vector<Budget> chosen;
     for (const auto& n : o.names) {
@@ -275,7 +275,7 @@ void run_status(const ListOptions& o, Env& env) {
     }
     list = chosen;
   }
-  const auto statuses = budgets::evaluate(env.store(), list, env.now());
+  const auto statuses = budgets::evaluate(env.usage(), list, env.now());
   std::string out;
   if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses, env.now()), env.style());
   else if (f == Format::csv) out = render::to_csv(status_machine_table(statuses));
@@ -302,12 +302,12 @@ void check_channels(const Budget& b, const notify::Settings& settings, const std
 void run_apply(const ApplyOptions& o, Env& env) {
   const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   const notify::Settings settings = env.notify_settings();
-  const auto currencies = env.store().usage_currencies();
+  const auto currencies = env.imports().usage_currencies();
   for (const auto& b : wanted) {
     check_channels(b, settings, o.file);
     check_currency(b, currencies, o.file);
   }
-  const auto current = env.store().list_budgets();
+  const auto current = env.budgets().list_budgets();
   std::string plan;
   std::vector<Budget> put;
   std::vector<std::string> remove;
@@ -342,7 +342,7 @@ void run_apply(const ApplyOptions& o, Env& env) {
   plan += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(remove.size()) +
           " to remove" + (kept ? ", " + std::to_string(kept) + " set by hand left alone (--prune removes them)" : "") +
           (o.dry_run ? " (dry run: nothing changed)" : "") + "\n";
-  if (!o.dry_run && drift) env.store().apply_budgets(put, remove, env.now());
+  if (!o.dry_run && drift) env.budgets().apply_budgets(put, remove, env.now());
   env.emit(plan, "");
   if (o.dry_run && drift) throw CheckFailed("the file and the store differ");
 }
@@ -366,7 +366,7 @@ void run_check(const CheckOptions& o, Env& env) {
   const int fail_pct = budgets::parse_fail_on(o.fail_on);
   if (o.format != "table" && o.format != "json" && o.format != "junit")
     throw UsageError("invalid --format '" + o.format + "': expected table, json or junit");
-  std::vector<Budget> list = o.file.empty() ? env.store().list_budgets()
+  std::vector<Budget> list = o.file.empty() ? env.budgets().list_budgets()
                                             : budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   // A quota question: is this user (department, ...) allowed to make another request?
   budgets::Identity who;
@@ -379,7 +379,7 @@ void run_check(const CheckOptions& o, Env& env) {
   if (quota) {
     std::erase_if(list, [&](const Budget& b) { return b.mode != budgets::Mode::hard || !budgets::applies_to(b, who); });
   }
-  const auto statuses = budgets::evaluate(env.store(), list, env.now());
+  const auto statuses = budgets::evaluate(env.usage(), list, env.now());
   // Hard quotas deny at 100 %; the CI gate fails at --fail-on.
   const int64_t threshold = quota ? 1000 : int64_t(fail_pct) * 10;
   std::vector<const budgets::Status*> failed;
@@ -463,8 +463,8 @@ void run_notify(const NotifyOptions& o, Env& env) {
   const notify::Settings settings = env.notify_settings();
   net::CurlHttpClient http;
   net::CurlMailSender mail;
-  notify::NotifyContext ctx{env.store(), http, mail, settings, env.now(), o.dry_run};
-  const auto outcomes = notify::run_notify(env.store().list_budgets(), ctx);
+  notify::NotifyContext ctx{env.usage(), env.alerts(), http, mail, settings, env.now(), o.dry_run};
+  const auto outcomes = notify::run_notify(env.budgets().list_budgets(), ctx);
   render::Table t;
   t.id = "alerts";
   t.title = "Alerts";

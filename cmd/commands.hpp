@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "billctl/store/store.hpp"
+#include "billctl/store/file_source.hpp"
 #include "env.hpp"
 
 namespace billctl::cmd {
@@ -43,7 +43,7 @@ std::string table_output(const render::Table& t, Format f, Env& env, const std::
 void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog& catalog);
 // When a filtered query found nothing: a note naming each --where value that matches no usage in
 // the period, with the nearest existing value ("did you mean 'sales'?").
-void hint_unmatched(Env& env, store::UsageStore& source, const util::Period& p, const std::vector<usage::Filter>& where);
+void hint_unmatched(Env& env, usage::Source& source, const util::Period& p, const std::vector<usage::Filter>& where);
 
 // A validator for a whole-number flag: accepts lo..hi, and names the value and the range otherwise.
 CLI::Validator whole_number(int64_t lo, int64_t hi);

@@ -40,7 +40,7 @@ struct Options {
 };
 
 credits::Ledger open_ledger(Env& env) {
-  return credits::Ledger(env.store().db(), credits::parse_config(env.config_table("credits"), env.config_path()));
+  return credits::Ledger(env.ledger_store(), credits::parse_config(env.config_table("credits"), env.config_path()));
 }
 
 credits::Request request(const Options& o, Env& env) {
@@ -155,9 +155,9 @@ void low_balance_alert(const credits::Ledger& ledger, const std::string& org, co
                  {"period", month.label},
                  {"at", util::format_rfc3339(env.now())}};
   a.json = j.dump();
-  auto& st = env.store();
+  auto& st = env.alerts();
   if (channels.empty()) {
-    store::AlertKey k{a.budget, a.period, a.stage, "stderr"};
+    notify::AlertKey k{a.budget, a.period, a.stage, "stderr"};
     if (st.claim_alert(k, env.now())) {
       env.err << "billctl: warning: " << util::escape_controls(a.title) << "\n";
       st.finish_alert(k, true, "", env.now());
@@ -170,7 +170,7 @@ void low_balance_alert(const credits::Ledger& ledger, const std::string& org, co
   for (const auto& name : channels) {
     const notify::Channel* c = settings.find(name);
     if (!c) throw DataError("[credits] channels names '" + name + "', which is not in [notify.channels]");
-    store::AlertKey k{a.budget, a.period, a.stage, name};
+    notify::AlertKey k{a.budget, a.period, a.stage, name};
     if (!st.claim_alert(k, env.now())) continue;
     const std::string error = notify::deliver(*c, a, settings, http, mail, notify::rfc5322_date(env.now()));
     st.finish_alert(k, error.empty(), error, env.now());

@@ -159,8 +159,8 @@ void overlay(std::vector<pricing::PriceEntry>& base, std::vector<pricing::PriceE
 const pricing::Catalog& Env::catalog() {
   if (m_catalog) return *m_catalog;
   // Precedence, lowest first: built-in, the store's (prices import), config [prices] file, --prices.
-  std::vector<pricing::PriceEntry> user = store().user_prices();
-  std::string name = user.empty() ? std::string() : store().user_catalog_name();
+  std::vector<pricing::PriceEntry> user = prices().user_prices();
+  std::string name = user.empty() ? std::string() : prices().user_catalog_name();
   if (!user.empty() && name.empty()) name = "user";
   if (auto c = file_prices(m_config_prices, m_now); !c.empty()) {
     overlay(user, std::move(c));

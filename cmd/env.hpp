@@ -11,7 +11,7 @@
 #include "billctl/notify/channels.hpp"
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/table.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/store/sqlite/store.hpp"
 #include "billctl/util/time.hpp"
 
 namespace billctl::cmd {
@@ -54,8 +54,14 @@ class Env {
   // The configured time zone for calendar periods (config key tz), default UTC.
   const std::string& tz() const { return m_tz; }
 
-  // The embedded store, opened on first use.
-  store::SqliteStore& store();
+  // The embedded store's interfaces; the store is opened (and migrated) on first use.
+  usage::Source& usage() { return store().usage(); }
+  ingest::ImportStore& imports() { return store().imports(); }
+  pricing::PriceStore& prices() { return store().prices(); }
+  budgets::BudgetStore& budgets() { return store().budgets(); }
+  notify::AlertLog& alerts() { return store().alerts(); }
+  credits::LedgerStore& ledger_store() { return store().ledger(); }
+  billing::InvoiceStore& invoice_store() { return store().invoices(); }
   const std::string& db_path();
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();
@@ -86,6 +92,7 @@ class Env {
   const toml::table* m_notify = nullptr;  // the [notify] table of m_config, when the config has one
   std::unique_ptr<toml::table> m_config;  // the whole config file
   bool m_config_private = true;           // mode 0600 (no group or other bits)
+  store::SqliteStore& store();
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<pricing::Catalog> m_catalog;
 };

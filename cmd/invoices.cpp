@@ -141,8 +141,8 @@ struct Context {
   credits::Ledger ledger;
   billing::Invoices invoices;
   explicit Context(Env& env)
-      : ledger(env.store().db(), credits::parse_config(env.config_table("credits"), env.config_path())),
-        invoices(env.store().db(), ledger) {
+      : ledger(env.ledger_store(), credits::parse_config(env.config_table("credits"), env.config_path())),
+        invoices(env.invoice_store(), ledger) {
     invoices.set_time_zone(util::TimeZone::load(settings(env).tz));
   }
 };
@@ -249,7 +249,7 @@ void run_usage(const Options& o, Env& env) {
   const auto list = plans(env);
   Context ctx(env);
   const auto dir = directory(env, ctx.invoices, settings(env));
-  auto usage = billing::organization_usage(env.store(), p);
+  auto usage = billing::organization_usage(env.usage(), p);
   render::Table t;
   t.id = "plan_usage";
   t.title = "Usage against plan " + p.label;
@@ -403,7 +403,7 @@ void run_generate(const Options& o, Env& env) {
                      "); pass --partial for an interim invoice");
   const auto dir = directory(env, ctx.invoices, s);
   billing::check_directory(list, dir);  // config problems first, before the month's usage is read
-  const auto res = ctx.invoices.generate(g, list, dir, billing::organization_usage(env.store(), p));
+  const auto res = ctx.invoices.generate(g, list, dir, billing::organization_usage(env.usage(), p));
   for (const auto& [org, why] : res.skipped) env.note("skipped '" + org + "': " + why);
   std::string out;
   if (f == Format::json) {

@@ -171,7 +171,7 @@ void run_import(const ImportOptions& o, Env& env) {
     name = slash == std::string::npos ? o.file : o.file.substr(slash + 1);
     if (const auto dot = name.rfind('.'); dot != std::string::npos && dot > 0) name = name.substr(0, dot);
   }
-  const size_t models = env.store().save_user_prices(entries, name, env.now());
+  const size_t models = env.prices().save_user_prices(entries, name, env.now());
   std::string out = "imported " + std::to_string(entries.size()) + " prices for " + std::to_string(models) +
                     " models from " + o.file + " (" + format + " format)";
   if (skipped) out += "; skipped " + std::to_string(skipped) + " entries without token prices";

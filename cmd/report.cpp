@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "billctl/report/monthly.hpp"
-#include "billctl/store/store.hpp"
+#include "billctl/store/file_source.hpp"
 #include "commands.hpp"
 
 namespace billctl::cmd {
@@ -42,8 +42,8 @@ void run_report(const ReportOptions& o, Env& env) {
     rejected = files.rejected();
   } else {
     normalise_filters(where, env.catalog());
-    r = report::build_monthly_report(env.store(), p, where, env.now());
-    if (r.total.records == 0) hint_unmatched(env, env.store(), p, where);
+    r = report::build_monthly_report(env.usage(), p, where, env.now());
+    if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
   }
   const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
                                   : f == Format::csv ? report::OutputFormat::csv

@@ -85,9 +85,8 @@ void run_import(const ImportOptions& o, Env& env) {
   ingest::IngestOptions io = ingest_options(o.format, o.on_error, o.rejects, o.allow_unpriced, o.set);
   const std::vector<std::string> files = ingest::expand_inputs(o.files);
   env.set_prices_file(o.prices);
-  store::SqliteStore& st = env.store();
   const pricing::Catalog& catalog = env.catalog();
-  auto txn = st.begin_import(catalog.info(), env.now());
+  auto txn = env.imports().begin_import(catalog.info(), env.now());
   ingest::Ingestor ingestor(catalog, io, *txn);
   std::vector<uint64_t> replaced;
   for (const auto& f : files) {
@@ -203,14 +202,14 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   usage::AggQuery q{p.begin, p.end, where, dims};
   q.meters = id == "summary";
   q.tokens_only = true;  // meter records are shown in "Metered usage", not as models
-  auto res = env.store().aggregate({q});
+  auto res = env.usage().aggregate({q});
   const bool time_only = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](usage::Dim d) {
     return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
   });
   report::BreakdownSpec spec{id, title, dims, time_only ? report::Order::key_asc : report::Order::cost_desc,
                              o.limit ? o.limit : default_limit};
   const render::Table t = report::breakdown_table(spec, res[0]);
-  if (t.rows.empty() && res[0].meters.empty()) hint_unmatched(env, env.store(), p, where);
+  if (t.rows.empty() && res[0].meters.empty()) hint_unmatched(env, env.usage(), p, where);
   const render::Table meters = report::meters_table(res[0].meters, false);
   env.emit(render_breakdown(t, f, env, p, where, q.meters ? &meters : nullptr), o.output);
 }
@@ -231,7 +230,7 @@ struct LogOptions {
 
 void run_log(const LogOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  auto rows = env.store().import_log(o.limit);
+  auto rows = env.imports().import_log(o.limit);
   render::Table t;
   t.id = "imports";
   t.title = "Imports";

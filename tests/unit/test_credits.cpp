@@ -4,7 +4,7 @@
 
 #include "billctl/credits/ledger.hpp"
 #include "billctl/ingest/ingestor.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/store/sqlite/store.hpp"
 #include "helpers.hpp"
 
 using namespace billctl;
@@ -16,7 +16,7 @@ using test::dec;
 
 void import_csv(store::SqliteStore& st, const test::TempDir& dir, const std::string& name, const std::string& csv) {
   const pricing::Catalog c = pricing::Catalog::builtin();
-  auto txn = st.begin_import(c.info(), 1'800'000'000);
+  auto txn = st.imports().begin_import(c.info(), 1'800'000'000);
   const ingest::IngestOptions options;  // the ingestor keeps a reference
   ingest::Ingestor ing(c, options, *txn);
   const auto& s = ing.read(dir.file(name, csv));
@@ -40,19 +40,19 @@ credits::Request req(const std::string& org, util::Seconds now, std::string key 
 
 Decimal ledger_sum(credits::Ledger& l, const std::string& org) {
   Decimal s;
-  for (const auto& e : l.entries({org, std::nullopt, "", ""})) s += e.credits;
+  for (const auto& e : l.entries({org, std::nullopt, "", "", {}, 0})) s += e.credits;
   return s;
 }
 
 // Usage cost of an organization (all time) in credits at 100 per USD: exact, no rounding.
 Decimal usage_credits(store::SqliteStore& st, const std::string& org) {
-  auto res = st.aggregate({{0, INT64_MAX, {{usage::Dim::organization, {org}}}, {}}});
+  auto res = st.usage().aggregate({{0, INT64_MAX, {{usage::Dim::organization, {org}}}, {}}});
   return res[0].total().cost_decimal().mul_int(100);
 }
 
 Decimal charged(credits::Ledger& l, const std::string& org) {
   Decimal s;
-  for (const auto& e : l.entries({org, std::nullopt, "", ""}))
+  for (const auto& e : l.entries({org, std::nullopt, "", "", {}, 0}))
     if (e.kind == "usage" || e.kind == "correction") s -= e.credits;
   return s;
 }
@@ -78,7 +78,7 @@ TEST_CASE("buy, deduct, refund and adjust keep balance, chain and ledger sum in 
              "u1,2026-10-01T00:00:00Z,acme,gpt-4o,1000000,0\n"      // 2.50 USD
              "u2,2026-10-02T00:00:00Z,acme,gpt-4o-mini,1000000,0\n"  // 0.15 USD
              "u3,2026-10-02T00:00:00Z,globex,gpt-4o,1000000,0\n");
-  credits::Ledger l(st.db(), credits::default_config());
+  credits::Ledger l(st.ledger(), credits::default_config());
   auto bought = l.buy(req("acme", k_now, "k-buy"), "growth");
   REQUIRE(bought.entries.size() == 1);
   CHECK(bought.entries[0].balance == Decimal::from_int(5500));
@@ -120,7 +120,7 @@ TEST_CASE("buy, deduct, refund and adjust keep balance, chain and ledger sum in 
 TEST_CASE("an idempotency key returns the original entry and changes nothing", "[credits]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger l(st.db(), credits::default_config());
+  credits::Ledger l(st.ledger(), credits::default_config());
   auto a = l.buy(req("acme", k_now, "pay-42"), "starter");
   auto b = l.buy(req("acme", k_now + 60, "pay-42"), "starter");
   CHECK(b.replayed);
@@ -138,7 +138,7 @@ TEST_CASE("bonus credits expire unless spent, auto-topup buys at most N times a 
   auto cfg = credits::default_config();
   for (auto& p : cfg.packages)
     if (p.name == "growth") p.bonus_expires_days = 30;
-  credits::Ledger l(st.db(), cfg);
+  credits::Ledger l(st.ledger(), cfg);
   l.buy(req("acme", k_now), "growth");  // 5000 + 500 bonus
   l.adjust(req("acme", k_now + 10), Decimal::from_int(-200));  // spent 200: the bonus first
   auto ex = l.expire(req("acme", k_now + 31 * 86400));
@@ -164,7 +164,7 @@ TEST_CASE("property: random ledger operations keep every invariant", "[credits][
   for (unsigned seed = 1; seed <= 12; ++seed) {
     test::TempDir dir;
     store::SqliteStore st(dir.path("s.db"));
-    credits::Ledger l(st.db(), credits::default_config());
+    credits::Ledger l(st.ledger(), credits::default_config());
     std::mt19937 rng(seed);
     auto pick = [&](int n) { return int(rng() % unsigned(n)); };
     const std::vector<std::string> orgs = {"acme", "globex", "initech"};
@@ -197,7 +197,7 @@ TEST_CASE("property: random ledger operations keep every invariant", "[credits][
         } else if (op == 2) {
           l.adjust(req(org, now), Decimal::from_int(pick(400) - 200 == 0 ? 1 : pick(400) - 200));
         } else if (op == 3) {
-          auto purchases = l.entries({"", std::nullopt, "purchase", ""});
+          auto purchases = l.entries({"", std::nullopt, "purchase", "", {}, 0});
           if (!purchases.empty()) {
             const auto& p = purchases[size_t(pick(int(purchases.size())))];
             l.refund(req(p.organization, now), p.seq, Decimal::from_int(1 + pick(3000)));
@@ -223,9 +223,9 @@ TEST_CASE("property: random ledger operations keep every invariant", "[credits][
       const auto v = l.verify();
       REQUIRE(v.ok);
       for (const auto& o : orgs) CHECK(l.balance(o) == ledger_sum(l, o));
-      for (const auto& p : l.entries({"", std::nullopt, "purchase", ""})) {
+      for (const auto& p : l.entries({"", std::nullopt, "purchase", "", {}, 0})) {
         Decimal refunded;
-        for (const auto& r : l.entries({p.organization, std::nullopt, "refund", ""}))
+        for (const auto& r : l.entries({p.organization, std::nullopt, "refund", "", {}, 0}))
           if (r.detail.find("\"refund_of\":" + std::to_string(p.seq) + ",") != std::string::npos)
             refunded -= r.credits;
         CHECK(refunded <= p.credits);
@@ -242,13 +242,13 @@ TEST_CASE("property: random ledger operations keep every invariant", "[credits][
 TEST_CASE("verify finds edits, deletions, insertions and reordering", "[credits][tamper]") {
   auto make = [](const test::TempDir& dir) {
     auto st = std::make_unique<store::SqliteStore>(dir.path("s.db"));
-    credits::Ledger l(st->db(), credits::default_config());
+    credits::Ledger l(st->ledger(), credits::default_config());
     l.buy(req("acme", k_now), "growth");
     l.adjust(req("acme", k_now + 1), Decimal::from_int(-10));
     l.buy(req("globex", k_now + 2), "starter");
     l.adjust(req("acme", k_now + 3), Decimal::from_int(25));
     REQUIRE(l.verify().ok);
-    st->db().exec("DROP TRIGGER credit_ledger_no_update; DROP TRIGGER credit_ledger_no_delete;");
+    store::Db(st->path()).exec("DROP TRIGGER credit_ledger_no_update; DROP TRIGGER credit_ledger_no_delete;");
     return st;
   };
   struct Case {
@@ -275,8 +275,8 @@ TEST_CASE("verify finds edits, deletions, insertions and reordering", "[credits]
     SECTION(c.name) {
       test::TempDir dir;
       auto st = make(dir);
-      st->db().exec(c.sql);
-      credits::Ledger l(st->db(), credits::default_config());
+      store::Db(st->path()).exec(c.sql);
+      credits::Ledger l(st->ledger(), credits::default_config());
       const auto v = l.verify();
       CHECK_FALSE(v.ok);
       CHECK(v.bad_seq == c.bad);
@@ -285,17 +285,17 @@ TEST_CASE("verify finds edits, deletions, insertions and reordering", "[credits]
   SECTION("the append-only triggers refuse updates and deletes") {
     test::TempDir dir;
     store::SqliteStore st(dir.path("s.db"));
-    credits::Ledger l(st.db(), credits::default_config());
+    credits::Ledger l(st.ledger(), credits::default_config());
     l.buy(req("acme", k_now), "starter");
-    CHECK_THROWS_WITH(st.db().exec("UPDATE credit_ledger SET credits = '1'"), Catch::Contains("append-only"));
-    CHECK_THROWS_WITH(st.db().exec("DELETE FROM credit_ledger"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(store::Db(st.path()).exec("UPDATE credit_ledger SET credits = '1'"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(store::Db(st.path()).exec("DELETE FROM credit_ledger"), Catch::Contains("append-only"));
   }
 }
 
 TEST_CASE("adjust refuses unknown organizations and negative balances unless told", "[credits]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger l(st.db(), credits::default_config());
+  credits::Ledger l(st.ledger(), credits::default_config());
   credits::Request r = req("acme", k_now);
   r.new_org = false;
   r.allow_negative = false;
@@ -311,7 +311,7 @@ TEST_CASE("adjust refuses unknown organizations and negative balances unless tol
 TEST_CASE("an idempotency key used with other parameters is refused", "[credits]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger l(st.db(), credits::default_config());
+  credits::Ledger l(st.ledger(), credits::default_config());
   l.adjust(req("acme", k_now, "k1"), Decimal::parse("-12.5").value_or_throw());
   CHECK(l.adjust(req("acme", k_now + 1, "k1"), Decimal::parse("-12.5").value_or_throw()).replayed);
   CHECK_THROWS_WITH(l.adjust(req("acme", k_now + 2, "k1"), Decimal::from_int(999)),

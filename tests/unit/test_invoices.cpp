@@ -4,7 +4,7 @@
 
 #include "billctl/billing/invoice.hpp"
 #include "billctl/render/pdf_invoice.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/store/sqlite/store.hpp"
 #include "helpers.hpp"
 
 using namespace billctl;
@@ -58,14 +58,14 @@ toml::table parse_toml(const char* text) { return toml::parse(text); }
 TEST_CASE("starter: base fee, overage per metric, credits and tax in USD", "[invoices]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger ledger(st.db(), credits::default_config());
+  credits::Ledger ledger(st.ledger(), credits::default_config());
   credits::Request r;
   r.organization = "acme";
   r.actor = "test";
   r.reference = "pay";
   r.now = k_now;
   ledger.buy(r, "starter");  // 1000 credits = 10.00 USD
-  billing::Invoices inv(st.db(), ledger);
+  billing::Invoices inv(st.invoices(), ledger);
   billing::OrgDirectory dir_;
   dir_.plan["acme"] = "starter";
   auto o = options();
@@ -98,7 +98,7 @@ TEST_CASE("starter: base fee, overage per metric, credits and tax in USD", "[inv
 TEST_CASE("professional and enterprise plans; re-running does not duplicate; numbers are gapless", "[invoices]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger ledger(st.db(), credits::default_config());
+  credits::Ledger ledger(st.ledger(), credits::default_config());
   credits::Request r;
   r.organization = "mid";
   r.actor = "test";
@@ -106,7 +106,7 @@ TEST_CASE("professional and enterprise plans; re-running does not duplicate; num
   r.now = k_now;
   r.new_org = true;
   ledger.adjust(r, dec("2500.75"));  // worth 25.0075 USD: 25.00 applied, 0.75 credits left
-  billing::Invoices inv(st.db(), ledger);
+  billing::Invoices inv(st.invoices(), ledger);
   auto cfg = parse_toml(R"(
 [enterprise]
 price = "25000 USD"
@@ -163,7 +163,7 @@ TEST_CASE("JPY invoices round every line to whole yen and still sum exactly", "[
   auto ccfg = credits::default_config();
   ccfg.currency = money::currency("JPY");
   ccfg.rate = Decimal::from_int(1);  // 1 credit per yen
-  credits::Ledger ledger(st.db(), ccfg);
+  credits::Ledger ledger(st.ledger(), ccfg);
   auto cfg = parse_toml(R"(
 [tokyo]
 title = "Tokyo Standard"
@@ -190,7 +190,7 @@ storage_gb = "37.5"
   r.now = k_now;
   r.new_org = true;
   ledger.adjust(r, dec("1234.5"));
-  billing::Invoices inv(st.db(), ledger);
+  billing::Invoices inv(st.invoices(), ledger);
   billing::OrgDirectory d;
   d.plan["kk"] = "tokyo";
   auto o = options();
@@ -216,9 +216,9 @@ storage_gb = "37.5"
 TEST_CASE("invoice lifecycle: draft, pending, overdue, paid, void", "[invoices]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
-  credits::Ledger ledger(st.db(), credits::default_config());
+  credits::Ledger ledger(st.ledger(), credits::default_config());
   ledger.buy({"acme", "test", "pay", "", "", k_now}, "starter");
-  billing::Invoices inv(st.db(), ledger);
+  billing::Invoices inv(st.invoices(), ledger);
   billing::OrgDirectory d;
   d.plan["acme"] = "starter";
   inv.generate(options(), billing::default_plans(), d, {org_usage("acme", {})});
@@ -234,7 +234,7 @@ TEST_CASE("invoice lifecycle: draft, pending, overdue, paid, void", "[invoices]"
   CHECK(issued.status_at(end_of_due_day) == "overdue");
   {
     // In the issuer's time zone: issued on 3 Nov in Tokyo, due until the end of 3 Dec there (15:00Z).
-    billing::Invoices tokyo(st.db(), ledger);
+    billing::Invoices tokyo(st.invoices(), ledger);
     tokyo.set_time_zone(util::TimeZone::load("Asia/Tokyo"));
     auto draft = tokyo.generate(options("2026-08"), billing::default_plans(), d, {org_usage("acme", {})}).created.at(0);
     auto t = tokyo.issue(draft.number, "test", k_now + 86400);

@@ -3,7 +3,7 @@
 #include <map>
 
 #include "billctl/store/id_dedupe.hpp"
-#include "billctl/store/store.hpp"
+#include "billctl/store/file_source.hpp"
 #include "helpers.hpp"
 
 using namespace billctl;

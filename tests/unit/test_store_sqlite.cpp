@@ -1,7 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "billctl/ingest/ingestor.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/store/file_source.hpp"
+#include "billctl/store/sqlite/store.hpp"
 #include "helpers.hpp"
 
 using namespace billctl;
@@ -18,7 +19,7 @@ uint64_t import_file(store::SqliteStore& st, const std::string& path, ingest::On
   const pricing::Catalog c = pricing::Catalog::builtin();
   ingest::IngestOptions o;
   o.on_error = on_error;
-  auto txn = st.begin_import(c.info(), 1'800'000'000);
+  auto txn = st.imports().begin_import(c.info(), 1'800'000'000);
   ingest::Ingestor ing(c, o, *txn);
   const auto& s = ing.read(path);
   if (replaced) *replaced = txn->replaced();
@@ -29,7 +30,7 @@ uint64_t import_file(store::SqliteStore& st, const std::string& path, ingest::On
 }
 
 money::Decimal total_cost(store::SqliteStore& st) {
-  auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+  auto res = st.usage().aggregate({{0, INT64_MAX, {}, {}}});
   return res[0].total().cost_decimal();
 }
 
@@ -38,16 +39,16 @@ money::Decimal total_cost(store::SqliteStore& st) {
 TEST_CASE("a new store is migrated to the current schema", "[store]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("a/b/s.db"));
-  CHECK(st.schema_version() == store::SqliteStore::k_schema_version);
+  CHECK(st.schema_version() == store::k_schema_version);
   store::SqliteStore again(dir.path("a/b/s.db"));  // opening twice is harmless
-  CHECK(again.schema_version() == store::SqliteStore::k_schema_version);
+  CHECK(again.schema_version() == store::k_schema_version);
 }
 
 TEST_CASE("a store from a newer billctl is refused", "[store]") {
   test::TempDir dir;
   {
     store::SqliteStore st(dir.path("s.db"));
-    st.db().exec("PRAGMA user_version = 99");
+    store::Db(st.path()).exec("PRAGMA user_version = 99");
   }
   CHECK_THROWS_WITH(store::SqliteStore(dir.path("s.db")), Catch::Contains("newer than this billctl"));
 }
@@ -63,7 +64,7 @@ TEST_CASE("imports upsert by id", "[store]") {
   CHECK(import_file(st, f, ingest::OnError::fail, &replaced) == 2);
   CHECK(replaced == 2);
   CHECK(total_cost(st) == once);
-  auto log = st.import_log(10);
+  auto log = st.imports().import_log(10);
   REQUIRE(log.size() >= 2);
   CHECK(log[0].replaced == 2);
   CHECK(log[0].digest.size() == 64);
@@ -72,7 +73,7 @@ TEST_CASE("imports upsert by id", "[store]") {
                                             "a,2026-10-01T00:00:00Z,gpt-4o,alice,2000000,0\n");
     import_file(st, g);
     CHECK(total_cost(st).to_string() == "5.75");
-    auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+    auto res = st.usage().aggregate({{0, INT64_MAX, {}, {}}});
     CHECK(res[0].total().records == 2);
   }
 }
@@ -85,9 +86,9 @@ TEST_CASE("a failed import leaves the store exactly as it was", "[store]") {
                                               "c,2026-10-03T00:00:00Z,gpt-4o,carol,1,1\n"
                                               "d,2026-10-03T00:00:00Z,gpt-4o,carol,x,1\n");
   CHECK_THROWS_WITH(import_file(st, bad), Catch::Contains("bad.csv:3: invalid input_tokens 'x'"));
-  auto res = st.aggregate({{0, INT64_MAX, {}, {}}});
+  auto res = st.usage().aggregate({{0, INT64_MAX, {}, {}}});
   CHECK(res[0].total().records == 2);
-  CHECK(st.import_log(10).size() == 1);
+  CHECK(st.imports().import_log(10).size() == 1);
 }
 
 TEST_CASE("aggregation in SQL matches the in-memory aggregator", "[store][aggregate]") {
@@ -113,7 +114,7 @@ TEST_CASE("aggregation in SQL matches the in-memory aggregator", "[store][aggreg
                                                       {usage::Dim::status}})
     qs.push_back({*util::parse_rfc3339("2026-10-03T00:00:00Z"), *util::parse_rfc3339("2026-10-20T00:00:00Z"),
                   usage::parse_filters({"department=d1", "department=d2"}), by});
-  const auto sql = st.aggregate(qs);
+  const auto sql = st.usage().aggregate(qs);
   const pricing::Catalog catalog = pricing::Catalog::builtin();
   store::FileUsageSource files({f}, catalog, {});
   const auto mem = files.aggregate(qs);
@@ -131,11 +132,11 @@ TEST_CASE("user prices are kept per model", "[store][pricing]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));
   const auto entries = pricing::parse_catalog_json(util::read_file(std::string(BILLCTL_FIXTURES) + "/prices-acme.json"), "x");
-  CHECK(st.save_user_prices(entries, "acme", 0) == 2);
-  CHECK(st.user_prices().size() == 2);
-  CHECK(st.user_catalog_name() == "acme");
-  CHECK(st.save_user_prices({entries[0]}, "acme2", 0) == 1);
-  CHECK(st.user_prices().size() == 2);
+  CHECK(st.prices().save_user_prices(entries, "acme", 0) == 2);
+  CHECK(st.prices().user_prices().size() == 2);
+  CHECK(st.prices().user_catalog_name() == "acme");
+  CHECK(st.prices().save_user_prices({entries[0]}, "acme2", 0) == 1);
+  CHECK(st.prices().user_prices().size() == 2);
 }
 
 TEST_CASE("single-scope totals from the hourly rollup match a scan, after replacements too", "[store][quota]") {
@@ -154,7 +155,7 @@ TEST_CASE("single-scope totals from the hourly rollup match a scan, after replac
                                     "r1,2026-10-05T03:30:00Z,gpt-4o,u2,d9,99999,1\n"
                                     "r2,2026-10-02T02:02:17Z,gpt-4o-mini,u2,d1,5,5\n"));
   // A record removed (as a failed revision would be rolled back by SQL): the delete trigger.
-  st.db().exec("DELETE FROM usage WHERE id = 'r3'");
+  store::Db(st.path()).exec("DELETE FROM usage WHERE id = 'r3'");
   for (const auto& [b, e] : std::vector<std::pair<const char*, const char*>>{
            {"2026-10-01T00:00:00Z", "2026-11-01T00:00:00Z"},  // whole hours
            {"2026-10-02T00:30:00Z", "2026-10-06T13:45:10Z"},  // partial hours at both ends
@@ -163,9 +164,9 @@ TEST_CASE("single-scope totals from the hourly rollup match a scan, after replac
                               "project=p3", "organization=o1", "model=gpt-4o", "provider=anthropic", ""}) {
       const usage::AggQuery q{util::parse_rfc3339(b).value_or_throw(), util::parse_rfc3339(e).value_or_throw(),
                               *scope ? usage::parse_filters({scope}) : std::vector<usage::Filter>{}, {}};
-      const auto fast = st.aggregate({q});
+      const auto fast = st.usage().aggregate({q});
       // With a grouped query beside it, the same question takes the general path (a scan).
-      const auto scan = st.aggregate({q, {q.begin, q.end, {}, {usage::Dim::user}}});
+      const auto scan = st.usage().aggregate({q, {q.begin, q.end, {}, {usage::Dim::user}}});
       INFO(b << " " << e << " " << scope);
       CHECK(fast[0].total() == scan[0].total());
     }
@@ -185,9 +186,9 @@ TEST_CASE("a store scan split over two connections gives the same results", "[st
                                         {0, INT64_MAX, {}, {usage::Dim::user, usage::Dim::model}},
                                         {0, INT64_MAX, usage::parse_filters({"department=d1"}), {usage::Dim::day}}};
   st.set_scan_threads(1);
-  const auto one = st.aggregate(qs);
+  const auto one = st.usage().aggregate(qs);
   st.set_scan_threads(2, 1);
-  const auto two = st.aggregate(qs);
+  const auto two = st.usage().aggregate(qs);
   REQUIRE(one.size() == two.size());
   for (size_t i = 0; i < one.size(); ++i) {
     REQUIRE(one[i].groups.size() == two[i].groups.size());

@@ -12,7 +12,6 @@ namespace billctl::billing {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using store::Stmt;
 
 std::string amount_text(const Decimal& d, const money::Currency& c) { return d.to_string(c.minor_units); }
 
@@ -161,25 +160,14 @@ Invoice from_json(const std::string& doc, const std::string& origin) {
   return inv;
 }
 
-Invoices::Invoices(store::Db& db, credits::Ledger& ledger) : m_db(db), m_ledger(ledger) {}
+Invoices::Invoices(InvoiceStore& store, credits::Ledger& ledger) : m_store(store), m_ledger(ledger) {}
 
-std::map<std::string, std::string> Invoices::assignments() {
-  std::map<std::string, std::string> out;
-  Stmt s(m_db, "SELECT organization, plan FROM plan_assignments ORDER BY organization");
-  while (s.step()) out[std::string(s.text(0))] = s.text(1);
-  return out;
-}
+std::map<std::string, std::string> Invoices::assignments() { return m_store.assignments(); }
 
 void Invoices::assign(const std::string& organization, const std::string& plan, util::Seconds now,
                       std::optional<util::Seconds> since) {
-  // updated_at holds the start of billing on a plan: the first assignment, unless backdated.
-  Stmt s(m_db, since ? "INSERT INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)"
-                       " ON CONFLICT(organization) DO UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at"
-                     : "INSERT INTO plan_assignments(organization, plan, updated_at) VALUES(?1, ?2, ?3)"
-                       " ON CONFLICT(organization) DO UPDATE SET plan = excluded.plan");
-  const std::string at = util::format_rfc3339(since ? *since : now);
-  s.bind(1, organization).bind(2, plan).bind(3, at);
-  s.step();
+  // The start of billing on a plan: the first assignment, unless backdated.
+  m_store.assign(organization, plan, since ? *since : now, since.has_value());
 }
 
 void check_directory(const std::vector<Plan>& plans, const OrgDirectory& dir) {
@@ -227,12 +215,7 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
     plan_of[org] = p;
   }
   // A month that ended before the organization's plan was first assigned is not billed on it.
-  std::map<std::string, util::Seconds> since;
-  {
-    Stmt a(m_db, "SELECT organization, updated_at FROM plan_assignments");
-    while (a.step())
-      if (auto t = util::parse_rfc3339(a.text(1))) since[std::string(a.text(0))] = *t;
-  }
+  const std::map<std::string, util::Seconds> since = m_store.assignment_starts();
   std::optional<Decimal> tax_pct;
   if (o.tax_rate) {
     auto d = Decimal::parse(*o.tax_rate);
@@ -241,15 +224,11 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
   }
 
   GenerateResult res;
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   for (const auto& org : orgs) {
-    {
-      Stmt ex(m_db, "SELECT number, status FROM invoices WHERE organization = ?1 AND period = ?2 AND status != 'void'");
-      ex.bind(1, org).bind(2, o.period_label);
-      if (ex.step()) {
-        res.skipped.emplace_back(org, std::string(ex.text(0)) + " exists (" + std::string(ex.text(1)) + ")");
-        continue;
-      }
+    if (auto open = m_store.open_invoice(org, o.period_label)) {
+      res.skipped.emplace_back(org, open->first + " exists (" + open->second + ")");
+      continue;
     }
     if (auto it = since.find(org); it != since.end()) {
       const util::Date d = util::civil_from_days(util::day_of(it->second));
@@ -299,11 +278,8 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
     // Number: gapless per year of issue.
     const int year = util::civil_from_days(util::day_of(o.now)).year;
     {
-      Stmt n(m_db, "INSERT INTO invoice_numbers(year, last) VALUES(?1, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last");
-      n.bind(1, int64_t(year));
-      n.step();
       char buf[32];
-      std::snprintf(buf, sizeof buf, "INV-%04d-%06lld", year, static_cast<long long>(n.int64(0)));
+      std::snprintf(buf, sizeof buf, "INV-%04d-%06lld", year, static_cast<long long>(m_store.next_number(year)));
       inv.number = buf;
     }
 
@@ -338,71 +314,38 @@ GenerateResult Invoices::generate(const GenerateOptions& o, const std::vector<Pl
     inv.history.push_back({o.now, "draft", o.actor, "generated"});
     if (o.issue) inv.history.push_back({o.now, "pending", o.actor, "issued"});
 
-    Stmt ins(m_db,
-             "INSERT INTO invoices(number, organization, period, status, created_at, due_at, total, currency, doc)"
-             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-    const std::string total = amount_text(inv.total, cur), doc = to_json(inv);
-    const std::string curname(cur.name());
-    ins.bind(1, inv.number).bind(2, org).bind(3, o.period_label).bind(4, inv.status).bind(5, inv.created_at);
-    ins.bind(6, inv.due_at).bind(7, total).bind(8, curname).bind(9, doc);
-    ins.step();
-    inv.id = m_db.last_rowid();
+    inv.id = m_store.insert(inv);
     res.created.push_back(std::move(inv));
   }
-  t.commit();
+  t->commit();
   return res;
 }
 
 std::vector<Invoice> Invoices::list(const std::string& period, const std::string& organization) {
-  std::string sql = "SELECT id, doc FROM invoices WHERE 1";
-  if (!period.empty()) sql += " AND period = ?1";
-  if (!organization.empty()) sql += " AND organization = ?2";
-  sql += " ORDER BY number";
-  Stmt s(m_db, sql.c_str());
-  if (!period.empty()) s.bind(1, period);
-  if (!organization.empty()) s.bind(2, organization);
-  std::vector<Invoice> out;
-  while (s.step()) {
-    Invoice inv = from_json(std::string(s.text(1)), "stored invoice #" + std::to_string(s.int64(0)));
-    inv.id = s.int64(0);
-    out.push_back(std::move(inv));
-  }
-  return out;
+  return m_store.list(period, organization);
 }
 
 Invoice Invoices::get(const std::string& ref) {
   int64_t id = 0;
-  const bool by_id = util::parse_u63(ref, id);
-  Stmt s(m_db, by_id ? "SELECT id, doc FROM invoices WHERE id = ?1" : "SELECT id, doc FROM invoices WHERE number = ?1");
-  if (by_id) s.bind(1, id);
-  else s.bind(1, ref);
-  if (!s.step()) throw DataError("no invoice '" + ref + "'; see 'billctl invoices list'");
-  Invoice inv = from_json(std::string(s.text(1)), "stored invoice " + ref);
-  inv.id = s.int64(0);
-  return inv;
-}
-
-void Invoices::save(const Invoice& inv) {
-  Stmt s(m_db, "UPDATE invoices SET status = ?1, due_at = ?2, doc = ?3 WHERE id = ?4");
-  const std::string doc = to_json(inv);
-  s.bind(1, inv.status).bind(2, inv.due_at).bind(3, doc).bind(4, inv.id);
-  s.step();
+  std::optional<Invoice> inv = util::parse_u63(ref, id) ? m_store.find_by_id(id) : m_store.find_by_number(ref);
+  if (!inv) throw DataError("no invoice '" + ref + "'; see 'billctl invoices list'");
+  return std::move(*inv);
 }
 
 Invoice Invoices::issue(const std::string& ref, const std::string& actor, util::Seconds now) {
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   Invoice inv = get(ref);
   if (inv.status != "draft") throw DataError("invoice " + inv.number + " is " + inv.status_at(now) + ", only a draft can be issued");
   inv.status = "pending";
   set_due(inv, now);
   inv.history.push_back({now, "pending", actor, "issued"});
-  save(inv);
-  t.commit();
+  m_store.update(inv);
+  t->commit();
   return inv;
 }
 
 Invoice Invoices::mark_paid(const std::string& ref, const std::string& actor, const std::string& reference, util::Seconds now) {
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   Invoice inv = get(ref);
   if (inv.status == "draft") throw DataError("invoice " + inv.number + " is a draft: issue it first ('billctl invoices issue " + inv.number + "')");
   if (inv.status != "pending") throw DataError("invoice " + inv.number + " is " + inv.status + ", only a pending or overdue invoice can be paid");
@@ -410,14 +353,14 @@ Invoice Invoices::mark_paid(const std::string& ref, const std::string& actor, co
   inv.paid_at = now;
   inv.payment_reference = reference;
   inv.history.push_back({now, "paid", actor, reference.empty() ? "paid" : "paid, reference " + reference});
-  save(inv);
-  t.commit();
+  m_store.update(inv);
+  t->commit();
   return inv;
 }
 
 Invoice Invoices::void_invoice(const std::string& ref, const std::string& actor, const std::string& reason, util::Seconds now) {
   if (reason.empty()) throw UsageError("invoices void needs --reason");
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   Invoice inv = get(ref);
   if (inv.status == "paid") throw DataError("invoice " + inv.number + " is paid and cannot be voided (refund it instead)");
   if (inv.status == "void") throw DataError("invoice " + inv.number + " is void already");
@@ -431,8 +374,8 @@ Invoice Invoices::void_invoice(const std::string& ref, const std::string& actor,
     r.reason = "invoice " + inv.number + " voided: " + reason;
     m_ledger.apply_to_invoice(r, -inv.credits_used, inv.number);
   }
-  save(inv);
-  t.commit();
+  m_store.update(inv);
+  t->commit();
   return inv;
 }
 

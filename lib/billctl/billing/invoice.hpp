@@ -10,7 +10,7 @@
 
 #include "billctl/billing/plans.hpp"
 #include "billctl/credits/ledger.hpp"
-#include "billctl/store/sqlite.hpp"
+#include "billctl/billing/invoice_store.hpp"
 #include "billctl/util/tz.hpp"
 
 namespace billctl::billing {
@@ -104,7 +104,7 @@ void check_directory(const std::vector<Plan>& plans, const OrgDirectory& dir);
 
 class Invoices {
  public:
-  Invoices(store::Db& db, credits::Ledger& ledger);
+  Invoices(InvoiceStore& store, credits::Ledger& ledger);
   // The issuer's time zone: an invoice is due until the end of its due date there (default UTC).
   void set_time_zone(util::TimeZone tz) { m_tz = std::move(tz); }
 
@@ -125,10 +125,9 @@ class Invoices {
               std::optional<util::Seconds> since = std::nullopt);
 
  private:
-  void save(const Invoice& inv);
   // Sets issued_at, due_date and due_at for an invoice issued at `now`.
   void set_due(Invoice& inv, util::Seconds now) const;
-  store::Db& m_db;
+  InvoiceStore& m_store;
   credits::Ledger& m_ledger;
   util::TimeZone m_tz;
 };

@@ -149,7 +149,7 @@ std::vector<Plan> parse_plans(const toml::table* t, const std::string& origin) {
   return plans;
 }
 
-std::vector<OrgUsage> organization_usage(store::UsageStore& source, const util::Period& period) {
+std::vector<OrgUsage> organization_usage(usage::Source& source, const util::Period& period) {
   usage::AggQuery by_org{period.begin, period.end, {}, {usage::Dim::organization}};
   by_org.meters = true;
   usage::AggQuery by_user{period.begin, period.end, {}, {usage::Dim::organization, usage::Dim::user}};

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "billctl/money/money.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/usage/source.hpp"
 #include "billctl/util/time.hpp"
 
 #include <toml++/toml.h>
@@ -58,7 +58,7 @@ struct OrgUsage {
   std::map<Metric, Decimal> used;
 };
 // Every organization with usage in the period, sorted by name.
-std::vector<OrgUsage> organization_usage(store::UsageStore& source, const util::Period& period);
+std::vector<OrgUsage> organization_usage(usage::Source& source, const util::Period& period);
 
 struct MetricUse {
   Metric metric;

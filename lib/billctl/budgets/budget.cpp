@@ -317,7 +317,7 @@ Window current_window(const Budget& b, const util::TimeZone& tz, util::Seconds n
   return w;
 }
 
-std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>& list, util::Seconds now,
+std::vector<Status> evaluate(usage::Source& usage, const std::vector<Budget>& list, util::Seconds now,
                              const std::string& tzdir) {
   std::vector<usage::AggQuery> queries;
   std::vector<Window> windows;

@@ -9,7 +9,7 @@
 
 #include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
-#include "billctl/store/store.hpp"
+#include "billctl/usage/source.hpp"
 #include "billctl/usage/aggregate.hpp"
 #include "billctl/util/tz.hpp"
 
@@ -91,7 +91,7 @@ std::string time_left_text(util::Seconds now, util::Seconds end);
 // Evaluates budgets against usage at `now` (one aggregation for all of them). A budget that cannot
 // be evaluated (usage in another currency than its limit) gets Status::error; the others do not
 // suffer for it.
-std::vector<Status> evaluate(store::UsageStore& usage, const std::vector<Budget>& budgets, util::Seconds now,
+std::vector<Status> evaluate(usage::Source& usage, const std::vector<Budget>& budgets, util::Seconds now,
                              const std::string& tzdir = "/usr/share/zoneinfo");
 
 // --fail-on: "warning" (80), "critical" (95), "exceeded" (100) or a percent. Returns the percent.

@@ -3,11 +3,11 @@
 
 #include <algorithm>
 #include <deque>
+#include <set>
 #include <utility>
 #include <nlohmann/json.hpp>
 
 #include "billctl/money/config.hpp"
-#include "billctl/store/sqlite_store.hpp"
 #include "billctl/usage/meters.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -16,7 +16,6 @@ namespace billctl::credits {
 namespace {
 
 using Json = nlohmann::ordered_json;
-using store::Stmt;
 
 const std::string k_genesis(64, '0');
 
@@ -26,32 +25,10 @@ Decimal parse_decimal(std::string_view text, const std::string& what) {
   return *d;
 }
 
-Decimal stored(std::string_view text, int64_t seq) {
-  return parse_decimal(text, "credit ledger entry #" + std::to_string(seq));
-}
-
 void month_of(util::Seconds t, util::Seconds& begin, util::Seconds& end) {
   const util::Date d = util::civil_from_days(util::day_of(t));
   begin = util::days_from_civil({d.year, d.month, 1}) * 86400;
   end = begin + int64_t(util::days_in_month(d.year, d.month)) * 86400;
-}
-
-Entry read_entry(const Stmt& s) {
-  Entry e;
-  e.seq = s.int64(0);
-  e.at = s.int64(1);
-  e.organization = s.text(2);
-  e.kind = s.text(3);
-  e.credits = stored(s.text(4), e.seq);
-  e.balance = stored(s.text(5), e.seq);
-  e.actor = s.text(6);
-  e.reference = s.text(7);
-  e.reason = s.text(8);
-  e.idempotency_key = s.is_null(9) ? std::string() : std::string(s.text(9));
-  e.detail = s.text(10);
-  e.prev_hash = s.text(11);
-  e.hash = s.text(12);
-  return e;
 }
 
 // A new entry of a request: who, when, for which organization, with the request's reference,
@@ -68,9 +45,6 @@ Entry new_entry(const Request& r, std::string_view kind, const Decimal& credits)
   e.idempotency_key = r.idempotency_key;
   return e;
 }
-
-constexpr const char* k_columns =
-    "seq, at, organization, kind, credits, balance, actor, reference, reason, idempotency_key, detail, prev_hash, hash";
 
 void hash_field(util::Sha256& h, std::string_view v) {
   const std::string len = std::to_string(v.size()) + ":";
@@ -215,36 +189,19 @@ std::string entry_hash(const Entry& e) {
   return h.hex_digest();
 }
 
-Ledger::Ledger(store::Db& db, Config cfg) : m_db(db), m_cfg(std::move(cfg)) {}
+Ledger::Ledger(LedgerStore& store, Config cfg) : m_store(store), m_cfg(std::move(cfg)) {}
 
-Decimal Ledger::balance(const std::string& organization) {
-  Stmt s(m_db, "SELECT seq, balance FROM credit_ledger WHERE organization = ?1 ORDER BY seq DESC LIMIT 1");
-  s.bind(1, organization);
-  return s.step() ? stored(s.text(1), s.int64(0)) : Decimal();
-}
+Decimal Ledger::balance(const std::string& organization) { return m_store.balance(organization).value_or(Decimal()); }
 
-std::map<std::string, Decimal> Ledger::balances() {
-  std::map<std::string, Decimal> out;
-  Stmt s(m_db,
-         "SELECT l.seq, l.organization, l.balance FROM credit_ledger l"
-         " JOIN (SELECT organization, MAX(seq) AS seq FROM credit_ledger GROUP BY organization) m ON m.seq = l.seq");
-  while (s.step()) out[std::string(s.text(1))] = stored(s.text(2), s.int64(0));
-  return out;
-}
+std::map<std::string, Decimal> Ledger::balances() { return m_store.balances(); }
 
-std::optional<Entry> Ledger::entry(int64_t seq) {
-  Stmt s(m_db, (std::string("SELECT ") + k_columns + " FROM credit_ledger WHERE seq = ?1").c_str());
-  s.bind(1, seq);
-  if (!s.step()) return std::nullopt;
-  return read_entry(s);
-}
+std::optional<Entry> Ledger::entry(int64_t seq) { return m_store.entry(seq); }
 
 std::optional<Outcome> Ledger::replay(const Request& r, std::string_view kind, const Mismatch& mismatch) {
   if (r.idempotency_key.empty()) return std::nullopt;
-  Stmt s(m_db, (std::string("SELECT ") + k_columns + " FROM credit_ledger WHERE idempotency_key = ?1").c_str());
-  s.bind(1, r.idempotency_key);
-  if (!s.step()) return std::nullopt;
-  Entry first = read_entry(s);
+  std::vector<Entry> made = m_store.request_entries(r.idempotency_key);
+  if (made.empty()) return std::nullopt;
+  const Entry& first = made.front();
   if (first.kind != kind || first.organization != r.organization)
     throw UsageError("idempotency key '" + r.idempotency_key + "' was used for a different request (entry #" +
                      std::to_string(first.seq) + ": " + first.kind + " for '" + first.organization + "')");
@@ -256,41 +213,21 @@ std::optional<Outcome> Ledger::replay(const Request& r, std::string_view kind, c
                        std::to_string(first.seq) + ": " + why + "); use a new key for a new request");
   Outcome out;
   out.replayed = true;
-  // Entries a request made after its first one carry the key in their detail ("request_key").
-  Stmt more(m_db, (std::string("SELECT ") + k_columns +
-                   " FROM credit_ledger WHERE seq > ?1 AND json_extract(detail, '$.request_key') = ?2 ORDER BY seq").c_str());
-  more.bind(1, first.seq).bind(2, r.idempotency_key);
-  out.entries.push_back(std::move(first));
-  while (more.step()) out.entries.push_back(read_entry(more));
+  out.entries = std::move(made);
   return out;
 }
 
 Entry Ledger::append(Entry e) {
-  Stmt last(m_db, "SELECT seq, hash FROM credit_ledger ORDER BY seq DESC LIMIT 1");
-  if (last.step()) {
-    e.seq = last.int64(0) + 1;
-    e.prev_hash = last.text(1);
+  if (auto last = m_store.last_entry()) {
+    e.seq = last->seq + 1;
+    e.prev_hash = last->hash;
   } else {
     e.seq = 1;
     e.prev_hash = k_genesis;
   }
   e.balance = balance(e.organization) + e.credits;
   e.hash = entry_hash(e);
-  Stmt ins(m_db,
-           "INSERT INTO credit_ledger(seq, at, organization, kind, credits, balance, actor, reference, reason, idempotency_key,"
-           " detail, prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-  const std::string credits = e.credits.to_string(), bal = e.balance.to_string();
-  ins.bind(1, e.seq).bind(2, e.at).bind(3, e.organization).bind(4, e.kind).bind(5, credits).bind(6, bal);
-  ins.bind(7, e.actor).bind(8, e.reference).bind(9, e.reason);
-  if (e.idempotency_key.empty()) ins.bind_null(10);
-  else ins.bind(10, e.idempotency_key);
-  ins.bind(11, e.detail).bind(12, e.prev_hash).bind(13, e.hash);
-  ins.step();
-  // The head, so that entries removed from the end are noticed too.
-  Stmt head(m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES('credit_ledger_head', ?1)");
-  const std::string h = std::to_string(e.seq) + " " + e.hash;
-  head.bind(1, h);
-  head.step();
+  m_store.append(e);
   return e;
 }
 
@@ -308,25 +245,11 @@ Entry Ledger::purchase_entry(const Request& r, const Package& p, Kind kind) {
   return e;
 }
 
-bool Ledger::knows(const std::string& org) {
-  for (const char* sql : {"SELECT 1 FROM credit_ledger WHERE organization = ?1 LIMIT 1",
-                          "SELECT 1 FROM credit_usage WHERE organization = ?1 LIMIT 1",
-                          "SELECT 1 FROM plan_assignments WHERE organization = ?1",
-                          "SELECT 1 FROM invoices WHERE organization = ?1 LIMIT 1",
-                          "SELECT 1 FROM usage WHERE organization = ?1 LIMIT 1"}) {  // the last one scans: only for a new name
-    Stmt s(m_db, sql);
-    s.bind(1, org);
-    if (s.step()) return true;
-  }
-  return false;
-}
+bool Ledger::knows(const std::string& org) { return m_store.organization_known(org); }
 
 void Ledger::require_known(const Request& r) {
   if (r.new_org || r.known_org || knows(r.organization)) return;
-  std::vector<std::string> names;
-  Stmt s(m_db, "SELECT DISTINCT organization FROM credit_ledger UNION SELECT organization FROM plan_assignments");
-  while (s.step()) names.emplace_back(s.text(0));
-  const std::string hint = util::did_you_mean(r.organization, names);
+  const std::string hint = util::did_you_mean(r.organization, m_store.organization_names());
   throw UsageError("unknown organization '" + r.organization + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                    ": it has no usage, plan, invoice or ledger entry; pass --new-org to open its ledger");
 }
@@ -341,7 +264,7 @@ Outcome Ledger::buy(const Request& r, const std::string& package) {
                      "; see 'billctl credits packages'");
   }
   if (r.reference.empty()) throw UsageError("credits buy needs --reference PAYMENT_REF (the payment it records)");
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   if (auto again = replay(r, "purchase", [&](const Entry& e) {
         const Json d = Json::parse(e.detail);
         if (d.value("package", "") != package) return "package " + d.value("package", "") + " then, " + package + " now";
@@ -353,12 +276,12 @@ Outcome Ledger::buy(const Request& r, const std::string& package) {
   Entry e = purchase_entry(r, *p, Kind::purchase);
   e.idempotency_key = r.idempotency_key;
   out.entries.push_back(append(std::move(e)));
-  t.commit();
+  t->commit();
   return out;
 }
 
 Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<Decimal> credits) {
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   auto p = entry(purchase_seq);
   if (!p || (p->kind != "purchase" && p->kind != "topup"))
     throw UsageError("entry #" + std::to_string(purchase_seq) + " is not a purchase; see 'billctl credits ledger --kind purchase'");
@@ -381,9 +304,8 @@ Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<D
   const Decimal price = parse_decimal(pd.value("price", "0"), "purchase detail");
   // What earlier refunds of this purchase took back (paid credits only).
   Decimal refunded;
-  Stmt s(m_db, "SELECT seq, detail FROM credit_ledger WHERE kind = 'refund' AND json_extract(detail, '$.refund_of') = ?1");
-  s.bind(1, purchase_seq);
-  while (s.step()) refunded += parse_decimal(Json::parse(std::string(s.text(1))).value("credits", "0"), "refund detail");
+  for (const Entry& e : refunds_of(r.organization, purchase_seq))
+    refunded += parse_decimal(Json::parse(e.detail).value("credits", "0"), "refund detail");
   const Decimal left = bought - refunded;
   const Decimal n = credits ? *credits : left;
   if (n.negative() || n.is_zero()) throw UsageError("invalid --credits '" + n.to_string() + "': must be more than 0");
@@ -413,14 +335,14 @@ Outcome Ledger::refund(const Request& req, int64_t purchase_seq, std::optional<D
   d["currency"] = std::string(cur.name());
   e.detail = d.dump();
   out.entries.push_back(append(std::move(e)));
-  t.commit();
+  t->commit();
   return out;
 }
 
 Outcome Ledger::adjust(const Request& r, Decimal credits) {
   if (r.reason.empty()) throw UsageError("credits adjust needs --reason (why the balance changes)");
   if (credits.is_zero()) throw UsageError("invalid --credits '0': an adjustment changes the balance");
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   if (auto again = replay(r, "adjustment", [&](const Entry& e) {
         if (!(e.credits == credits)) return "credits " + e.credits.to_string() + " then, " + credits.to_string() + " now";
         if (e.reason != r.reason) return "reason '" + e.reason + "' then, '" + r.reason + "' now";
@@ -436,7 +358,7 @@ Outcome Ledger::adjust(const Request& r, Decimal credits) {
   Entry e = new_entry(r, "adjustment", credits);
   e.detail = "{}";
   out.entries.push_back(append(std::move(e)));
-  t.commit();
+  t->commit();
   return out;
 }
 
@@ -450,38 +372,49 @@ Outcome Ledger::apply_to_invoice(const Request& r, Decimal credits, const std::s
 }
 
 Outcome Ledger::expire(const Request& r) {
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   Outcome out = expire_locked(r);
-  t.commit();
+  t->commit();
+  return out;
+}
+
+std::vector<Entry> Ledger::refunds_of(const std::string& organization, int64_t purchase_seq) {
+  LedgerFilter f;
+  f.organization = organization;
+  f.kind = "refund";
+  f.after_seq = purchase_seq;
+  std::vector<Entry> out = m_store.entries(f);
+  std::erase_if(out, [&](const Entry& e) { return Json::parse(e.detail).value("refund_of", int64_t(0)) != purchase_seq; });
   return out;
 }
 
 Outcome Ledger::expire_locked(const Request& r) {
   Outcome out;
   // Purchases of this organization with a bonus that expired and no expiry entry yet.
-  Stmt s(m_db,
-         "SELECT p.seq, p.detail FROM credit_ledger p WHERE p.organization = ?1 AND p.kind IN ('purchase', 'topup')"
-         " AND json_extract(p.detail, '$.bonus_expires') <= ?2 AND NOT EXISTS (SELECT 1 FROM credit_ledger x"
-         " WHERE x.kind = 'expiry' AND json_extract(x.detail, '$.expires_of') = p.seq) ORDER BY p.seq");
-  const std::string now = util::format_rfc3339(r.now);
-  s.bind(1, r.organization).bind(2, now);
+  LedgerFilter pf;
+  pf.organization = r.organization;
+  pf.kinds = {"purchase", "topup", "expiry"};
+  std::set<int64_t> expired;
   std::vector<std::pair<int64_t, Json>> due;
-  while (s.step()) due.emplace_back(s.int64(0), Json::parse(std::string(s.text(1))));
+  const std::string now = util::format_rfc3339(r.now);
+  for (const Entry& e : m_store.entries(pf)) {
+    const Json d = Json::parse(e.detail);
+    if (e.kind == "expiry") expired.insert(d.value("expires_of", int64_t(0)));
+    else if (const std::string at = d.value("bonus_expires", ""); !at.empty() && at <= now) due.emplace_back(e.seq, d);
+  }
+  std::erase_if(due, [&](const auto& p) { return expired.count(p.first) > 0; });
   for (const auto& [seq, d] : due) {
     // Credits are spent oldest-bonus first: what was spent since the purchase used the bonus up first.
+    LedgerFilter sf;
+    sf.organization = r.organization;
+    sf.after_seq = seq;
+    sf.kinds = {"usage", "correction", "invoice", "adjustment", "expiry"};
     Decimal spent;
-    Stmt sp(m_db, "SELECT seq, credits FROM credit_ledger WHERE organization = ?1 AND seq > ?2 AND kind IN"
-                  " ('usage', 'correction', 'invoice', 'adjustment', 'expiry')");
-    sp.bind(1, r.organization).bind(2, seq);
-    while (sp.step()) {
-      const Decimal c = stored(sp.text(1), sp.int64(0));
-      spent -= c;  // debits are negative
-    }
+    for (const Entry& e : m_store.entries(sf)) spent -= e.credits;  // debits are negative
     Decimal unused = parse_decimal(d.value("bonus", "0"), "purchase detail") - std::max(spent, Decimal());
     // A refund took its share of the bonus back already.
-    Stmt rf(m_db, "SELECT detail FROM credit_ledger WHERE kind = 'refund' AND json_extract(detail, '$.refund_of') = ?1");
-    rf.bind(1, seq);
-    while (rf.step()) unused -= parse_decimal(Json::parse(std::string(rf.text(0))).value("bonus", "0"), "refund detail");
+    for (const Entry& e : refunds_of(r.organization, seq))
+      unused -= parse_decimal(Json::parse(e.detail).value("bonus", "0"), "refund detail");
     unused = std::min(unused, balance(r.organization));
     if (unused.negative()) unused = Decimal();
     Entry e = new_entry(r, "expiry", -unused);
@@ -532,13 +465,9 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   const bool suffix_keys = all || organizations.size() > 1;
   std::deque<State> states;  // stable addresses
   std::map<std::string, State*, std::less<>> by_org;
-  store::Transaction t(m_db);
+  auto t = m_store.transaction();
   int64_t run = 0;
-  {
-    Stmt last(m_db, "SELECT COALESCE(MAX(seq), 0) FROM credit_ledger");
-    last.step();
-    run = last.int64(0);
-  }
+  if (auto last = m_store.last_entry()) run = last->seq;
   // An organization's state: its replay (when its key was used before) and due expiries first.
   auto open = [&](std::string_view org) -> State* {
     State& st = states.emplace_back();
@@ -561,78 +490,61 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   // One pass over the period's records, each joined with what it was charged before. Charges are
   // written as they are found, tagged with this run (the ledger position it began at, which its
   // entries record), so memory stays bounded whatever the number of records.
-  std::string sql =
-      "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
-      " FROM usage u";
-  if (store::scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
-  sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
-         " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
-  if (organizations.size() == 1) sql += " AND u.organization = ?3";
-  Stmt s(m_db, sql.c_str());
-  s.bind(1, begin).bind(2, end);
-  if (organizations.size() == 1) s.bind(3, organizations[0]);
-  Stmt up(m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
   std::string last_org, amount;
   State* st = nullptr;
-  while (s.step()) {
-    const std::string_view org = s.text(0);
+  m_store.scan_charges(begin, end, organizations.size() == 1 ? organizations[0] : std::string(), [&](const ChargeRow& row) {
+    const std::string_view org = row.organization;
     if (!st || org != last_org) {
       last_org = org;
       auto it = by_org.find(org);
       st = it != by_org.end() ? it->second : all ? open(org) : nullptr;
     }
-    if (!st || st->replayed) continue;
+    if (!st || st->replayed) return;
     DeductResult& res = st->res;
-    const std::string_view meter = s.text(2);
     Decimal c;
     std::string_view type;
-    if (meter.empty()) {
-      if (s.int64(7) == 0) {  // unpriced: no cost to convert
+    if (row.meter.empty()) {
+      if (!row.priced) {  // unpriced: no cost to convert
         ++res.skipped_records;
-        continue;
+        return;
       }
-      if (s.text(6) != m_cfg.currency.name())
-        throw DataError("usage record '" + std::string(s.text(1)) + "' costs " + std::string(s.text(6)) + ", credits are bought in " +
+      if (row.currency != m_cfg.currency.name())
+        throw DataError("usage record '" + std::string(row.id) + "' costs " + std::string(row.currency) + ", credits are bought in " +
                         std::string(m_cfg.currency.name()) + " (set [credits] currency)");
-      c = store::stored_cost(s.int64(4), s.int64(5)).mul(m_cfg.rate);
+      c = row.cost.mul(m_cfg.rate);
       type = "llm_tokens";
     } else {
-      auto rate = m_cfg.meter_rates.find(meter);
+      auto rate = m_cfg.meter_rates.find(row.meter);
       if (rate == m_cfg.meter_rates.end()) {
         ++res.skipped_records;
-        if (std::find(res.skipped_meters.begin(), res.skipped_meters.end(), meter) == res.skipped_meters.end())
-          res.skipped_meters.emplace_back(meter);
-        continue;
+        if (std::find(res.skipped_meters.begin(), res.skipped_meters.end(), row.meter) == res.skipped_meters.end())
+          res.skipped_meters.emplace_back(row.meter);
+        return;
       }
-      auto q = Decimal::parse(s.text(3));
-      if (!q) throw DataError("usage record '" + std::string(s.text(1)) + "': stored quantity: " + q.error());
-      const usage::MeterKind* k = usage::find_meter_kind(meter);
+      auto q = Decimal::parse(row.quantity);
+      if (!q) throw DataError("usage record '" + std::string(row.id) + "': stored quantity: " + q.error());
+      const usage::MeterKind* k = usage::find_meter_kind(row.meter);
       // Rate first, then the unit conversion (minutes -> hours): one rounding, at the end, so that
       // 100 minutes at 45 credits an hour are exactly 75 credits.
       c = q->mul(rate->second);
       if (k && k->divisor != 1) c = c.div_int(k->divisor);
-      type = meter;
+      type = row.meter;
     }
-    if (s.is_null(8)) {
+    if (!row.charged) {
       st->fresh += c;
       add_type(st->by_type, type, c);
       ++res.charged_records;
     } else {
-      auto before = Decimal::parse(s.text(8));
-      if (!before) throw DataError("credit_usage of '" + std::string(s.text(1)) + "': " + before.error());
-      if (*before == c) {
+      if (*row.charged == c) {
         ++st->unchanged;
-        continue;
+        return;
       }
-      st->delta += c - *before;
-      add_type(st->corr_by_type, type, c - *before);
+      st->delta += c - *row.charged;
+      add_type(st->corr_by_type, type, c - *row.charged);
       ++res.corrected_records;
     }
-    amount = c.to_string();
-    up.bind(1, org).bind(2, s.int64(9)).bind(3, s.text(1)).bind(4, amount).bind(5, run);
-    up.step();
-    up.reset();
-  }
+    m_store.put_charge(org, row.ts, row.id, c, run);
+  });
 
   for (auto& state : states) {
     if (state.replayed) continue;
@@ -642,23 +554,13 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     // Charges of the period whose record is gone, moved to another organization or to another
     // time (a later import replaced it) come back; the record, where it is now, is charged as
     // new. Counting first spares the lookups when nothing is stale, the usual case.
-    std::vector<std::pair<util::Seconds, std::string>> stale;
-    Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND run < ?4");
-    n.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, run);
-    n.step();
-    if (n.int64(0) != state.unchanged) {
-      Stmt m(m_db,
-             "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
-             " AND c.run < ?4 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
-             " AND u.ts = c.ts)");
-      m.bind(1, r.organization).bind(2, begin).bind(3, end).bind(4, run);
-      while (m.step()) {
-        auto before = Decimal::parse(m.text(2));
-        if (!before) throw DataError("credit_usage of '" + std::string(m.text(1)) + "': " + before.error());
-        state.delta -= *before;
-        add_type(state.corr_by_type, "replaced", -*before);
+    std::vector<Charge> stale;
+    if (m_store.count_charges(r.organization, begin, end, run) != state.unchanged) {
+      stale = m_store.orphaned_charges(r.organization, begin, end, run);
+      for (const Charge& c : stale) {
+        state.delta -= c.credits;
+        add_type(state.corr_by_type, "replaced", -c.credits);
         ++res.corrected_records;
-        stale.emplace_back(m.int64(0), m.text(1));
       }
     }
     // The usage entry, then the correction entry; the request's key goes on the first one made.
@@ -678,12 +580,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     const int64_t corr_seq = res.corrected_records ? entry("correction", state.delta, "usage records replaced by a later import",
                                                            res.corrected_records, state.corr_by_type)
                                                    : 0;
-    Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
-    for (const auto& [ts, id] : stale) {
-      del.bind(1, r.organization).bind(2, ts).bind(3, id);
-      del.step();
-      del.reset();
-    }
+    for (const Charge& c : stale) m_store.delete_charge(r.organization, c.ts, c.usage_id);
     if (usage_seq || corr_seq) run_topups(r, out);
   }
   std::vector<DeductResult> results;
@@ -691,26 +588,28 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     state.res.balance = balance(state.req.organization);
     results.push_back(std::move(state.res));
   }
-  t.commit();
+  t->commit();
   std::sort(results.begin(), results.end(), [](const DeductResult& a, const DeductResult& b) { return a.organization < b.organization; });
   return results;
 }
 
 void Ledger::run_topups(const Request& r, Outcome& out) {
-  Stmt s(m_db, "SELECT threshold, package, max_per_month FROM credit_topup WHERE organization = ?1");
-  s.bind(1, r.organization);
-  if (!s.step()) return;
-  const Decimal threshold = parse_decimal(s.text(0), "auto-topup threshold");
-  const std::string package(s.text(1));
-  const int64_t max = s.int64(2);
+  std::optional<TopupRule> rule;
+  for (auto& t : m_store.topup_rules())
+    if (t.organization == r.organization) rule = std::move(t);
+  if (!rule) return;
+  const Decimal threshold = rule->threshold;
+  const std::string package = rule->package;
+  const int64_t max = rule->max_per_month;
   const Package* p = m_cfg.find_package(package);
   if (!p) throw DataError("the auto-topup rule of '" + r.organization + "' buys package '" + package + "', which is not configured");
   util::Seconds mb, me;
   month_of(r.now, mb, me);
-  Stmt n(m_db, "SELECT COUNT(*) FROM credit_ledger WHERE organization = ?1 AND kind = 'topup' AND at >= ?2 AND at < ?3");
-  n.bind(1, r.organization).bind(2, mb).bind(3, me);
-  n.step();
-  int64_t done = n.int64(0);
+  LedgerFilter f;
+  f.organization = r.organization;
+  f.kind = "topup";
+  f.period = util::Period{mb, me, "", util::Period::Kind::month};
+  int64_t done = int64_t(m_store.entries(f).size());
   while (balance(r.organization) < threshold && done < max) {
     Request tr = r;
     tr.reference = "auto-topup";
@@ -726,27 +625,10 @@ void Ledger::run_topups(const Request& r, Outcome& out) {
   }
 }
 
-std::vector<Entry> Ledger::entries(const LedgerFilter& f) {
-  std::string sql = std::string("SELECT ") + k_columns + " FROM credit_ledger WHERE 1";
-  if (!f.organization.empty()) sql += " AND organization = ?1";
-  if (f.period) sql += " AND at >= ?2 AND at < ?3";
-  if (!f.kind.empty()) sql += " AND kind = ?4";
-  if (!f.actor.empty()) sql += " AND actor = ?5";
-  sql += " ORDER BY seq";
-  Stmt s(m_db, sql.c_str());
-  if (!f.organization.empty()) s.bind(1, f.organization);
-  if (f.period) s.bind(2, f.period->begin).bind(3, f.period->end);
-  if (!f.kind.empty()) s.bind(4, f.kind);
-  if (!f.actor.empty()) s.bind(5, f.actor);
-  std::vector<Entry> out;
-  while (s.step()) out.push_back(read_entry(s));
-  return out;
-}
+std::vector<Entry> Ledger::entries(const LedgerFilter& f) { return m_store.entries(f); }
 
 VerifyResult Ledger::verify() {
   VerifyResult v;
-  // Read the raw text: a tampered row may not even parse.
-  Stmt s(m_db, (std::string("SELECT ") + k_columns + " FROM credit_ledger ORDER BY seq").c_str());
   std::string prev = k_genesis;
   int64_t expected = 1;
   auto fail = [&](int64_t seq, std::string problem) {
@@ -754,49 +636,49 @@ VerifyResult Ledger::verify() {
     v.bad_seq = seq;
     v.problem = std::move(problem);
   };
-  while (s.step()) {
-    const int64_t seq = s.int64(0);
+  // The raw entries: a tampered one may not even parse.
+  m_store.scan_entries([&](const RawEntry& raw) {
+    const Entry& e = raw.entry;
+    const int64_t seq = e.seq;
     ++v.entries;
     if (seq != expected) {
       fail(seq, seq > expected ? "entry #" + std::to_string(expected) + " is missing (the next stored entry is #" + std::to_string(seq) + ")"
                                : "entry #" + std::to_string(seq) + " is out of sequence");
-      return v;
+      return false;
     }
-    Entry e;
-    auto c = Decimal::parse(s.text(4));
-    auto b = Decimal::parse(s.text(5));
-    if (!c || !b) {
+    if (!raw.amounts_parse) {
       fail(seq, "entry #" + std::to_string(seq) + " holds a malformed amount");
-      return v;
+      return false;
     }
-    e = read_entry(s);
     if (e.prev_hash != prev) {
       fail(seq, "entry #" + std::to_string(seq) + " does not follow entry #" + std::to_string(seq - 1) +
                     " (its previous hash differs: an entry was removed, inserted or reordered)");
-      return v;
+      return false;
     }
     if (entry_hash(e) != e.hash) {
       fail(seq, "entry #" + std::to_string(seq) + " was altered (its hash does not match its content)");
-      return v;
+      return false;
     }
     Decimal& bal = v.balances[e.organization];
     bal += e.credits;
     if (!(bal == e.balance)) {
       fail(seq, "entry #" + std::to_string(seq) + " records a balance of " + e.balance.to_string() + " for '" + e.organization +
                     "', the entries sum to " + bal.to_string());
-      return v;
+      return false;
     }
     prev = e.hash;
     ++expected;
-  }
+    return true;
+  });
+  if (!v.ok) return v;
   v.head = v.entries ? prev : std::string();
-  Stmt h(m_db, "SELECT value FROM meta WHERE key = 'credit_ledger_head'");
-  const std::string recorded = h.step() ? std::string(h.text(0)) : std::string();
+  const std::string recorded = m_store.recorded_head();
   const std::string actual = v.entries ? std::to_string(expected - 1) + " " + prev : std::string();
   if (recorded != actual) {
-    const int64_t rec = recorded.empty() ? 0 : std::stoll(recorded.substr(0, recorded.find(' ')));
+    int64_t rec = 0;
+    if (!recorded.empty() && !util::parse_u63(recorded.substr(0, recorded.find(' ')), rec)) rec = -1;
     const int64_t last = v.entries ? expected - 1 : 0;
-    if (rec < last)
+    if (rec >= 0 && rec < last)
       fail(rec + 1, "entry #" + std::to_string(rec + 1) + " lies beyond the recorded head (#" + std::to_string(rec) +
                         "): it was appended without billctl, which moves the head with every entry" +
                         (last > rec + 1 ? " (as were the entries after it, up to #" + std::to_string(last) + ")" : ""));
@@ -809,28 +691,14 @@ VerifyResult Ledger::verify() {
   return v;
 }
 
-std::vector<TopupRule> Ledger::topup_rules() {
-  std::vector<TopupRule> out;
-  Stmt s(m_db, "SELECT organization, threshold, package, max_per_month FROM credit_topup ORDER BY organization");
-  while (s.step())
-    out.push_back({std::string(s.text(0)), parse_decimal(s.text(1), "auto-topup threshold"), std::string(s.text(2)), s.int64(3)});
-  return out;
-}
+std::vector<TopupRule> Ledger::topup_rules() { return m_store.topup_rules(); }
 
 void Ledger::set_topup_rule(const TopupRule& rule, util::Seconds now) {
   if (!m_cfg.find_package(rule.package)) throw UsageError("unknown package '" + rule.package + "'; see 'billctl credits packages'");
   if (rule.max_per_month < 1) throw UsageError("invalid --max-per-month '" + std::to_string(rule.max_per_month) + "': at least 1");
-  Stmt s(m_db, "INSERT OR REPLACE INTO credit_topup(organization, threshold, package, max_per_month, updated_at) VALUES(?1, ?2, ?3, ?4, ?5)");
-  const std::string th = rule.threshold.to_string(), at = util::format_rfc3339(now);
-  s.bind(1, rule.organization).bind(2, th).bind(3, rule.package).bind(4, rule.max_per_month).bind(5, at);
-  s.step();
+  m_store.put_topup_rule(rule, now);
 }
 
-bool Ledger::remove_topup_rule(const std::string& organization) {
-  Stmt s(m_db, "DELETE FROM credit_topup WHERE organization = ?1");
-  s.bind(1, organization);
-  s.step();
-  return m_db.changes() > 0;
-}
+bool Ledger::remove_topup_rule(const std::string& organization) { return m_store.remove_topup_rule(organization); }
 
 }  // namespace billctl::credits

@@ -12,14 +12,12 @@
 #include <vector>
 
 #include "billctl/money/money.hpp"
-#include "billctl/store/sqlite.hpp"
+#include "billctl/credits/ledger_store.hpp"
 #include "billctl/util/time.hpp"
 
 #include <toml++/toml.h>
 
 namespace billctl::credits {
-
-using money::Decimal;
 
 struct Package {
   std::string name;
@@ -54,19 +52,6 @@ enum class Kind { purchase, usage, correction, refund, adjustment, expiry, topup
 std::string_view kind_name(Kind k);
 std::optional<Kind> find_kind(std::string_view name);
 
-struct Entry {
-  int64_t seq = 0;
-  util::Seconds at = 0;
-  std::string organization;
-  std::string kind;
-  Decimal credits;  // signed
-  Decimal balance;  // the organization's balance after the entry
-  std::string actor, reference, reason;
-  std::string idempotency_key;  // empty: none
-  std::string detail;           // JSON object
-  std::string prev_hash, hash;
-};
-
 // SHA-256 over the previous hash and every field of the entry (length-prefixed).
 std::string entry_hash(const Entry& e);
 
@@ -100,13 +85,6 @@ struct DeductResult {
   Decimal balance;
 };
 
-struct LedgerFilter {
-  std::string organization;
-  std::optional<util::Period> period;
-  std::string kind;
-  std::string actor;
-};
-
 struct VerifyResult {
   bool ok = true;
   int64_t entries = 0;
@@ -116,16 +94,9 @@ struct VerifyResult {
   std::string problem;
 };
 
-struct TopupRule {
-  std::string organization;
-  Decimal threshold;
-  std::string package;
-  int64_t max_per_month = 1;
-};
-
 class Ledger {
  public:
-  Ledger(store::Db& db, Config cfg);
+  Ledger(LedgerStore& store, Config cfg);
 
   const Config& config() const { return m_cfg; }
   Decimal balance(const std::string& organization);
@@ -168,10 +139,12 @@ class Ledger {
   void require_known(const Request& r);
   Entry append(Entry e);
   Outcome expire_locked(const Request& r);
+  // Refund entries of a purchase.
+  std::vector<Entry> refunds_of(const std::string& organization, int64_t purchase_seq);
   void run_topups(const Request& r, Outcome& out);
   Entry purchase_entry(const Request& r, const Package& p, Kind kind);
 
-  store::Db& m_db;
+  LedgerStore& m_store;
   Config m_cfg;
 };
 

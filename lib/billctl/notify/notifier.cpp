@@ -123,7 +123,7 @@ std::string rfc5322_date(util::Seconds t) {
 
 std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, NotifyContext& ctx) {
   std::vector<Outcome> out;
-  const auto statuses = budgets::evaluate(ctx.store, list, ctx.now);
+  const auto statuses = budgets::evaluate(ctx.usage, list, ctx.now);
   const std::string date = rfc5322_date(ctx.now);
   for (const auto& s : statuses) {
     const budgets::Budget& b = s.budget;
@@ -155,7 +155,7 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
       if (!drivers) {
         const util::Seconds end = std::clamp(ctx.now + 1, s.window.begin, s.window.end);
         const auto f = budgets::scope_filters(b);
-        auto r = ctx.store.aggregate({{s.window.begin, end, f, {usage::Dim::user}},
+        auto r = ctx.usage.aggregate({{s.window.begin, end, f, {usage::Dim::user}},
                                       {s.window.begin, end, f, {usage::Dim::model}},
                                       {s.window.begin, end, f, {usage::Dim::feature}}});
         drivers = Drivers{top3(r[0]), top3(r[1]), top3(r[2])};
@@ -166,7 +166,7 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
       std::vector<Alert> alerts;
       // PagerDuty: resolve incidents of periods that have ended.
       if (c->kind == Kind::pagerduty) {
-        for (const auto& p : ctx.store.alerted_periods(b.name, c->name)) {
+        for (const auto& p : ctx.alerts.alerted_periods(b.name, c->name)) {
           if (p == s.window.label) continue;
           Alert r;
           r.budget = b.name;
@@ -180,18 +180,18 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
       }
       for (const auto& st : due) alerts.push_back(make_alert(s, st, get_drivers()));
       for (const auto& a : alerts) {
-        const store::AlertKey key{a.budget, a.period, a.stage, c->name};
+        const AlertKey key{a.budget, a.period, a.stage, c->name};
         if (ctx.dry_run) {
-          if (!ctx.store.alert_sent(key))
+          if (!ctx.alerts.alert_sent(key))
             out.push_back({a.budget, a.period, a.stage, c->name, "would send " + describe(*c), false, a.text});
           continue;
         }
-        if (!ctx.store.claim_alert(key, ctx.now)) continue;  // sent before, or another run is sending it
+        if (!ctx.alerts.claim_alert(key, ctx.now)) continue;  // sent before, or another run is sending it
         const std::string err = deliver(*c, a, ctx.settings, ctx.http, ctx.mail, date);
-        ctx.store.finish_alert(key, err.empty(), err, ctx.now);
+        ctx.alerts.finish_alert(key, err.empty(), err, ctx.now);
         if (err.empty() && a.stage != "forecast" && a.stage != "resolve") {
           for (int lower : b.stages)
-            if (lower < std::stoi(a.stage)) ctx.store.supersede_alert({a.budget, a.period, std::to_string(lower), c->name}, ctx.now);
+            if (lower < std::stoi(a.stage)) ctx.alerts.supersede_alert({a.budget, a.period, std::to_string(lower), c->name}, ctx.now);
         }
         out.push_back({a.budget, a.period, a.stage, c->name, err.empty() ? "sent" : "failed: " + err, !err.empty(), a.text});
       }

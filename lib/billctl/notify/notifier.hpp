@@ -9,7 +9,8 @@
 #include "billctl/budgets/budget.hpp"
 #include "billctl/net/http.hpp"
 #include "billctl/notify/channels.hpp"
-#include "billctl/store/sqlite_store.hpp"
+#include "billctl/notify/alert_log.hpp"
+#include "billctl/usage/source.hpp"
 
 namespace billctl::notify {
 
@@ -21,7 +22,8 @@ struct Outcome {
 };
 
 struct NotifyContext {
-  store::SqliteStore& store;
+  usage::Source& usage;
+  AlertLog& alerts;
   net::HttpClient& http;
   net::MailSender& mail;
   const Settings& settings;

@@ -15,6 +15,7 @@
 #include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
 #include "billctl/usage/record.hpp"
+#include "billctl/usage/source.hpp"
 #include "billctl/util/simd.hpp"
 
 namespace billctl::pricing {
@@ -44,12 +45,7 @@ struct PriceEntry {
 
 enum class PriceOutcome { ok, unknown_model, not_in_force, tier_unavailable };
 
-struct CatalogInfo {
-  std::string name;     // "builtin" or "builtin+acme"
-  std::string hash;     // sha256 of the canonical form of every entry, 64 hex digits
-  std::string as_of;    // the newest as_of of any entry
-  size_t models = 0;
-};
+using CatalogInfo = usage::CatalogInfo;
 
 class Catalog {
  public:

@@ -49,7 +49,7 @@ usage::AggResult with_every_day(usage::AggResult r, const util::Period& p) {
 
 }  // namespace
 
-MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period& period,
+MonthlyReport build_monthly_report(usage::Source& source, const util::Period& period,
                                    const std::vector<usage::Filter>& where, util::Seconds now) {
   MonthlyReport r;
   r.period = period;

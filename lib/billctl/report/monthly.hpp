@@ -9,7 +9,7 @@
 
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/table.hpp"
-#include "billctl/store/store.hpp"
+#include "billctl/usage/source.hpp"
 #include "billctl/util/time.hpp"
 
 namespace billctl::report {
@@ -39,7 +39,7 @@ struct MonthlyReport {
   render::Table meters;  // non-token meters; no rows when there are none
 };
 
-MonthlyReport build_monthly_report(store::UsageStore& source, const util::Period& period,
+MonthlyReport build_monthly_report(usage::Source& source, const util::Period& period,
                                    const std::vector<usage::Filter>& where, util::Seconds now);
 
 enum class OutputFormat { table, csv, json };

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "billctl/store/id_dedupe.hpp"
-#include "billctl/store/store.hpp"
+#include "billctl/store/file_source.hpp"
 #include "billctl/util/io.hpp"
 
 namespace billctl::store {
@@ -180,7 +180,7 @@ std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<
   return usage::merge_results(std::move(parts));
 }
 
-std::vector<pricing::CatalogInfo> FileUsageSource::catalogs_used(util::Seconds, util::Seconds) {
+std::vector<usage::CatalogInfo> FileUsageSource::catalogs_used(util::Seconds, util::Seconds) {
   return {m_catalog.info()};
 }
 

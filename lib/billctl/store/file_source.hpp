@@ -1,5 +1,5 @@
-// The usage store interface (SPEC §11): reports ask it for aggregations and never see SQL, so a
-// ClickHouse implementation can stand beside SQLite without touching commands.
+// Export files read as a usage source (report --input): every aggregate() reads them once, with
+// records of the same id counted once (the last wins, as an import replaces them).
 #pragma once
 
 #include <memory>
@@ -9,39 +9,18 @@
 
 #include "billctl/ingest/ingestor.hpp"
 #include "billctl/pricing/catalog.hpp"
-#include "billctl/usage/aggregate.hpp"
+#include "billctl/usage/source.hpp"
 
 namespace billctl::store {
 
-class UsageStore {
- public:
-  virtual ~UsageStore() = default;
-  // Runs every query; one result per query, in the same order.
-  virtual std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) = 0;
-  // The catalogs that priced the usage of [begin, end), newest first.
-  virtual std::vector<pricing::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) = 0;
-};
-
-// One atomic import: records put() are visible to others only after commit(); destroying it
-// without commit() rolls everything back.
-class ImportTxn : public ingest::RecordSink {
- public:
-  // Records the source in the import log, with the records it replaced.
-  virtual void log_source(const ingest::SourceStats& s) = 0;
-  // Records replaced (same id seen before) since the last log_source.
-  virtual uint64_t replaced() const = 0;
-  virtual void commit() = 0;
-};
-
-// Reads export files as a store: report --input. Every aggregate() call reads the files once.
 class DuplicateFinder;
 
-class FileUsageSource : public UsageStore {
+class FileUsageSource : public usage::Source {
  public:
   FileUsageSource(std::vector<std::string> paths, const pricing::Catalog& catalog, ingest::IngestOptions options,
                   ingest::ProgressFn progress = {});
   std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override;
-  std::vector<pricing::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
+  std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
   // Rows rejected by the last aggregate() (with --on-error skip).
   uint64_t rejected() const { return m_rejected; }
   uint64_t unpriced() const { return m_unpriced; }

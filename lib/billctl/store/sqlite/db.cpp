@@ -1,4 +1,4 @@
-#include "billctl/store/sqlite.hpp"
+#include "billctl/store/sqlite/db.hpp"
 
 namespace billctl::store {
 

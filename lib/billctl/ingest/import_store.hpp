@@ -1,0 +1,43 @@
+// Where imports go: the store side of `usage import`. An import is one atomic unit (all its files
+// or none), logged with what it accepted, rejected and replaced.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "billctl/ingest/ingestor.hpp"
+#include "billctl/usage/source.hpp"
+
+namespace billctl::ingest {
+
+// One atomic import: records put() are visible to others only after commit(); destroying it
+// without commit() rolls everything back.
+class ImportTxn : public RecordSink {
+ public:
+  // Records the source in the import log, with the records it replaced.
+  virtual void log_source(const SourceStats& s) = 0;
+  // Records replaced (same id seen before) since the last log_source.
+  virtual uint64_t replaced() const = 0;
+  virtual void commit() = 0;
+};
+
+struct ImportLogRow {
+  int64_t id = 0;
+  std::string at, source, digest, format, catalog;
+  int64_t accepted = 0, rejected = 0, replaced = 0, unpriced = 0;
+};
+
+class ImportStore {
+ public:
+  virtual ~ImportStore() = default;
+  // Starts an atomic import priced by `catalog` at time `now`; waits while another writer works.
+  virtual std::unique_ptr<ImportTxn> begin_import(const usage::CatalogInfo& catalog, util::Seconds now) = 0;
+  // The newest `limit` imports, newest first.
+  virtual std::vector<ImportLogRow> import_log(size_t limit) = 0;
+  // The currencies the stored usage costs are in.
+  virtual std::vector<std::string> usage_currencies() = 0;
+};
+
+}  // namespace billctl::ingest

@@ -1,0 +1,126 @@
+// The SQLite adapters, one per domain interface, all on one connection (so a transaction begun
+// through one covers writes through the others). Internal to store/sqlite: the rest of billctl
+// sees them as the interfaces SqliteStore hands out.
+#pragma once
+
+#include <optional>
+#include <thread>
+
+#include "billctl/billing/invoice.hpp"
+#include "billctl/store/sqlite/common.hpp"
+#include "billctl/store/sqlite/store.hpp"
+
+namespace billctl::store {
+
+// The usage table with its hourly rollup: aggregation (usage::Source) and imports.
+class SqliteUsage : public usage::Source, public ingest::ImportStore {
+ public:
+  explicit SqliteUsage(Db& db) : m_db(db) {}
+  std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override;
+  std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
+  std::unique_ptr<ingest::ImportTxn> begin_import(const usage::CatalogInfo& catalog, util::Seconds now) override;
+  std::vector<ingest::ImportLogRow> import_log(size_t limit) override;
+  std::vector<std::string> usage_currencies() override;
+  void set_scan_threads(unsigned n, int64_t min_rows) {
+    m_scan_threads = n;
+    m_parallel_min_rows = min_rows;
+  }
+
+ private:
+  std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
+                                     const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,
+                                     const std::vector<usage::AggQuery>& queries);
+  Db& m_db;
+  unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
+  int64_t m_parallel_min_rows = 500000;
+};
+
+class SqlitePrices : public pricing::PriceStore {
+ public:
+  explicit SqlitePrices(Db& db) : m_db(db) {}
+  std::vector<pricing::PriceEntry> user_prices() override;
+  size_t save_user_prices(const std::vector<pricing::PriceEntry>& entries, const std::string& name, util::Seconds now) override;
+  std::string user_catalog_name() override;
+
+ private:
+  Db& m_db;
+};
+
+class SqliteBudgets : public budgets::BudgetStore {
+ public:
+  explicit SqliteBudgets(Db& db) : m_db(db) {}
+  std::vector<budgets::Budget> list_budgets() override;
+  void put_budget(const budgets::Budget& b, util::Seconds now) override;
+  std::vector<std::string> remove_budgets(const std::vector<std::string>& names) override;
+  void apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove, util::Seconds now) override;
+
+ private:
+  Db& m_db;
+};
+
+class SqliteAlerts : public notify::AlertLog {
+ public:
+  explicit SqliteAlerts(Db& db) : m_db(db) {}
+  bool claim_alert(const notify::AlertKey& k, util::Seconds now) override;
+  void finish_alert(const notify::AlertKey& k, bool sent, const std::string& error, util::Seconds now) override;
+  void supersede_alert(const notify::AlertKey& k, util::Seconds now) override;
+  bool alert_sent(const notify::AlertKey& k) override;
+  std::vector<std::string> alerted_periods(const std::string& budget, const std::string& channel) override;
+
+ private:
+  Db& m_db;
+};
+
+class SqliteLedger : public credits::LedgerStore {
+ public:
+  explicit SqliteLedger(Db& db) : m_db(db) {}
+  std::unique_ptr<util::Txn> transaction() override { return begin_txn(m_db); }
+  std::optional<credits::Entry> last_entry() override;
+  std::optional<money::Decimal> balance(const std::string& organization) override;
+  std::map<std::string, money::Decimal> balances() override;
+  std::optional<credits::Entry> entry(int64_t seq) override;
+  std::vector<credits::Entry> request_entries(const std::string& key) override;
+  std::vector<credits::Entry> entries(const credits::LedgerFilter& f) override;
+  void scan_entries(const std::function<bool(const credits::RawEntry&)>& fn) override;
+  void append(const credits::Entry& e) override;
+  std::string recorded_head() override;
+  bool organization_known(const std::string& organization) override;
+  std::vector<std::string> organization_names() override;
+  std::vector<credits::TopupRule> topup_rules() override;
+  void put_topup_rule(const credits::TopupRule& rule, util::Seconds now) override;
+  bool remove_topup_rule(const std::string& organization) override;
+  void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                    const std::function<void(const credits::ChargeRow&)>& fn) override;
+  void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const money::Decimal& credits,
+                  int64_t run) override;
+  int64_t count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) override;
+  std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
+                                                int64_t run) override;
+  void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
+
+ private:
+  Db& m_db;
+  std::unique_ptr<Stmt> m_put_charge;  // prepared once per deduct: one charge per record
+};
+
+class SqliteInvoices : public billing::InvoiceStore {
+ public:
+  explicit SqliteInvoices(Db& db) : m_db(db) {}
+  std::unique_ptr<util::Txn> transaction() override { return begin_txn(m_db); }
+  std::map<std::string, std::string> assignments() override;
+  std::map<std::string, util::Seconds> assignment_starts() override;
+  void assign(const std::string& organization, const std::string& plan, util::Seconds start, bool move_start) override;
+  std::optional<std::pair<std::string, std::string>> open_invoice(const std::string& organization,
+                                                                  const std::string& period) override;
+  int64_t next_number(int year) override;
+  int64_t insert(const billing::Invoice& inv) override;
+  void update(const billing::Invoice& inv) override;
+  std::optional<billing::Invoice> find_by_id(int64_t id) override;
+  std::optional<billing::Invoice> find_by_number(const std::string& number) override;
+  std::vector<billing::Invoice> list(const std::string& period, const std::string& organization) override;
+
+ private:
+  Db& m_db;
+};
+
+}  // namespace billctl::store

@@ -1,0 +1,57 @@
+// Budgets: one JSON document per name.
+#include "billctl/store/sqlite/adapters.hpp"
+
+namespace billctl::store {
+
+std::vector<budgets::Budget> SqliteBudgets::list_budgets() {
+  std::vector<budgets::Budget> out;
+  Stmt s(m_db, "SELECT name, spec FROM budgets ORDER BY name");
+  while (s.step()) out.push_back(budgets::from_json(std::string(s.text(1)), "store budget '" + std::string(s.text(0)) + "'"));
+  return out;
+}
+
+void SqliteBudgets::put_budget(const budgets::Budget& b, util::Seconds now) {
+  Transaction t(m_db);
+  Stmt put(m_db, "INSERT OR REPLACE INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)");
+  const std::string spec = budgets::to_json(b), at = util::format_rfc3339(now);
+  put.bind(1, b.name).bind(2, spec).bind(3, at);
+  put.step();
+  t.commit();
+}
+
+std::vector<std::string> SqliteBudgets::remove_budgets(const std::vector<std::string>& names) {
+  Transaction t(m_db);
+  Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");
+  std::vector<std::string> missing;
+  for (const auto& name : names) {
+    del.bind(1, name);
+    del.step();
+    del.reset();
+    if (m_db.changes() == 0) missing.push_back(name);
+  }
+  if (missing.empty()) t.commit();  // else the transaction rolls back: all or none
+  return missing;
+}
+
+void SqliteBudgets::apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove,
+                                util::Seconds now) {
+  Transaction t(m_db);
+  Stmt del(m_db, "DELETE FROM budgets WHERE name = ?1");
+  for (const auto& name : remove) {
+    del.bind(1, name);
+    del.step();
+    del.reset();
+  }
+  Stmt upsert(m_db, "INSERT INTO budgets(name, spec, updated_at) VALUES(?1, ?2, ?3)"
+                    " ON CONFLICT(name) DO UPDATE SET spec = ?2, updated_at = ?3");
+  const std::string at = util::format_rfc3339(now);
+  for (const auto& b : put) {
+    const std::string spec = budgets::to_json(b);
+    upsert.bind(1, b.name).bind(2, spec).bind(3, at);
+    upsert.step();
+    upsert.reset();
+  }
+  t.commit();
+}
+
+}  // namespace billctl::store

@@ -1,0 +1,269 @@
+// The credit ledger: credit_ledger (append-only, enforced by triggers), its head in meta,
+// credit_topup rules and credit_usage charges (which record was charged how much, by which run).
+#include "billctl/store/sqlite/adapters.hpp"
+
+namespace billctl::store {
+
+using credits::Entry;
+
+namespace {
+
+constexpr const char* k_columns =
+    "seq, at, organization, kind, credits, balance, actor, reference, reason, idempotency_key, detail, prev_hash, hash";
+
+money::Decimal stored_amount(std::string_view text, int64_t seq) {
+  return money::Decimal::parse(text).value_or_throw("credit ledger entry #" + std::to_string(seq));
+}
+
+// The entry of a row; with `raw`, amounts that do not parse are left zero and reported there.
+Entry read_entry(const Stmt& s, credits::RawEntry* raw = nullptr) {
+  Entry e;
+  e.seq = s.int64(0);
+  e.at = s.int64(1);
+  e.organization = s.text(2);
+  e.kind = s.text(3);
+  if (raw) {
+    raw->credits = s.text(4);
+    raw->balance = s.text(5);
+    auto c = money::Decimal::parse(raw->credits);
+    auto b = money::Decimal::parse(raw->balance);
+    raw->amounts_parse = bool(c) && bool(b);
+    if (raw->amounts_parse) {
+      e.credits = *c;
+      e.balance = *b;
+    }
+  } else {
+    e.credits = stored_amount(s.text(4), e.seq);
+    e.balance = stored_amount(s.text(5), e.seq);
+  }
+  e.actor = s.text(6);
+  e.reference = s.text(7);
+  e.reason = s.text(8);
+  e.idempotency_key = s.is_null(9) ? std::string() : std::string(s.text(9));
+  e.detail = s.text(10);
+  e.prev_hash = s.text(11);
+  e.hash = s.text(12);
+  return e;
+}
+
+std::string select(const char* rest) { return std::string("SELECT ") + k_columns + " FROM credit_ledger " + rest; }
+
+}  // namespace
+
+std::optional<Entry> SqliteLedger::last_entry() {
+  Stmt s(m_db, select("ORDER BY seq DESC LIMIT 1").c_str());
+  if (!s.step()) return std::nullopt;
+  return read_entry(s);
+}
+
+std::optional<money::Decimal> SqliteLedger::balance(const std::string& organization) {
+  Stmt s(m_db, "SELECT seq, balance FROM credit_ledger WHERE organization = ?1 ORDER BY seq DESC LIMIT 1");
+  s.bind(1, organization);
+  if (!s.step()) return std::nullopt;
+  return stored_amount(s.text(1), s.int64(0));
+}
+
+std::map<std::string, money::Decimal> SqliteLedger::balances() {
+  std::map<std::string, money::Decimal> out;
+  Stmt s(m_db,
+         "SELECT l.seq, l.organization, l.balance FROM credit_ledger l"
+         " JOIN (SELECT organization, MAX(seq) AS seq FROM credit_ledger GROUP BY organization) m ON m.seq = l.seq");
+  while (s.step()) out[std::string(s.text(1))] = stored_amount(s.text(2), s.int64(0));
+  return out;
+}
+
+std::optional<Entry> SqliteLedger::entry(int64_t seq) {
+  Stmt s(m_db, select("WHERE seq = ?1").c_str());
+  s.bind(1, seq);
+  if (!s.step()) return std::nullopt;
+  return read_entry(s);
+}
+
+std::vector<Entry> SqliteLedger::request_entries(const std::string& key) {
+  std::vector<Entry> out;
+  Stmt s(m_db, select("WHERE idempotency_key = ?1").c_str());
+  s.bind(1, key);
+  if (!s.step()) return out;
+  out.push_back(read_entry(s));
+  // Entries a request made after its first one carry the key in their detail ("request_key").
+  Stmt more(m_db, select("WHERE seq > ?1 AND json_extract(detail, '$.request_key') = ?2 ORDER BY seq").c_str());
+  more.bind(1, out.front().seq).bind(2, key);
+  while (more.step()) out.push_back(read_entry(more));
+  return out;
+}
+
+std::vector<Entry> SqliteLedger::entries(const credits::LedgerFilter& f) {
+  std::string where = "WHERE 1";
+  if (!f.organization.empty()) where += " AND organization = ?1";
+  if (f.period) where += " AND at >= ?2 AND at < ?3";
+  if (!f.kind.empty()) where += " AND kind = ?4";
+  if (!f.actor.empty()) where += " AND actor = ?5";
+  if (f.after_seq) where += " AND seq > ?6";
+  if (!f.kinds.empty()) {
+    where += " AND kind IN (";
+    for (size_t i = 0; i < f.kinds.size(); ++i) where += (i ? ", ?" : "?") + std::to_string(7 + i);
+    where += ")";
+  }
+  where += " ORDER BY seq";
+  Stmt s(m_db, select(where.c_str()).c_str());
+  if (!f.organization.empty()) s.bind(1, f.organization);
+  if (f.period) s.bind(2, f.period->begin).bind(3, f.period->end);
+  if (!f.kind.empty()) s.bind(4, f.kind);
+  if (!f.actor.empty()) s.bind(5, f.actor);
+  if (f.after_seq) s.bind(6, f.after_seq);
+  for (size_t i = 0; i < f.kinds.size(); ++i) s.bind(int(7 + i), f.kinds[i]);
+  std::vector<Entry> out;
+  while (s.step()) out.push_back(read_entry(s));
+  return out;
+}
+
+void SqliteLedger::scan_entries(const std::function<bool(const credits::RawEntry&)>& fn) {
+  Stmt s(m_db, select("ORDER BY seq").c_str());
+  credits::RawEntry raw;
+  while (s.step()) {
+    raw.entry = read_entry(s, &raw);
+    if (!fn(raw)) return;
+  }
+}
+
+void SqliteLedger::append(const Entry& e) {
+  Stmt ins(m_db,
+           "INSERT INTO credit_ledger(seq, at, organization, kind, credits, balance, actor, reference, reason, idempotency_key,"
+           " detail, prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+  const std::string credits = e.credits.to_string(), bal = e.balance.to_string();
+  ins.bind(1, e.seq).bind(2, e.at).bind(3, e.organization).bind(4, e.kind).bind(5, credits).bind(6, bal);
+  ins.bind(7, e.actor).bind(8, e.reference).bind(9, e.reason);
+  if (e.idempotency_key.empty()) ins.bind_null(10);
+  else ins.bind(10, e.idempotency_key);
+  ins.bind(11, e.detail).bind(12, e.prev_hash).bind(13, e.hash);
+  ins.step();
+  // The head, so that entries removed from the end are noticed too.
+  Stmt head(m_db, "INSERT OR REPLACE INTO meta(key, value) VALUES('credit_ledger_head', ?1)");
+  const std::string h = std::to_string(e.seq) + " " + e.hash;
+  head.bind(1, h);
+  head.step();
+}
+
+std::string SqliteLedger::recorded_head() {
+  Stmt h(m_db, "SELECT value FROM meta WHERE key = 'credit_ledger_head'");
+  return h.step() ? std::string(h.text(0)) : std::string();
+}
+
+bool SqliteLedger::organization_known(const std::string& org) {
+  for (const char* sql : {"SELECT 1 FROM credit_ledger WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM credit_usage WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM plan_assignments WHERE organization = ?1",
+                          "SELECT 1 FROM invoices WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM usage_dim_hourly WHERE dim = 'organization' AND value = ?1 AND records > 0 LIMIT 1"}) {
+    Stmt s(m_db, sql);
+    s.bind(1, org);
+    if (s.step()) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> SqliteLedger::organization_names() {
+  std::vector<std::string> names;
+  Stmt s(m_db, "SELECT DISTINCT organization FROM credit_ledger UNION SELECT organization FROM plan_assignments");
+  while (s.step()) names.emplace_back(s.text(0));
+  return names;
+}
+
+std::vector<credits::TopupRule> SqliteLedger::topup_rules() {
+  std::vector<credits::TopupRule> out;
+  Stmt s(m_db, "SELECT organization, threshold, package, max_per_month FROM credit_topup ORDER BY organization");
+  while (s.step())
+    out.push_back({std::string(s.text(0)), money::Decimal::parse(s.text(1)).value_or_throw("auto-topup threshold"),
+                   std::string(s.text(2)), s.int64(3)});
+  return out;
+}
+
+void SqliteLedger::put_topup_rule(const credits::TopupRule& rule, util::Seconds now) {
+  Stmt s(m_db, "INSERT OR REPLACE INTO credit_topup(organization, threshold, package, max_per_month, updated_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+  const std::string th = rule.threshold.to_string(), at = util::format_rfc3339(now);
+  s.bind(1, rule.organization).bind(2, th).bind(3, rule.package).bind(4, rule.max_per_month).bind(5, at);
+  s.step();
+}
+
+bool SqliteLedger::remove_topup_rule(const std::string& organization) {
+  Stmt s(m_db, "DELETE FROM credit_topup WHERE organization = ?1");
+  s.bind(1, organization);
+  s.step();
+  return m_db.changes() > 0;
+}
+
+void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                                const std::function<void(const credits::ChargeRow&)>& fn) {
+  // One pass over the period's records, each joined with what it was charged before.
+  std::string sql =
+      "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
+      " FROM usage u";
+  if (scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
+  sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
+         " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
+  if (!organization.empty()) sql += " AND u.organization = ?3";
+  Stmt s(m_db, sql.c_str());
+  s.bind(1, begin).bind(2, end);
+  if (!organization.empty()) s.bind(3, organization);
+  m_put_charge = std::make_unique<Stmt>(
+      m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
+  credits::ChargeRow row;
+  while (s.step()) {
+    row.organization = s.text(0);
+    row.id = s.text(1);
+    row.meter = s.text(2);
+    row.quantity = s.text(3);
+    row.currency = s.text(6);
+    row.priced = s.int64(7) != 0;
+    row.cost = stored_cost(s.int64(4), s.int64(5));
+    if (s.is_null(8)) row.charged.reset();
+    else row.charged = money::Decimal::parse(s.text(8)).value_or_throw("credit_usage of '" + std::string(row.id) + "'");
+    row.ts = s.int64(9);
+    fn(row);
+  }
+  m_put_charge.reset();
+}
+
+void SqliteLedger::put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id,
+                              const money::Decimal& credits, int64_t run) {
+  std::unique_ptr<Stmt> once;
+  Stmt* up = m_put_charge.get();
+  if (!up) {
+    once = std::make_unique<Stmt>(
+        m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
+    up = once.get();
+  }
+  const std::string amount = credits.to_string();
+  up->bind(1, organization).bind(2, ts).bind(3, usage_id).bind(4, amount).bind(5, run);
+  up->step();
+  up->reset();
+}
+
+int64_t SqliteLedger::count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) {
+  Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND run < ?4");
+  n.bind(1, organization).bind(2, begin).bind(3, end).bind(4, run);
+  n.step();
+  return n.int64(0);
+}
+
+std::vector<credits::Charge> SqliteLedger::orphaned_charges(const std::string& organization, util::Seconds begin,
+                                                            util::Seconds end, int64_t run) {
+  std::vector<credits::Charge> out;
+  Stmt m(m_db,
+         "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
+         " AND c.run < ?4 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
+         " AND u.ts = c.ts)");
+  m.bind(1, organization).bind(2, begin).bind(3, end).bind(4, run);
+  while (m.step())
+    out.push_back({m.int64(0), std::string(m.text(1)),
+                   money::Decimal::parse(m.text(2)).value_or_throw("credit_usage of '" + std::string(m.text(1)) + "'")});
+  return out;
+}
+
+void SqliteLedger::delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) {
+  Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
+  del.bind(1, organization).bind(2, ts).bind(3, usage_id);
+  del.step();
+}
+
+}  // namespace billctl::store

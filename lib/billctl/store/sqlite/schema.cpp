@@ -1,0 +1,304 @@
+// The schema of the embedded store and its migrations. Opening a store migrates it forward in
+// one transaction; a store from a newer billctl is refused before anything changes.
+#include "billctl/store/sqlite/schema.hpp"
+
+#include <string>
+
+#include "billctl/util/error.hpp"
+
+namespace billctl::store {
+
+namespace {
+
+// Schema migrations; entry i takes the schema from version i to i + 1. Never edit a shipped one.
+constexpr const char* k_migrations[] = {
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE catalogs(
+  id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  as_of TEXT NOT NULL
+);
+CREATE TABLE imports(
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  source TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  format TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  rows_accepted INTEGER NOT NULL,
+  rows_rejected INTEGER NOT NULL,
+  rows_replaced INTEGER NOT NULL,
+  rows_unpriced INTEGER NOT NULL,
+  min_ts INTEGER,
+  max_ts INTEGER,
+  catalog_id INTEGER REFERENCES catalogs(id)
+);
+CREATE TABLE usage(
+  id TEXT NOT NULL UNIQUE,
+  ts INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  department TEXT NOT NULL,
+  user TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  project TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  service_tier TEXT NOT NULL,
+  status TEXT NOT NULL,
+  cost_micro INTEGER NOT NULL,   -- whole 1e-6 units of currency
+  cost_pico INTEGER NOT NULL,    -- the rest, in 1e-12 units (|cost_pico| < 1e6)
+  currency TEXT NOT NULL,
+  cost_source INTEGER NOT NULL,  -- 0 unpriced, 1 catalog, 2 provider-reported
+  meter TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  import_id INTEGER NOT NULL
+);
+CREATE INDEX usage_ts ON usage(ts);
+CREATE TABLE user_prices(
+  model TEXT PRIMARY KEY,
+  catalog TEXT NOT NULL,
+  imported_at TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
+    // 2: budgets; per-user usage lookups for hard quotas.
+    R"sql(
+CREATE TABLE budgets(
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,  -- JSON, see budgets::to_json
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX usage_user_ts ON usage(user, ts);
+)sql",
+    // (4 replaces this index by the hourly rollup below: random inserts into a user-major index
+    // made large imports four times slower.)
+    // 3: what budgets notify sent, once per budget, period, stage and channel.
+    R"sql(
+CREATE TABLE alerts(
+  budget TEXT NOT NULL,
+  period TEXT NOT NULL,
+  stage TEXT NOT NULL,      -- "80", "forecast", or "resolve" (PagerDuty, after the period ended)
+  channel TEXT NOT NULL,
+  state TEXT NOT NULL,      -- sending, sent, superseded, failed
+  claimed_at INTEGER NOT NULL,
+  sent_at TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  PRIMARY KEY(budget, period, stage, channel)
+) WITHOUT ROWID;
+)sql",
+    // 4: per-user hourly totals, so a hard-quota check reads a few hundred rows, not a month of
+    // usage. Imports keep it exact (SqliteImport adds each record and subtracts the one it
+    // replaces; per-row triggers made imports three times slower); deletes go through a trigger.
+    R"sql(
+DROP INDEX usage_user_ts;
+CREATE TABLE usage_user_hourly(
+  user TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(user, hour, currency)
+) WITHOUT ROWID;
+INSERT INTO usage_user_hourly
+  SELECT user, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),
+         SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),
+         SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)
+  FROM usage GROUP BY 1, 2, 3;
+CREATE TRIGGER usage_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_user_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE user = OLD.user AND hour = OLD.ts / 3600 AND currency = OLD.currency;
+END;
+)sql",
+    // 5: the credit ledger (append-only, hash-chained), what each usage record was charged in
+    // credits, auto-topup rules, plan assignments and invoices with gapless per-year numbers.
+    R"sql(
+CREATE TABLE credit_ledger(
+  seq INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  organization TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  credits TEXT NOT NULL,      -- signed exact decimal
+  balance TEXT NOT NULL,      -- the organization's balance after this entry
+  actor TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  idempotency_key TEXT,
+  detail TEXT NOT NULL,       -- JSON (package, price, refund_of, usage by type, ...)
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE UNIQUE INDEX credit_ledger_key ON credit_ledger(idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX credit_ledger_org ON credit_ledger(organization, seq);
+CREATE TRIGGER credit_ledger_no_update BEFORE UPDATE ON credit_ledger
+  BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TRIGGER credit_ledger_no_delete BEFORE DELETE ON credit_ledger
+  BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TABLE credit_usage(
+  organization TEXT NOT NULL,
+  ts INTEGER NOT NULL,        -- of the usage record as charged
+  usage_id TEXT NOT NULL,
+  credits TEXT NOT NULL,      -- what the record has been charged so far
+  run INTEGER NOT NULL,       -- the deduction that charged it last: the ledger's last entry number
+                              -- when it began; its usage and correction entries carry it (detail.run)
+  PRIMARY KEY(organization, ts, usage_id)
+) WITHOUT ROWID;
+CREATE TABLE credit_topup(
+  organization TEXT PRIMARY KEY,
+  threshold TEXT NOT NULL,
+  package TEXT NOT NULL,
+  max_per_month INTEGER NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE plan_assignments(
+  organization TEXT PRIMARY KEY,
+  plan TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE invoice_numbers(year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+CREATE TABLE invoices(
+  id INTEGER PRIMARY KEY,
+  number TEXT NOT NULL UNIQUE,
+  organization TEXT NOT NULL,
+  period TEXT NOT NULL,
+  status TEXT NOT NULL,       -- draft, pending, paid, void (overdue is pending past its due date)
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  total TEXT NOT NULL,
+  currency TEXT NOT NULL,
+  doc TEXT NOT NULL           -- JSON: plan, lines, subtotal, credits, tax, total, parties, history
+);
+CREATE UNIQUE INDEX invoices_open ON invoices(organization, period) WHERE status != 'void';
+)sql",
+    // 6: SQLite turns an overflowing integer sum into a REAL; the rollup refuses that instead of
+    // keeping a rounded (or, read back as an integer, wrapped) token total.
+    R"sql(
+CREATE TRIGGER usage_hourly_overflow BEFORE UPDATE ON usage_user_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of a user and hour exceed the 64-bit range (9.2e18)'); END;
+)sql",
+    // 7: hourly totals per value of every attribution dimension (and '*' for all usage), so that a
+    // hard quota on any single scope (department, feature, project, model, provider, user,
+    // organization) reads a few hundred rows, not a month of usage. Replaces the per-user rollup.
+    R"sql(
+CREATE TABLE usage_dim_hourly(
+  dim TEXT NOT NULL,        -- provider, model, organization, department, user, feature, project, or '*'
+  value TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(dim, value, hour, currency)
+) WITHOUT ROWID;
+INSERT INTO usage_dim_hourly SELECT 'user', user, hour, currency, records, requests, error_requests, input_tokens,
+  cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, unpriced_records, cost_micro, cost_pico
+  FROM usage_user_hourly;
+INSERT INTO usage_dim_hourly SELECT 'provider', provider, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'model', model, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'organization', organization, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'department', department, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'feature', feature, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT 'project', project, ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4;
+INSERT INTO usage_dim_hourly SELECT '*', '', ts / 3600, currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 3, 4;
+DROP TRIGGER usage_hourly_delete;
+DROP TRIGGER usage_hourly_overflow;
+DROP TABLE usage_user_hourly;
+CREATE TRIGGER usage_dim_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_dim_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND ((dim = 'provider' AND value = OLD.provider) OR (dim = 'model' AND value = OLD.model) OR (dim = 'organization' AND value = OLD.organization) OR (dim = 'department' AND value = OLD.department) OR (dim = 'user' AND value = OLD.user) OR (dim = 'feature' AND value = OLD.feature) OR (dim = 'project' AND value = OLD.project) OR (dim = '*' AND value = ''));
+END;
+CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
+)sql",
+};
+
+constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
+
+}  // namespace
+
+static_assert(k_migration_count == k_schema_version);
+
+int schema_version(Db& db) {
+  Stmt s(db, "PRAGMA user_version");
+  s.step();
+  return int(s.int64(0));
+}
+
+void migrate(Db& db) {
+  // A store from a newer billctl is refused before anything about it changes (journal mode included).
+  int v = schema_version(db);
+  if (v > k_schema_version)
+    throw DataError("store '" + db.path() + "' has schema version " + std::to_string(v) +
+                    ", newer than this billctl understands (" + std::to_string(k_schema_version) + "); upgrade billctl");
+  // WAL lets reports read while an import writes. Switching needs a moment without other
+  // connections, and SQLite does not wait for that itself, so retry briefly.
+  for (int attempt = 0;; ++attempt) {
+    {
+      Stmt mode(db, "PRAGMA journal_mode");
+      mode.step();
+      if (mode.text(0) == "wal") break;
+    }
+    if (sqlite3_exec(db.handle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr) == SQLITE_OK) continue;
+    if (attempt > 200) db.fail("cannot switch to WAL mode");
+    sqlite3_sleep(50);
+  }
+  db.exec("PRAGMA synchronous = NORMAL");
+  v = schema_version(db);
+  if (v == k_schema_version) return;
+  Transaction t(db);
+  v = schema_version(db);  // another process may have migrated while we waited
+  for (; v < k_schema_version; ++v) db.exec(k_migrations[v]);
+  db.exec(("PRAGMA user_version = " + std::to_string(k_schema_version)).c_str());
+  t.commit();
+}
+
+}  // namespace billctl::store

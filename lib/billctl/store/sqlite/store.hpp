@@ -1,0 +1,65 @@
+// The embedded store: one SQLite file (WAL) holding usage, the import log, the user's prices,
+// budgets, the alert log, the credit ledger and invoices. SqliteStore opens (and migrates) the file
+// and hands out one adapter per domain interface; nothing outside store/ sees its SQL.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "billctl/billing/invoice_store.hpp"
+#include "billctl/budgets/budget_store.hpp"
+#include "billctl/credits/ledger_store.hpp"
+#include "billctl/ingest/import_store.hpp"
+#include "billctl/notify/alert_log.hpp"
+#include "billctl/pricing/price_store.hpp"
+#include "billctl/store/sqlite/db.hpp"
+#include "billctl/store/sqlite/schema.hpp"
+#include "billctl/usage/source.hpp"
+
+namespace billctl::store {
+
+class SqliteUsage;
+class SqlitePrices;
+class SqliteBudgets;
+class SqliteAlerts;
+class SqliteLedger;
+class SqliteInvoices;
+
+class SqliteStore {
+ public:
+  // Opens (creating the file and its directory when missing) and migrates.
+  explicit SqliteStore(const std::string& path);
+  ~SqliteStore();
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  usage::Source& usage();
+  ingest::ImportStore& imports();
+  pricing::PriceStore& prices();
+  budgets::BudgetStore& budgets();
+  notify::AlertLog& alerts();
+  credits::LedgerStore& ledger();
+  billing::InvoiceStore& invoices();
+
+  const std::string& path() const { return m_db.path(); }
+  int schema_version() { return store::schema_version(m_db); }
+  // Reading threads for large scans (1 or 2) and the row count from which a scan is split (tests).
+  void set_scan_threads(unsigned n, int64_t min_rows = 500000);
+
+ private:
+  Db m_db;
+  std::unique_ptr<SqliteUsage> m_usage;
+  std::unique_ptr<SqlitePrices> m_prices;
+  std::unique_ptr<SqliteBudgets> m_budgets;
+  std::unique_ptr<SqliteAlerts> m_alerts;
+  std::unique_ptr<SqliteLedger> m_ledger;
+  std::unique_ptr<SqliteInvoices> m_invoices;
+};
+
+// The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db
+// (XDG_DATA_HOME defaulting to $HOME/.local/share).
+std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
+                            const std::string& home);
+
+}  // namespace billctl::store

@@ -1,0 +1,473 @@
+// The usage table and its hourly rollup (usage_dim_hourly): imports write both in one
+// transaction; aggregation answers from the rollup where it can and scans the records otherwise.
+#include "billctl/store/sqlite/adapters.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "billctl/util/simd.hpp"
+#include "billctl/util/strings.hpp"
+
+namespace billctl::store {
+
+namespace {
+
+// The dimensions with an hourly rollup (usage_dim_hourly), in the order SqliteImport passes values.
+constexpr size_t k_rollup_dims = 7;
+constexpr usage::Dim k_rollup_dim[k_rollup_dims] = {usage::Dim::provider,   usage::Dim::model, usage::Dim::organization,
+                                                    usage::Dim::department, usage::Dim::user,  usage::Dim::feature,
+                                                    usage::Dim::project};
+
+// Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
+// error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
+// cost_micro, cost_pico.
+usage::Totals totals_at(const Stmt& s, int col) {
+  usage::Totals t;
+  t.records = s.int64(col);
+  t.requests = s.int64(col + 1);
+  t.error_requests = s.int64(col + 2);
+  t.input_tokens = s.int64(col + 3);
+  t.cached_input_tokens = s.int64(col + 4);
+  t.cache_write_tokens = s.int64(col + 5);
+  t.cache_write_1h_tokens = s.int64(col + 6);
+  t.output_tokens = s.int64(col + 7);
+  t.unpriced_records = s.int64(col + 8);
+  t.cost = stored_cost(s.int64(col + 9), s.int64(col + 10)).units();
+  return t;
+}
+
+class SqliteImport : public ingest::ImportTxn {
+ public:
+  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now)
+      : m_db(db),
+        m_txn(db),
+        m_insert(db,
+                 "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
+                 " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
+                 " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id)"
+                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)"
+                 " ON CONFLICT(id) DO NOTHING"),
+        m_update(db,
+                 "UPDATE usage SET ts=?2, provider=?3, model=?4, organization=?5, department=?6, user=?7, feature=?8,"
+                 " project=?9, input_tokens=?10, cached_input_tokens=?11, cache_write_tokens=?12,"
+                 " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
+                 " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
+                 " import_id=?25 WHERE id=?1"),
+        m_now(util::format_rfc3339(now)) {
+    // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
+    Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
+    reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
+    reg.step();
+    Stmt id(db, "SELECT id FROM catalogs WHERE hash = ?1");
+    id.bind(1, catalog.hash);
+    id.step();
+    m_catalog_id = id.int64(0);
+    // The import id is allocated now so records can point at it; the row is completed in log_source.
+    Stmt s(db, "SELECT COALESCE(MAX(id), 0) + 1 FROM imports");
+    s.step();
+    m_import_id = s.int64(0);
+  }
+
+  void put(const usage::PricedRecord& pr) override {
+    const usage::UsageRecord& r = *pr.record;
+    if (r.timestamp < m_min) m_min = r.timestamp;
+    if (r.timestamp > m_max) m_max = r.timestamp;
+    bind_all(m_insert, pr);
+    m_insert.step();
+    m_insert.reset();
+    if (m_db.changes() == 0) {
+      // A replacement: take the stored version out of the hourly rollup first.
+      m_old.bind(1, r.id);
+      if (m_old.step()) {
+        const std::string_view old_values[k_rollup_dims] = {m_old.text(14), m_old.text(15), m_old.text(16), m_old.text(17),
+                                                            m_old.text(0),  m_old.text(18), m_old.text(19)};
+        roll_all(old_values, m_old.int64(1), m_old.text(2), totals_at(m_old, 3).negated());
+      }
+      m_old.reset();
+      bind_all(m_update, pr);
+      m_update.step();
+      m_update.reset();
+      ++m_replaced;
+    }
+    const std::string_view values[k_rollup_dims] = {r.provider, r.model, r.organization, r.department,
+                                                    r.user,     r.feature, r.project};
+    roll_all(values, r.timestamp, r.currency.name(), usage::totals_of(pr));
+  }
+
+  void log_source(const ingest::SourceStats& s) override {
+    Stmt ins(m_db,
+             "INSERT INTO imports(id, at, source, digest, format, bytes, rows_accepted, rows_rejected, rows_replaced,"
+             " rows_unpriced, min_ts, max_ts, catalog_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+    ins.bind(1, m_import_id).bind(2, m_now).bind(3, s.path).bind(4, s.read.digest).bind(5, ingest::format_name(s.read.format));
+    ins.bind(6, int64_t(s.read.bytes)).bind(7, int64_t(s.accepted)).bind(8, int64_t(s.rejected));
+    ins.bind(9, int64_t(m_replaced)).bind(10, int64_t(s.unpriced));
+    if (m_min <= m_max) ins.bind(11, m_min).bind(12, m_max);
+    else ins.bind_null(11).bind_null(12);
+    ins.bind(13, m_catalog_id);
+    ins.step();
+    ++m_import_id;
+    m_replaced = 0;
+    m_min = INT64_MAX;
+    m_max = INT64_MIN;
+  }
+
+  uint64_t replaced() const override { return m_replaced; }
+  void commit() override {
+    flush_rollup();
+    m_txn.commit();
+  }
+
+ private:
+  void bind_all(Stmt& s, const usage::PricedRecord& pr) {
+    const usage::UsageRecord& r = *pr.record;
+    const money::i128 u = pr.cost.units();
+    s.bind(1, r.id).bind(2, r.timestamp).bind(3, r.provider).bind(4, r.model).bind(5, r.organization);
+    s.bind(6, r.department).bind(7, r.user).bind(8, r.feature).bind(9, r.project);
+    s.bind(10, r.input_tokens).bind(11, r.cached_input_tokens).bind(12, r.cache_write_tokens);
+    s.bind(13, r.cache_write_1h_tokens).bind(14, r.output_tokens).bind(15, r.requests);
+    s.bind(16, usage::tier_name(r.tier)).bind(17, usage::status_name(r.status));
+    s.bind(18, int64_t(u / k_cost_micro)).bind(19, int64_t(u % k_cost_micro));
+    s.bind(20, r.currency.name()).bind(21, int64_t(pr.source));
+    m_quantity = r.is_meter() ? r.quantity.to_string() : std::string();
+    s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
+  }
+
+  // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas of
+  // each of its dimension values and of all usage ('*').
+  void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency,
+                const usage::Totals& t) {
+    const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
+    const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
+    const int64_t hk = (hour << 24) | cur;
+    for (size_t d = 0; d <= k_rollup_dims; ++d) {
+      const std::string_view v = d < k_rollup_dims ? values[d] : std::string_view();
+      Slot& last = m_last[d];  // consecutive records often share a value and an hour
+      if (last.hours && last.hk == hk && last.value == v) {
+        last.totals->add(t);
+        continue;
+      }
+      auto& by_value = m_roll[d];
+      auto it = by_value.find(v);
+      if (it == by_value.end()) it = by_value.emplace(std::string(v), Hours{}).first;
+      usage::Totals& slot = it->second[hk];
+      slot.add(t);
+      last = {&it->second, it->first, hk, &slot};
+    }
+  }
+
+  void flush_rollup() {
+    Stmt up(m_db,
+            "INSERT INTO usage_dim_hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            " ON CONFLICT(dim, value, hour, currency) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
+            " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
+            " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
+            " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
+            " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15");
+    for (size_t d = 0; d <= k_rollup_dims; ++d)
+    for (const auto& [value, hours] : m_roll[d]) {
+      const std::string_view dim = d < k_rollup_dims ? usage::dim_name(k_rollup_dim[d]) : std::string_view("*");
+      for (const auto& [hk, t] : hours) {
+        const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
+        up.bind(1, dim).bind(2, value).bind(3, hk >> 24).bind(4, std::string_view(cur, 3));
+        up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
+        up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
+        up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
+        up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
+        up.step();
+        up.reset();
+      }
+    }
+    for (auto& m : m_roll) m.clear();
+    m_last = {};
+  }
+
+  Db& m_db;
+  Transaction m_txn;
+  Stmt m_insert;
+  Stmt m_update;
+  Stmt m_old{m_db,
+             "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
+             " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
+             " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
+             " feature, project FROM usage WHERE id = ?1"};
+  using Hours = std::unordered_map<int64_t, usage::Totals>;
+  // Per rolled-up dimension (and '*' last): value -> hour and currency -> totals.
+  std::array<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>, k_rollup_dims + 1> m_roll;
+  struct Slot {  // the last slot each dimension wrote to
+    Hours* hours = nullptr;
+    std::string_view value;
+    int64_t hk = 0;
+    usage::Totals* totals = nullptr;
+  };
+  std::array<Slot, k_rollup_dims + 1> m_last{};
+  int64_t m_catalog_id = 0;
+  std::string m_now;
+  std::string m_quantity;
+  int64_t m_import_id = 0;
+  uint64_t m_replaced = 0;
+  util::Seconds m_min = INT64_MAX;
+  util::Seconds m_max = INT64_MIN;
+};
+
+}  // namespace
+
+std::unique_ptr<ingest::ImportTxn> SqliteUsage::begin_import(const usage::CatalogInfo& catalog, util::Seconds now) {
+  // A large page cache keeps a big import's index pages in memory instead of spilling them to
+  // the WAL and reading them back; it bounds memory at 128 MB whatever the import's size.
+  m_db.exec("PRAGMA cache_size = -131072");
+  return std::make_unique<SqliteImport>(m_db, catalog, now);
+}
+
+std::vector<ingest::ImportLogRow> SqliteUsage::import_log(size_t limit) {
+  std::vector<ingest::ImportLogRow> out;
+  Stmt s(m_db,
+         "SELECT i.id, i.at, i.source, i.digest, i.format, i.rows_accepted, i.rows_rejected, i.rows_replaced,"
+         " i.rows_unpriced, COALESCE(c.name || ' ' || substr(c.hash, 1, 12), '') FROM imports i"
+         " LEFT JOIN catalogs c ON c.id = i.catalog_id ORDER BY i.id DESC LIMIT ?1");
+  s.bind(1, int64_t(limit));
+  while (s.step()) {
+    ingest::ImportLogRow r;
+    r.id = s.int64(0);
+    r.at = s.text(1);
+    r.source = s.text(2);
+    r.digest = s.text(3);
+    r.format = s.text(4);
+    r.accepted = s.int64(5);
+    r.rejected = s.int64(6);
+    r.replaced = s.int64(7);
+    r.unpriced = s.int64(8);
+    r.catalog = s.text(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// One scan of the rows in the union of the queries' ranges, streamed into the in-memory
+// aggregator: one pass serves every query (SQLite's GROUP BY would scan and sort once per query).
+namespace {
+
+// Totals of rows grouped by currency; the statement's columns start with the currency.
+void add_totals(Stmt& s, usage::ResultBuilder& rb) {
+  while (s.step()) {
+    if (s.is_null(1)) continue;
+    const usage::Totals t = totals_at(s, 1);
+    if (t.records != 0) rb.add({}, s.text(0), t);
+  }
+}
+
+// One scope's totals over [begin, end): whole hours from the hourly rollup, the partial hours at
+// the edges from the usage rows of those minutes (through the ts index). `dim` is empty for all usage.
+usage::AggResult rollup_totals(Db& db, std::optional<usage::Dim> dim, const std::string& value, util::Seconds begin,
+                               util::Seconds end) {
+  usage::ResultBuilder rb;
+  const util::Seconds h0 = begin >= 0 ? (begin + 3599) / 3600 : begin / 3600;
+  const util::Seconds h1 = end >= 0 ? end / 3600 : (end - 3599) / 3600;
+  const std::string column(dim ? usage::dim_name(*dim) : std::string_view());  // a fixed column name
+  auto raw = [&](util::Seconds a, util::Seconds b) {
+    if (a >= b) return;
+    Stmt s(db, ("SELECT currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
+                " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
+                " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
+                " FROM usage INDEXED BY usage_ts WHERE ts >= ?2 AND ts < ?3" +
+                (dim ? " AND \"" + column + "\" = ?1" : std::string(" AND ?1 = ?1")) + " GROUP BY currency")
+                   .c_str());
+    s.bind(1, value).bind(2, a).bind(3, b);
+    add_totals(s, rb);
+  };
+  if (h0 < h1) {
+    raw(begin, h0 * 3600);
+    Stmt s(db,
+           "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
+           " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
+           " SUM(cost_micro), SUM(cost_pico) FROM usage_dim_hourly WHERE dim = ?1 AND value = ?2 AND hour >= ?3 AND hour < ?4"
+           " GROUP BY currency");
+    // Bound values must outlive the statement's steps (they are bound without a copy).
+    const std::string dim_key = dim ? column : std::string("*"), dim_value = dim ? value : std::string();
+    s.bind(1, dim_key).bind(2, dim_value).bind(3, h0).bind(4, h1);
+    add_totals(s, rb);
+    raw(h1 * 3600, end);
+  } else {
+    raw(begin, end);
+  }
+  return rb.finish();
+}
+
+// Can a query be answered from the rollup: plain totals of all usage, or of one value of one
+// rolled-up dimension (a budget or hard quota on a single scope)?
+bool from_rollup(const usage::AggQuery& q) {
+  if (!q.by.empty() || q.meters || q.tokens_only || q.where.size() > 1) return false;
+  if (q.where.empty()) return true;
+  const auto& f = q.where[0];
+  return f.values.size() == 1 && std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), f.dim) != std::end(k_rollup_dim);
+}
+
+}  // namespace
+
+bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
+  Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
+  if (!span.step() || span.is_null(0)) return false;
+  const util::Seconds lo = std::max(begin, span.int64(0)), hi = std::min(end, span.int64(1) + 1);
+  const util::Seconds stored = span.int64(1) - span.int64(0) + 1;
+  return !(hi > lo && (hi - lo) * 8 < stored);
+}
+
+std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
+  if (queries.empty()) return {};
+  // Budgets and hard quotas on one scope each: from the hourly rollup, when every query can be
+  // (a report's breakdowns scan once for all of them instead).
+  if (std::all_of(queries.begin(), queries.end(), from_rollup)) {
+    std::vector<usage::AggResult> out;
+    for (const auto& q : queries)
+      out.push_back(q.where.empty() ? rollup_totals(m_db, std::nullopt, {}, q.begin, q.end)
+                                    : rollup_totals(m_db, q.where[0].dim, q.where[0].values[0], q.begin, q.end));
+    return out;
+  }
+  util::Seconds begin = queries[0].begin, end = queries[0].end;
+  for (const auto& q : queries) {
+    begin = std::min(begin, q.begin);
+    end = std::max(end, q.end);
+  }
+  // A dimension every query filters on is pushed into SQL, so SQLite hands fewer rows over.
+  std::optional<usage::Filter> shared;
+  for (const auto& f : queries[0].where) {
+    bool everywhere = true;
+    usage::Filter u{f.dim, {}};
+    for (const auto& q : queries) {
+      auto it = std::find_if(q.where.begin(), q.where.end(), [&](const usage::Filter& g) { return g.dim == f.dim; });
+      if (it == q.where.end()) {
+        everywhere = false;
+        break;
+      }
+      for (const auto& v : it->values)
+        if (std::find(u.values.begin(), u.values.end(), v) == u.values.end()) u.values.push_back(v);
+    }
+    if (everywhere && !shared) shared = u;
+  }
+  const bool use_index = !scan_whole_table(m_db, begin, end);
+  std::string sql =
+      "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
+      " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+      " cost_micro, cost_pico, currency, cost_source, meter";
+  const bool meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
+  if (meters) sql += ", quantity, unit";
+  sql += " FROM usage";
+  sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
+  if (shared) {
+    sql += std::string(" AND ") + (shared->dim == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END"
+                                                                     : std::string(usage::dim_name(shared->dim))) + " IN (";
+    for (size_t i = 0; i < shared->values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
+    sql += ")";
+  }
+  // A large sequential scan is split into two rowid ranges read by two connections at once
+  // (WAL readers do not block each other); the halves' results are merged.
+  int64_t max_rowid = 0;
+  if (!use_index && m_scan_threads > 1) {
+    Stmt mr(m_db, "SELECT COALESCE(MAX(rowid), 0) FROM usage");
+    mr.step();
+    max_rowid = mr.int64(0);
+  }
+  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries)};
+  const int64_t mid = max_rowid / 2;
+  sql += " AND rowid > ?" + std::to_string(shared ? shared->values.size() + 3 : 3) + " AND rowid <= ?" +
+         std::to_string(shared ? shared->values.size() + 4 : 4);
+  std::vector<usage::AggResult> second;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      Db other(m_db.path());
+      sqlite3_busy_timeout(other.handle(), 600000);
+      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  std::vector<usage::AggResult> first;
+  try {
+    first = scan(m_db, sql, begin, end, shared, 0, mid, queries);
+  } catch (...) {
+    worker.join();
+    throw;
+  }
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return usage::merge_results({std::move(first), std::move(second)});
+}
+
+std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
+                                                const std::optional<usage::Filter>& shared, int64_t rowid_after,
+                                                int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
+  usage::Aggregator agg(queries);
+  const bool want_meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
+  Stmt s(db, sql.c_str());
+  s.bind(1, begin).bind(2, end);
+  int param = 3;
+  if (shared)
+    for (const auto& v : shared->values) s.bind(param++, v);
+  if (rowid_after > 0 || rowid_upto != INT64_MAX) s.bind(param, rowid_after).bind(param + 1, rowid_upto);
+  std::string last_currency;
+  money::Currency currency;
+  usage::UsageRecord r;
+  usage::PricedRecord pr;
+  pr.record = &r;
+  while (s.step()) {
+    r.timestamp = s.int64(0);
+    r.provider = s.text(1);
+    r.model = s.text(2);
+    r.organization = s.text(3);
+    r.department = s.text(4);
+    r.user = s.text(5);
+    r.feature = s.text(6);
+    r.project = s.text(7);
+    r.input_tokens = s.int64(8);
+    r.cached_input_tokens = s.int64(9);
+    r.cache_write_tokens = s.int64(10);
+    r.cache_write_1h_tokens = s.int64(11);
+    r.output_tokens = s.int64(12);
+    r.requests = s.int64(13);
+    usage::parse_tier(s.text(14), r.tier);
+    r.status = s.text(15) == "error" ? usage::Status::error : usage::Status::ok;
+    pr.cost = stored_cost(s.int64(16), s.int64(17));
+    if (s.text(18) != last_currency) {
+      last_currency = s.text(18);
+      currency = money::currency(last_currency);
+    }
+    r.currency = currency;
+    pr.source = usage::CostSource(s.int64(19));
+    r.meter = s.text(20);
+    if (!r.meter.empty() && want_meters) {
+      r.quantity = money::Decimal::parse(s.text(21)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+      r.unit = s.text(22);
+    }
+    agg.add(pr);
+  }
+  return agg.results();
+}
+
+std::vector<usage::CatalogInfo> SqliteUsage::catalogs_used(util::Seconds begin, util::Seconds end) {
+  std::vector<usage::CatalogInfo> out;
+  Stmt s(m_db,
+         "SELECT c.name, c.hash, c.as_of FROM catalogs c WHERE c.id IN (SELECT catalog_id FROM imports"
+         " WHERE rows_accepted > 0 AND min_ts < ?2 AND max_ts >= ?1) ORDER BY c.id DESC");
+  s.bind(1, begin).bind(2, end);
+  while (s.step()) {
+    usage::CatalogInfo c;
+    c.name = s.text(0);
+    c.hash = s.text(1);
+    c.as_of = s.text(2);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::string> SqliteUsage::usage_currencies() {
+  std::vector<std::string> out;
+  Stmt s(m_db, "SELECT DISTINCT currency FROM usage_dim_hourly WHERE dim = '*' AND records > 0 AND (cost_micro != 0 OR cost_pico != 0)");
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
+}  // namespace billctl::store

@@ -138,45 +138,19 @@ void low_balance_alert(const credits::Ledger& ledger, const std::string& org, co
   if (!cfg.low_balance || !(balance < *cfg.low_balance)) return;
   const util::Period month = util::parse_period("this-month", env.now()).value_or_throw();
   const notify::Settings settings = env.notify_settings();
-  std::vector<std::string> channels = cfg.channels.empty() ? settings.default_channels : cfg.channels;
-  notify::Alert a;
-  a.budget = "credits:" + org;
-  a.period = month.label;
-  a.stage = "low-balance";
-  a.severity = "warning";
-  a.title = "Credit balance of '" + org + "' is low: " + credits_text(balance) + " credits (alert below " +
-            credits_text(*cfg.low_balance) + ")";
-  a.text = a.title + "\nBuy credits with 'billctl credits buy PACKAGE --org " + org +
-           " --reference PAYMENT_REF', or set an auto-topup rule with 'billctl credits topup'.";
-  render::Json j{{"kind", "billctl.credits.low_balance"},
-                 {"organization", org},
-                 {"balance", balance.to_string()},
-                 {"threshold", cfg.low_balance->to_string()},
-                 {"period", month.label},
-                 {"at", util::format_rfc3339(env.now())}};
-  a.json = j.dump();
-  auto& st = env.alerts();
-  if (channels.empty()) {
-    notify::AlertKey k{a.budget, a.period, a.stage, "stderr"};
-    if (st.claim_alert(k, env.now())) {
-      env.err << "billctl: warning: " << util::escape_controls(a.title) << "\n";
-      st.finish_alert(k, true, "", env.now());
-    }
-    return;
-  }
+  const notify::Alert a = notify::low_balance_alert(org, balance, *cfg.low_balance, month.label, env.now());
   net::CurlHttpClient http;
   net::CurlMailSender mail;
+  notify::NotifyContext ctx{env.usage(), env.alerts(), http, mail, settings, env.now(), false};
   size_t failed = 0;
-  for (const auto& name : channels) {
-    const notify::Channel* c = settings.find(name);
-    if (!c) throw DataError("[credits] channels names '" + name + "', which is not in [notify.channels]");
-    notify::AlertKey k{a.budget, a.period, a.stage, name};
-    if (!st.claim_alert(k, env.now())) continue;
-    const std::string error = notify::deliver(*c, a, settings, http, mail, notify::rfc5322_date(env.now()));
-    st.finish_alert(k, error.empty(), error, env.now());
-    if (error.empty()) env.note("sent low-balance alert for '" + org + "' via " + name);
-    else {
-      env.err << "billctl: error: low-balance alert for '" << util::escape_controls(org) << "' via " << name << " failed: " << util::escape_controls(error) << "\n";
+  for (const auto& o : notify::send_low_balance(a, cfg.channels.empty() ? settings.default_channels : cfg.channels, ctx)) {
+    if (o.channel == "stderr") {
+      env.err << "billctl: warning: " << util::escape_controls(o.text) << "\n";
+    } else if (!o.failed) {
+      env.note("sent low-balance alert for '" + org + "' via " + o.channel);
+    } else {
+      env.err << "billctl: error: low-balance alert for '" << util::escape_controls(org) << "' via " << o.channel
+              << " " << util::escape_controls(o.result) << "\n";
       ++failed;
     }
   }

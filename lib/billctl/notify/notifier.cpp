@@ -124,7 +124,6 @@ std::string rfc5322_date(util::Seconds t) {
 std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, NotifyContext& ctx) {
   std::vector<Outcome> out;
   const auto statuses = budgets::evaluate(ctx.usage, list, ctx.now);
-  const std::string date = rfc5322_date(ctx.now);
   for (const auto& s : statuses) {
     const budgets::Budget& b = s.budget;
     // One budget's problem is reported as its own failure; the other budgets are still sent.
@@ -186,17 +185,66 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
             out.push_back({a.budget, a.period, a.stage, c->name, "would send " + describe(*c), false, a.text});
           continue;
         }
-        if (!ctx.alerts.claim_alert(key, ctx.now)) continue;  // sent before, or another run is sending it
-        const std::string err = deliver(*c, a, ctx.settings, ctx.http, ctx.mail, date);
-        ctx.alerts.finish_alert(key, err.empty(), err, ctx.now);
-        if (err.empty() && a.stage != "forecast" && a.stage != "resolve") {
+        auto sent = send_once(a, *c, ctx);
+        if (!sent) continue;  // sent before, or another run is sending it
+        if (!sent->failed && a.stage != "forecast" && a.stage != "resolve") {
           for (int lower : b.stages)
             if (lower < std::stoi(a.stage)) ctx.alerts.supersede_alert({a.budget, a.period, std::to_string(lower), c->name}, ctx.now);
         }
-        out.push_back({a.budget, a.period, a.stage, c->name, err.empty() ? "sent" : "failed: " + err, !err.empty(), a.text});
+        out.push_back(std::move(*sent));
       }
     }
   }
+  return out;
+}
+
+std::optional<Outcome> send_once(const Alert& a, const Channel& c, NotifyContext& ctx) {
+  const AlertKey key{a.budget, a.period, a.stage, c.name};
+  if (!ctx.alerts.claim_alert(key, ctx.now)) return std::nullopt;
+  const std::string err = deliver(c, a, ctx.settings, ctx.http, ctx.mail, rfc5322_date(ctx.now));
+  ctx.alerts.finish_alert(key, err.empty(), err, ctx.now);
+  return Outcome{a.budget, a.period, a.stage, c.name, err.empty() ? "sent" : "failed: " + err, !err.empty(), a.text};
+}
+
+Alert low_balance_alert(const std::string& org, const money::Decimal& balance, const money::Decimal& threshold,
+                        const std::string& month, util::Seconds now) {
+  auto credits = [](const money::Decimal& d) { return d.round(2).format(2); };
+  Alert a;
+  a.budget = "credits:" + org;
+  a.period = month;
+  a.stage = "low-balance";
+  a.severity = "warning";
+  a.title = "Credit balance of '" + org + "' is low: " + credits(balance) + " credits (alert below " + credits(threshold) + ")";
+  a.text = a.title + "\nBuy credits with 'billctl credits buy PACKAGE --org " + org +
+           " --reference PAYMENT_REF', or set an auto-topup rule with 'billctl credits topup'.";
+  nlohmann::ordered_json j{{"kind", "billctl.credits.low_balance"},
+                           {"organization", org},
+                           {"balance", balance.to_string()},
+                           {"threshold", threshold.to_string()},
+                           {"period", month},
+                           {"at", util::format_rfc3339(now)}};
+  a.json = j.dump();
+  return a;
+}
+
+std::vector<Outcome> send_low_balance(const Alert& a, const std::vector<std::string>& names, NotifyContext& ctx) {
+  std::vector<Outcome> out;
+  if (names.empty()) {
+    const AlertKey k{a.budget, a.period, a.stage, "stderr"};
+    if (ctx.alerts.claim_alert(k, ctx.now)) {
+      ctx.alerts.finish_alert(k, true, "", ctx.now);
+      out.push_back({a.budget, a.period, a.stage, "stderr", "sent", false, a.title});
+    }
+    return out;
+  }
+  std::vector<const Channel*> channels;
+  for (const auto& name : names) {
+    const Channel* c = ctx.settings.find(name);
+    if (!c) throw DataError("[credits] channels names '" + name + "', which is not in [notify.channels]");
+    channels.push_back(c);
+  }
+  for (const Channel* c : channels)
+    if (auto o = send_once(a, *c, ctx)) out.push_back(std::move(*o));
   return out;
 }
 

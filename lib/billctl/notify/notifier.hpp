@@ -3,6 +3,7 @@
 // drivers, and sends each once per budget, stage, period and channel, recording it in the store.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,18 @@ struct NotifyContext {
 };
 
 std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& budgets, NotifyContext& ctx);
+
+// Sends an alert through one channel unless it was sent before or another run is sending it:
+// claim, deliver, record the outcome. nullopt when there was nothing to send.
+std::optional<Outcome> send_once(const Alert& a, const Channel& c, NotifyContext& ctx);
+
+// The low-balance alert of an organization's prepaid credits for a month.
+Alert low_balance_alert(const std::string& organization, const money::Decimal& balance, const money::Decimal& threshold,
+                        const std::string& month, util::Seconds now);
+// Sends it once per organization and month through each named channel; with no channel, records
+// it as sent on "stderr" (the caller prints it) the first time only. An unknown channel name is a
+// DataError before anything is sent.
+std::vector<Outcome> send_low_balance(const Alert& a, const std::vector<std::string>& channels, NotifyContext& ctx);
 
 // "Mon, 02 Nov 2026 08:00:00 +0000"
 std::string rfc5322_date(util::Seconds t);

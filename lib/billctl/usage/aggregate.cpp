@@ -143,10 +143,11 @@ std::vector<Filter> parse_filters(const std::vector<std::string>& items) {
   return out;
 }
 
-namespace {
-[[noreturn]] void count_overflow() {
+void count_overflow() {
   throw DataError("token or request totals exceed the 64-bit range (9.2e18); narrow the period or the filter");
 }
+
+namespace {
 void add_checked(int64_t& a, int64_t b) {
   if (__builtin_add_overflow(a, b, &a)) count_overflow();
 }

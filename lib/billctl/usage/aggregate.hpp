@@ -77,6 +77,9 @@ struct Totals {
   friend bool operator==(const Totals&, const Totals&) = default;
 };
 
+// Throws the DataError for totals that leave the 64-bit range.
+[[noreturn]] void count_overflow();
+
 // The totals one record contributes.
 Totals totals_of(const PricedRecord& r);
 

@@ -259,6 +259,60 @@ CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
     OR typeof(NEW.cost_micro) != 'integer'
   BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
 )sql",
+    // 8: the rollup keeps token and meter records apart (reports leave meters out of token and cost
+    // breakdowns, and now read the rollup) and files a meter record's model under its meter, as
+    // every query does; meter records get a partial index for the report's metered-usage section.
+    R"sql(
+DROP TRIGGER usage_dim_hourly_delete;
+DROP TRIGGER usage_dim_hourly_overflow;
+DROP TABLE usage_dim_hourly;
+CREATE TABLE usage_dim_hourly(
+  dim TEXT NOT NULL,        -- provider, model, organization, department, user, feature, project, or '*'
+  value TEXT NOT NULL,      -- a meter record's model is its meter
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  metered INTEGER NOT NULL, -- 1: meter records, 0: token records
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(dim, value, hour, currency, metered)
+) WITHOUT ROWID;
+INSERT INTO usage_dim_hourly SELECT 'provider', provider, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'model', CASE WHEN model = '' THEN meter ELSE model END, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'organization', organization, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'department', department, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'user', user, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'feature', feature, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT 'project', project, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+INSERT INTO usage_dim_hourly SELECT '*', '', ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 3, 4, 5;
+CREATE TRIGGER usage_dim_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_dim_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND metered = (OLD.meter != '') AND ((dim = 'provider' AND value = OLD.provider) OR (dim = 'model' AND value = CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END) OR (dim = 'organization' AND value = OLD.organization) OR (dim = 'department' AND value = OLD.department) OR (dim = 'user' AND value = OLD.user) OR (dim = 'feature' AND value = OLD.feature) OR (dim = 'project' AND value = OLD.project) OR (dim = '*' AND value = ''));
+END;
+CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
+CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != '';
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);

@@ -83,9 +83,11 @@ class SqliteImport : public ingest::ImportTxn {
       // A replacement: take the stored version out of the hourly rollup first.
       m_old.bind(1, r.id);
       if (m_old.step()) {
-        const std::string_view old_values[k_rollup_dims] = {m_old.text(14), m_old.text(15), m_old.text(16), m_old.text(17),
+        const std::string_view old_meter = m_old.text(20);
+        const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
+        const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
                                                             m_old.text(0),  m_old.text(18), m_old.text(19)};
-        roll_all(old_values, m_old.int64(1), m_old.text(2), totals_at(m_old, 3).negated());
+        roll_all(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
       }
       m_old.reset();
       bind_all(m_update, pr);
@@ -93,9 +95,9 @@ class SqliteImport : public ingest::ImportTxn {
       m_update.reset();
       ++m_replaced;
     }
-    const std::string_view values[k_rollup_dims] = {r.provider, r.model, r.organization, r.department,
-                                                    r.user,     r.feature, r.project};
-    roll_all(values, r.timestamp, r.currency.name(), usage::totals_of(pr));
+    const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
+                                                    r.department, r.user, r.feature, r.project};
+    roll_all(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -138,11 +140,11 @@ class SqliteImport : public ingest::ImportTxn {
 
   // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas of
   // each of its dimension values and of all usage ('*').
-  void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency,
+  void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency, bool metered,
                 const usage::Totals& t) {
     const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
     const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
-    const int64_t hk = (hour << 24) | cur;
+    const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
     for (size_t d = 0; d <= k_rollup_dims; ++d) {
       const std::string_view v = d < k_rollup_dims ? values[d] : std::string_view();
       Slot& last = m_last[d];  // consecutive records often share a value and an hour
@@ -161,8 +163,8 @@ class SqliteImport : public ingest::ImportTxn {
 
   void flush_rollup() {
     Stmt up(m_db,
-            "INSERT INTO usage_dim_hourly VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            " ON CONFLICT(dim, value, hour, currency) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
+            "INSERT INTO usage_dim_hourly VALUES(?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            " ON CONFLICT(dim, value, hour, currency, metered) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
             " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
             " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
             " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
@@ -172,7 +174,7 @@ class SqliteImport : public ingest::ImportTxn {
       const std::string_view dim = d < k_rollup_dims ? usage::dim_name(k_rollup_dim[d]) : std::string_view("*");
       for (const auto& [hk, t] : hours) {
         const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
-        up.bind(1, dim).bind(2, value).bind(3, hk >> 24).bind(4, std::string_view(cur, 3));
+        up.bind(1, dim).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
         up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
         up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
         up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
@@ -193,7 +195,7 @@ class SqliteImport : public ingest::ImportTxn {
              "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-             " feature, project FROM usage WHERE id = ?1"};
+             " feature, project, meter FROM usage WHERE id = ?1"};
   using Hours = std::unordered_map<int64_t, usage::Totals>;
   // Per rolled-up dimension (and '*' last): value -> hour and currency -> totals.
   std::array<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>, k_rollup_dims + 1> m_roll;
@@ -250,62 +252,120 @@ std::vector<ingest::ImportLogRow> SqliteUsage::import_log(size_t limit) {
 // aggregator: one pass serves every query (SQLite's GROUP BY would scan and sort once per query).
 namespace {
 
-// Totals of rows grouped by currency; the statement's columns start with the currency.
-void add_totals(Stmt& s, usage::ResultBuilder& rb) {
-  while (s.step()) {
-    if (s.is_null(1)) continue;
-    const usage::Totals t = totals_at(s, 1);
-    if (t.records != 0) rb.add({}, s.text(0), t);
-  }
+bool is_time(usage::Dim d) {
+  return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
 }
 
-// One scope's totals over [begin, end): whole hours from the hourly rollup, the partial hours at
-// the edges from the usage rows of those minutes (through the ts index). `dim` is empty for all usage.
-usage::AggResult rollup_totals(Db& db, std::optional<usage::Dim> dim, const std::string& value, util::Seconds begin,
-                               util::Seconds end) {
-  usage::ResultBuilder rb;
-  const util::Seconds h0 = begin >= 0 ? (begin + 3599) / 3600 : begin / 3600;
-  const util::Seconds h1 = end >= 0 ? end / 3600 : (end - 3599) / 3600;
-  const std::string column(dim ? usage::dim_name(*dim) : std::string_view());  // a fixed column name
-  auto raw = [&](util::Seconds a, util::Seconds b) {
-    if (a >= b) return;
-    Stmt s(db, ("SELECT currency, COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END),"
-                " SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens),"
-                " SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico)"
-                " FROM usage INDEXED BY usage_ts WHERE ts >= ?2 AND ts < ?3" +
-                (dim ? " AND \"" + column + "\" = ?1" : std::string(" AND ?1 = ?1")) + " GROUP BY currency")
-                   .c_str());
-    s.bind(1, value).bind(2, a).bind(3, b);
-    add_totals(s, rb);
-  };
-  if (h0 < h1) {
-    raw(begin, h0 * 3600);
-    Stmt s(db,
-           "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
-           " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
-           " SUM(cost_micro), SUM(cost_pico) FROM usage_dim_hourly WHERE dim = ?1 AND value = ?2 AND hour >= ?3 AND hour < ?4"
-           " GROUP BY currency");
-    // Bound values must outlive the statement's steps (they are bound without a copy).
-    const std::string dim_key = dim ? column : std::string("*"), dim_value = dim ? value : std::string();
-    s.bind(1, dim_key).bind(2, dim_value).bind(3, h0).bind(4, h1);
-    add_totals(s, rb);
-    raw(h1 * 3600, end);
-  } else {
-    raw(begin, end);
-  }
-  return rb.finish();
+bool is_rolled(usage::Dim d) { return std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), d) != std::end(k_rollup_dim); }
+
+// Can the hourly rollup answer a query? Totals, or groups by one time bucket, of all usage or of
+// the values of one rolled-up dimension; or groups by one rolled-up dimension (of some of its
+// values). Meter quantities come from the meter records (a partial index keeps them apart).
+bool rollup_answers(const usage::AggQuery& q) {
+  if (q.where.size() > 1 || q.by.size() > 1) return false;
+  if (q.where.size() == 1 && !is_rolled(q.where[0].dim)) return false;
+  if (q.by.empty() || is_time(q.by[0])) return true;
+  return is_rolled(q.by[0]) && (q.where.empty() || q.where[0].dim == q.by[0]);
 }
 
-// Can a query be answered from the rollup: plain totals of all usage, or of one value of one
-// rolled-up dimension (a budget or hard quota on a single scope)?
-bool from_rollup(const usage::AggQuery& q) {
-  if (!q.by.empty() || q.meters || q.tokens_only || q.where.size() > 1) return false;
-  if (q.where.empty()) return true;
-  const auto& f = q.where[0];
-  return f.values.size() == 1 && std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), f.dim) != std::end(k_rollup_dim);
+// The SQL expression of a dimension's value in the usage table.
+std::string dim_column(usage::Dim d) {
+  return d == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END" : "\"" + std::string(usage::dim_name(d)) + "\"";
 }
 
 }  // namespace
+
+// Whole hours [h0, h1) of a query from usage_dim_hourly (meters from the meter records).
+usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1) {
+  const bool by_time = !q.by.empty() && is_time(q.by[0]);
+  const bool by_value = !q.by.empty() && !by_time;
+  std::string sql =
+      "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
+      " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
+      " SUM(cost_micro), SUM(cost_pico)";
+  sql += by_value ? ", value" : by_time ? ", hour" : "";
+  sql += " FROM usage_dim_hourly WHERE dim = ?1 AND hour >= ?2 AND hour < ?3 AND records != 0";
+  if (q.tokens_only) sql += " AND metered = 0";
+  const std::string dim = by_value ? std::string(usage::dim_name(q.by[0]))
+                                   : q.where.empty() ? std::string("*") : std::string(usage::dim_name(q.where[0].dim));
+  const std::vector<std::string> values = q.where.empty() ? (by_value ? std::vector<std::string>{} : std::vector<std::string>{""})
+                                                          : q.where[0].values;
+  if (!values.empty()) {
+    sql += " AND value IN (";
+    for (size_t i = 0; i < values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(4 + i);
+    sql += ")";
+  }
+  sql += by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
+  Stmt s(m_db, sql.c_str());
+  s.bind(1, dim).bind(2, h0).bind(3, h1);
+  for (size_t i = 0; i < values.size(); ++i) s.bind(int(4 + i), values[i]);
+  usage::ResultBuilder rb;
+  auto step = [&] {
+    try {
+      return s.step();
+    } catch (const DataError&) {
+      // SUM() refuses to wrap: the same error a scan gives.
+      if (sqlite3_errcode(m_db.handle()) == SQLITE_ERROR && std::string_view(sqlite3_errmsg(m_db.handle())) == "integer overflow")
+        usage::count_overflow();
+      throw;
+    }
+  };
+  while (step()) {
+    if (s.is_null(1)) continue;
+    const usage::Totals t = totals_at(s, 1);
+    if (t.records == 0) continue;
+    if (by_value) rb.add({std::string(s.text(12))}, s.text(0), t);
+    else if (by_time) rb.add({usage::time_label(q.by[0], s.int64(12) * 3600)}, s.text(0), t);
+    else rb.add({}, s.text(0), t);
+  }
+  usage::AggResult res = rb.finish();
+  if (q.meters) {
+    // The meter records of those hours, through their partial index.
+    std::string m = "SELECT ts, organization, department, user, feature, project, meter, quantity, unit FROM usage"
+                    " INDEXED BY usage_meter_ts WHERE meter != '' AND ts >= ?1 AND ts < ?2";
+    if (!q.where.empty()) {
+      m += " AND " + dim_column(q.where[0].dim) + " IN (";
+      for (size_t i = 0; i < q.where[0].values.size(); ++i) m += (i ? ", ?" : "?") + std::to_string(3 + i);
+      m += ")";
+    }
+    Stmt ms(m_db, m.c_str());
+    ms.bind(1, h0 * 3600).bind(2, h1 * 3600);
+    if (!q.where.empty())
+      for (size_t i = 0; i < q.where[0].values.size(); ++i) ms.bind(int(3 + i), q.where[0].values[i]);
+    usage::UsageRecord r;
+    while (ms.step()) {
+      r.timestamp = ms.int64(0);
+      r.organization = ms.text(1);
+      r.department = ms.text(2);
+      r.user = ms.text(3);
+      r.feature = ms.text(4);
+      r.project = ms.text(5);
+      r.meter = ms.text(6);
+      r.quantity = money::Decimal::parse(ms.text(7)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+      r.unit = ms.text(8);
+      res.meters.add(r);
+    }
+  }
+  return res;
+}
+
+// A query from the rollup: whole hours from usage_dim_hourly, the partial hours at the edges from
+// the records of those minutes (through the ts index).
+usage::AggResult SqliteUsage::from_rollup(const usage::AggQuery& q) {
+  const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
+  const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
+  if (h0 >= h1) return scan_all({q})[0];
+  std::vector<std::vector<usage::AggResult>> parts;
+  parts.push_back({rollup_hours(q, h0, h1)});
+  for (const auto& [a, b] : {std::pair(q.begin, h0 * 3600), std::pair(h1 * 3600, q.end)}) {
+    if (a >= b) continue;
+    usage::AggQuery edge = q;
+    edge.begin = a;
+    edge.end = b;
+    parts.push_back(scan_all({edge}));
+  }
+  return usage::merge_results(std::move(parts))[0];
+}
 
 bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
   Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
@@ -317,15 +377,17 @@ bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
 
 std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
-  // Budgets and hard quotas on one scope each: from the hourly rollup, when every query can be
-  // (a report's breakdowns scan once for all of them instead).
-  if (std::all_of(queries.begin(), queries.end(), from_rollup)) {
+  // Reports, summaries, budgets and quotas over all usage or one scope: from the hourly rollup
+  // when every query can be; otherwise one scan of the records serves them all.
+  if (std::all_of(queries.begin(), queries.end(), rollup_answers)) {
     std::vector<usage::AggResult> out;
-    for (const auto& q : queries)
-      out.push_back(q.where.empty() ? rollup_totals(m_db, std::nullopt, {}, q.begin, q.end)
-                                    : rollup_totals(m_db, q.where[0].dim, q.where[0].values[0], q.begin, q.end));
+    for (const auto& q : queries) out.push_back(from_rollup(q));
     return out;
   }
+  return scan_all(queries);
+}
+
+std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::AggQuery>& queries) {
   util::Seconds begin = queries[0].begin, end = queries[0].end;
   for (const auto& q : queries) {
     begin = std::min(begin, q.begin);
@@ -357,8 +419,7 @@ std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::Ag
   sql += " FROM usage";
   sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
   if (shared) {
-    sql += std::string(" AND ") + (shared->dim == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END"
-                                                                     : std::string(usage::dim_name(shared->dim))) + " IN (";
+    sql += " AND " + dim_column(shared->dim) + " IN (";
     for (size_t i = 0; i < shared->values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
     sql += ")";
   }

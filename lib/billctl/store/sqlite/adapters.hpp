@@ -8,6 +8,7 @@
 
 #include "billctl/billing/invoice.hpp"
 #include "billctl/store/sqlite/common.hpp"
+#include "billctl/store/sqlite/rollup.hpp"
 #include "billctl/store/sqlite/store.hpp"
 
 namespace billctl::store {
@@ -25,18 +26,20 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
     m_scan_threads = n;
     m_parallel_min_rows = min_rows;
   }
+  void set_use_rollups(bool on) { m_use_rollups = on; }
 
  private:
   // One scan of the records for every query.
   std::vector<usage::AggResult> scan_all(const std::vector<usage::AggQuery>& queries);
-  usage::AggResult from_rollup(const usage::AggQuery& q);
-  usage::AggResult rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1);
+  usage::AggResult from_rollup(const usage::AggQuery& q, const std::optional<Combo>& combo);
+  usage::AggResult rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo);
   std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
                                      const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,
                                      const std::vector<usage::AggQuery>& queries);
   Db& m_db;
   unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   int64_t m_parallel_min_rows = 500000;
+  bool m_use_rollups = true;
 };
 
 class SqlitePrices : public pricing::PriceStore {
@@ -49,6 +52,9 @@ class SqlitePrices : public pricing::PriceStore {
  private:
   Db& m_db;
 };
+
+// Registers the rollup of each dimension pair the budgets' scopes combine (in the caller's transaction).
+void register_scope_combos(Db& db, const std::vector<budgets::Budget>& list);
 
 class SqliteBudgets : public budgets::BudgetStore {
  public:

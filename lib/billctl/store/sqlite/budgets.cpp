@@ -1,7 +1,16 @@
-// Budgets: one JSON document per name.
+// Budgets: one JSON document per name. A budget whose scope combines two dimensions registers
+// that pair's rollup, so evaluating it reads hours of rollup instead of the period's records.
 #include "billctl/store/sqlite/adapters.hpp"
 
 namespace billctl::store {
+
+void register_scope_combos(Db& db, const std::vector<budgets::Budget>& list) {
+  for (const auto& b : list) {
+    const auto filters = budgets::scope_filters(b);
+    if (filters.size() != 2) continue;
+    if (auto c = combo_of(filters[0].dim, filters[1].dim)) register_combo(db, *c);
+  }
+}
 
 std::vector<budgets::Budget> SqliteBudgets::list_budgets() {
   std::vector<budgets::Budget> out;
@@ -16,6 +25,7 @@ void SqliteBudgets::put_budget(const budgets::Budget& b, util::Seconds now) {
   const std::string spec = budgets::to_json(b), at = util::format_rfc3339(now);
   put.bind(1, b.name).bind(2, spec).bind(3, at);
   put.step();
+  register_scope_combos(m_db, {b});
   t.commit();
 }
 
@@ -51,6 +61,7 @@ void SqliteBudgets::apply_budgets(const std::vector<budgets::Budget>& put, const
     upsert.step();
     upsert.reset();
   }
+  register_scope_combos(m_db, put);
   t.commit();
 }
 

@@ -261,7 +261,8 @@ CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
 )sql",
     // 8: the rollup keeps token and meter records apart (reports leave meters out of token and cost
     // breakdowns, and now read the rollup) and files a meter record's model under its meter, as
-    // every query does; meter records get a partial index for the report's metered-usage section.
+    // every query does; meter records get a partial index for the report's metered-usage section;
+    // pairs of dimensions get a rollup of their own.
     R"sql(
 DROP TRIGGER usage_dim_hourly_delete;
 DROP TRIGGER usage_dim_hourly_overflow;
@@ -312,6 +313,70 @@ CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
     OR typeof(NEW.cost_micro) != 'integer'
   BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
 CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != '';
+-- Pairs of dimensions with their own rollup: organization,user (active users per organization, for
+-- invoices) and the pairs budget scopes combine (registered when such a budget is stored).
+CREATE TABLE rollup_combos(combo TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE usage_combo_hourly(
+  combo TEXT NOT NULL,      -- "organization,user": two dimensions in rollup order
+  value TEXT NOT NULL,      -- "<bytes of the first>:" then both values
+  hour INTEGER NOT NULL,
+  currency TEXT NOT NULL,
+  metered INTEGER NOT NULL,
+  records INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  error_requests INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  unpriced_records INTEGER NOT NULL,
+  cost_micro INTEGER NOT NULL,
+  cost_pico INTEGER NOT NULL,
+  PRIMARY KEY(combo, value, hour, currency, metered)
+) WITHOUT ROWID;
+INSERT INTO rollup_combos VALUES('organization,user');
+INSERT INTO usage_combo_hourly SELECT 'organization,user', length(CAST(organization AS BLOB)) || ':' || organization || user, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
+CREATE TRIGGER usage_combo_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_combo_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND metered = (OLD.meter != '') AND value = CASE combo
+      WHEN 'provider,model' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END
+      WHEN 'provider,organization' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.organization
+      WHEN 'provider,department' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.department
+      WHEN 'provider,user' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.user
+      WHEN 'provider,feature' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.feature
+      WHEN 'provider,project' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.project
+      WHEN 'model,organization' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.organization
+      WHEN 'model,department' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.department
+      WHEN 'model,user' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.user
+      WHEN 'model,feature' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.feature
+      WHEN 'model,project' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.project
+      WHEN 'organization,department' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.department
+      WHEN 'organization,user' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.user
+      WHEN 'organization,feature' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.feature
+      WHEN 'organization,project' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.project
+      WHEN 'department,user' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.user
+      WHEN 'department,feature' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.feature
+      WHEN 'department,project' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.project
+      WHEN 'user,feature' THEN length(CAST(OLD.user AS BLOB)) || ':' || OLD.user || OLD.feature
+      WHEN 'user,project' THEN length(CAST(OLD.user AS BLOB)) || ':' || OLD.user || OLD.project
+      WHEN 'feature,project' THEN length(CAST(OLD.feature AS BLOB)) || ':' || OLD.feature || OLD.project
+    END;
+END;
+CREATE TRIGGER usage_combo_hourly_overflow BEFORE UPDATE ON usage_combo_hourly
+  WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
+    OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
+    OR typeof(NEW.cached_input_tokens) != 'integer' OR typeof(NEW.cache_write_tokens) != 'integer'
+    OR typeof(NEW.cache_write_1h_tokens) != 'integer' OR typeof(NEW.output_tokens) != 'integer'
+    OR typeof(NEW.cost_micro) != 'integer'
+  BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
 )sql",
 };
 

@@ -16,6 +16,7 @@ std::string parent_dir(const std::string& path) {
 SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent_dir(path)), path)) {
   sqlite3_busy_timeout(m_db.handle(), 600000);  // a concurrent import waits up to 10 minutes
   m_db.exec("PRAGMA foreign_keys = ON");
+  const int before = store::schema_version(m_db);
   migrate(m_db);
   m_usage = std::make_unique<SqliteUsage>(m_db);
   m_prices = std::make_unique<SqlitePrices>(m_db);
@@ -23,6 +24,12 @@ SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent
   m_alerts = std::make_unique<SqliteAlerts>(m_db);
   m_ledger = std::make_unique<SqliteLedger>(m_db);
   m_invoices = std::make_unique<SqliteInvoices>(m_db);
+  if (before > 0 && before < 8) {
+    // Budgets stored before pair rollups existed get theirs now, once.
+    Transaction t(m_db);
+    register_scope_combos(m_db, m_budgets->list_budgets());
+    t.commit();
+  }
 }
 
 SqliteStore::~SqliteStore() = default;
@@ -36,6 +43,7 @@ credits::LedgerStore& SqliteStore::ledger() { return *m_ledger; }
 billing::InvoiceStore& SqliteStore::invoices() { return *m_invoices; }
 
 void SqliteStore::set_scan_threads(unsigned n, int64_t min_rows) { m_usage->set_scan_threads(n, min_rows); }
+void SqliteStore::set_use_rollups(bool on) { m_usage->set_use_rollups(on); }
 
 std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
                             const std::string& home) {

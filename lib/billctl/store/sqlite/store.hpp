@@ -46,6 +46,8 @@ class SqliteStore {
   int schema_version() { return store::schema_version(m_db); }
   // Reading threads for large scans (1 or 2) and the row count from which a scan is split (tests).
   void set_scan_threads(unsigned n, int64_t min_rows = 500000);
+  // Answer every query by scanning the records (tests compare the rollups with this).
+  void set_use_rollups(bool on);
 
  private:
   Db m_db;

@@ -1,6 +1,7 @@
 // The usage table and its hourly rollup (usage_dim_hourly): imports write both in one
 // transaction; aggregation answers from the rollup where it can and scans the records otherwise.
 #include "billctl/store/sqlite/adapters.hpp"
+#include "billctl/store/sqlite/rollup.hpp"
 
 #include <algorithm>
 #include <array>
@@ -15,12 +16,6 @@
 namespace billctl::store {
 
 namespace {
-
-// The dimensions with an hourly rollup (usage_dim_hourly), in the order SqliteImport passes values.
-constexpr size_t k_rollup_dims = 7;
-constexpr usage::Dim k_rollup_dim[k_rollup_dims] = {usage::Dim::provider,   usage::Dim::model, usage::Dim::organization,
-                                                    usage::Dim::department, usage::Dim::user,  usage::Dim::feature,
-                                                    usage::Dim::project};
 
 // Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
 // error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
@@ -57,7 +52,11 @@ class SqliteImport : public ingest::ImportTxn {
                  " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
                  " import_id=?25 WHERE id=?1"),
-        m_now(util::format_rfc3339(now)) {
+        m_now(util::format_rfc3339(now)),
+        m_combos(registered_combos(db)),
+        m_roll(k_rollup_dims + 1 + m_combos.size()),
+        m_last(m_roll.size()),
+        m_combo_values(m_combos.size()) {
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
     reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
@@ -139,14 +138,18 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas of
-  // each of its dimension values and of all usage ('*').
+  // each of its dimension values, of all usage ('*') and of each registered pair of values.
   void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency, bool metered,
                 const usage::Totals& t) {
     const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
     const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
     const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
-    for (size_t d = 0; d <= k_rollup_dims; ++d) {
-      const std::string_view v = d < k_rollup_dims ? values[d] : std::string_view();
+    for (size_t c = 0; c < m_combos.size(); ++c) {
+      // The buffer is reused: no allocation once it has grown.
+      combo_value(values[rollup_index(m_combos[c].a)], values[rollup_index(m_combos[c].b)], m_combo_values[c]);
+    }
+    for (size_t d = 0; d < m_roll.size(); ++d) {
+      const std::string_view v = d < k_rollup_dims ? values[d] : d == k_rollup_dims ? std::string_view() : std::string_view(m_combo_values[d - k_rollup_dims - 1]);
       Slot& last = m_last[d];  // consecutive records often share a value and an hour
       if (last.hours && last.hk == hk && last.value == v) {
         last.totals->add(t);
@@ -162,16 +165,22 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   void flush_rollup() {
-    Stmt up(m_db,
-            "INSERT INTO usage_dim_hourly VALUES(?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-            " ON CONFLICT(dim, value, hour, currency, metered) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
-            " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
-            " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
-            " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
-            " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15");
-    for (size_t d = 0; d <= k_rollup_dims; ++d)
+    auto upsert = [&](const char* table, const char* key) {
+      return std::string("INSERT INTO ") + table + " VALUES(?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+             " ON CONFLICT(" + key + ", value, hour, currency, metered) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
+             " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
+             " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
+             " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
+             " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15";
+    };
+    Stmt dims(m_db, upsert("usage_dim_hourly", "dim").c_str());
+    Stmt combos(m_db, upsert("usage_combo_hourly", "combo").c_str());
+    for (size_t d = 0; d < m_roll.size(); ++d)
     for (const auto& [value, hours] : m_roll[d]) {
-      const std::string_view dim = d < k_rollup_dims ? usage::dim_name(k_rollup_dim[d]) : std::string_view("*");
+      Stmt& up = d <= k_rollup_dims ? dims : combos;
+      const std::string_view dim = d < k_rollup_dims    ? usage::dim_name(k_rollup_dim[d])
+                                   : d == k_rollup_dims ? std::string_view("*")
+                                                        : std::string_view(m_combos[d - k_rollup_dims - 1].name);
       for (const auto& [hk, t] : hours) {
         const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
         up.bind(1, dim).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
@@ -184,7 +193,7 @@ class SqliteImport : public ingest::ImportTxn {
       }
     }
     for (auto& m : m_roll) m.clear();
-    m_last = {};
+    std::fill(m_last.begin(), m_last.end(), Slot{});
   }
 
   Db& m_db;
@@ -196,18 +205,20 @@ class SqliteImport : public ingest::ImportTxn {
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
              " feature, project, meter FROM usage WHERE id = ?1"};
+  std::string m_now;
   using Hours = std::unordered_map<int64_t, usage::Totals>;
-  // Per rolled-up dimension (and '*' last): value -> hour and currency -> totals.
-  std::array<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>, k_rollup_dims + 1> m_roll;
   struct Slot {  // the last slot each dimension wrote to
     Hours* hours = nullptr;
     std::string_view value;
     int64_t hk = 0;
     usage::Totals* totals = nullptr;
   };
-  std::array<Slot, k_rollup_dims + 1> m_last{};
+  std::vector<Combo> m_combos;
+  // Per rolled-up dimension, then '*', then each combo: value -> hour, metered and currency -> totals.
+  std::vector<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>> m_roll;
+  std::vector<Slot> m_last;
+  std::vector<std::string> m_combo_values;
   int64_t m_catalog_id = 0;
-  std::string m_now;
   std::string m_quantity;
   int64_t m_import_id = 0;
   uint64_t m_replaced = 0;
@@ -256,16 +267,38 @@ bool is_time(usage::Dim d) {
   return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
 }
 
-bool is_rolled(usage::Dim d) { return std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), d) != std::end(k_rollup_dim); }
+// Which rollup answers a query, if any.
+struct RollupPlan {
+  bool ok = false;
+  std::optional<Combo> combo;  // a pair of dimensions (else one dimension, or all usage)
+};
 
-// Can the hourly rollup answer a query? Totals, or groups by one time bucket, of all usage or of
-// the values of one rolled-up dimension; or groups by one rolled-up dimension (of some of its
-// values). Meter quantities come from the meter records (a partial index keeps them apart).
-bool rollup_answers(const usage::AggQuery& q) {
-  if (q.where.size() > 1 || q.by.size() > 1) return false;
-  if (q.where.size() == 1 && !is_rolled(q.where[0].dim)) return false;
-  if (q.by.empty() || is_time(q.by[0])) return true;
-  return is_rolled(q.by[0]) && (q.where.empty() || q.where[0].dim == q.by[0]);
+// Can an hourly rollup answer a query? Totals or groups by one time bucket, of all usage, of values
+// of one rolled-up dimension, or of values of two (a registered pair); groups by one rolled-up
+// dimension, or by a registered pair, of some of their values. Meter quantities come from the meter
+// records (a partial index keeps them apart).
+RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combos) {
+  if (q.where.size() > 2 || q.by.size() > 2) return {};
+  for (const auto& f : q.where)
+    if (!is_rolled(f.dim)) return {};
+  const bool by_time = q.by.size() == 1 && is_time(q.by[0]);
+  std::vector<usage::Dim> dims;  // the dimensions the rollup must be keyed by
+  for (const auto& f : q.where)
+    if (std::find(dims.begin(), dims.end(), f.dim) != dims.end()) return {};
+    else dims.push_back(f.dim);
+  if (!by_time) {
+    for (usage::Dim d : q.by) {
+      if (!is_rolled(d)) return {};
+      if (std::find(dims.begin(), dims.end(), d) == dims.end()) dims.push_back(d);
+    }
+    if (q.by.size() == 2 && q.by[0] == q.by[1]) return {};
+  }
+  if (dims.size() <= 1) return {true, std::nullopt};
+  if (dims.size() > 2) return {};
+  const auto c = combo_of(dims[0], dims[1]);
+  for (const auto& r : combos)
+    if (c && r.name == c->name) return {true, c};
+  return {};
 }
 
 // The SQL expression of a dimension's value in the usage table.
@@ -273,10 +306,17 @@ std::string dim_column(usage::Dim d) {
   return d == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END" : "\"" + std::string(usage::dim_name(d)) + "\"";
 }
 
+bool matches(const std::vector<usage::Filter>& where, usage::Dim d, std::string_view v) {
+  for (const auto& f : where)
+    if (f.dim == d && std::find(f.values.begin(), f.values.end(), v) == f.values.end()) return false;
+  return true;
+}
+
 }  // namespace
 
-// Whole hours [h0, h1) of a query from usage_dim_hourly (meters from the meter records).
-usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1) {
+// Whole hours [h0, h1) of a query from usage_dim_hourly or usage_combo_hourly (meters from the
+// meter records).
+usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo) {
   const bool by_time = !q.by.empty() && is_time(q.by[0]);
   const bool by_value = !q.by.empty() && !by_time;
   std::string sql =
@@ -284,12 +324,30 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
       " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
       " SUM(cost_micro), SUM(cost_pico)";
   sql += by_value ? ", value" : by_time ? ", hour" : "";
-  sql += " FROM usage_dim_hourly WHERE dim = ?1 AND hour >= ?2 AND hour < ?3 AND records != 0";
+  sql += combo ? " FROM usage_combo_hourly WHERE combo = ?1" : " FROM usage_dim_hourly WHERE dim = ?1";
+  sql += " AND hour >= ?2 AND hour < ?3 AND records != 0";
   if (q.tokens_only) sql += " AND metered = 0";
-  const std::string dim = by_value ? std::string(usage::dim_name(q.by[0]))
-                                   : q.where.empty() ? std::string("*") : std::string(usage::dim_name(q.where[0].dim));
-  const std::vector<std::string> values = q.where.empty() ? (by_value ? std::vector<std::string>{} : std::vector<std::string>{""})
-                                                          : q.where[0].values;
+  std::string key;
+  std::vector<std::string> values;  // the values the rollup rows must have (none: filtered below)
+  if (combo) {
+    key = combo->name;
+    if (q.where.size() == 2) {
+      const auto& fa = q.where[0].dim == combo->a ? q.where[0] : q.where[1];
+      const auto& fb = q.where[0].dim == combo->a ? q.where[1] : q.where[0];
+      std::string v;
+      for (const auto& va : fa.values)
+        for (const auto& vb : fb.values) {
+          combo_value(va, vb, v);
+          values.push_back(v);
+        }
+    }
+  } else if (by_value) {
+    key = usage::dim_name(q.by[0]);
+    if (!q.where.empty()) values = q.where[0].values;
+  } else {
+    key = q.where.empty() ? std::string("*") : std::string(usage::dim_name(q.where[0].dim));
+    values = q.where.empty() ? std::vector<std::string>{""} : q.where[0].values;
+  }
   if (!values.empty()) {
     sql += " AND value IN (";
     for (size_t i = 0; i < values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(4 + i);
@@ -297,7 +355,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   }
   sql += by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
   Stmt s(m_db, sql.c_str());
-  s.bind(1, dim).bind(2, h0).bind(3, h1);
+  s.bind(1, key).bind(2, h0).bind(3, h1);
   for (size_t i = 0; i < values.size(); ++i) s.bind(int(4 + i), values[i]);
   usage::ResultBuilder rb;
   auto step = [&] {
@@ -314,24 +372,37 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     if (s.is_null(1)) continue;
     const usage::Totals t = totals_at(s, 1);
     if (t.records == 0) continue;
-    if (by_value) rb.add({std::string(s.text(12))}, s.text(0), t);
-    else if (by_time) rb.add({usage::time_label(q.by[0], s.int64(12) * 3600)}, s.text(0), t);
-    else rb.add({}, s.text(0), t);
+    if (by_value && combo) {
+      std::string_view va, vb;
+      if (!split_combo_value(s.text(12), va, vb)) m_db.fail("malformed rollup value");
+      if (!matches(q.where, combo->a, va) || !matches(q.where, combo->b, vb)) continue;
+      if (q.by.size() == 1) rb.add({std::string(q.by[0] == combo->a ? va : vb)}, s.text(0), t);
+      else if (q.by[0] == combo->a) rb.add({std::string(va), std::string(vb)}, s.text(0), t);
+      else rb.add({std::string(vb), std::string(va)}, s.text(0), t);
+    } else if (by_value) {
+      rb.add({std::string(s.text(12))}, s.text(0), t);
+    } else if (by_time) {
+      rb.add({usage::time_label(q.by[0], s.int64(12) * 3600)}, s.text(0), t);
+    } else {
+      rb.add({}, s.text(0), t);
+    }
   }
   usage::AggResult res = rb.finish();
   if (q.meters) {
     // The meter records of those hours, through their partial index.
     std::string m = "SELECT ts, organization, department, user, feature, project, meter, quantity, unit FROM usage"
                     " INDEXED BY usage_meter_ts WHERE meter != '' AND ts >= ?1 AND ts < ?2";
-    if (!q.where.empty()) {
-      m += " AND " + dim_column(q.where[0].dim) + " IN (";
-      for (size_t i = 0; i < q.where[0].values.size(); ++i) m += (i ? ", ?" : "?") + std::to_string(3 + i);
+    int param = 3;
+    for (const auto& f : q.where) {
+      m += " AND " + dim_column(f.dim) + " IN (";
+      for (size_t i = 0; i < f.values.size(); ++i) m += (i ? ", ?" : "?") + std::to_string(param++);
       m += ")";
     }
     Stmt ms(m_db, m.c_str());
     ms.bind(1, h0 * 3600).bind(2, h1 * 3600);
-    if (!q.where.empty())
-      for (size_t i = 0; i < q.where[0].values.size(); ++i) ms.bind(int(3 + i), q.where[0].values[i]);
+    param = 3;
+    for (const auto& f : q.where)
+      for (const auto& v : f.values) ms.bind(param++, v);
     usage::UsageRecord r;
     while (ms.step()) {
       r.timestamp = ms.int64(0);
@@ -349,14 +420,14 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   return res;
 }
 
-// A query from the rollup: whole hours from usage_dim_hourly, the partial hours at the edges from
-// the records of those minutes (through the ts index).
-usage::AggResult SqliteUsage::from_rollup(const usage::AggQuery& q) {
+// A query from the rollup: whole hours from usage_dim_hourly or usage_combo_hourly, the partial
+// hours at the edges from the records of those minutes (through the ts index).
+usage::AggResult SqliteUsage::from_rollup(const usage::AggQuery& q, const std::optional<Combo>& combo) {
   const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
   const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
   if (h0 >= h1) return scan_all({q})[0];
   std::vector<std::vector<usage::AggResult>> parts;
-  parts.push_back({rollup_hours(q, h0, h1)});
+  parts.push_back({rollup_hours(q, h0, h1, combo)});
   for (const auto& [a, b] : {std::pair(q.begin, h0 * 3600), std::pair(h1 * 3600, q.end)}) {
     if (a >= b) continue;
     usage::AggQuery edge = q;
@@ -377,14 +448,20 @@ bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
 
 std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
-  // Reports, summaries, budgets and quotas over all usage or one scope: from the hourly rollup
-  // when every query can be; otherwise one scan of the records serves them all.
-  if (std::all_of(queries.begin(), queries.end(), rollup_answers)) {
-    std::vector<usage::AggResult> out;
-    for (const auto& q : queries) out.push_back(from_rollup(q));
-    return out;
-  }
-  return scan_all(queries);
+  // Reports, summaries, budgets, quotas and invoices over all usage or one or two scopes come from
+  // the hourly rollups; one scan of the records serves all the other queries.
+  const std::vector<Combo> combos = registered_combos(m_db);
+  std::vector<RollupPlan> plans;
+  for (const auto& q : queries) plans.push_back(m_use_rollups ? plan_rollup(q, combos) : RollupPlan{});
+  std::vector<usage::AggQuery> rest;  // one scan for the queries no rollup answers
+  for (size_t i = 0; i < queries.size(); ++i)
+    if (!plans[i].ok) rest.push_back(queries[i]);
+  std::vector<usage::AggResult> scanned = rest.empty() ? std::vector<usage::AggResult>{} : scan_all(rest);
+  std::vector<usage::AggResult> out;
+  size_t next = 0;
+  for (size_t i = 0; i < queries.size(); ++i)
+    out.push_back(plans[i].ok ? from_rollup(queries[i], plans[i].combo) : std::move(scanned[next++]));
+  return out;
 }
 
 std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::AggQuery>& queries) {

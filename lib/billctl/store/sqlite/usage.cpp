@@ -303,7 +303,11 @@ RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combo
 
 // The SQL expression of a dimension's value in the usage table.
 std::string dim_column(usage::Dim d) {
-  return d == usage::Dim::model ? "CASE WHEN model = '' THEN meter ELSE model END" : "\"" + std::string(usage::dim_name(d)) + "\"";
+  if (d == usage::Dim::model) return "CASE WHEN model = '' THEN meter ELSE model END";
+  std::string c(1, '"');
+  c += usage::dim_name(d);
+  c += '"';
+  return c;
 }
 
 bool matches(const std::vector<usage::Filter>& where, usage::Dim d, std::string_view v) {
@@ -439,7 +443,8 @@ usage::AggResult SqliteUsage::from_rollup(const usage::AggQuery& q, const std::o
 }
 
 bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
-  Stmt span(db, "SELECT min(ts), max(ts) FROM usage");
+  // Two subqueries: SQLite reads one end of the index for a lone min() or max(), but scans it for both.
+  Stmt span(db, "SELECT (SELECT min(ts) FROM usage), (SELECT max(ts) FROM usage)");
   if (!span.step() || span.is_null(0)) return false;
   const util::Seconds lo = std::max(begin, span.int64(0)), hi = std::min(end, span.int64(1) + 1);
   const util::Seconds stored = span.int64(1) - span.int64(0) + 1;

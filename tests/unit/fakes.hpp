@@ -55,7 +55,10 @@ class FakeStore : public bc::usage::Source,
     std::map<std::string, std::pair<std::string, bc::util::Seconds>> plans;
     std::map<int, int64_t> numbers;
     std::vector<bc::billing::Invoice> invoices;
+    int64_t usage_version = 1;
+    std::map<std::tuple<bc::util::Seconds, bc::util::Seconds, std::string>, std::pair<int64_t, std::map<std::string, bc::credits::Skipped>>> scans;
   };
+  int scans_skipped = 0;  // deduct runs that did not read the records
   State state;
   int transactions_committed = 0;
   int transactions_rolled_back = 0;
@@ -65,9 +68,11 @@ class FakeStore : public bc::usage::Source,
     auto it = std::find_if(state.usage.begin(), state.usage.end(), [&](const FakeRecord& o) { return o.id == r.id; });
     if (it != state.usage.end()) *it = std::move(r);
     else state.usage.push_back(std::move(r));
+    ++state.usage_version;
   }
   void remove_record(const std::string& id) {
     std::erase_if(state.usage, [&](const FakeRecord& r) { return r.id == id; });
+    ++state.usage_version;
   }
 
   // --- transactions
@@ -292,6 +297,18 @@ class FakeStore : public bc::usage::Source,
   }
   void delete_charge(const std::string& org, bc::util::Seconds ts, const std::string& id) override {
     state.charges.erase({org, ts, id});
+  }
+  int64_t usage_version() override { return state.usage_version; }
+  std::optional<std::map<std::string, bc::credits::Skipped>> charged_at(bc::util::Seconds begin, bc::util::Seconds end,
+                                                                        const std::string& scope, int64_t version) override {
+    auto it = state.scans.find({begin, end, scope});
+    if (it == state.scans.end() || it->second.first != version) return std::nullopt;
+    ++scans_skipped;
+    return it->second.second;
+  }
+  void record_charged(bc::util::Seconds begin, bc::util::Seconds end, const std::string& scope, int64_t version,
+                      const std::map<std::string, bc::credits::Skipped>& orgs) override {
+    state.scans[{begin, end, scope}] = {version, orgs};
   }
 
   // --- billing::InvoiceStore

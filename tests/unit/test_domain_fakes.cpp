@@ -278,3 +278,40 @@ TEST_CASE("notify on fakes: the low-balance alert goes out once per organization
   CHECK(notify::send_low_balance(a, {}, ctx).empty());
   CHECK_THROWS_WITH(notify::send_low_balance(a, {"nowhere"}, ctx), Catch::Contains("'nowhere'"));
 }
+
+TEST_CASE("ledger on fakes: a deduct over records unchanged since the last run does not read them", "[fakes][credits]") {
+  FakeStore st;
+  credits::Config cfg = credits::default_config();
+  st.put_record(rec("a", "acme", k_oct + 10, "1"));
+  auto meter = rec("m", "acme", k_oct + 20, "0");
+  meter.meter = "api_requests";
+  meter.quantity = "5";
+  st.put_record(meter);
+  credits::Ledger l(st, cfg);
+  auto first = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(first[0].charged_records == 1);
+  CHECK(first[0].skipped_records == 1);
+  CHECK(st.scans_skipped == 0);
+  // Again, for all and for the one organization: nothing read, the same report.
+  auto again = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].charged_records == 0);
+  CHECK(again[0].skipped_records == 1);
+  CHECK(again[0].skipped_meters == std::vector<std::string>{"api_requests"});
+  CHECK(l.deduct(req("acme"), k_oct, k_nov, "2026-10").skipped_records == 1);
+  CHECK(st.scans_skipped == 2);  // the second run, and the single one (covered by the run over all)
+  // New usage: read again, charged once.
+  st.put_record(rec("b", "acme", k_oct + 30, "2"));
+  auto more = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(more[0].charged_records == 1);
+  CHECK(l.balance("acme") == dec("-300"));
+  // A run whose organization replays an earlier request charges nothing for it, and is not remembered.
+  st.put_record(rec("c", "acme", k_oct + 40, "1"));
+  l.deduct(req("acme", "key"), {}, k_oct, k_nov, "2026-10");
+  st.put_record(rec("d", "acme", k_oct + 50, "1"));
+  auto replayed = l.deduct(req("acme", "key"), {}, k_oct, k_nov, "2026-10");
+  CHECK(replayed[0].outcome.replayed);
+  auto after = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(after[0].charged_records == 1);  // d, which the replayed run did not charge
+  CHECK(l.balance("acme") == dec("-500"));
+}

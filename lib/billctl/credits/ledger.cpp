@@ -487,12 +487,33 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   for (const auto& org : organizations)
     if (!by_org.count(org)) open(org);
 
+  // A run over the same records at the same usage version charged everything there is: nothing
+  // can have changed since, so the records are not read again (what it skipped is reported again).
+  const std::string scope = all ? "*" : organizations.size() == 1 ? organizations[0] : std::string();
+  const int64_t version = m_store.usage_version();
+  std::optional<std::map<std::string, Skipped>> done;
+  if (!scope.empty()) done = m_store.charged_at(begin, end, scope, version);
+  if (!done && !all && !scope.empty())
+    if (auto every = m_store.charged_at(begin, end, "*", version)) {
+      done.emplace();
+      if (auto it = every->find(scope); it != every->end()) done->insert(*it);
+    }
+  if (done) {
+    for (const auto& [org, skipped] : *done) {
+      auto it = by_org.find(org);
+      State* s = it != by_org.end() ? it->second : all ? open(org) : nullptr;
+      if (!s || s->replayed) continue;
+      s->res.skipped_records = skipped.records;
+      s->res.skipped_meters = skipped.meters;
+    }
+  }
+
   // One pass over the period's records, each joined with what it was charged before. Charges are
   // written as they are found, tagged with this run (the ledger position it began at, which its
   // entries record), so memory stays bounded whatever the number of records.
   std::string last_org, amount;
   State* st = nullptr;
-  m_store.scan_charges(begin, end, organizations.size() == 1 ? organizations[0] : std::string(), [&](const ChargeRow& row) {
+  if (!done) m_store.scan_charges(begin, end, organizations.size() == 1 ? organizations[0] : std::string(), [&](const ChargeRow& row) {
     const std::string_view org = row.organization;
     if (!st || org != last_org) {
       last_org = org;
@@ -547,7 +568,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   });
 
   for (auto& state : states) {
-    if (state.replayed) continue;
+    if (state.replayed || done) continue;
     const Request& r = state.req;
     DeductResult& res = state.res;
     Outcome& out = res.outcome;
@@ -582,6 +603,12 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
                                                    : 0;
     for (const Charge& c : stale) m_store.delete_charge(r.organization, c.ts, c.usage_id);
     if (usage_seq || corr_seq) run_topups(r, out);
+  }
+  // Remembered only when every organization was charged (a replayed one was not).
+  if (!done && !scope.empty() && std::none_of(states.begin(), states.end(), [](const State& s) { return s.replayed; })) {
+    std::map<std::string, Skipped> charged;
+    for (const auto& state : states) charged[state.req.organization] = {state.res.skipped_records, state.res.skipped_meters};
+    m_store.record_charged(begin, end, scope, version, charged);
   }
   std::vector<DeductResult> results;
   for (auto& state : states) {

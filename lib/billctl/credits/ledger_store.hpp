@@ -73,6 +73,12 @@ struct Charge {
   Decimal credits;
 };
 
+// What a deduct run left uncharged of an organization's records (no conversion rate).
+struct Skipped {
+  int64_t records = 0;
+  std::vector<std::string> meters;
+};
+
 class LedgerStore {
  public:
   virtual ~LedgerStore() = default;
@@ -119,6 +125,16 @@ class LedgerStore {
   virtual std::vector<Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                int64_t run) = 0;
   virtual void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) = 0;
+
+  // A number that changes whenever stored usage changes (an import, a deleted record).
+  virtual int64_t usage_version() = 0;
+  // The organizations a deduct run over [begin, end) for `scope` ("*": every organization, else one)
+  // charged at usage version `version`, with what it skipped; nullopt when no run did at that version.
+  virtual std::optional<std::map<std::string, Skipped>> charged_at(util::Seconds begin, util::Seconds end,
+                                                                    const std::string& scope, int64_t version) = 0;
+  // Records such a run (replacing the scope's earlier one).
+  virtual void record_charged(util::Seconds begin, util::Seconds end, const std::string& scope, int64_t version,
+                              const std::map<std::string, Skipped>& organizations) = 0;
 };
 
 }  // namespace billctl::credits

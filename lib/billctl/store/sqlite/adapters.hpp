@@ -107,6 +107,11 @@ class SqliteLedger : public credits::LedgerStore {
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                 int64_t run) override;
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
+  int64_t usage_version() override;
+  std::optional<std::map<std::string, credits::Skipped>> charged_at(util::Seconds begin, util::Seconds end,
+                                                                     const std::string& scope, int64_t version) override;
+  void record_charged(util::Seconds begin, util::Seconds end, const std::string& scope, int64_t version,
+                      const std::map<std::string, credits::Skipped>& organizations) override;
 
  private:
   Db& m_db;

@@ -2,6 +2,8 @@
 // credit_topup rules and credit_usage charges (which record was charged how much, by which run).
 #include "billctl/store/sqlite/adapters.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace billctl::store {
 
 using credits::Entry;
@@ -264,6 +266,40 @@ void SqliteLedger::delete_charge(const std::string& organization, util::Seconds 
   Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
   del.bind(1, organization).bind(2, ts).bind(3, usage_id);
   del.step();
+}
+
+int64_t SqliteLedger::usage_version() {
+  Stmt s(m_db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'usage_version'");
+  return s.step() ? s.int64(0) : 0;
+}
+
+std::optional<std::map<std::string, credits::Skipped>> SqliteLedger::charged_at(util::Seconds begin, util::Seconds end,
+                                                                                 const std::string& scope, int64_t version) {
+  Stmt s(m_db, "SELECT detail FROM credit_scans WHERE begin = ?1 AND end = ?2 AND scope = ?3 AND usage_version = ?4");
+  s.bind(1, begin).bind(2, end).bind(3, scope).bind(4, version);
+  if (!s.step()) return std::nullopt;
+  std::map<std::string, credits::Skipped> out;
+  try {
+    const nlohmann::json d = nlohmann::json::parse(s.text(0));
+    for (const auto& [org, v] : d.items()) {
+      credits::Skipped& k = out[org];
+      k.records = v.at("skipped").get<int64_t>();
+      for (const auto& m : v.at("meters")) k.meters.push_back(m.get<std::string>());
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("store '" + m_db.path() + "': credit_scans: " + e.what());
+  }
+  return out;
+}
+
+void SqliteLedger::record_charged(util::Seconds begin, util::Seconds end, const std::string& scope, int64_t version,
+                                  const std::map<std::string, credits::Skipped>& organizations) {
+  nlohmann::json d = nlohmann::json::object();
+  for (const auto& [org, k] : organizations) d[org] = {{"skipped", k.records}, {"meters", k.meters}};
+  Stmt s(m_db, "INSERT OR REPLACE INTO credit_scans(begin, end, scope, usage_version, detail) VALUES(?1, ?2, ?3, ?4, ?5)");
+  const std::string detail = d.dump();
+  s.bind(1, begin).bind(2, end).bind(3, scope).bind(4, version).bind(5, detail);
+  s.step();
 }
 
 }  // namespace billctl::store

@@ -304,6 +304,7 @@ CREATE TRIGGER usage_dim_hourly_delete AFTER DELETE ON usage BEGIN
     unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
     cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
   WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND metered = (OLD.meter != '') AND ((dim = 'provider' AND value = OLD.provider) OR (dim = 'model' AND value = CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END) OR (dim = 'organization' AND value = OLD.organization) OR (dim = 'department' AND value = OLD.department) OR (dim = 'user' AND value = OLD.user) OR (dim = 'feature' AND value = OLD.feature) OR (dim = 'project' AND value = OLD.project) OR (dim = '*' AND value = ''));
+  UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version';
 END;
 CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
   WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
@@ -313,6 +314,17 @@ CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
     OR typeof(NEW.cost_micro) != 'integer'
   BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
 CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != '';
+-- Changes with every import and deleted record: a deduct run over records that did not change since
+-- the last one (credit_scans) has nothing to charge and does not read them.
+INSERT OR REPLACE INTO meta(key, value) VALUES('usage_version', '1');
+CREATE TABLE credit_scans(
+  begin INTEGER NOT NULL,
+  end INTEGER NOT NULL,
+  scope TEXT NOT NULL,          -- '*' or one organization
+  usage_version INTEGER NOT NULL,
+  detail TEXT NOT NULL,         -- {"ORG": {"skipped": N, "meters": [...]}, ...}
+  PRIMARY KEY(begin, end, scope)
+) WITHOUT ROWID;
 -- Pairs of dimensions with their own rollup: organization,user (active users per organization, for
 -- invoices) and the pairs budget scopes combine (registered when such a budget is stored).
 CREATE TABLE rollup_combos(combo TEXT PRIMARY KEY) WITHOUT ROWID;

@@ -119,6 +119,7 @@ class SqliteImport : public ingest::ImportTxn {
   uint64_t replaced() const override { return m_replaced; }
   void commit() override {
     flush_rollup();
+    m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
   }
 

@@ -338,38 +338,14 @@ void run_ledger(const Options& o, Env& env) {
     env.emit(entries_output(list, f, env, "billctl.credits.ledger", false), o.output);
     return;
   }
-  // Monthly summary by usage type: usage and corrections split by what was used.
-  std::map<std::tuple<std::string, std::string, std::string>, std::pair<int64_t, Decimal>> sums;
-  for (const auto& e : list) {
-    const util::Date d = util::civil_from_days(util::day_of(e.at));
-    char month[8];
-    std::snprintf(month, sizeof month, "%04d-%02d", d.year, d.month);
-    if (e.kind == "usage" || e.kind == "correction") {
-      const auto detail = nlohmann::json::parse(e.detail);
-      // Usage belongs to the month it was used in (the deduction's period), not the month the
-      // entry was written: October's usage charged on 2 November is October's.
-      const std::string period = detail.value("period", "");
-      if (period.size() >= 7 && period[4] == '-') std::snprintf(month, sizeof month, "%s", period.substr(0, 7).c_str());
-      const auto by_type = detail.value("by_type", nlohmann::json::object());
-      for (const auto& [type, v] : by_type.items()) {
-        auto& s = sums[{month, e.organization, e.kind + ":" + type}];
-        ++s.first;
-        s.second -= *Decimal::parse(v.get<std::string>());
-      }
-    } else {
-      auto& s = sums[{month, e.organization, e.kind}];
-      ++s.first;
-      s.second += e.credits;
-    }
-  }
   render::Table t;
   t.id = "ledger_summary";
   t.title = "Credit ledger by month and type";
   t.columns = {{"month", "month", Kind::text}, {"organization", "organization", Kind::text}, {"type", "type", Kind::text},
                {"entries", "entries", Kind::integer}, {"credits", "credits", Kind::decimal}};
-  for (const auto& [k, v] : sums)
-    t.rows.push_back({Value::of_text(std::get<0>(k)), Value::of_text(std::get<1>(k)), Value::of_text(std::get<2>(k)),
-                      Value::of_int(v.first), credits_value(v.second, f != Format::table)});
+  for (const auto& r : credits::summarize(list))
+    t.rows.push_back({Value::of_text(r.month), Value::of_text(r.organization), Value::of_text(r.type), Value::of_int(r.entries),
+                      credits_value(r.credits, f != Format::table)});
   env.emit(table_output(t, f, env, "billctl.credits.ledger_summary", "rows", "No ledger entries.\n"), o.output);
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <tuple>
 #include <utility>
 #include <nlohmann/json.hpp>
 
@@ -55,6 +56,33 @@ void hash_field(util::Sha256& h, std::string_view v) {
 
 
 }  // namespace
+
+std::vector<SummaryRow> summarize(const std::vector<Entry>& list) {
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<int64_t, Decimal>> sums;
+  for (const auto& e : list) {
+    const util::Date d = util::civil_from_days(util::day_of(e.at));
+    std::string month = util::format_date(util::days_from_civil({d.year, d.month, 1})).substr(0, 7);
+    if (e.kind == "usage" || e.kind == "correction") {
+      const Json detail = Json::parse(e.detail);
+      // October's usage charged on 2 November is October's.
+      const std::string period = detail.value("period", "");
+      if (period.size() >= 7 && period[4] == '-') month = period.substr(0, 7);
+      const Json by_type = detail.value("by_type", Json::object());
+      for (const auto& [type, v] : by_type.items()) {
+        auto& s = sums[{month, e.organization, e.kind + ":" + type}];
+        ++s.first;
+        s.second -= parse_decimal(v.get<std::string>(), "credit ledger entry #" + std::to_string(e.seq));
+      }
+    } else {
+      auto& s = sums[{month, e.organization, e.kind}];
+      ++s.first;
+      s.second += e.credits;
+    }
+  }
+  std::vector<SummaryRow> out;
+  for (const auto& [k, v] : sums) out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), v.first, v.second});
+  return out;
+}
 
 Decimal Package::cost_per_credit() const {
   const Decimal t = total();

@@ -94,6 +94,19 @@ struct VerifyResult {
   std::string problem;
 };
 
+// One row of the ledger by month and type: usage and corrections split by what was used
+// ("usage:llm_tokens"), other entries by kind.
+struct SummaryRow {
+  std::string month;  // "2026-10"
+  std::string organization;
+  std::string type;
+  int64_t entries = 0;
+  Decimal credits;  // signed: debits are negative
+};
+// Sums entries by month, organization and type, sorted. Usage belongs to the month it was used in
+// (the deduction's period), not the month the entry was written.
+std::vector<SummaryRow> summarize(const std::vector<Entry>& entries);
+
 class Ledger {
  public:
   Ledger(LedgerStore& store, Config cfg);

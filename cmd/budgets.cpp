@@ -5,6 +5,7 @@
 #include "billctl/budgets/budget.hpp"
 #include "billctl/notify/notifier.hpp"
 #include "billctl/render/json.hpp"
+#include "billctl/render/junit.hpp"
 #include "billctl/util/io.hpp"
 #include "billctl/util/strings.hpp"
 #include "commands.hpp"
@@ -307,59 +308,10 @@ void run_apply(const ApplyOptions& o, Env& env) {
     check_channels(b, settings, o.file);
     check_currency(b, currencies, o.file);
   }
-  const auto current = env.budgets().list_budgets();
-  std::string plan;
-  std::vector<Budget> put;
-  std::vector<std::string> remove;
-  size_t added = 0, changed = 0;
-  for (const auto& b : wanted) {
-    auto it = std::find_if(current.begin(), current.end(), [&](const Budget& c) { return c.name == b.name; });
-    if (it == current.end()) {
-      plan += "+ " + b.name + ": " + budgets::amount_text(b, b.limit) + " " + std::string(budgets::period_name(b.period)) + " on " +
-              budgets::scope_text(b) + "\n";
-      ++added;
-      put.push_back(b);
-    } else if (!(*it == b)) {
-      plan += "~ " + b.name + ":";
-      for (const auto& f : budgets::changed_fields(*it, b)) plan += "\n    " + f;
-      plan += "\n";
-      ++changed;
-      put.push_back(b);
-    }
-  }
-  // Only budgets that came from a file are the file's to remove; hand-set ones need --prune.
-  size_t kept = 0;
-  for (const auto& c : current) {
-    if (std::any_of(wanted.begin(), wanted.end(), [&](const Budget& b) { return b.name == c.name; })) continue;
-    if (c.from_file || o.prune) {
-      plan += "- " + c.name + (c.from_file ? "" : " (set by hand; --prune)") + "\n";
-      remove.push_back(c.name);
-    } else {
-      ++kept;
-    }
-  }
-  const bool drift = !put.empty() || !remove.empty();
-  plan += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(remove.size()) +
-          " to remove" + (kept ? ", " + std::to_string(kept) + " set by hand left alone (--prune removes them)" : "") +
-          (o.dry_run ? " (dry run: nothing changed)" : "") + "\n";
-  if (!o.dry_run && drift) env.budgets().apply_budgets(put, remove, env.now());
-  env.emit(plan, "");
-  if (o.dry_run && drift) throw CheckFailed("the file and the store differ");
-}
-
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
-    }
-  }
-  return out;
+  const budgets::ApplyPlan plan = budgets::plan_apply(wanted, env.budgets().list_budgets(), o.prune, o.dry_run);
+  if (!o.dry_run && plan.drift()) env.budgets().apply_budgets(plan.put, plan.remove, env.now());
+  env.emit(plan.text, "");
+  if (o.dry_run && plan.drift()) throw CheckFailed("the file and the store differ");
 }
 
 void run_check(const CheckOptions& o, Env& env) {
@@ -413,26 +365,16 @@ void run_check(const CheckOptions& o, Env& env) {
     }
     out = render::dump(j);
   } else if (o.format == "junit") {
-    out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-    out += "<testsuites name=\"billctl budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
-           std::to_string(failed.size()) + "\">\n";
-    out += "  <testsuite name=\"budgets\" tests=\"" + std::to_string(statuses.size()) + "\" failures=\"" +
-           std::to_string(failed.size()) + "\" errors=\"" +
-           std::to_string(std::count_if(statuses.begin(), statuses.end(), [](const auto& s) { return !s.error.empty(); })) +
-           "\" skipped=\"0\" timestamp=\"" + util::format_rfc3339(env.now()) + "\">\n";
+    render::TestSuite suite{"billctl budgets", "budgets", util::format_rfc3339(env.now()), "budget", {}};
     for (const auto& s : statuses) {
       const std::string what = s.budget.name + " at " + tenths_text(s.used_tenths) + " % of " +
                                budgets::amount_text(s.budget, s.budget.limit) + " (" + budgets::amount_text(s.budget, s.spent) +
                                " spent in " + s.window.label + ")";
-      out += "    <testcase classname=\"billctl.budgets\" name=\"" + xml_escape(s.budget.name) + "\" time=\"0\">";
-      if (!s.error.empty())
-        out += "\n      <error type=\"budget\" message=\"" + xml_escape(s.error) + "\"/>\n    ";
-      else if (s.used_tenths >= threshold)
-        out += "\n      <failure type=\"budget\" message=\"" + xml_escape(what + ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %") +
-               "\"/>\n    ";
-      out += "</testcase>\n";
+      render::TestCase c{"billctl.budgets", s.budget.name, {}, s.error};
+      if (s.error.empty() && s.used_tenths >= threshold) c.failure = what + ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %";
+      suite.cases.push_back(std::move(c));
     }
-    out += "  </testsuite>\n</testsuites>\n";
+    out = render::to_junit(suite);
   } else {
     if (quota) {
       out = failed.empty() ? "allow" : "deny";

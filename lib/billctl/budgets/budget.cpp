@@ -135,6 +135,40 @@ std::string amount_text(const Budget& b, const money::Decimal& amount) {
   return amount.format(b.currency.minor_units) + " " + std::string(b.currency.name());
 }
 
+ApplyPlan plan_apply(const std::vector<Budget>& wanted, const std::vector<Budget>& current, bool prune, bool dry_run) {
+  ApplyPlan p;
+  size_t added = 0, changed = 0;
+  for (const auto& b : wanted) {
+    auto it = std::find_if(current.begin(), current.end(), [&](const Budget& c) { return c.name == b.name; });
+    if (it == current.end()) {
+      p.text += "+ " + b.name + ": " + amount_text(b, b.limit) + " " + std::string(period_name(b.period)) + " on " + scope_text(b) + "\n";
+      ++added;
+      p.put.push_back(b);
+    } else if (!(*it == b)) {
+      p.text += "~ " + b.name + ":";
+      for (const auto& f : changed_fields(*it, b)) p.text += "\n    " + f;
+      p.text += "\n";
+      ++changed;
+      p.put.push_back(b);
+    }
+  }
+  // Only budgets that came from a file are the file's to remove; hand-set ones need prune.
+  size_t kept = 0;
+  for (const auto& c : current) {
+    if (std::any_of(wanted.begin(), wanted.end(), [&](const Budget& b) { return b.name == c.name; })) continue;
+    if (c.from_file || prune) {
+      p.text += "- " + c.name + (c.from_file ? "" : " (set by hand; --prune)") + "\n";
+      p.remove.push_back(c.name);
+    } else {
+      ++kept;
+    }
+  }
+  p.text += std::to_string(added) + " to add, " + std::to_string(changed) + " to change, " + std::to_string(p.remove.size()) +
+            " to remove" + (kept ? ", " + std::to_string(kept) + " set by hand left alone (--prune removes them)" : "") +
+            (dry_run ? " (dry run: nothing changed)" : "") + "\n";
+  return p;
+}
+
 std::string to_json(const Budget& b) {
   nlohmann::ordered_json j;
   j["name"] = b.name;

@@ -54,6 +54,17 @@ std::string amount_text(const Budget& b, const money::Decimal& amount);
 // The fields in which two versions of a budget differ: "limit 100.00 USD -> 200.00 USD", ...
 std::vector<std::string> changed_fields(const Budget& before, const Budget& after);
 
+// What 'budgets apply' does to make the store match a file: budgets to put (new or changed),
+// names to remove (those the file put there before, or every other one with prune), and the plan
+// as text ("+ name: ...", "~ name:\n    field a -> b", "- name", then the counts).
+struct ApplyPlan {
+  std::vector<Budget> put;
+  std::vector<std::string> remove;
+  std::string text;
+  bool drift() const { return !put.empty() || !remove.empty(); }
+};
+ApplyPlan plan_apply(const std::vector<Budget>& wanted, const std::vector<Budget>& current, bool prune, bool dry_run);
+
 // Storage form (JSON) and back.
 std::string to_json(const Budget& b);
 Budget from_json(const std::string& json, const std::string& origin);

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "billctl/billing/config.hpp"
 #include "billctl/billing/invoice.hpp"
 #include "billctl/util/toml_guard.hpp"
 #include "billctl/money/config.hpp"
@@ -40,101 +41,21 @@ struct Options {
   std::string output;
 };
 
-// The [invoices] settings of the config file.
-struct Settings {
-  billing::Party issuer;
-  int net_days = 30;
-  std::optional<std::string> tax_rate;
-  std::string tax_name = "Tax";
-  std::string default_plan;
-  render::PdfFonts fonts;
-  std::string tz = "UTC";  // the issuer's: an invoice is due until the end of its due date there
-};
+using Settings = billing::InvoiceSettings;
 
-std::vector<std::string> string_list(const toml::node& n, const std::string& what) {
-  std::vector<std::string> out;
-  if (auto s = n.value<std::string>()) return {*s};
-  const auto* arr = n.as_array();
-  if (!arr) throw DataError(what + ": expected a string or an array of strings");
-  for (const auto& x : *arr) {
-    auto s = x.value<std::string>();
-    if (!s) throw DataError(what + ": expected strings");
-    out.push_back(*s);
-  }
-  return out;
-}
+Settings settings(Env& env) { return billing::parse_invoice_settings(env.config_table("invoices"), env.config_path()); }
 
-std::string string_value(const toml::node& n, const std::string& what) {
-  auto s = n.value<std::string>();
-  if (!s) throw DataError(what + ": expected a string");
-  return *s;
-}
-
-Settings settings(Env& env) {
-  Settings s;
-  const std::string origin = env.config_path();
-  if (const toml::table* t = env.config_table("invoices")) {
-    for (const auto& [k, v] : *t) {
-      const std::string key(k.str());
-      const std::string what = money::config_at(origin, v) + ": [invoices] " + key;
-      if (key == "issuer_name") s.issuer.name = string_value(v, what);
-      else if (key == "issuer_address") s.issuer.address = string_list(v, what);
-      else if (key == "issuer_email") s.issuer.email = string_value(v, what);
-      else if (key == "issuer_tax_id") s.issuer.tax_id = string_value(v, what);
-      else if (key == "tax_rate") s.tax_rate = string_value(v, what);
-      else if (key == "tax_name") s.tax_name = string_value(v, what);
-      else if (key == "default_plan") s.default_plan = string_value(v, what);
-      else if (key == "font") s.fonts.regular = string_value(v, what);
-      else if (key == "font_bold") s.fonts.bold = string_value(v, what);
-      else if (key == "tz") {
-        s.tz = string_value(v, what);
-        try {
-          util::TimeZone::load(s.tz);
-        } catch (const UsageError& e) {
-          throw DataError(what + ": " + e.what());
-        }
-      }
-      else if (key == "net_days") {
-        auto d = util::toml_integer(v);
-        if (!d || *d < 0 || *d > 365) throw DataError(what + ": expected a number of days (0..365)");
-        s.net_days = int(*d);
-      } else {
-        throw DataError(money::config_at(origin, v) + ": [invoices]: unknown key '" + key +
-                        "' (known: issuer_name, issuer_address, issuer_email, issuer_tax_id, net_days, tax_rate, tax_name,"
-                        " default_plan, font, font_bold, tz)");
-      }
-    }
-  }
-  return s;
+render::PdfFonts fonts(const Settings& s) {
+  render::PdfFonts f;
+  if (!s.font.empty()) f.regular = s.font;
+  if (!s.font_bold.empty()) f.bold = s.font_bold;
+  return f;
 }
 
 std::vector<billing::Plan> plans(Env& env) { return billing::parse_plans(env.config_table("plans"), env.config_path()); }
 
 billing::OrgDirectory directory(Env& env, billing::Invoices& inv, const Settings& s) {
-  billing::OrgDirectory d;
-  d.default_plan = s.default_plan;
-  if (const toml::table* t = env.config_table("orgs")) {
-    for (const auto& [k, v] : *t) {
-      const std::string org(k.str());
-      const std::string where = env.config_path() + ": [orgs." + org + "]";
-      const auto* ot = v.as_table();
-      if (!ot) throw DataError(where + ": expected a table");
-      billing::Party p;
-      p.name = org;
-      for (const auto& [fk, fv] : *ot) {
-        const std::string f(fk.str());
-        if (f == "plan") d.plan[org] = string_value(fv, where + " plan");
-        else if (f == "name") p.name = string_value(fv, where + " name");
-        else if (f == "address") p.address = string_list(fv, where + " address");
-        else if (f == "email") p.email = string_value(fv, where + " email");
-        else if (f == "tax_id") p.tax_id = string_value(fv, where + " tax_id");
-        else throw DataError(where + ": unknown key '" + f + "' (known: plan, name, address, email, tax_id)");
-      }
-      d.party[org] = p;
-    }
-  }
-  for (const auto& [org, plan] : inv.assignments()) d.plan[org] = plan;  // the store's assignment wins
-  return d;
+  return billing::parse_org_directory(env.config_table("orgs"), env.config_path(), s.default_plan, inv.assignments());
 }
 
 struct Context {
@@ -455,7 +376,7 @@ void run_pdf(const Options& o, Env& env) {
   if (o.output.empty() && env.out_tty) throw UsageError("invoices pdf writes a binary file: give -o FILE (or redirect stdout)");
   Context ctx(env);
   const Invoice inv = ctx.invoices.get(o.ref);
-  const std::string bytes = render::invoice_pdf(inv, settings(env).fonts, env.now());
+  const std::string bytes = render::invoice_pdf(inv, fonts(settings(env)), env.now());
   env.emit(bytes, o.output);
   if (!o.output.empty()) env.note("wrote " + o.output + " (invoice " + inv.number + ")");
 }

@@ -5,11 +5,13 @@
 namespace billctl::store {
 
 void register_scope_combos(Db& db, const std::vector<budgets::Budget>& list) {
+  std::vector<Combo> combos;
   for (const auto& b : list) {
     const auto filters = budgets::scope_filters(b);
     if (filters.size() != 2) continue;
-    if (auto c = combo_of(filters[0].dim, filters[1].dim)) register_combo(db, *c);
+    if (auto c = combo_of(filters[0].dim, filters[1].dim)) combos.push_back(*c);
   }
+  register_combos(db, combos);
 }
 
 std::vector<budgets::Budget> SqliteBudgets::list_budgets() {

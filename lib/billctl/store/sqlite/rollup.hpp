@@ -4,11 +4,14 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/usage/aggregate.hpp"
+#include "billctl/util/simd.hpp"
 
 namespace billctl::store {
 
@@ -33,8 +36,40 @@ bool split_combo_value(std::string_view v, std::string_view& a, std::string_view
 // The combo of two distinct rolled-up dimensions (in either order).
 std::optional<Combo> combo_of(usage::Dim x, usage::Dim y);
 std::vector<Combo> registered_combos(Db& db);
-// Registers a combo and fills its rollup from the stored usage (in the caller's transaction);
-// nothing when it is registered already.
-void register_combo(Db& db, const Combo& c);
+// Registers combos and fills their rollups from the stored usage in one pass (in the caller's
+// transaction); those registered already are left as they are.
+void register_combos(Db& db, const std::vector<Combo>& combos);
+
+// Rollup deltas gathered in memory (an import, a rebuild) and added to the rollup tables at once:
+// per value of each dimension and of all usage ('*') when `dims`, and per pair of values of each combo.
+class RollupDeltas {
+ public:
+  RollupDeltas(std::vector<Combo> combos, bool dims);
+  // Adds a record's totals (or, negated, a replaced record's). `values` in k_rollup_dim order, a
+  // meter record's model being its meter.
+  void add(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency, bool metered,
+           const usage::Totals& t);
+  // Adds the deltas to usage_dim_hourly and usage_combo_hourly, and forgets them.
+  void flush(Db& db);
+
+ private:
+  using Hours = std::unordered_map<int64_t, usage::Totals>;  // hour, metered and currency -> totals
+  struct Slot {  // the last slot each key wrote to: consecutive records often share a value and an hour
+    Hours* hours = nullptr;
+    std::string_view value;
+    int64_t hk = 0;
+    usage::Totals* totals = nullptr;
+  };
+  std::vector<Combo> m_combos;
+  bool m_dims;
+  // The dimensions and '*' (when m_dims), then each combo: value -> hours.
+  std::vector<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>> m_roll;
+  std::vector<Slot> m_last;
+  std::vector<std::string> m_combo_values;  // reused buffers: no allocation per record once grown
+};
+
+// Fills the rollups of every dimension and of `combos` from the stored usage in one pass (the
+// tables must be empty of them).
+void rebuild_rollups(Db& db, const std::vector<Combo>& combos);
 
 }  // namespace billctl::store

@@ -2,6 +2,8 @@
 // one transaction; a store from a newer billctl is refused before anything changes.
 #include "billctl/store/sqlite/schema.hpp"
 
+#include "billctl/store/sqlite/rollup.hpp"
+
 #include <string>
 
 #include "billctl/util/error.hpp"
@@ -262,7 +264,8 @@ CREATE TRIGGER usage_dim_hourly_overflow BEFORE UPDATE ON usage_dim_hourly
     // 8: the rollup keeps token and meter records apart (reports leave meters out of token and cost
     // breakdowns, and now read the rollup) and files a meter record's model under its meter, as
     // every query does; meter records get a partial index for the report's metered-usage section;
-    // pairs of dimensions get a rollup of their own.
+    // pairs of dimensions get a rollup of their own. The rollups are filled by rebuild_rollups
+    // (one pass over the records) after this step.
     R"sql(
 DROP TRIGGER usage_dim_hourly_delete;
 DROP TRIGGER usage_dim_hourly_overflow;
@@ -286,14 +289,6 @@ CREATE TABLE usage_dim_hourly(
   cost_pico INTEGER NOT NULL,
   PRIMARY KEY(dim, value, hour, currency, metered)
 ) WITHOUT ROWID;
-INSERT INTO usage_dim_hourly SELECT 'provider', provider, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'model', CASE WHEN model = '' THEN meter ELSE model END, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'organization', organization, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'department', department, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'user', user, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'feature', feature, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT 'project', project, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
-INSERT INTO usage_dim_hourly SELECT '*', '', ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 3, 4, 5;
 CREATE TRIGGER usage_dim_hourly_delete AFTER DELETE ON usage BEGIN
   UPDATE usage_dim_hourly SET records = records - 1, requests = requests - OLD.requests,
     error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
@@ -348,7 +343,6 @@ CREATE TABLE usage_combo_hourly(
   PRIMARY KEY(combo, value, hour, currency, metered)
 ) WITHOUT ROWID;
 INSERT INTO rollup_combos VALUES('organization,user');
-INSERT INTO usage_combo_hourly SELECT 'organization,user', length(CAST(organization AS BLOB)) || ':' || organization || user, ts / 3600, currency, meter != '', COUNT(*), SUM(requests), SUM(CASE WHEN status = 'error' THEN requests ELSE 0 END), SUM(input_tokens), SUM(cached_input_tokens), SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(cost_source = 0 AND meter = ''), SUM(cost_micro), SUM(cost_pico) FROM usage GROUP BY 2, 3, 4, 5;
 CREATE TRIGGER usage_combo_hourly_delete AFTER DELETE ON usage BEGIN
   UPDATE usage_combo_hourly SET records = records - 1, requests = requests - OLD.requests,
     error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
@@ -427,7 +421,9 @@ void migrate(Db& db) {
   if (v == k_schema_version) return;
   Transaction t(db);
   v = schema_version(db);  // another process may have migrated while we waited
+  const int from = v;
   for (; v < k_schema_version; ++v) db.exec(k_migrations[v]);
+  if (from < 8) rebuild_rollups(db, registered_combos(db));
   db.exec(("PRAGMA user_version = " + std::to_string(k_schema_version)).c_str());
   t.commit();
 }

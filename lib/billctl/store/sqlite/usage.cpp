@@ -53,10 +53,7 @@ class SqliteImport : public ingest::ImportTxn {
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
                  " import_id=?25 WHERE id=?1"),
         m_now(util::format_rfc3339(now)),
-        m_combos(registered_combos(db)),
-        m_roll(k_rollup_dims + 1 + m_combos.size()),
-        m_last(m_roll.size()),
-        m_combo_values(m_combos.size()) {
+        m_roll(registered_combos(db), true) {
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
     reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
@@ -86,7 +83,7 @@ class SqliteImport : public ingest::ImportTxn {
         const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
         const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
                                                             m_old.text(0),  m_old.text(18), m_old.text(19)};
-        roll_all(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
+        m_roll.add(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
       }
       m_old.reset();
       bind_all(m_update, pr);
@@ -96,7 +93,7 @@ class SqliteImport : public ingest::ImportTxn {
     }
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
-    roll_all(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
+    m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -118,7 +115,7 @@ class SqliteImport : public ingest::ImportTxn {
 
   uint64_t replaced() const override { return m_replaced; }
   void commit() override {
-    flush_rollup();
+    m_roll.flush(m_db);
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
   }
@@ -138,65 +135,6 @@ class SqliteImport : public ingest::ImportTxn {
     s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
   }
 
-  // Adds a record's totals (or, negated, a replaced record's) to the hourly rollup deltas of
-  // each of its dimension values, of all usage ('*') and of each registered pair of values.
-  void roll_all(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency, bool metered,
-                const usage::Totals& t) {
-    const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
-    const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
-    const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
-    for (size_t c = 0; c < m_combos.size(); ++c) {
-      // The buffer is reused: no allocation once it has grown.
-      combo_value(values[rollup_index(m_combos[c].a)], values[rollup_index(m_combos[c].b)], m_combo_values[c]);
-    }
-    for (size_t d = 0; d < m_roll.size(); ++d) {
-      const std::string_view v = d < k_rollup_dims ? values[d] : d == k_rollup_dims ? std::string_view() : std::string_view(m_combo_values[d - k_rollup_dims - 1]);
-      Slot& last = m_last[d];  // consecutive records often share a value and an hour
-      if (last.hours && last.hk == hk && last.value == v) {
-        last.totals->add(t);
-        continue;
-      }
-      auto& by_value = m_roll[d];
-      auto it = by_value.find(v);
-      if (it == by_value.end()) it = by_value.emplace(std::string(v), Hours{}).first;
-      usage::Totals& slot = it->second[hk];
-      slot.add(t);
-      last = {&it->second, it->first, hk, &slot};
-    }
-  }
-
-  void flush_rollup() {
-    auto upsert = [&](const char* table, const char* key) {
-      return std::string("INSERT INTO ") + table + " VALUES(?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
-             " ON CONFLICT(" + key + ", value, hour, currency, metered) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
-             " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"
-             " cached_input_tokens = cached_input_tokens + ?9, cache_write_tokens = cache_write_tokens + ?10,"
-             " cache_write_1h_tokens = cache_write_1h_tokens + ?11, output_tokens = output_tokens + ?12,"
-             " unpriced_records = unpriced_records + ?13, cost_micro = cost_micro + ?14, cost_pico = cost_pico + ?15";
-    };
-    Stmt dims(m_db, upsert("usage_dim_hourly", "dim").c_str());
-    Stmt combos(m_db, upsert("usage_combo_hourly", "combo").c_str());
-    for (size_t d = 0; d < m_roll.size(); ++d)
-    for (const auto& [value, hours] : m_roll[d]) {
-      Stmt& up = d <= k_rollup_dims ? dims : combos;
-      const std::string_view dim = d < k_rollup_dims    ? usage::dim_name(k_rollup_dim[d])
-                                   : d == k_rollup_dims ? std::string_view("*")
-                                                        : std::string_view(m_combos[d - k_rollup_dims - 1].name);
-      for (const auto& [hk, t] : hours) {
-        const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
-        up.bind(1, dim).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
-        up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
-        up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
-        up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
-        up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
-        up.step();
-        up.reset();
-      }
-    }
-    for (auto& m : m_roll) m.clear();
-    std::fill(m_last.begin(), m_last.end(), Slot{});
-  }
-
   Db& m_db;
   Transaction m_txn;
   Stmt m_insert;
@@ -207,18 +145,7 @@ class SqliteImport : public ingest::ImportTxn {
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
              " feature, project, meter FROM usage WHERE id = ?1"};
   std::string m_now;
-  using Hours = std::unordered_map<int64_t, usage::Totals>;
-  struct Slot {  // the last slot each dimension wrote to
-    Hours* hours = nullptr;
-    std::string_view value;
-    int64_t hk = 0;
-    usage::Totals* totals = nullptr;
-  };
-  std::vector<Combo> m_combos;
-  // Per rolled-up dimension, then '*', then each combo: value -> hour, metered and currency -> totals.
-  std::vector<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>> m_roll;
-  std::vector<Slot> m_last;
-  std::vector<std::string> m_combo_values;
+  RollupDeltas m_roll;
   int64_t m_catalog_id = 0;
   std::string m_quantity;
   int64_t m_import_id = 0;

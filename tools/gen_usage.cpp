@@ -1,6 +1,10 @@
 // gen-usage: deterministic synthetic usage for demos, tests and benchmarks.
 //
-//   gen-usage --records N [--month 2026-10] [--seed 1] [--format csv|jsonl] [--no-ids]
+//   gen-usage --records N [--month 2026-10] [--seed 1] [--format csv|jsonl] [--no-ids] [--shape plain|real]
+//
+// --shape real writes what exports of real gateways look like: ids "evt_<16 hex>", millisecond
+// timestamps, a currency column on every row and a provider cost on one row in ten, the columns in
+// another order, ~1,000 users in 8 departments, 20 features and 40 projects.
 //
 // The same arguments give the same bytes on every machine (own PRNG, integer arithmetic only).
 // The shape is meant to look like a real organisation: a few heavy users (Zipf), a weekday and
@@ -75,6 +79,7 @@ const char* k_departments[] = {"engineering", "support", "sales", "marketing", "
 const char* k_features[] = {"chat", "code-review", "search", "summarize", "agent", "translate", "extract", "classify"};
 const char* k_projects[] = {"atlas",  "beacon", "comet",  "delta", "ember",  "falcon",
                             "garnet", "harbor", "indigo", "jade",  "kestrel", "lumen"};
+const char* k_departments_real[] = {"engineering", "support", "sales", "marketing", "research", "finance", "legal", "operations"};
 const char* k_first[] = {"alice", "bob",   "carol", "dave",  "erin", "frank", "grace", "heidi", "ivan",  "judy",
                          "ken",   "laura", "mike",  "nina",  "oscar", "peggy", "quinn", "rupert", "sybil", "trent",
                          "ursula", "victor", "wendy", "xavier", "yara",  "zoe"};
@@ -107,7 +112,7 @@ int64_t days_from_civil(int y, unsigned m, unsigned d) {
 }
 
 void usage() {
-  std::fprintf(stderr, "usage: gen-usage --records N [--month YYYY-MM] [--seed S] [--format csv|jsonl] [--no-ids]\n");
+  std::fprintf(stderr, "usage: gen-usage --records N [--month YYYY-MM] [--seed S] [--format csv|jsonl] [--no-ids] [--shape plain|real]\n");
   std::exit(2);
 }
 
@@ -117,6 +122,7 @@ int main(int argc, char** argv) {
   uint64_t records = 0, seed = 1;
   std::string month = "2026-10", format = "csv";
   bool ids = true;
+  std::string shape = "plain";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -128,9 +134,11 @@ int main(int argc, char** argv) {
     else if (a == "--month") month = val();
     else if (a == "--format") format = val();
     else if (a == "--no-ids") ids = false;
+    else if (a == "--shape") shape = val();
     else usage();
   }
-  if (records == 0 || month.size() != 7 || (format != "csv" && format != "jsonl")) usage();
+  if (records == 0 || month.size() != 7 || (format != "csv" && format != "jsonl") || (shape != "plain" && shape != "real")) usage();
+  const bool real = shape == "real";
   const int year = std::atoi(month.substr(0, 4).c_str());
   const unsigned mon = unsigned(std::atoi(month.substr(5, 2).c_str()));
   if (mon < 1 || mon > 12) usage();
@@ -140,14 +148,14 @@ int main(int argc, char** argv) {
 
   Rng rng{seed * 0x2545F4914F6CDD1Dull + 7};
   // Users: 240 across organisations and departments; Zipf-like activity (a few heavy users).
-  constexpr int k_users = 240;
+  const int k_users = real ? 1000 : 240;
   std::vector<std::string> user_name(k_users);
   std::vector<int> user_org(k_users), user_dept(k_users);
   std::vector<uint64_t> user_w(k_users);
   for (int u = 0; u < k_users; ++u) {
     user_name[u] = std::string(k_first[u % 26]) + "." + std::to_string(u / 26 + 1);
     user_org[u] = int(rng.below(100) < 55 ? 0 : 1 + rng.below(3));
-    user_dept[u] = int(rng.below(7));
+    user_dept[u] = int(rng.below(real ? 8 : 7));
     user_w[u] = 1'000'000 / uint64_t(u + 1) + 2000;
   }
   Weighted users(user_w);
@@ -178,7 +186,12 @@ int main(int argc, char** argv) {
     out.insert(out.end(), b, b + n);
   };
 
-  if (format == "csv")
+  if (real && format == "csv")
+    put(ids ? "timestamp,id,user,department,organization,model,provider,feature,project,input_tokens,output_tokens,"
+              "cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,requests,status,service_tier,currency,cost\n"
+            : "timestamp,user,department,organization,model,provider,feature,project,input_tokens,output_tokens,"
+              "cached_input_tokens,cache_write_tokens,cache_write_1h_tokens,requests,status,service_tier,currency,cost\n");
+  else if (format == "csv")
     put(ids ? "id,timestamp,provider,model,organization,department,user,feature,project,input_tokens,cached_input_tokens,"
               "cache_write_tokens,cache_write_1h_tokens,output_tokens,requests,service_tier,status\n"
             : "timestamp,provider,model,organization,department,user,feature,project,input_tokens,cached_input_tokens,"
@@ -191,6 +204,14 @@ int main(int argc, char** argv) {
     const int64_t ts = day * 86400 + int64_t(hours.pick(rng)) * 3600 + int64_t(rng.below(3600));
     const char* feature = k_features[features.pick(rng)];
     const char* project = k_projects[(u * 7 + int(rng.below(3))) % 12];
+    std::string real_feature, real_project;
+    if (real) {  // 20 features and 40 projects: the plain ones with a variant suffix
+      const uint64_t f = rng.below(20), pj = (uint64_t(u) * 7 + rng.below(3)) % 40;
+      real_feature = k_features[f % 8];
+      if (f >= 8) real_feature.append("-").append(std::to_string(f / 8 + 1));
+      real_project = k_projects[pj % 12];
+      if (pj >= 12) real_project.append("-").append(std::to_string(pj / 12 + 1));
+    }
     uint64_t input = skewed(rng, m.input_scale);
     uint64_t output = skewed(rng, m.output_scale);
     uint64_t cached = 0, cw5 = 0, cw1h = 0;
@@ -220,7 +241,40 @@ int main(int argc, char** argv) {
                     int(sod % 60));
     }
     const std::string& user = user_name[u];
-    if (format == "csv") {
+    if (real) {
+      const uint64_t h = Rng{seed * 0x9E3779B97F4A7C15ull ^ i}.next();
+      char id[24], ms[8], cost[32] = "";
+      std::snprintf(id, sizeof id, "evt_%016llx", static_cast<unsigned long long>(h));
+      std::snprintf(ms, sizeof ms, ".%03dZ", int(h % 1000));
+      if (h % 10 == 0)  // a provider-reported cost on one row in ten
+        std::snprintf(cost, sizeof cost, "%llu.%06llu", static_cast<unsigned long long>((input + output) / 400000),
+                      static_cast<unsigned long long>((input * 3 + output * 11) % 1000000));
+      std::string t(tsbuf);
+      t.pop_back();  // the 'Z'
+      t += ms;
+      const char* dept = k_departments_real[user_dept[u]];
+      if (format == "csv") {
+        put_s(t); put(",");
+        if (ids) { put(id); put(","); }
+        put_s(user); put(","); put(dept); put(","); put(k_orgs[user_org[u]]); put(","); put(m.name); put(",");
+        put(m.provider); put(","); put_s(real_feature); put(","); put_s(real_project); put(",");
+        put_u(input); put(","); put_u(output); put(","); put_u(cached); put(","); put_u(cw5); put(","); put_u(cw1h);
+        put(",1,"); put(error ? "error" : "ok"); put(","); put(batch ? "batch" : "standard"); put(",USD,"); put(cost); put("\n");
+      } else {
+        put("{\"timestamp\":\""); put_s(t); put("\",");
+        if (ids) { put("\"id\":\""); put(id); put("\","); }
+        put("\"user\":\""); put_s(user); put("\",\"department\":\""); put(dept);
+        put("\",\"organization\":\""); put(k_orgs[user_org[u]]); put("\",\"model\":\""); put(m.name);
+        put("\",\"provider\":\""); put(m.provider); put("\",\"feature\":\""); put_s(real_feature);
+        put("\",\"project\":\""); put_s(real_project); put("\",\"input_tokens\":"); put_u(input);
+        put(",\"output_tokens\":"); put_u(output); put(",\"cached_input_tokens\":"); put_u(cached);
+        put(",\"cache_write_tokens\":"); put_u(cw5); put(",\"cache_write_1h_tokens\":"); put_u(cw1h);
+        put(",\"requests\":1,\"status\":\""); put(error ? "error" : "ok"); put("\",\"service_tier\":\"");
+        put(batch ? "batch" : "standard"); put("\",\"currency\":\"USD\"");
+        if (*cost) { put(",\"cost\":"); put(cost); }
+        put("}\n");
+      }
+    } else if (format == "csv") {
       if (ids) {
         put("gen-");
         put_u(seed);

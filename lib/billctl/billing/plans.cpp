@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "billctl/money/config.hpp"
-#include "billctl/report/breakdown.hpp"
 #include "billctl/usage/meters.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -183,7 +182,7 @@ std::vector<MetricUse> usage_metrics(const Plan& plan, const OrgUsage& usage) {
     auto a = plan.allowances.find(m.metric);
     if (a != plan.allowances.end() && a->second.included) {
       u.limit = a->second.included;
-      if (!u.limit->is_zero()) u.tenths = report::share_tenths(u.used.units(), u.limit->units());
+      if (!u.limit->is_zero()) u.tenths = money::share_tenths(u.used.units(), u.limit->units());
       if (u.used > *u.limit) {
         u.overage = u.used - *u.limit;
         u.overage_amount = Decimal::from_units(

@@ -62,6 +62,11 @@ class Decimal {
 
 // Divides a by b (b > 0), rounding the quotient with `mode`. Exposed for allocation and percents.
 i128 div_round(i128 a, i128 b, Rounding mode);
+
+// Share of `part` in `whole` in tenths of a percent, rounded half-even; 0 when whole is 0.
+inline int64_t share_tenths(i128 part, i128 whole) {
+  return whole == 0 ? 0 : int64_t(div_round(part * 1000, whole, Rounding::half_even));
+}
 // 10^n for 0 <= n <= 36.
 i128 pow10(int n);
 // Decimal text of a 128-bit integer.

@@ -10,11 +10,6 @@ using render::Column;
 using render::Kind;
 using render::Value;
 
-int64_t share_tenths(money::i128 part, money::i128 whole) {
-  if (whole == 0) return 0;
-  return int64_t(money::div_round(part * 1000, whole, money::Rounding::half_even));
-}
-
 render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult& result) {
   render::Table t;
   t.id = spec.id;

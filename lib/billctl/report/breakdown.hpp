@@ -28,7 +28,6 @@ render::Table meters_table(const usage::MeterTotals& meters, bool by_org);
 // Digits a meter quantity is shown with: 0 for counts, 2 for GB and hours.
 int meter_digits(std::string_view unit);
 
-// Share of `part` in `whole` in tenths of a percent, rounded half-even; 0 when whole is 0.
-int64_t share_tenths(money::i128 part, money::i128 whole);
+using money::share_tenths;
 
 }  // namespace billctl::report

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "billctl/money/decimal.hpp"
 #include "billctl/store/sqlite/db.hpp"
@@ -21,6 +23,14 @@ inline money::Decimal stored_cost(int64_t micro, int64_t pico) {
 // ts index: walking the index costs a random row lookup per record, worth it for a small slice of
 // the stored time span only.
 bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end);
+
+// The first column of every row of a query without parameters.
+inline std::vector<std::string> column_texts(Db& db, const char* sql) {
+  std::vector<std::string> out;
+  Stmt s(db, sql);
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
 
 class SqliteTxn : public util::Txn {
  public:

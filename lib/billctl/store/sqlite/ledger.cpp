@@ -165,10 +165,7 @@ bool SqliteLedger::organization_known(const std::string& org) {
 }
 
 std::vector<std::string> SqliteLedger::organization_names() {
-  std::vector<std::string> names;
-  Stmt s(m_db, "SELECT DISTINCT organization FROM credit_ledger UNION SELECT organization FROM plan_assignments");
-  while (s.step()) names.emplace_back(s.text(0));
-  return names;
+  return column_texts(m_db, "SELECT DISTINCT organization FROM credit_ledger UNION SELECT organization FROM plan_assignments");
 }
 
 std::vector<credits::TopupRule> SqliteLedger::topup_rules() {

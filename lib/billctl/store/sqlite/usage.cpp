@@ -535,10 +535,7 @@ std::vector<usage::CatalogInfo> SqliteUsage::catalogs_used(util::Seconds begin, 
 }
 
 std::vector<std::string> SqliteUsage::usage_currencies() {
-  std::vector<std::string> out;
-  Stmt s(m_db, "SELECT DISTINCT currency FROM usage_dim_hourly WHERE dim = '*' AND records > 0 AND (cost_micro != 0 OR cost_pico != 0)");
-  while (s.step()) out.emplace_back(s.text(0));
-  return out;
+  return column_texts(m_db, "SELECT DISTINCT currency FROM usage_dim_hourly WHERE dim = '*' AND records > 0 AND (cost_micro != 0 OR cost_pico != 0)");
 }
 
 }  // namespace billctl::store

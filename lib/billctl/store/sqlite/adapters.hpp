@@ -27,6 +27,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
     m_parallel_min_rows = min_rows;
   }
   void set_use_rollups(bool on) { m_use_rollups = on; }
+  void set_max_rollup_slots(size_t n) { m_max_slots = n; }
 
  private:
   // One scan of the records for every query.
@@ -40,6 +41,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   int64_t m_parallel_min_rows = 500000;
   bool m_use_rollups = true;
+  size_t m_max_slots = k_max_slots;
 };
 
 class SqlitePrices : public pricing::PriceStore {

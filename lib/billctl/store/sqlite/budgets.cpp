@@ -8,8 +8,9 @@ void register_scope_combos(Db& db, const std::vector<budgets::Budget>& list) {
   std::vector<Combo> combos;
   for (const auto& b : list) {
     const auto filters = budgets::scope_filters(b);
-    if (filters.size() != 2) continue;
-    if (auto c = combo_of(filters[0].dim, filters[1].dim)) combos.push_back(*c);
+    std::vector<usage::Dim> dims;
+    for (const auto& f : filters) dims.push_back(f.dim);
+    if (auto c = combo_of(dims)) combos.push_back(*c);
   }
   register_combos(db, combos);
 }

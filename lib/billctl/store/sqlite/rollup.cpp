@@ -11,10 +11,41 @@ bool is_rolled(usage::Dim d) { return std::find(std::begin(k_rollup_dim), std::e
 
 size_t rollup_index(usage::Dim d) { return size_t(std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), d) - std::begin(k_rollup_dim)); }
 
-std::optional<Combo> combo_of(usage::Dim x, usage::Dim y) {
-  if (x == y || !is_rolled(x) || !is_rolled(y)) return std::nullopt;
-  if (rollup_index(y) < rollup_index(x)) std::swap(x, y);
-  return Combo{x, y, std::string(usage::dim_name(x)) + "," + std::string(usage::dim_name(y))};
+size_t Combo::position(usage::Dim d) const { return size_t(std::find(dims.begin(), dims.end(), d) - dims.begin()); }
+
+std::optional<Combo> combo_of(std::vector<usage::Dim> dims) {
+  if (dims.size() < 2 || dims.size() > k_max_combo) return std::nullopt;
+  for (usage::Dim d : dims)
+    if (!is_rolled(d)) return std::nullopt;
+  std::sort(dims.begin(), dims.end(), [](usage::Dim x, usage::Dim y) { return rollup_index(x) < rollup_index(y); });
+  if (std::adjacent_find(dims.begin(), dims.end()) != dims.end()) return std::nullopt;
+  Combo c{dims, {}};
+  for (usage::Dim d : dims) c.name += (c.name.empty() ? "" : ",") + std::string(usage::dim_name(d));
+  return c;
+}
+
+std::string combo_value_cases() {
+  auto column = [](size_t i) {
+    const usage::Dim d = k_rollup_dim[i];
+    return d == usage::Dim::model ? std::string("CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END")
+                                  : "OLD." + std::string(usage::dim_name(d));
+  };
+  std::string out;
+  auto emit = [&](const std::vector<size_t>& idx) {
+    std::string name, prefix, values;
+    for (size_t k = 0; k < idx.size(); ++k) {
+      name += (k ? "," : "") + std::string(usage::dim_name(k_rollup_dim[idx[k]]));
+      if (k + 1 < idx.size()) prefix += "length(CAST(" + column(idx[k]) + " AS BLOB)) || ':' || ";
+      values += (k ? " || " : "") + column(idx[k]);
+    }
+    out += "      WHEN '" + name + "' THEN " + prefix + values + "\n";
+  };
+  for (size_t i = 0; i < k_rollup_dims; ++i)
+    for (size_t j = i + 1; j < k_rollup_dims; ++j) {
+      emit({i, j});
+      for (size_t k = j + 1; k < k_rollup_dims; ++k) emit({i, j, k});
+    }
+  return out;
 }
 
 std::vector<Combo> registered_combos(Db& db) {
@@ -22,31 +53,46 @@ std::vector<Combo> registered_combos(Db& db) {
   Stmt s(db, "SELECT combo FROM rollup_combos ORDER BY combo");
   while (s.step()) {
     const std::string_view name = s.text(0);
-    const auto comma = name.find(',');
-    const auto a = usage::find_dim(name.substr(0, comma)), b = usage::find_dim(name.substr(comma + 1));
-    if (comma == std::string_view::npos || !a || !b) db.fail("unknown rollup combo '" + std::string(name) + "'");
-    out.push_back(*combo_of(*a, *b));
+    std::vector<usage::Dim> dims;
+    for (size_t at = 0; at <= name.size();) {
+      const size_t comma = std::min(name.find(',', at), name.size());
+      const auto d = usage::find_dim(name.substr(at, comma - at));
+      if (!d) db.fail("unknown rollup combo '" + std::string(name) + "'");
+      dims.push_back(*d);
+      at = comma + 1;
+    }
+    auto c = combo_of(dims);
+    if (!c || c->name != name) db.fail("unknown rollup combo '" + std::string(name) + "'");
+    out.push_back(std::move(*c));
   }
   return out;
 }
 
-void combo_value(std::string_view a, std::string_view b, std::string& out) {
+void combo_value(const std::string_view* values, size_t n, std::string& out) {
+  out.clear();
   char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof digits, a.size()).ptr;
-  out.assign(digits, end);
-  out += ':';
-  out += a;
-  out += b;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, values[i].size()).ptr);
+    out += ':';
+  }
+  for (size_t i = 0; i < n; ++i) out += values[i];
 }
 
-bool split_combo_value(std::string_view v, std::string_view& a, std::string_view& b) {
-  const auto colon = v.find(':');
-  size_t n = 0;
-  if (colon == std::string_view::npos || std::from_chars(v.data(), v.data() + colon, n).ptr != v.data() + colon ||
-      n > v.size() - colon - 1)
-    return false;
-  a = v.substr(colon + 1, n);
-  b = v.substr(colon + 1 + n);
+bool split_combo_value(std::string_view v, size_t n, std::string_view* values) {
+  size_t lengths[k_max_combo] = {};
+  size_t at = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const size_t colon = v.find(':', at);
+    if (colon == std::string_view::npos || std::from_chars(v.data() + at, v.data() + colon, lengths[i]).ptr != v.data() + colon)
+      return false;
+    at = colon + 1;
+  }
+  for (size_t i = 0; i + 1 < n; ++i) {
+    if (lengths[i] > v.size() - at) return false;
+    values[i] = v.substr(at, lengths[i]);
+    at += lengths[i];
+  }
+  values[n - 1] = v.substr(at);
   return true;
 }
 
@@ -62,8 +108,12 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
   const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
   const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
   const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
-  for (size_t c = 0; c < m_combos.size(); ++c)
-    combo_value(values[rollup_index(m_combos[c].a)], values[rollup_index(m_combos[c].b)], m_combo_values[c]);
+  for (size_t c = 0; c < m_combos.size(); ++c) {
+    std::string_view parts[k_max_combo];
+    const auto& dims = m_combos[c].dims;
+    for (size_t k = 0; k < dims.size(); ++k) parts[k] = values[rollup_index(dims[k])];
+    combo_value(parts, dims.size(), m_combo_values[c]);
+  }
   const size_t first_combo = m_dims ? k_rollup_dims + 1 : 0;
   for (size_t d = 0; d < m_roll.size(); ++d) {
     const std::string_view v = d >= first_combo       ? std::string_view(m_combo_values[d - first_combo])
@@ -77,7 +127,9 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
     auto& by_value = m_roll[d];
     auto it = by_value.find(v);
     if (it == by_value.end()) it = by_value.emplace(std::string(v), Hours{}).first;
-    usage::Totals& slot = it->second[hk];
+    auto [slot_it, fresh] = it->second.try_emplace(hk);
+    m_slots += fresh;
+    usage::Totals& slot = slot_it->second;
     slot.add(t);
     last = {&it->second, it->first, hk, &slot};
   }
@@ -114,6 +166,7 @@ void RollupDeltas::flush(Db& db) {
     }
   for (auto& m : m_roll) m.clear();
   std::fill(m_last.begin(), m_last.end(), Slot{});
+  m_slots = 0;
 }
 
 namespace {
@@ -126,6 +179,7 @@ void roll_stored(Db& db, RollupDeltas& deltas) {
          " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
          " feature, project, meter FROM usage");
   while (s.step()) {
+    if (deltas.slots() > k_max_slots) deltas.flush(db);
     const std::string_view meter = s.text(20);
     const std::string_view model = s.text(15).empty() ? meter : s.text(15);
     const std::string_view values[k_rollup_dims] = {s.text(14), model, s.text(16), s.text(17), s.text(0), s.text(18), s.text(19)};

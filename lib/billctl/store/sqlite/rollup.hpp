@@ -24,17 +24,22 @@ bool is_rolled(usage::Dim d);
 // The position of a rolled-up dimension in k_rollup_dim.
 size_t rollup_index(usage::Dim d);
 
-// Two rolled-up dimensions in k_rollup_dim order.
+// Two or three rolled-up dimensions in k_rollup_dim order, with a rollup of their own.
+inline constexpr size_t k_max_combo = 3;
 struct Combo {
-  usage::Dim a, b;
+  std::vector<usage::Dim> dims;
   std::string name;  // "organization,user"
+  size_t position(usage::Dim d) const;  // in dims; dims.size() when absent
 };
-// A combo's value: the byte length of the first value, ':', then both values (unambiguous
-// whatever bytes the values hold).
-void combo_value(std::string_view a, std::string_view b, std::string& out);
-bool split_combo_value(std::string_view v, std::string_view& a, std::string_view& b);
-// The combo of two distinct rolled-up dimensions (in either order).
-std::optional<Combo> combo_of(usage::Dim x, usage::Dim y);
+// A combo's value: the byte length of each value but the last, each followed by ':', then the
+// values (unambiguous whatever bytes the values hold): "3:5:acmealicegpt-4o".
+void combo_value(const std::string_view* values, size_t n, std::string& out);
+// Splits a combo value into its n values; false when malformed.
+bool split_combo_value(std::string_view v, size_t n, std::string_view* values);
+// The combo of two or three distinct rolled-up dimensions (in any order).
+std::optional<Combo> combo_of(std::vector<usage::Dim> dims);
+// Every combo's name with the SQL expression of its value over OLD.* (the delete trigger).
+std::string combo_value_cases();
 std::vector<Combo> registered_combos(Db& db);
 // Registers combos and fills their rollups from the stored usage in one pass (in the caller's
 // transaction); those registered already are left as they are.
@@ -42,6 +47,9 @@ void register_combos(Db& db, const std::vector<Combo>& combos);
 
 // Rollup deltas gathered in memory (an import, a rebuild) and added to the rollup tables at once:
 // per value of each dimension and of all usage ('*') when `dims`, and per pair of values of each combo.
+// Rollup slots kept in memory before they are added to the tables (~150 bytes each).
+inline constexpr size_t k_max_slots = 400'000;
+
 class RollupDeltas {
  public:
   RollupDeltas(std::vector<Combo> combos, bool dims);
@@ -51,6 +59,8 @@ class RollupDeltas {
            const usage::Totals& t);
   // Adds the deltas to usage_dim_hourly and usage_combo_hourly, and forgets them.
   void flush(Db& db);
+  // Slots held in memory: flushing beyond a bound keeps an import's memory bounded.
+  size_t slots() const { return m_slots; }
 
  private:
   using Hours = std::unordered_map<int64_t, usage::Totals>;  // hour, metered and currency -> totals
@@ -66,6 +76,7 @@ class RollupDeltas {
   std::vector<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>> m_roll;
   std::vector<Slot> m_last;
   std::vector<std::string> m_combo_values;  // reused buffers: no allocation per record once grown
+  size_t m_slots = 0;
 };
 
 // Fills the rollups of every dimension and of `combos` from the stored usage in one pass (the

@@ -320,12 +320,13 @@ CREATE TABLE credit_scans(
   detail TEXT NOT NULL,         -- {"ORG": {"skipped": N, "meters": [...]}, ...}
   PRIMARY KEY(begin, end, scope)
 ) WITHOUT ROWID;
--- Pairs of dimensions with their own rollup: organization,user (active users per organization, for
--- invoices) and the pairs budget scopes combine (registered when such a budget is stored).
+-- Pairs and triples of dimensions with their own rollup: organization,user (active users per
+-- organization, for invoices) and those budget scopes combine (registered when such a budget is
+-- stored). Its delete trigger is made by combo_delete_trigger() (one case per possible combo).
 CREATE TABLE rollup_combos(combo TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE usage_combo_hourly(
-  combo TEXT NOT NULL,      -- "organization,user": two dimensions in rollup order
-  value TEXT NOT NULL,      -- "<bytes of the first>:" then both values
+  combo TEXT NOT NULL,      -- "organization,user": two or three dimensions in rollup order
+  value TEXT NOT NULL,      -- "<bytes>:" of each value but the last, then the values
   hour INTEGER NOT NULL,
   currency TEXT NOT NULL,
   metered INTEGER NOT NULL,
@@ -343,39 +344,6 @@ CREATE TABLE usage_combo_hourly(
   PRIMARY KEY(combo, value, hour, currency, metered)
 ) WITHOUT ROWID;
 INSERT INTO rollup_combos VALUES('organization,user');
-CREATE TRIGGER usage_combo_hourly_delete AFTER DELETE ON usage BEGIN
-  UPDATE usage_combo_hourly SET records = records - 1, requests = requests - OLD.requests,
-    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
-    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
-    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
-    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
-    output_tokens = output_tokens - OLD.output_tokens,
-    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
-    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
-  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND metered = (OLD.meter != '') AND value = CASE combo
-      WHEN 'provider,model' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END
-      WHEN 'provider,organization' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.organization
-      WHEN 'provider,department' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.department
-      WHEN 'provider,user' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.user
-      WHEN 'provider,feature' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.feature
-      WHEN 'provider,project' THEN length(CAST(OLD.provider AS BLOB)) || ':' || OLD.provider || OLD.project
-      WHEN 'model,organization' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.organization
-      WHEN 'model,department' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.department
-      WHEN 'model,user' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.user
-      WHEN 'model,feature' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.feature
-      WHEN 'model,project' THEN length(CAST(CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END AS BLOB)) || ':' || CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END || OLD.project
-      WHEN 'organization,department' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.department
-      WHEN 'organization,user' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.user
-      WHEN 'organization,feature' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.feature
-      WHEN 'organization,project' THEN length(CAST(OLD.organization AS BLOB)) || ':' || OLD.organization || OLD.project
-      WHEN 'department,user' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.user
-      WHEN 'department,feature' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.feature
-      WHEN 'department,project' THEN length(CAST(OLD.department AS BLOB)) || ':' || OLD.department || OLD.project
-      WHEN 'user,feature' THEN length(CAST(OLD.user AS BLOB)) || ':' || OLD.user || OLD.feature
-      WHEN 'user,project' THEN length(CAST(OLD.user AS BLOB)) || ':' || OLD.user || OLD.project
-      WHEN 'feature,project' THEN length(CAST(OLD.feature AS BLOB)) || ':' || OLD.feature || OLD.project
-    END;
-END;
 CREATE TRIGGER usage_combo_hourly_overflow BEFORE UPDATE ON usage_combo_hourly
   WHEN typeof(NEW.records) != 'integer' OR typeof(NEW.requests) != 'integer'
     OR typeof(NEW.error_requests) != 'integer' OR typeof(NEW.input_tokens) != 'integer'
@@ -389,6 +357,22 @@ CREATE TRIGGER usage_combo_hourly_overflow BEFORE UPDATE ON usage_combo_hourly
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
 
 }  // namespace
+
+// The delete trigger of usage_combo_hourly: a deleted record leaves the rollup of every combo,
+// whichever are registered (one case per possible combo).
+std::string combo_delete_trigger() {
+  return R"sql(CREATE TRIGGER usage_combo_hourly_delete AFTER DELETE ON usage BEGIN
+  UPDATE usage_combo_hourly SET records = records - 1, requests = requests - OLD.requests,
+    error_requests = error_requests - CASE WHEN OLD.status = 'error' THEN OLD.requests ELSE 0 END,
+    input_tokens = input_tokens - OLD.input_tokens, cached_input_tokens = cached_input_tokens - OLD.cached_input_tokens,
+    cache_write_tokens = cache_write_tokens - OLD.cache_write_tokens,
+    cache_write_1h_tokens = cache_write_1h_tokens - OLD.cache_write_1h_tokens,
+    output_tokens = output_tokens - OLD.output_tokens,
+    unpriced_records = unpriced_records - (OLD.cost_source = 0 AND OLD.meter = ''),
+    cost_micro = cost_micro - OLD.cost_micro, cost_pico = cost_pico - OLD.cost_pico
+  WHERE hour = OLD.ts / 3600 AND currency = OLD.currency AND metered = (OLD.meter != '') AND value = CASE combo
+)sql" + combo_value_cases() + "    END;\nEND;\n";
+}
 
 static_assert(k_migration_count == k_schema_version);
 
@@ -423,7 +407,10 @@ void migrate(Db& db) {
   v = schema_version(db);  // another process may have migrated while we waited
   const int from = v;
   for (; v < k_schema_version; ++v) db.exec(k_migrations[v]);
-  if (from < 8) rebuild_rollups(db, registered_combos(db));
+  if (from < 8) {
+    db.exec(combo_delete_trigger().c_str());
+    rebuild_rollups(db, registered_combos(db));
+  }
   db.exec(("PRAGMA user_version = " + std::to_string(k_schema_version)).c_str());
   t.commit();
 }

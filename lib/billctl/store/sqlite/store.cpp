@@ -44,6 +44,7 @@ billing::InvoiceStore& SqliteStore::invoices() { return *m_invoices; }
 
 void SqliteStore::set_scan_threads(unsigned n, int64_t min_rows) { m_usage->set_scan_threads(n, min_rows); }
 void SqliteStore::set_use_rollups(bool on) { m_usage->set_use_rollups(on); }
+void SqliteStore::set_max_rollup_slots(size_t n) { m_usage->set_max_rollup_slots(n); }
 
 std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
                             const std::string& home) {

@@ -48,6 +48,8 @@ class SqliteStore {
   void set_scan_threads(unsigned n, int64_t min_rows = 500000);
   // Answer every query by scanning the records (tests compare the rollups with this).
   void set_use_rollups(bool on);
+  // Rollup slots an import keeps in memory before writing them (tests lower it).
+  void set_max_rollup_slots(size_t n);
 
  private:
   Db m_db;

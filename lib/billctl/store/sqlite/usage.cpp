@@ -37,7 +37,7 @@ usage::Totals totals_at(const Stmt& s, int col) {
 
 class SqliteImport : public ingest::ImportTxn {
  public:
-  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now)
+  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots)
       : m_db(db),
         m_txn(db),
         m_insert(db,
@@ -53,7 +53,8 @@ class SqliteImport : public ingest::ImportTxn {
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
                  " import_id=?25 WHERE id=?1"),
         m_now(util::format_rfc3339(now)),
-        m_roll(registered_combos(db), true) {
+        m_roll(registered_combos(db), true),
+        m_max_slots(max_slots) {
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
     reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
@@ -91,6 +92,7 @@ class SqliteImport : public ingest::ImportTxn {
       m_update.reset();
       ++m_replaced;
     }
+    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db);
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
@@ -146,6 +148,7 @@ class SqliteImport : public ingest::ImportTxn {
              " feature, project, meter FROM usage WHERE id = ?1"};
   std::string m_now;
   RollupDeltas m_roll;
+  size_t m_max_slots;
   int64_t m_catalog_id = 0;
   std::string m_quantity;
   int64_t m_import_id = 0;
@@ -160,7 +163,7 @@ std::unique_ptr<ingest::ImportTxn> SqliteUsage::begin_import(const usage::Catalo
   // A large page cache keeps a big import's index pages in memory instead of spilling them to
   // the WAL and reading them back; it bounds memory at 128 MB whatever the import's size.
   m_db.exec("PRAGMA cache_size = -131072");
-  return std::make_unique<SqliteImport>(m_db, catalog, now);
+  return std::make_unique<SqliteImport>(m_db, catalog, now, m_max_slots);
 }
 
 std::vector<ingest::ImportLogRow> SqliteUsage::import_log(size_t limit) {
@@ -206,7 +209,7 @@ struct RollupPlan {
 // dimension, or by a registered pair, of some of their values. Meter quantities come from the meter
 // records (a partial index keeps them apart).
 RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combos) {
-  if (q.where.size() > 2 || q.by.size() > 2) return {};
+  if (q.where.size() > k_max_combo || q.by.size() > k_max_combo) return {};
   for (const auto& f : q.where)
     if (!is_rolled(f.dim)) return {};
   const bool by_time = q.by.size() == 1 && is_time(q.by[0]);
@@ -219,11 +222,12 @@ RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combo
       if (!is_rolled(d)) return {};
       if (std::find(dims.begin(), dims.end(), d) == dims.end()) dims.push_back(d);
     }
-    if (q.by.size() == 2 && q.by[0] == q.by[1]) return {};
+    for (size_t i = 0; i < q.by.size(); ++i)
+      for (size_t j = i + 1; j < q.by.size(); ++j)
+        if (q.by[i] == q.by[j]) return {};
   }
   if (dims.size() <= 1) return {true, std::nullopt};
-  if (dims.size() > 2) return {};
-  const auto c = combo_of(dims[0], dims[1]);
+  const auto c = combo_of(dims);
   for (const auto& r : combos)
     if (c && r.name == c->name) return {true, c};
   return {};
@@ -255,7 +259,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
       "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
       " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
       " SUM(cost_micro), SUM(cost_pico)";
-  sql += by_value ? ", value" : by_time ? ", hour" : "";
+  sql += combo ? (by_time ? ", value, hour" : ", value") : by_value ? ", value" : by_time ? ", hour" : "";
   sql += combo ? " FROM usage_combo_hourly WHERE combo = ?1" : " FROM usage_dim_hourly WHERE dim = ?1";
   sql += " AND hour >= ?2 AND hour < ?3 AND records != 0";
   if (q.tokens_only) sql += " AND metered = 0";
@@ -263,15 +267,24 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   std::vector<std::string> values;  // the values the rollup rows must have (none: filtered below)
   if (combo) {
     key = combo->name;
-    if (q.where.size() == 2) {
-      const auto& fa = q.where[0].dim == combo->a ? q.where[0] : q.where[1];
-      const auto& fb = q.where[0].dim == combo->a ? q.where[1] : q.where[0];
+    // Every dimension filtered: the combo values to read, the product of the filters' values.
+    const size_t n = combo->dims.size();
+    std::vector<const usage::Filter*> f(n, nullptr);
+    for (const auto& w : q.where) f[combo->position(w.dim)] = &w;
+    size_t product = 1;
+    for (const auto* w : f) product = w ? product * w->values.size() : 0;
+    if (product > 0 && product <= 500) {
+      std::vector<size_t> at(n, 0);
       std::string v;
-      for (const auto& va : fa.values)
-        for (const auto& vb : fb.values) {
-          combo_value(va, vb, v);
-          values.push_back(v);
-        }
+      std::string_view parts[k_max_combo];
+      for (size_t i = 0; i < product; ++i) {
+        for (size_t k = 0; k < n; ++k) parts[k] = f[k]->values[at[k]];
+        combo_value(parts, n, v);
+        values.push_back(v);
+        for (size_t k = n; k-- > 0;)
+          if (++at[k] < f[k]->values.size()) break;
+          else at[k] = 0;
+      }
     }
   } else if (by_value) {
     key = usage::dim_name(q.by[0]);
@@ -285,7 +298,9 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     for (size_t i = 0; i < values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(4 + i);
     sql += ")";
   }
-  sql += by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
+  // With a combo the rows are grouped by value (and hour) and filtered and keyed below.
+  sql += combo ? (by_time ? " GROUP BY value, hour, currency" : " GROUP BY value, currency")
+               : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
   Stmt s(m_db, sql.c_str());
   s.bind(1, key).bind(2, h0).bind(3, h1);
   for (size_t i = 0; i < values.size(); ++i) s.bind(int(4 + i), values[i]);
@@ -304,13 +319,18 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     if (s.is_null(1)) continue;
     const usage::Totals t = totals_at(s, 1);
     if (t.records == 0) continue;
-    if (by_value && combo) {
-      std::string_view va, vb;
-      if (!split_combo_value(s.text(12), va, vb)) m_db.fail("malformed rollup value");
-      if (!matches(q.where, combo->a, va) || !matches(q.where, combo->b, vb)) continue;
-      if (q.by.size() == 1) rb.add({std::string(q.by[0] == combo->a ? va : vb)}, s.text(0), t);
-      else if (q.by[0] == combo->a) rb.add({std::string(va), std::string(vb)}, s.text(0), t);
-      else rb.add({std::string(vb), std::string(va)}, s.text(0), t);
+    if (combo) {
+      std::string_view parts[k_max_combo];
+      const size_t n = combo->dims.size();
+      if (!split_combo_value(s.text(12), n, parts)) m_db.fail("malformed rollup value");
+      bool keep = true;
+      for (size_t k = 0; k < n && keep; ++k) keep = matches(q.where, combo->dims[k], parts[k]);
+      if (!keep) continue;
+      std::vector<std::string> keys;
+      if (by_time) keys.push_back(usage::time_label(q.by[0], s.int64(13) * 3600));
+      else
+        for (usage::Dim d : q.by) keys.emplace_back(parts[combo->position(d)]);
+      rb.add(std::move(keys), s.text(0), t);
     } else if (by_value) {
       rb.add({std::string(s.text(12))}, s.text(0), t);
     } else if (by_time) {

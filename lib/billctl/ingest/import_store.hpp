@@ -19,7 +19,7 @@ class ImportTxn : public RecordSink {
   // Records the source in the import log, with the records it replaced.
   virtual void log_source(const SourceStats& s) = 0;
   // Records replaced (same id seen before) since the last log_source.
-  virtual uint64_t replaced() = 0;
+  virtual uint64_t replaced() const = 0;
   virtual void commit() = 0;
 };
 

@@ -69,47 +69,10 @@ class SqliteImport : public ingest::ImportTxn {
     m_import_id = s.int64(0);
   }
 
-  // Records are held in a batch and written sorted by id: random ids (evt_<hex>) then land on
-  // neighbouring pages of the id index instead of one random page each. A later record of the same
-  // id stays after the earlier one (a stable sort), so it replaces it as it would unbatched.
   void put(const usage::PricedRecord& pr) override {
     const usage::UsageRecord& r = *pr.record;
     if (r.timestamp < m_min) m_min = r.timestamp;
     if (r.timestamp > m_max) m_max = r.timestamp;
-    Pending& p = m_batch.emplace_back();
-    p.rec = r;
-    p.cost = pr.cost;
-    p.source = pr.source;
-    const std::string_view texts[k_texts] = {r.id, r.provider, r.model, r.organization, r.department,
-                                            r.user, r.feature, r.project, r.meter, r.unit};
-    for (size_t i = 0; i < k_texts; ++i) {
-      p.off[i] = m_arena.size();
-      p.len[i] = uint32_t(texts[i].size());
-      m_arena.append(texts[i]);
-    }
-    if (m_batch.size() >= k_batch || m_arena.size() >= k_batch_bytes) write_batch();
-  }
-
-  void write_batch() {
-    const char* base = m_arena.data();
-    for (Pending& p : m_batch) {
-      std::string_view* fields[k_texts] = {&p.rec.id, &p.rec.provider, &p.rec.model, &p.rec.organization, &p.rec.department,
-                                           &p.rec.user, &p.rec.feature, &p.rec.project, &p.rec.meter, &p.rec.unit};
-      for (size_t i = 0; i < k_texts; ++i) *fields[i] = std::string_view(base + p.off[i], p.len[i]);
-    }
-    m_order.resize(m_batch.size());
-    for (uint32_t i = 0; i < m_order.size(); ++i) m_order[i] = i;
-    std::stable_sort(m_order.begin(), m_order.end(), [&](uint32_t a, uint32_t b) { return m_batch[a].rec.id < m_batch[b].rec.id; });
-    for (uint32_t i : m_order) {
-      const Pending& p = m_batch[i];
-      write({&p.rec, p.cost, p.source});
-    }
-    m_batch.clear();
-    m_arena.clear();
-  }
-
-  void write(const usage::PricedRecord& pr) {
-    const usage::UsageRecord& r = *pr.record;
     bind_all(m_insert, pr);
     m_insert.step();
     m_insert.reset();
@@ -136,7 +99,6 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   void log_source(const ingest::SourceStats& s) override {
-    write_batch();
     Stmt ins(m_db,
              "INSERT INTO imports(id, at, source, digest, format, bytes, rows_accepted, rows_rejected, rows_replaced,"
              " rows_unpriced, min_ts, max_ts, catalog_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
@@ -153,12 +115,8 @@ class SqliteImport : public ingest::ImportTxn {
     m_max = INT64_MIN;
   }
 
-  uint64_t replaced() override {
-    write_batch();
-    return m_replaced;
-  }
+  uint64_t replaced() const override { return m_replaced; }
   void commit() override {
-    write_batch();
     m_roll.flush(m_db);
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
@@ -191,19 +149,6 @@ class SqliteImport : public ingest::ImportTxn {
   std::string m_now;
   RollupDeltas m_roll;
   size_t m_max_slots;
-  static constexpr size_t k_texts = 10;
-  static constexpr size_t k_batch = 100'000;            // records
-  static constexpr size_t k_batch_bytes = 32u << 20;  // of their text
-  struct Pending {
-    usage::UsageRecord rec;  // its text is in m_arena (views rebuilt before writing)
-    money::Decimal cost;
-    usage::CostSource source = usage::CostSource::unpriced;
-    size_t off[k_texts];
-    uint32_t len[k_texts];
-  };
-  std::vector<Pending> m_batch;
-  std::string m_arena;
-  std::vector<uint32_t> m_order;
   int64_t m_catalog_id = 0;
   std::string m_quantity;
   int64_t m_import_id = 0;

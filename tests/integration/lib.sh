@@ -50,3 +50,14 @@ start_smtp() {
 # Lines of a receiver log whose path is $2.
 requests_to() { python3 -c 'import json,sys; [print(l.strip()) for l in open(sys.argv[1]) if json.loads(l)["path"]==sys.argv[2]]' "$1" "$2"; }
 count_requests() { requests_to "$1" "$2" | wc -l | tr -d " "; }
+
+# Validates the JSON document on stdin against schemas/KIND.schema.json (python3-jsonschema).
+validate_schema() {
+  /usr/bin/python3 -c '
+import json, sys, jsonschema
+kind, root = sys.argv[1], sys.argv[2]
+doc = json.load(sys.stdin)
+schema = json.load(open(f"{root}/schemas/{kind}.schema.json", encoding="utf-8"))
+jsonschema.Draft202012Validator(schema).validate(doc)
+' "$1" "$SOURCE_DIR"
+}

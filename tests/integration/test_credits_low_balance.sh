@@ -35,6 +35,8 @@ assert body["balance"] == "966.56", body
 assert body["threshold"] == "980", body
 assert body["period"] == "2026-11", body
 ' || fail "payload: $(cat "$hooks_LOG")"
+requests_to "$hooks_LOG" /low | python3 -c 'import json, sys; print(json.loads(sys.stdin.readline())["body"])' |
+  validate_schema billctl.credits.low_balance || fail "the low-balance payload does not match its schema"
 # A revised record the same month: a correction, still low, no second alert.
 billctl usage import --quiet "$SOURCE_DIR/tests/fixtures/small-revised.csv"
 billctl --quiet credits deduct --org acme --period 2026-10 --actor cron >/dev/null      # -> 962.44

@@ -81,6 +81,7 @@ by = lambda p: [r for r in reqs if r["path"] == p]
 hook = [json.loads(r["body"]) for r in by("/hook")]
 stage = [h for h in hook if h["stage"] == 80][0]
 assert stage["kind"] == "billctl.budget.alert" and stage["budget"] == "engineering", stage
+open(sys.argv[1] + ".alert.json", "w").write(json.dumps(stage))
 assert stage["spent"] == {"amount": "1.62", "currency": "USD"}, stage["spent"]
 assert stage["limit"] == {"amount": "2.00", "currency": "USD"}, stage["limit"]
 assert stage["used_pct"] == "80.8", stage["used_pct"]
@@ -102,6 +103,7 @@ assert all(s["From"] == ["+15550000001"] and "engineering" in s["Body"][0] for s
 assert all(r["authorization"].startswith("Basic ") for r in by("/sms"))
 print("payloads ok")
 PY
+validate_schema billctl.budget.alert <"$recv_LOG.alert.json" || fail "the budget alert payload does not match its schema"
 # The e-mail arrived at the SMTP sink.
 for _ in $(seq 50); do [ "$(ls "$WORK/mail/new" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
 assert_eq "$(ls "$WORK/mail/new" | wc -l | tr -d ' ')" "2" "mails"

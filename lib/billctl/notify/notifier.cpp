@@ -217,7 +217,8 @@ Alert low_balance_alert(const std::string& org, const money::Decimal& balance, c
   a.title = "Credit balance of '" + org + "' is low: " + credits(balance) + " credits (alert below " + credits(threshold) + ")";
   a.text = a.title + "\nBuy credits with 'billctl credits buy PACKAGE --org " + org +
            " --reference PAYMENT_REF', or set an auto-topup rule with 'billctl credits topup'.";
-  nlohmann::ordered_json j{{"kind", "billctl.credits.low_balance"},
+  nlohmann::ordered_json j{{"schema_version", 1},
+                           {"kind", "billctl.credits.low_balance"},
                            {"organization", org},
                            {"balance", balance.to_string()},
                            {"threshold", threshold.to_string()},

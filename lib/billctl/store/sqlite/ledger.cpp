@@ -201,6 +201,9 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
   sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
          " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
   if (!organization.empty()) sql += " AND u.organization = ?3";
+  // In the order of credit_usage's key: its lookups and inserts then walk its pages in order
+  // instead of one random page per record.
+  sql += " ORDER BY u.organization, u.ts";
   Stmt s(m_db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   if (!organization.empty()) s.bind(3, organization);

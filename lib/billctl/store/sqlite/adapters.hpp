@@ -117,7 +117,7 @@ class SqliteLedger : public credits::LedgerStore {
 
  private:
   Db& m_db;
-  std::unique_ptr<Stmt> m_put_charge;  // prepared once per deduct: one charge per record
+  std::unique_ptr<Stmt> m_put_charge;  // prepared on first use
 };
 
 class SqliteInvoices : public billing::InvoiceStore {

@@ -24,6 +24,13 @@ inline money::Decimal stored_cost(int64_t micro, int64_t pico) {
 // the stored time span only.
 bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end);
 
+// " IN (?first, ?first+1, ...)" for n bound values.
+inline std::string in_list(size_t first, size_t n) {
+  std::string s = " IN (";
+  for (size_t i = 0; i < n; ++i) s += (i ? ", ?" : "?") + std::to_string(first + i);
+  return s + ")";
+}
+
 // The first column of every row of a query without parameters.
 inline std::vector<std::string> column_texts(Db& db, const char* sql) {
   std::vector<std::string> out;

@@ -101,11 +101,7 @@ std::vector<Entry> SqliteLedger::entries(const credits::LedgerFilter& f) {
   if (!f.kind.empty()) where += " AND kind = ?4";
   if (!f.actor.empty()) where += " AND actor = ?5";
   if (f.after_seq) where += " AND seq > ?6";
-  if (!f.kinds.empty()) {
-    where += " AND kind IN (";
-    for (size_t i = 0; i < f.kinds.size(); ++i) where += (i ? ", ?" : "?") + std::to_string(7 + i);
-    where += ")";
-  }
+  if (!f.kinds.empty()) where += " AND kind" + in_list(7, f.kinds.size());
   where += " ORDER BY seq";
   Stmt s(m_db, select(where.c_str()).c_str());
   if (!f.organization.empty()) s.bind(1, f.organization);
@@ -207,8 +203,6 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
   Stmt s(m_db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   if (!organization.empty()) s.bind(3, organization);
-  m_put_charge = std::make_unique<Stmt>(
-      m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
   credits::ChargeRow row;
   while (s.step()) {
     row.organization = s.text(0);
@@ -223,22 +217,17 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
     row.ts = s.int64(9);
     fn(row);
   }
-  m_put_charge.reset();
 }
 
 void SqliteLedger::put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id,
                               const money::Decimal& credits, int64_t run) {
-  std::unique_ptr<Stmt> once;
-  Stmt* up = m_put_charge.get();
-  if (!up) {
-    once = std::make_unique<Stmt>(
+  if (!m_put_charge)  // prepared once: a deduct writes one charge per record
+    m_put_charge = std::make_unique<Stmt>(
         m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
-    up = once.get();
-  }
   const std::string amount = credits.to_string();
-  up->bind(1, organization).bind(2, ts).bind(3, usage_id).bind(4, amount).bind(5, run);
-  up->step();
-  up->reset();
+  m_put_charge->bind(1, organization).bind(2, ts).bind(3, usage_id).bind(4, amount).bind(5, run);
+  m_put_charge->step();
+  m_put_charge->reset();
 }
 
 int64_t SqliteLedger::count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) {

@@ -293,11 +293,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     key = q.where.empty() ? std::string("*") : std::string(usage::dim_name(q.where[0].dim));
     values = q.where.empty() ? std::vector<std::string>{""} : q.where[0].values;
   }
-  if (!values.empty()) {
-    sql += " AND value IN (";
-    for (size_t i = 0; i < values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(4 + i);
-    sql += ")";
-  }
+  if (!values.empty()) sql += " AND value" + in_list(4, values.size());
   // With a combo the rows are grouped by value (and hour) and filtered and keyed below.
   sql += combo ? (by_time ? " GROUP BY value, hour, currency" : " GROUP BY value, currency")
                : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
@@ -344,15 +340,14 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     // The meter records of those hours, through their partial index.
     std::string m = "SELECT ts, organization, department, user, feature, project, meter, quantity, unit FROM usage"
                     " INDEXED BY usage_meter_ts WHERE meter != '' AND ts >= ?1 AND ts < ?2";
-    int param = 3;
+    size_t next = 3;
     for (const auto& f : q.where) {
-      m += " AND " + dim_column(f.dim) + " IN (";
-      for (size_t i = 0; i < f.values.size(); ++i) m += (i ? ", ?" : "?") + std::to_string(param++);
-      m += ")";
+      m += " AND " + dim_column(f.dim) + in_list(next, f.values.size());
+      next += f.values.size();
     }
     Stmt ms(m_db, m.c_str());
     ms.bind(1, h0 * 3600).bind(2, h1 * 3600);
-    param = 3;
+    int param = 3;
     for (const auto& f : q.where)
       for (const auto& v : f.values) ms.bind(param++, v);
     usage::UsageRecord r;
@@ -449,9 +444,7 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
   sql += " FROM usage";
   sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
   if (shared) {
-    sql += " AND " + dim_column(shared->dim) + " IN (";
-    for (size_t i = 0; i < shared->values.size(); ++i) sql += (i ? ", ?" : "?") + std::to_string(i + 3);
-    sql += ")";
+    sql += " AND " + dim_column(shared->dim) + in_list(3, shared->values.size());
   }
   // A large sequential scan is split into two rowid ranges read by two connections at once
   // (WAL readers do not block each other); the halves' results are merged.

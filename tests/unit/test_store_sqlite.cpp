@@ -261,6 +261,13 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       } else {
         import_file(st, path);
       }
+      if (round > 0 && pick(3) == 0) {
+        // An earlier file again: records stored as it holds them are left alone, the others replaced.
+        const std::string again = dir.path("round" + std::to_string(pick(round)) + ".csv");
+        uint64_t replaced = 0;
+        const uint64_t accepted = import_file(st, again, ingest::OnError::fail, &replaced);
+        CHECK(replaced <= accepted);
+      }
       if (pick(3) == 0) store::Db(st.path()).exec(("DELETE FROM usage WHERE id = 'r" + std::to_string(pick(150)) + "'").c_str());
       if (round == 3) {
         // A budget combining two dimensions registers their pair rollup, filled from what is stored.

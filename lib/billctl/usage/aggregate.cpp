@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 
+#include "billctl/util/intern.hpp"
 #include "billctl/util/simd.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -220,33 +221,6 @@ namespace {
 constexpr size_t k_time_dims = 4;  // day, week, month, hour
 size_t time_index(Dim d) { return size_t(d) - k_text_dims; }
 
-// Text values to dense ids, with a one-entry cache for runs of equal values.
-class Interner {
- public:
-  int32_t id(std::string_view s) {
-    if (m_last >= 0 && s == m_last_text) return m_last;
-    auto it = m_ids.find(s);
-    int32_t id;
-    if (it != m_ids.end()) {
-      id = it->second;
-    } else {
-      id = int32_t(m_values.size());
-      m_values.emplace_back(s);
-      m_ids.emplace(m_values.back(), id);
-    }
-    m_last = id;
-    m_last_text = m_values[size_t(id)];
-    return id;
-  }
-  const std::string& value(int32_t id) const { return m_values[size_t(id)]; }
-
- private:
-  std::unordered_map<std::string, int32_t, util::FastHash, std::equal_to<>> m_ids;
-  std::deque<std::string> m_values;  // stable addresses for m_last_text
-  int32_t m_last = -1;
-  std::string_view m_last_text;
-};
-
 // Time buckets to dense ids.
 class BucketInterner {
  public:
@@ -319,7 +293,7 @@ struct QueryState {
 
 struct Aggregator::Impl {
   std::vector<QueryState> queries;
-  std::array<Interner, k_text_dims> text;
+  std::array<util::Interner, k_text_dims> text;
   std::array<BucketInterner, k_time_dims> time;
   std::array<bool, k_text_dims> text_needed{};
   std::array<bool, k_time_dims> time_needed{};

@@ -20,25 +20,31 @@ std::optional<Combo> combo_of(std::vector<usage::Dim> dims) {
   std::sort(dims.begin(), dims.end(), [](usage::Dim x, usage::Dim y) { return rollup_index(x) < rollup_index(y); });
   if (std::adjacent_find(dims.begin(), dims.end()) != dims.end()) return std::nullopt;
   Combo c{dims, {}};
-  for (usage::Dim d : dims) c.name += (c.name.empty() ? "" : ",") + std::string(usage::dim_name(d));
+  for (usage::Dim d : dims) {
+    if (!c.name.empty()) c.name += ',';
+    c.name += usage::dim_name(d);
+  }
   return c;
 }
 
 std::string combo_value_cases() {
   auto column = [](size_t i) {
     const usage::Dim d = k_rollup_dim[i];
-    return d == usage::Dim::model ? std::string("CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END")
-                                  : "OLD." + std::string(usage::dim_name(d));
+    std::string c = d == usage::Dim::model ? "CASE WHEN OLD.model = '' THEN OLD.meter ELSE OLD.model END" : "OLD.";
+    if (d != usage::Dim::model) c += usage::dim_name(d);
+    return c;
   };
   std::string out;
   auto emit = [&](const std::vector<size_t>& idx) {
     std::string name, prefix, values;
     for (size_t k = 0; k < idx.size(); ++k) {
-      name += (k ? "," : "") + std::string(usage::dim_name(k_rollup_dim[idx[k]]));
-      if (k + 1 < idx.size()) prefix += "length(CAST(" + column(idx[k]) + " AS BLOB)) || ':' || ";
-      values += (k ? " || " : "") + column(idx[k]);
+      if (k) name += ',';
+      name += usage::dim_name(k_rollup_dim[idx[k]]);
+      if (k + 1 < idx.size()) prefix.append("length(CAST(").append(column(idx[k])).append(" AS BLOB)) || ':' || ");
+      if (k) values += " || ";
+      values += column(idx[k]);
     }
-    out += "      WHEN '" + name + "' THEN " + prefix + values + "\n";
+    out.append("      WHEN '").append(name).append("' THEN ").append(prefix).append(values).append("\n");
   };
   for (size_t i = 0; i < k_rollup_dims; ++i)
     for (size_t j = i + 1; j < k_rollup_dims; ++j) {
@@ -97,41 +103,71 @@ bool split_combo_value(std::string_view v, size_t n, std::string_view* values) {
 }
 
 RollupDeltas::RollupDeltas(std::vector<Combo> combos, bool dims)
-    : m_combos(std::move(combos)),
-      m_dims(dims),
-      m_roll((dims ? k_rollup_dims + 1 : 0) + m_combos.size()),
-      m_last(m_roll.size()),
-      m_combo_values(m_combos.size()) {}
+    : m_combos(std::move(combos)), m_dims(dims), m_table(size_t(1) << 16, 0) {
+  for (const auto& c : m_combos) {
+    std::array<size_t, k_max_combo> at{};
+    for (size_t k = 0; k < c.dims.size(); ++k) at[k] = rollup_index(c.dims[k]);
+    m_combo_at.push_back(at);
+  }
+  m_last.assign((m_dims ? k_rollup_dims + 1 : 0) + m_combos.size(), 0);
+}
+
+namespace {
+
+uint64_t key_hash(int64_t hk, uint32_t roll, const int32_t (&ids)[k_max_combo]) {
+  uint64_t h = uint64_t(hk) * 0x9E3779B97F4A7C15ull ^ roll;
+  for (int32_t v : ids) h = (h ^ uint32_t(v)) * 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+void RollupDeltas::grow() {
+  std::vector<uint32_t> table(m_table.size() * 2, 0);
+  const size_t mask = table.size() - 1;
+  for (size_t i = 0; i < m_slots.size(); ++i) {
+    const Key& k = m_slots[i].key;
+    size_t at = key_hash(k.hk, k.roll, k.ids) & mask;
+    while (table[at] != 0) at = (at + 1) & mask;
+    table[at] = uint32_t(i + 1);
+  }
+  m_table = std::move(table);
+}
+
+void RollupDeltas::add_to(const Key& k, const usage::Totals& t) {
+  uint32_t& last = m_last[k.roll];
+  if (last != 0 && m_slots[last - 1].key == k) {
+    m_slots[last - 1].totals.add(t);
+    return;
+  }
+  const size_t mask = m_table.size() - 1;
+  size_t at = key_hash(k.hk, k.roll, k.ids) & mask;
+  while (m_table[at] != 0 && !(m_slots[m_table[at] - 1].key == k)) at = (at + 1) & mask;
+  if (m_table[at] == 0) {
+    m_slots.push_back(Slot{k, {}});
+    m_table[at] = uint32_t(m_slots.size());
+  }
+  last = m_table[at];
+  m_slots[last - 1].totals.add(t);
+  if (m_slots.size() * 2 > m_table.size()) grow();
+}
 
 void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency,
                        bool metered, const usage::Totals& t) {
   const int64_t hour = ts >= 0 ? ts / 3600 : (ts - 3599) / 3600;
   const int64_t cur = currency.size() == 3 ? (int64_t(currency[0]) << 16 | int64_t(currency[1]) << 8 | currency[2]) : 0;
   const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
-  for (size_t c = 0; c < m_combos.size(); ++c) {
-    std::string_view parts[k_max_combo];
-    const auto& dims = m_combos[c].dims;
-    for (size_t k = 0; k < dims.size(); ++k) parts[k] = values[rollup_index(dims[k])];
-    combo_value(parts, dims.size(), m_combo_values[c]);
+  int32_t ids[k_rollup_dims];
+  for (size_t d = 0; d < k_rollup_dims; ++d) ids[d] = m_values[d].id(values[d]);
+  uint32_t roll = 0;
+  if (m_dims) {
+    for (; roll < k_rollup_dims; ++roll) add_to(Key{hk, roll, {ids[roll], -1, -1}}, t);
+    add_to(Key{hk, roll++, {-1, -1, -1}}, t);  // all usage
   }
-  const size_t first_combo = m_dims ? k_rollup_dims + 1 : 0;
-  for (size_t d = 0; d < m_roll.size(); ++d) {
-    const std::string_view v = d >= first_combo       ? std::string_view(m_combo_values[d - first_combo])
-                               : d < k_rollup_dims     ? values[d]
-                                                       : std::string_view();
-    Slot& last = m_last[d];
-    if (last.hours && last.hk == hk && last.value == v) {
-      last.totals->add(t);
-      continue;
-    }
-    auto& by_value = m_roll[d];
-    auto it = by_value.find(v);
-    if (it == by_value.end()) it = by_value.emplace(std::string(v), Hours{}).first;
-    auto [slot_it, fresh] = it->second.try_emplace(hk);
-    m_slots += fresh;
-    usage::Totals& slot = slot_it->second;
-    slot.add(t);
-    last = {&it->second, it->first, hk, &slot};
+  for (size_t c = 0; c < m_combos.size(); ++c, ++roll) {
+    Key k{hk, roll, {-1, -1, -1}};
+    for (size_t i = 0; i < m_combos[c].dims.size(); ++i) k.ids[i] = ids[m_combo_at[c][i]];
+    add_to(k, t);
   }
 }
 
@@ -146,33 +182,53 @@ void RollupDeltas::flush(Db& db) {
   };
   Stmt dims(db, upsert("usage_dim_hourly", "dim").c_str());
   Stmt combos(db, upsert("usage_combo_hourly", "combo").c_str());
-  const size_t first_combo = m_dims ? k_rollup_dims + 1 : 0;
-  for (size_t d = 0; d < m_roll.size(); ++d)
-    for (const auto& [value, hours] : m_roll[d]) {
-      Stmt& up = d < first_combo ? dims : combos;
-      const std::string_view key = d >= first_combo       ? std::string_view(m_combos[d - first_combo].name)
-                                   : d < k_rollup_dims     ? usage::dim_name(k_rollup_dim[d])
-                                                           : std::string_view("*");
-      for (const auto& [hk, t] : hours) {
-        const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
-        up.bind(1, key).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
-        up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
-        up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
-        up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
-        up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
-        up.step();
-        up.reset();
-      }
+  const uint32_t first_combo = m_dims ? uint32_t(k_rollup_dims + 1) : 0;
+  // In key order, each value's hours together: the upserts walk the rollup tables' pages in runs.
+  std::sort(m_slots.begin(), m_slots.end(), [](const Slot& a, const Slot& b) {
+    if (a.key.roll != b.key.roll) return a.key.roll < b.key.roll;
+    for (size_t i = 0; i < k_max_combo; ++i)
+      if (a.key.ids[i] != b.key.ids[i]) return a.key.ids[i] < b.key.ids[i];
+    return a.key.hk < b.key.hk;
+  });
+  for (const Slot& slot : m_slots) {
+    const Key& k = slot.key;
+    const usage::Totals& t = slot.totals;
+    Stmt& up = k.roll < first_combo ? dims : combos;
+    std::string_view key, value;
+    if (k.roll >= first_combo) {
+      const Combo& c = m_combos[k.roll - first_combo];
+      std::string_view parts[k_max_combo];
+      for (size_t i = 0; i < c.dims.size(); ++i) parts[i] = m_values[m_combo_at[k.roll - first_combo][i]].value(k.ids[i]);
+      combo_value(parts, c.dims.size(), m_value);
+      key = c.name;
+      value = m_value;
+    } else if (k.roll < k_rollup_dims) {
+      key = usage::dim_name(k_rollup_dim[k.roll]);
+      value = m_values[k.roll].value(k.ids[0]);
+    } else {
+      key = "*";
     }
-  for (auto& m : m_roll) m.clear();
-  std::fill(m_last.begin(), m_last.end(), Slot{});
-  m_slots = 0;
+    const int64_t hk = k.hk;
+    const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
+    up.bind(1, key).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
+    up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
+    up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
+    up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
+    up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
+    up.step();
+    up.reset();
+  }
+  m_slots.clear();
+  std::fill(m_table.begin(), m_table.end(), 0);
+  std::fill(m_last.begin(), m_last.end(), 0);
+  for (auto& v : m_values) v.clear();
 }
 
 namespace {
 
 // One pass over the stored usage into `deltas`.
 void roll_stored(Db& db, RollupDeltas& deltas) {
+  deltas.reserve(k_max_slots + 128);
   Stmt s(db,
          "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
          " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"

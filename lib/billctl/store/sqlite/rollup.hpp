@@ -5,13 +5,13 @@
 
 #include <optional>
 #include <string_view>
-#include <unordered_map>
+#include <array>
 #include <string>
 #include <vector>
 
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/usage/aggregate.hpp"
-#include "billctl/util/simd.hpp"
+#include "billctl/util/intern.hpp"
 
 namespace billctl::store {
 
@@ -48,7 +48,7 @@ void register_combos(Db& db, const std::vector<Combo>& combos);
 // Rollup deltas gathered in memory (an import, a rebuild) and added to the rollup tables at once:
 // per value of each dimension and of all usage ('*') when `dims`, and per combination of values of
 // each combo.
-// Rollup slots kept in memory before they are added to the tables (~150 bytes each). At 600K an
+// Rollup slots kept in memory before they are added to the tables (~130 bytes each). At 600K an
 // import of 2M real-shaped records peaked at 246 MB (SQLite's 128 MB page cache included); fewer
 // slots mean more rewrites of the same rollup rows.
 inline constexpr size_t k_max_slots = 600'000;
@@ -62,24 +62,35 @@ class RollupDeltas {
            const usage::Totals& t);
   // Adds the deltas to usage_dim_hourly and usage_combo_hourly, and forgets them.
   void flush(Db& db);
+  // Room for n slots, so that growing past a power of two never holds two copies at once.
+  void reserve(size_t n) { m_slots.reserve(n); }
   // Slots held in memory: flushing beyond a bound keeps an import's memory bounded.
-  size_t slots() const { return m_slots; }
+  size_t slots() const { return m_slots.size(); }
 
  private:
-  using Hours = std::unordered_map<int64_t, usage::Totals>;  // hour, metered and currency -> totals
-  struct Slot {  // the last slot each key wrote to: consecutive records often share a value and an hour
-    Hours* hours = nullptr;
-    std::string_view value;
+  // A slot: the rollup (each dimension, '*', then each combo), the interned values (one for a
+  // dimension, one per dimension of a combo, -1 beyond) and the hour, metered flag and currency.
+  struct Key {
     int64_t hk = 0;
-    usage::Totals* totals = nullptr;
+    uint32_t roll = 0;
+    int32_t ids[k_max_combo] = {-1, -1, -1};
+    friend bool operator==(const Key&, const Key&) = default;
   };
+  struct Slot {
+    Key key;
+    usage::Totals totals;
+  };
+  void add_to(const Key& k, const usage::Totals& t);
+  void grow();
+
   std::vector<Combo> m_combos;
+  std::vector<std::array<size_t, k_max_combo>> m_combo_at;  // each combo's dimensions' positions in k_rollup_dim
   bool m_dims;
-  // The dimensions and '*' (when m_dims), then each combo: value -> hours.
-  std::vector<std::unordered_map<std::string, Hours, util::FastHash, std::equal_to<>>> m_roll;
-  std::vector<Slot> m_last;
-  std::vector<std::string> m_combo_values;  // reused buffers: no allocation per record once grown
-  size_t m_slots = 0;
+  std::array<util::Interner, k_rollup_dims> m_values;
+  std::vector<Slot> m_slots;
+  std::vector<uint32_t> m_table;  // open addressing, linear probing: slot index + 1, 0 when empty
+  std::vector<uint32_t> m_last;   // per rollup, the slot it added to last (+ 1): runs of equal keys skip the probe
+  std::string m_value;            // reused buffer
 };
 
 // Fills the rollups of every dimension and of `combos` from the stored usage in one pass (the

@@ -55,6 +55,7 @@ class SqliteImport : public ingest::ImportTxn {
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true),
         m_max_slots(max_slots) {
+    m_roll.reserve(std::min(max_slots, k_max_slots) + 128);  // a record adds at most 8 + 56 combos
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
     reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
@@ -77,9 +78,16 @@ class SqliteImport : public ingest::ImportTxn {
     m_insert.step();
     m_insert.reset();
     if (m_db.changes() == 0) {
-      // A replacement: take the stored version out of the hourly rollup first.
+      // A replacement: take the stored version out of the hourly rollup first. A record stored
+      // exactly as it comes again (a re-import of the same export) is left as it is.
+      ++m_replaced;
       m_old.bind(1, r.id);
-      if (m_old.step()) {
+      const bool found = m_old.step();
+      if (found && same_as_stored(pr)) {
+        m_old.reset();
+        return;
+      }
+      if (found) {
         const std::string_view old_meter = m_old.text(20);
         const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
         const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
@@ -90,7 +98,6 @@ class SqliteImport : public ingest::ImportTxn {
       bind_all(m_update, pr);
       m_update.step();
       m_update.reset();
-      ++m_replaced;
     }
     if (m_roll.slots() > m_max_slots) m_roll.flush(m_db);
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
@@ -123,6 +130,24 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
  private:
+  // Does the row m_old stands on hold exactly this record?
+  bool same_as_stored(const usage::PricedRecord& pr) const {
+    const usage::UsageRecord& r = *pr.record;
+    const Stmt& o = m_old;
+    const money::i128 u = pr.cost.units();
+    if (o.int64(1) != r.timestamp || o.int64(4) != r.requests || o.int64(6) != r.input_tokens ||
+        o.int64(7) != r.cached_input_tokens || o.int64(8) != r.cache_write_tokens || o.int64(9) != r.cache_write_1h_tokens ||
+        o.int64(10) != r.output_tokens || o.int64(12) != int64_t(u / k_cost_micro) || o.int64(13) != int64_t(u % k_cost_micro) ||
+        o.int64(23) != int64_t(pr.source))
+      return false;
+    if (o.text(0) != r.user || o.text(2) != r.currency.name() || o.text(14) != r.provider || o.text(15) != r.model ||
+        o.text(16) != r.organization || o.text(17) != r.department || o.text(18) != r.feature || o.text(19) != r.project ||
+        o.text(20) != r.meter || o.text(21) != usage::tier_name(r.tier) || o.text(22) != usage::status_name(r.status) ||
+        o.text(25) != r.unit)
+      return false;
+    return !r.is_meter() ? o.text(24).empty() : o.text(24) == r.quantity.to_string();
+  }
+
   void bind_all(Stmt& s, const usage::PricedRecord& pr) {
     const usage::UsageRecord& r = *pr.record;
     const money::i128 u = pr.cost.units();
@@ -145,7 +170,7 @@ class SqliteImport : public ingest::ImportTxn {
              "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-             " feature, project, meter FROM usage WHERE id = ?1"};
+             " feature, project, meter, service_tier, status, cost_source, quantity, unit FROM usage WHERE id = ?1"};
   std::string m_now;
   RollupDeltas m_roll;
   size_t m_max_slots;

@@ -202,6 +202,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   add_credits(app, table);
   add_invoices(app, table);
   add_report(app, table);
+  add_forecast(app, table);
   add_prices(app, table);
   add_completion(app, table);
 }

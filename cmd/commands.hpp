@@ -22,6 +22,7 @@ using CommandTable = std::vector<Command>;
 void add_usage(CLI::App& root, CommandTable& table);
 void add_report(CLI::App& root, CommandTable& table);
 void add_budgets(CLI::App& root, CommandTable& table);
+void add_forecast(CLI::App& root, CommandTable& table);
 void add_credits(CLI::App& root, CommandTable& table);
 void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);

@@ -293,22 +293,25 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       const usage::Dim dims[] = {usage::Dim::user, usage::Dim::department, usage::Dim::model, usage::Dim::feature,
                                  usage::Dim::project, usage::Dim::organization, usage::Dim::provider};
       const usage::Dim times[] = {usage::Dim::day, usage::Dim::hour, usage::Dim::week, usage::Dim::month};
+      auto value_of = [&](usage::Dim d) -> std::string {
+        return d == usage::Dim::model ? (pick(3) ? models[pick(4)] : meters[pick(3)])
+               : d == usage::Dim::user ? "u" + std::to_string(pick(6))
+               : d == usage::Dim::provider ? (pick(2) ? "openai" : "anthropic")
+                                           : std::string(1, usage::dim_name(d)[0]) + std::to_string(pick(3));
+      };
       switch (pick(4)) {
         case 0: break;
         case 1: q.by = {times[pick(4)]}; break;
-        case 2: q.by = {dims[pick(7)]}; break;
+        case 2: q.by = pick(2) ? std::vector<usage::Dim>{dims[pick(7)]} : std::vector<usage::Dim>{dims[pick(7)], times[pick(4)]}; break;
         default: q.by = {times[pick(4)]}; break;
       }
       if ((q.by.empty() || q.by[0] == usage::Dim::day || q.by[0] == usage::Dim::hour || q.by[0] == usage::Dim::week ||
            q.by[0] == usage::Dim::month) && pick(2)) {
         const usage::Dim d = dims[pick(7)];
-        const std::string v = d == usage::Dim::model ? (pick(3) ? models[pick(4)] : meters[pick(3)])
-                              : d == usage::Dim::user ? "u" + std::to_string(pick(6))
-                              : d == usage::Dim::provider ? (pick(2) ? "openai" : "anthropic")
-                                                          : std::string(1, usage::dim_name(d)[0]) + std::to_string(pick(3));
-        q.where = {{d, {v}}};
+        q.where = {{d, {value_of(d)}}};
         if (pick(3) == 0) q.where[0].values.push_back(d == usage::Dim::model ? "o3" : "u1");
       }
+      if (q.by.size() == 2 && pick(2)) q.where = {{q.by[0], {value_of(q.by[0]), value_of(q.by[0])}}};  // by a dimension and time, some of its values
       if (pick(4) == 0) {
         // The registered triple: filtered on all three, or grouped by some and filtered on the rest.
         const std::string d = "d" + std::to_string(pick(3)), m = models[pick(4)], u = "u" + std::to_string(pick(6));
@@ -328,7 +331,8 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
         const std::string vb = org_user ? (pick(4) ? "u" + std::to_string(pick(6)) : "") : models[pick(4)];
         q.where.clear();
         q.by.clear();
-        switch (pick(4)) {
+        switch (pick(5)) {
+          case 4: q.by = {pick(2) ? a : b, times[pick(4)]}; q.where = {{b, {vb}}, {a, {va}}}; break;
           case 0: q.by = pick(2) ? std::vector<usage::Dim>{a, b} : std::vector<usage::Dim>{b, a}; break;
           case 1: q.by = {a, b}; q.where = {{a, {va}}}; break;
           case 2: q.where = {{a, {va}}, {b, {vb, "u1"}}}; break;

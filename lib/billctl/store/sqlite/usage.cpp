@@ -238,11 +238,16 @@ RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combo
   for (const auto& f : q.where)
     if (!is_rolled(f.dim)) return {};
   const bool by_time = q.by.size() == 1 && is_time(q.by[0]);
+  // One dimension and a time bucket (a forecast's per-key daily series).
+  const bool by_value_time = q.by.size() == 2 && !is_time(q.by[0]) && is_time(q.by[1]);
   std::vector<usage::Dim> dims;  // the dimensions the rollup must be keyed by
   for (const auto& f : q.where)
     if (std::find(dims.begin(), dims.end(), f.dim) != dims.end()) return {};
     else dims.push_back(f.dim);
-  if (!by_time) {
+  if (by_value_time) {
+    if (!is_rolled(q.by[0])) return {};
+    if (std::find(dims.begin(), dims.end(), q.by[0]) == dims.end()) dims.push_back(q.by[0]);
+  } else if (!by_time) {
     for (usage::Dim d : q.by) {
       if (!is_rolled(d)) return {};
       if (std::find(dims.begin(), dims.end(), d) == dims.end()) dims.push_back(d);
@@ -279,12 +284,14 @@ bool matches(const std::vector<usage::Filter>& where, usage::Dim d, std::string_
 // meter records).
 usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo) {
   const bool by_time = !q.by.empty() && is_time(q.by[0]);
-  const bool by_value = !q.by.empty() && !by_time;
+  const bool by_value_time = q.by.size() == 2 && is_time(q.by[1]);  // a dimension, then a time bucket
+  const bool by_value = !q.by.empty() && !by_time && !by_value_time;
   std::string sql =
       "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
       " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
       " SUM(cost_micro), SUM(cost_pico)";
-  sql += combo ? (by_time ? ", value, hour" : ", value") : by_value ? ", value" : by_time ? ", hour" : "";
+  sql += combo ? (by_time || by_value_time ? ", value, hour" : ", value") : by_value_time ? ", value, hour"
+         : by_value ? ", value" : by_time ? ", hour" : "";
   sql += combo ? " FROM usage_combo_hourly WHERE combo = ?1" : " FROM usage_dim_hourly WHERE dim = ?1";
   sql += " AND hour >= ?2 AND hour < ?3 AND records != 0";
   if (q.tokens_only) sql += " AND metered = 0";
@@ -311,7 +318,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
           else at[k] = 0;
       }
     }
-  } else if (by_value) {
+  } else if (by_value || by_value_time) {
     key = usage::dim_name(q.by[0]);
     if (!q.where.empty()) values = q.where[0].values;
   } else {
@@ -320,8 +327,8 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   }
   if (!values.empty()) sql += " AND value" + in_list(4, values.size());
   // With a combo the rows are grouped by value (and hour) and filtered and keyed below.
-  sql += combo ? (by_time ? " GROUP BY value, hour, currency" : " GROUP BY value, currency")
-               : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
+  sql += combo || by_value_time ? (by_time || by_value_time ? " GROUP BY value, hour, currency" : " GROUP BY value, currency")
+         : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
   Stmt s(m_db, sql.c_str());
   s.bind(1, key).bind(2, h0).bind(3, h1);
   for (size_t i = 0; i < values.size(); ++i) s.bind(int(4 + i), values[i]);
@@ -349,9 +356,12 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
       if (!keep) continue;
       std::vector<std::string> keys;
       if (by_time) keys.push_back(usage::time_label(q.by[0], s.int64(13) * 3600));
+      else if (by_value_time) keys = {std::string(parts[combo->position(q.by[0])]), usage::time_label(q.by[1], s.int64(13) * 3600)};
       else
         for (usage::Dim d : q.by) keys.emplace_back(parts[combo->position(d)]);
       rb.add(std::move(keys), s.text(0), t);
+    } else if (by_value_time) {
+      rb.add({std::string(s.text(12)), usage::time_label(q.by[1], s.int64(13) * 3600)}, s.text(0), t);
     } else if (by_value) {
       rb.add({std::string(s.text(12))}, s.text(0), t);
     } else if (by_time) {

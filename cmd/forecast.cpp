@@ -1,0 +1,405 @@
+// billctl forecast | forecast backtest
+#include <cmath>
+#include <memory>
+
+#include "billctl/forecast/forecast.hpp"
+#include "billctl/render/json.hpp"
+#include "billctl/util/strings.hpp"
+#include "commands.hpp"
+
+namespace billctl::cmd {
+
+namespace {
+
+using render::Column;
+using render::Kind;
+using render::Value;
+
+struct ForecastOptions {
+  std::string period = "this-month";
+  std::string by;
+  std::vector<std::string> where;
+  std::string levels = "80,95";
+  std::string fail_above;
+  int probability = 0;
+  std::string format = "table";
+  std::string output;
+};
+
+struct BacktestOptions {
+  std::string from;
+  std::string to;
+  std::vector<std::string> where;
+  std::string levels = "80,95";
+  std::string format = "table";
+  std::string output;
+};
+
+std::string level_text(int l) { return std::to_string(l) + " %"; }
+
+// Columns shared by the total, the daily path and the per-key rows: actual, mean, bounds per level.
+std::vector<Column> outlook_columns(const std::vector<Column>& keys, const std::vector<int>& levels) {
+  std::vector<Column> c = keys;
+  c.push_back({"actual", "actual", Kind::money});
+  c.push_back({"mean", "forecast", Kind::money});
+  for (int l : levels) {
+    c.push_back({"lower_" + std::to_string(l), level_text(l) + " low", Kind::money});
+    c.push_back({"upper_" + std::to_string(l), level_text(l) + " high", Kind::money});
+  }
+  return c;
+}
+
+std::vector<Value> outlook_values(const std::optional<money::Decimal>& actual, const money::Decimal& mean,
+                                  const std::vector<forecast::Band>& bands, int digits) {
+  std::vector<Value> v;
+  v.push_back(actual ? Value::of_money(*actual, digits) : Value::none());
+  v.push_back(Value::of_money(mean, digits));
+  for (const auto& b : bands) {
+    v.push_back(Value::of_money(b.lower, digits));
+    v.push_back(Value::of_money(b.upper, digits));
+  }
+  return v;
+}
+
+std::string key_text(const std::vector<std::string>& key) {
+  std::string s;
+  for (const auto& k : key) {
+    if (!s.empty()) s += " / ";
+    s += k.empty() ? "(none)" : k;
+  }
+  return s;
+}
+
+render::Table daily_table(const forecast::Forecast& f) {
+  render::Table t;
+  t.id = "daily";
+  t.title = "Daily path";
+  t.currency = f.currency;
+  t.columns = outlook_columns({{"date", "date", Kind::text}}, f.levels);
+  for (const auto& d : f.daily) {
+    std::vector<Value> row{Value::of_text(d.date)};
+    for (auto& v : outlook_values(d.actual, d.mean, d.bands, f.currency.minor_units)) row.push_back(std::move(v));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+render::Table by_table(const forecast::Forecast& f) {
+  render::Table t;
+  t.id = "by";
+  std::string dims;
+  std::vector<Column> keys;
+  for (usage::Dim d : f.by) {
+    dims += (dims.empty() ? "" : ", ") + std::string(usage::dim_name(d));
+    keys.push_back({std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
+  }
+  t.title = "By " + dims;
+  t.currency = f.currency;
+  t.columns = outlook_columns(keys, f.levels);
+  t.columns[keys.size()].title = "to date";
+  for (const auto& g : f.groups) {
+    std::vector<Value> row;
+    for (const auto& k : g.key) row.push_back(Value::of_text(k.empty() ? "(none)" : k));
+    for (auto& v : outlook_values(g.actual_to_date, g.mean, g.intervals, f.currency.minor_units)) row.push_back(std::move(v));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
+int64_t p_tenths(double p) { return int64_t(std::llround(std::clamp(p, 0.0, 1.0) * 1000)); }
+double p_rounded(double p) { return double(p_tenths(p)) / 1000; }
+
+render::Table budget_table(const forecast::Forecast& f) {
+  render::Table t;
+  t.id = "budgets";
+  t.title = "Budgets";
+  t.currency = f.currency;
+  t.columns = {{"budget", "budget", Kind::text},  {"window", "window", Kind::text},     {"limit", "limit", Kind::text},
+               {"spent", "spent", Kind::text},    {"projected", "projected", Kind::text}, {"p_exceed", "P(exceed)", Kind::percent}};
+  for (const auto& b : f.budgets) {
+    auto amount = [&](const money::Decimal& d) { return Value::of_text(d.format(b.currency.minor_units, true) + " " + std::string(b.currency.name())); };
+    if (!b.error.empty()) {
+      t.rows.push_back({Value::of_text(b.name), Value::of_text(b.window), amount(b.limit), Value::of_text("-"),
+                        Value::of_text("-"), Value::none()});
+      continue;
+    }
+    t.rows.push_back({Value::of_text(b.name), Value::of_text(b.window), amount(b.limit), amount(b.spent), amount(b.mean),
+                      Value::of_percent(p_tenths(b.p_exceed))});
+  }
+  return t;
+}
+
+render::Json bands_json(const std::vector<forecast::Band>& bands, int digits) {
+  render::Json a = render::Json::array();
+  for (const auto& b : bands) a.push_back({{"level", b.level}, {"lower", b.lower.format(digits, false)}, {"upper", b.upper.format(digits, false)}});
+  return a;
+}
+
+std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
+  const int digits = f.currency.minor_units;
+  const std::string cur(f.currency.name());
+  if (fmt == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.forecast";
+    j["period"] = {{"label", f.period.label}, {"start", util::format_rfc3339(f.period.begin)}, {"end", util::format_rfc3339(f.period.end)}};
+    j["as_of"] = util::format_rfc3339(f.as_of);
+    j["currency"] = cur;
+    j["actual_to_date"] = f.total.actual_to_date.format(digits, false);
+    j["mean"] = f.total.mean.format(digits, false);
+    j["intervals"] = bands_json(f.total.intervals, digits);
+    j["daily"] = render::Json::array();
+    for (const auto& d : f.daily) {
+      render::Json row{{"date", d.date}};
+      row["actual"] = d.actual ? render::Json(d.actual->format(digits, false)) : render::Json(nullptr);
+      row["mean"] = d.mean.format(digits, false);
+      for (const auto& b : d.bands) {
+        row["lower_" + std::to_string(b.level)] = b.lower.format(digits, false);
+        row["upper_" + std::to_string(b.level)] = b.upper.format(digits, false);
+      }
+      j["daily"].push_back(row);
+    }
+    j["by"] = render::Json::array();
+    for (const auto& g : f.groups) {
+      render::Json key = render::Json::object();
+      for (size_t i = 0; i < f.by.size(); ++i) key[std::string(usage::dim_name(f.by[i]))] = g.key[i];
+      j["by"].push_back({{"key", key}, {"actual_to_date", g.actual_to_date.format(digits, false)}, {"mean", g.mean.format(digits, false)},
+                         {"intervals", bands_json(g.intervals, digits)}});
+    }
+    j["budgets"] = render::Json::array();
+    for (const auto& b : f.budgets) {
+      render::Json row{{"name", b.name}, {"scope", b.scope}, {"window", b.window},
+                       {"limit", b.limit.format(b.currency.minor_units, false)}, {"currency", std::string(b.currency.name())}};
+      if (b.error.empty()) {
+        row["spent"] = b.spent.format(b.currency.minor_units, false);
+        row["mean"] = b.mean.format(b.currency.minor_units, false);
+        row["p_exceed"] = p_rounded(b.p_exceed);
+        row["error"] = nullptr;
+      } else {
+        row["spent"] = row["mean"] = row["p_exceed"] = nullptr;
+        row["error"] = b.error;
+      }
+      j["budgets"].push_back(row);
+    }
+    j["history_days"] = f.history_days;
+    j["method"] = forecast::k_method;
+    j["insufficient_history"] = f.insufficient_history;
+    return render::dump(j);
+  }
+  if (fmt == Format::csv) {
+    // One tidy table: the total, each day, each key; the section says which.
+    render::Table total;
+    total.currency = f.currency;
+    total.columns = outlook_columns({{"key", "key", Kind::text}}, f.levels);
+    std::vector<Value> row{Value::of_text("")};
+    for (auto& v : outlook_values(f.total.actual_to_date, f.total.mean, f.total.intervals, digits)) row.push_back(std::move(v));
+    total.rows.push_back(std::move(row));
+    std::string out = render::to_csv(total, true, "total");
+    render::Table days = daily_table(f);
+    days.columns[0].id = "key";
+    out += render::to_csv(days, false, "day");
+    if (!f.by.empty()) {
+      render::Table keyed = total;
+      keyed.rows.clear();
+      for (const auto& g : f.groups) {
+        std::vector<Value> r{Value::of_text(key_text(g.key))};
+        for (auto& v : outlook_values(g.actual_to_date, g.mean, g.intervals, digits)) r.push_back(std::move(v));
+        keyed.rows.push_back(std::move(r));
+      }
+      std::string section;
+      for (usage::Dim d : f.by) section += (section.empty() ? "" : "/") + std::string(usage::dim_name(d));
+      out += render::to_csv(keyed, false, section);
+    }
+    return out;
+  }
+  // The terminal: the headline, then the tables.
+  std::string out = "Forecast for " + f.period.label + " (as of " + util::format_rfc3339(f.as_of) + ")\n";
+  auto money_text = [&](const money::Decimal& d) { return d.format(digits, true) + " " + cur; };
+  out += "  actual to date   " + money_text(f.total.actual_to_date) + "\n";
+  out += std::string(f.projected ? "  forecast         " : "  final            ") + money_text(f.total.mean) + "\n";
+  if (f.projected)
+    for (const auto& b : f.total.intervals)
+      out += "  " + level_text(b.level) + " interval" + std::string(b.level < 10 ? "  " : " ") + "   " + money_text(b.lower) + " .. " +
+             money_text(b.upper) + "\n";
+  out += "  history          " + std::to_string(f.history_days) + " days" + (f.insufficient_history ? " (insufficient: wide intervals)" : "") + "\n";
+  out += "  method           " + std::string(forecast::k_method) + "\n\n";
+  if (!f.budgets.empty()) out += render::to_text(budget_table(f), env.style()) + "\n";
+  if (!f.by.empty()) out += render::to_text(by_table(f), env.style()) + "\n";
+  out += render::to_text(daily_table(f), env.style());
+  return out;
+}
+
+// Do the budget's filters say the same as --where (as sets)?
+bool same_scope(const std::vector<usage::Filter>& a, const std::vector<usage::Filter>& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& f : a) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const usage::Filter& g) { return g.dim == f.dim; });
+    if (it == b.end()) return false;
+    std::vector<std::string> x = f.values, y = it->values;
+    std::sort(x.begin(), x.end());
+    std::sort(y.begin(), y.end());
+    if (x != y) return false;
+  }
+  return true;
+}
+
+void run_forecast(const ForecastOptions& o, Env& env) {
+  const Format fmt = parse_output_format(o.format);
+  forecast::Options fo;
+  fo.period = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  fo.now = env.now();
+  fo.by = usage::parse_dims(o.by, "--by");
+  for (usage::Dim d : fo.by)
+    if (size_t(d) >= usage::k_text_dims) throw UsageError("invalid --by '" + o.by + "': the forecast is daily; group by attribution dimensions only");
+  fo.where = usage::parse_filters(o.where);
+  fo.levels = forecast::parse_levels(o.levels);
+  if (o.probability && o.fail_above.empty()) throw UsageError("--probability needs --fail-above");
+  // --fail-above: an amount ("5000", "5000 USD") or a stored budget ("budget:NAME").
+  std::optional<budgets::Budget> gate_budget;
+  std::optional<money::Decimal> gate_amount;
+  if (!o.fail_above.empty()) {
+    if (o.fail_above.rfind("budget:", 0) == 0) {
+      const std::string name = o.fail_above.substr(7);
+      for (const auto& b : env.budgets().list_budgets())
+        if (b.name == name) gate_budget = b;
+      if (!gate_budget) throw UsageError("invalid --fail-above '" + o.fail_above + "': no budget named '" + name + "'");
+      if (gate_budget->in_tokens) throw UsageError("invalid --fail-above '" + o.fail_above + "': '" + name + "' is a token budget; forecasts are of cost");
+    } else {
+      budgets::Budget tmp;
+      budgets::parse_limit(tmp, o.fail_above, "--fail-above");
+      if (tmp.in_tokens) throw UsageError("invalid --fail-above '" + o.fail_above + "': forecasts are of cost, not tokens");
+      gate_amount = tmp.limit;
+    }
+  }
+  normalise_filters(fo.where, env.catalog());
+  forecast::Forecast f = forecast::make_forecast(env.usage(), fo);
+  // Budgets of the same scope as --where (all stored ones without --where).
+  std::vector<budgets::Budget> matching;
+  for (const auto& b : env.budgets().list_budgets())
+    if (same_scope(budgets::scope_filters(b), fo.where)) matching.push_back(b);
+  if (gate_budget && std::none_of(matching.begin(), matching.end(), [&](const auto& b) { return b.name == gate_budget->name; }))
+    matching.push_back(*gate_budget);
+  f.budgets = forecast::budget_risks(env.usage(), matching, env.now());
+  if (f.insufficient_history && f.projected)
+    env.note("note: only " + std::to_string(f.history_days) + " days of usage before now (under " + std::to_string(forecast::k_min_history) +
+             "); the forecast is a rough pace with wide intervals");
+  env.emit(render_forecast(f, fmt, env), o.output);
+  // The CI gate.
+  if (gate_amount) {
+    {
+      const money::Decimal rest = *gate_amount - f.total.actual_to_date;
+      const double p = rest.negative() ? 1.0
+                       : forecast::p_exceed(f.total.rest, f.total.spread, double(rest.units()) / double(money::Decimal::k_one));
+      const bool fail = o.probability ? f.projected ? p * 100 >= o.probability : f.total.mean > *gate_amount : f.total.mean > *gate_amount;
+      if (fail)
+        throw CheckFailed("forecast for " + f.period.label + " " + f.total.mean.format(f.currency.minor_units, true) + " " +
+                          std::string(f.currency.name()) + " exceeds " + o.fail_above +
+                          (o.probability ? " with probability " + std::to_string(p_tenths(p) / 10) + " %" : ""));
+    }
+  }
+  if (gate_budget) {
+    for (const auto& r : f.budgets) {
+      if (r.name != gate_budget->name) continue;
+      if (!r.error.empty()) throw DataError("budget '" + r.name + "' cannot be forecast: " + r.error);
+      const bool fail = o.probability ? r.p_exceed * 100 >= o.probability : r.mean > r.limit;
+      if (fail)
+        throw CheckFailed("budget '" + r.name + "' is projected to reach " + r.mean.format(r.currency.minor_units, true) + " " +
+                          std::string(r.currency.name()) + " of " + r.limit.format(r.currency.minor_units, true) + " in " + r.window +
+                          " (P(exceed) " + std::to_string(p_tenths(r.p_exceed) / 10) + " %)");
+    }
+  }
+}
+
+std::string percent1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+void run_backtest(const BacktestOptions& o, Env& env) {
+  const Format fmt = parse_output_format(o.format);
+  const util::Period from = util::parse_period(o.from, env.now()).flag_value("--from", o.from);
+  const util::Period to = util::parse_period(o.to, env.now()).flag_value("--to", o.to);
+  if (from.kind != util::Period::Kind::month) throw UsageError("invalid --from '" + o.from + "': expected a month (2026-01)");
+  if (to.kind != util::Period::Kind::month) throw UsageError("invalid --to '" + o.to + "': expected a month (2026-10)");
+  if (to.begin < from.begin) throw UsageError("invalid --to '" + o.to + "': before --from '" + o.from + "'");
+  auto where = usage::parse_filters(o.where);
+  normalise_filters(where, env.catalog());
+  const std::vector<int> levels = forecast::parse_levels(o.levels);
+  const forecast::Backtest bt = forecast::backtest(env.usage(), from, to, where, levels);
+  for (const auto& s : bt.skipped) env.note("note: skipped " + s);
+  std::string out;
+  if (fmt == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.forecast.backtest";
+    j["from"] = bt.from;
+    j["to"] = bt.to;
+    j["method"] = forecast::k_method;
+    auto score = [&](const forecast::CutoffScore& s) {
+      render::Json c;
+      if (s.day) c["day"] = s.day;
+      c["months"] = s.months;
+      c["mape"] = std::round(s.mape * 100) / 100;
+      c["mape_run_rate"] = std::round(s.mape_run_rate * 100) / 100;
+      c["coverage"] = render::Json::object();
+      for (size_t l = 0; l < levels.size(); ++l) c["coverage"][std::to_string(levels[l])] = std::round(s.coverage[l] * 1000) / 1000;
+      return c;
+    };
+    j["cutoffs"] = render::Json::array();
+    for (const auto& s : bt.cutoffs) j["cutoffs"].push_back(score(s));
+    j["overall"] = score(bt.overall);
+    j["skipped"] = bt.skipped;
+    out = render::dump(j);
+  } else {
+    render::Table t;
+    t.id = "backtest";
+    t.title = "Backtest " + bt.from + ".." + bt.to + ": forecast of the month total made at the start of each day";
+    t.columns = {{"day", "day", Kind::integer}, {"months", "months", Kind::integer}, {"mape", "MAPE %", Kind::text},
+                 {"mape_run_rate", "run-rate MAPE %", Kind::text}};
+    for (int l : levels) t.columns.push_back({"coverage_" + std::to_string(l), "in " + level_text(l), Kind::text});
+    auto row = [&](const forecast::CutoffScore& s, Value first) {
+      std::vector<Value> r{std::move(first), Value::of_int(s.months), Value::of_text(percent1(s.mape)), Value::of_text(percent1(s.mape_run_rate))};
+      for (double c : s.coverage) r.push_back(Value::of_text(percent1(c * 100)));
+      return r;
+    };
+    for (const auto& s : bt.cutoffs) t.rows.push_back(row(s, Value::of_int(s.day)));
+    if (!bt.cutoffs.empty()) {
+      t.total = row(bt.overall, Value::of_text("all"));
+      t.columns[0].kind = Kind::text;
+      for (auto& r : t.rows) r[0] = Value::of_text(std::to_string(r[0].integer));
+    }
+    out = fmt == Format::csv ? render::to_csv(t) : render::to_text(t, env.style());
+    if (fmt == Format::table && bt.cutoffs.empty()) out = "No month in " + bt.from + ".." + bt.to + " could be backtested.\n";
+  }
+  env.emit(out, o.output);
+}
+
+}  // namespace
+
+void add_forecast(CLI::App& root, CommandTable& table) {
+  auto o = std::make_shared<ForecastOptions>();
+  CLI::App* fc = root.add_subcommand("forecast", "Where spend will land: end-of-period forecast with intervals, per key, budget risk");
+  // The verb first: the command table runs the first parsed command.
+  std::shared_ptr<BacktestOptions> bo;
+  CLI::App* bt = add_verb(fc, table, "backtest", "Measure forecast accuracy and interval coverage on past months", &run_backtest, bo);
+  bt->add_option("--from", bo->from, "First month to forecast (2026-01)")->type_name("MONTH")->required();
+  bt->add_option("--to", bo->to, "Last month to forecast (2026-10)")->type_name("MONTH")->required();
+  bt->add_option("--where", bo->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
+  bt->add_option("--levels", bo->levels, "Interval levels in percent (default 80,95)")->type_name("LIST");
+  add_output_options(bt, bo->format, bo->output);
+
+  fc->add_option("--period", o->period, "Period to forecast (default this-month): 2026-10, FROM..TO, this-month, today")->type_name("PERIOD");
+  fc->add_option("--by", o->by, "Also per key of these dimensions (user, model, department, ...)")->type_name("DIM,...");
+  fc->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
+  fc->add_option("--levels", o->levels, "Interval levels in percent (default 80,95)")->type_name("LIST");
+  fc->add_option("--fail-above", o->fail_above, "CI gate: exit 3 when the forecast exceeds AMOUNT or budget:NAME's limit")
+      ->type_name("AMOUNT|budget:NAME");
+  fc->add_option("--probability", o->probability, "With --fail-above: fail when the chance of exceeding is at least PCT %")
+      ->type_name("PCT")
+      ->check(whole_number(1, 99));
+  add_output_options(fc, o->format, o->output);
+  table.push_back({fc, [o](Env& env) { run_forecast(*o, env); }});
+}
+
+}  // namespace billctl::cmd

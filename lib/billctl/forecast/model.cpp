@@ -53,16 +53,22 @@ Fit fit(const Series& s) {
   auto weekday = [&](int i) { return (s.first_weekday + i) % 7; };
   f.last_weekday = weekday(n - 1);
   if (w >= 14) {
-    double med[7];
-    double sum = 0;
+    // Classical decomposition: each day over the centred 7-day mean around it (a trend cancels
+    // out), the median ratio per weekday, scaled to average 1.
+    std::vector<double> ratios[7];
+    for (int i = start + 3; i + 3 < n; ++i) {
+      double ma = 0;
+      for (int j = i - 3; j <= i + 3; ++j) ma += s.days[size_t(j)];
+      if (ma > 0) ratios[weekday(i)].push_back(s.days[size_t(i)] / (ma / 7));
+    }
+    double med[7], sum = 0;
+    bool all = true;
     for (int d = 0; d < 7; ++d) {
-      std::vector<double> v;
-      for (int i = start; i < n; ++i)
-        if (weekday(i) == d) v.push_back(s.days[size_t(i)]);
-      med[d] = median(std::move(v));
+      all = all && !ratios[d].empty();
+      med[d] = median(std::move(ratios[d]));
       sum += med[d];
     }
-    if (sum > 0)
+    if (all && sum > 0)
       for (int d = 0; d < 7; ++d) f.index[d] = med[d] / (sum / 7);
   }
   std::vector<double> x, z, wt;
@@ -75,13 +81,14 @@ Fit fit(const Series& s) {
   }
   const bool with_trend = w >= 21;
   wls(x, z, wt, with_trend, f.level, f.trend);
-  // One Huber pass: points far off the line count less.
+  // Huber reweighting (three passes): points far off the line count less.
+  const std::vector<double> w0 = wt;
   std::vector<double> r(x.size());
-  for (size_t i = 0; i < x.size(); ++i) r[i] = std::fabs(z[i] - (f.level + f.trend * x[i]));
-  const double scale = 1.4826 * median(r);
-  if (scale > 0) {
-    for (size_t i = 0; i < x.size(); ++i)
-      if (r[i] > 2 * scale) wt[i] *= 2 * scale / r[i];
+  for (int pass = 0; pass < 3; ++pass) {
+    for (size_t i = 0; i < x.size(); ++i) r[i] = std::fabs(z[i] - (f.level + f.trend * x[i]));
+    const double scale = 1.4826 * median(r);
+    if (!(scale > 0)) break;
+    for (size_t i = 0; i < x.size(); ++i) wt[i] = r[i] > 2 * scale ? w0[i] * 2 * scale / r[i] : w0[i];
     wls(x, z, wt, with_trend, f.level, f.trend);
   }
   return f;

@@ -4,11 +4,11 @@
 //
 // Method ("weekday-seasonal robust trend", documented in billctl-forecast(1)):
 //  1. Window: the last k_window days of history (fewer when there are fewer).
-//  2. Weekday profile: with two or more weeks, each weekday's index is the median of its days over
-//     the median daily mean: s_w = median(y on w) / mean_w(median(y on w)); else all 1.
+//  2. Weekday profile: with two or more weeks, classical decomposition — each day over the centred
+//     7-day mean around it, the median of those ratios per weekday, scaled to average 1; else all 1.
 //  3. Level and trend: weighted least squares on the deseasonalised days z = y / s_w (days of a
-//     weekday whose index is 0 are left out), weights halving every k_half_life days, one Huber
-//     reweighting pass so a single spike does not tilt the line; with under three weeks the
+//     weekday whose index is 0 are left out), weights halving every k_half_life days, Huber
+//     reweighting (three passes) so a single spike does not tilt the line; with under three weeks the
 //     trend is 0 (a weighted mean).
 //  4. Day k after the last history day: max(0, level + trend * (phi + ... + phi^k)) * s_w(k), the
 //     trend damped with phi = k_damping (on generated histories a full trend lost accuracy even at

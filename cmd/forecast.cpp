@@ -117,7 +117,9 @@ render::Table budget_table(const forecast::Forecast& f) {
   t.columns = {{"budget", "budget", Kind::text},  {"window", "window", Kind::text},     {"limit", "limit", Kind::text},
                {"spent", "spent", Kind::text},    {"projected", "projected", Kind::text}, {"p_exceed", "P(exceed)", Kind::percent}};
   for (const auto& b : f.budgets) {
-    auto amount = [&](const money::Decimal& d) { return Value::of_text(d.format(b.currency.minor_units, true) + " " + std::string(b.currency.name())); };
+    auto amount = [&](const money::Decimal& d) {
+      return Value::of_text(b.in_tokens ? d.format(0, true) + " tokens" : d.format(b.currency.minor_units, true) + " " + std::string(b.currency.name()));
+    };
     if (!b.error.empty()) {
       t.rows.push_back({Value::of_text(b.name), Value::of_text(b.window), amount(b.limit), Value::of_text("-"),
                         Value::of_text("-"), Value::none()});
@@ -168,17 +170,15 @@ std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
     }
     j["budgets"] = render::Json::array();
     for (const auto& b : f.budgets) {
-      render::Json row{{"name", b.name}, {"scope", b.scope}, {"window", b.window},
-                       {"limit", b.limit.format(b.currency.minor_units, false)}, {"currency", std::string(b.currency.name())}};
-      if (b.error.empty()) {
-        row["spent"] = b.spent.format(b.currency.minor_units, false);
-        row["mean"] = b.mean.format(b.currency.minor_units, false);
-        row["p_exceed"] = p_rounded(b.p_exceed);
-        row["error"] = nullptr;
-      } else {
-        row["spent"] = row["mean"] = row["p_exceed"] = nullptr;
-        row["error"] = b.error;
-      }
+      const bool tokens = b.in_tokens;
+      render::Json row{{"name", b.name}, {"scope", b.scope}, {"window", b.window}, {"unit", tokens ? "tokens" : "money"},
+                       {"limit", b.limit.format(tokens ? 0 : b.currency.minor_units, false)},
+                       {"currency", tokens ? render::Json(nullptr) : render::Json(std::string(b.currency.name()))}};
+      const bool ok = b.error.empty();
+      row["spent"] = ok ? render::Json(b.spent.format(b.currency.minor_units, false)) : render::Json(nullptr);
+      row["mean"] = ok ? render::Json(b.mean.format(b.currency.minor_units, false)) : render::Json(nullptr);
+      row["p_exceed"] = ok ? render::Json(p_rounded(b.p_exceed)) : render::Json(nullptr);
+      row["error"] = ok ? render::Json(nullptr) : render::Json(b.error);
       j["budgets"].push_back(row);
     }
     j["history_days"] = f.history_days;
@@ -276,7 +276,7 @@ void run_forecast(const ForecastOptions& o, Env& env) {
   // Budgets of the same scope as --where (all stored ones without --where).
   std::vector<budgets::Budget> matching;
   for (const auto& b : env.budgets().list_budgets())
-    if (same_scope(budgets::scope_filters(b), fo.where)) matching.push_back(b);
+    if (fo.where.empty() || same_scope(budgets::scope_filters(b), fo.where)) matching.push_back(b);
   if (gate_budget && std::none_of(matching.begin(), matching.end(), [&](const auto& b) { return b.name == gate_budget->name; }))
     matching.push_back(*gate_budget);
   f.budgets = forecast::budget_risks(env.usage(), matching, env.now());
@@ -294,7 +294,7 @@ void run_forecast(const ForecastOptions& o, Env& env) {
       if (fail)
         throw CheckFailed("forecast for " + f.period.label + " " + f.total.mean.format(f.currency.minor_units, true) + " " +
                           std::string(f.currency.name()) + " exceeds " + o.fail_above +
-                          (o.probability ? " with probability " + std::to_string(p_tenths(p) / 10) + " %" : ""));
+                          (o.probability ? " (P(exceed) " + std::to_string(p_tenths(p) / 10) + " %, fails at " + std::to_string(o.probability) + " %)" : ""));
     }
   }
   if (gate_budget) {
@@ -304,8 +304,9 @@ void run_forecast(const ForecastOptions& o, Env& env) {
       const bool fail = o.probability ? r.p_exceed * 100 >= o.probability : r.mean > r.limit;
       if (fail)
         throw CheckFailed("budget '" + r.name + "' is projected to reach " + r.mean.format(r.currency.minor_units, true) + " " +
-                          std::string(r.currency.name()) + " of " + r.limit.format(r.currency.minor_units, true) + " in " + r.window +
-                          " (P(exceed) " + std::to_string(p_tenths(r.p_exceed) / 10) + " %)");
+                          std::string(r.currency.name()) + " of " + r.limit.format(r.currency.minor_units, true) + " " +
+                          std::string(r.currency.name()) + " in " + r.window + " (P(exceed) " + std::to_string(p_tenths(r.p_exceed) / 10) +
+                          " %" + (o.probability ? ", fails at " + std::to_string(o.probability) + " %" : "") + ")");
     }
   }
 }
@@ -355,12 +356,13 @@ void run_backtest(const BacktestOptions& o, Env& env) {
     render::Table t;
     t.id = "backtest";
     t.title = "Backtest " + bt.from + ".." + bt.to + ": forecast of the month total made at the start of each day";
-    t.columns = {{"day", "day", Kind::integer}, {"months", "months", Kind::integer}, {"mape", "MAPE %", Kind::text},
-                 {"mape_run_rate", "run-rate MAPE %", Kind::text}};
-    for (int l : levels) t.columns.push_back({"coverage_" + std::to_string(l), "in " + level_text(l), Kind::text});
+    t.columns = {{"day", "day", Kind::integer}, {"months", "months", Kind::integer}, {"mape", "MAPE %", Kind::decimal},
+                 {"mape_run_rate", "run-rate MAPE %", Kind::decimal}};
+    for (int l : levels) t.columns.push_back({"coverage_" + std::to_string(l), "in " + level_text(l), Kind::decimal});
+    auto pct = [](double v) { return Value::of_money(money::Decimal::parse(percent1(v)).value_or_throw("percent"), 1); };
     auto row = [&](const forecast::CutoffScore& s, Value first) {
-      std::vector<Value> r{std::move(first), Value::of_int(s.months), Value::of_text(percent1(s.mape)), Value::of_text(percent1(s.mape_run_rate))};
-      for (double c : s.coverage) r.push_back(Value::of_text(percent1(c * 100)));
+      std::vector<Value> r{std::move(first), Value::of_int(s.months), pct(s.mape), pct(s.mape_run_rate)};
+      for (double c : s.coverage) r.push_back(pct(c * 100));
       return r;
     };
     for (const auto& s : bt.cutoffs) t.rows.push_back(row(s, Value::of_int(s.day)));

@@ -9,6 +9,7 @@ _billctl() {
       "/credits") path="credits" ;;
       "/invoices") path="invoices" ;;
       "/report") path="report" ;;
+      "/forecast") path="forecast" ;;
       "/prices") path="prices" ;;
       "/completion") path="completion" ;;
       "usage/import") path="usage import" ;;
@@ -41,6 +42,7 @@ _billctl() {
       "invoices/void") path="invoices void" ;;
       "invoices plans/assign") path="invoices plans assign" ;;
       "invoices plans/usage") path="invoices plans usage" ;;
+      "forecast/backtest") path="forecast backtest" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
       "prices/import") path="prices import" ;;
@@ -52,7 +54,7 @@ _billctl() {
       return ;;
   esac
   case "$path" in
-    "") opts="usage budgets credits invoices report prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
+    "") opts="usage budgets credits invoices report forecast prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
     "usage") opts="import summary top log -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
@@ -88,6 +90,8 @@ _billctl() {
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
     "report") opts="-h --help --period --where --input --input-format --on-error --prices --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "forecast") opts="backtest -h --help --period --by --where --levels --fail-above --probability --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "forecast backtest") opts="-h --help --from --to --where --levels --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;
     "prices list") opts="-h --help --provider --history --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices show") opts="-h --help --at --format -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -1,10 +1,10 @@
 // gen-history: deterministic multi-month spend histories for forecast backtests and anomaly tests.
 //
 //   gen-history [--months 13] [--end 2026-10] [--seed 1] [--base 400] [--growth 3]
-//               [--no-spikes] [--no-shifts] [--no-zero-days] [--weekends 25] [--noise 20]
+//               [--no-spikes] [--no-shifts] [--no-zero-days] [--weekends 25] [--noise 20] [--per-day 48]
 //
 // Writes CSV (id, timestamp, model, user, department, feature, input_tokens, output_tokens, cost,
-// currency) with 48 records a day, one every 30 minutes weighted to working hours. The daily
+// currency) with --per-day records a day (default 48: one every 30 minutes), weighted to working hours. The daily
 // total follows: base × (1 + growth % per month) × weekday factor (weekends at --weekends % of a
 // weekday) × level shifts (a few permanent steps of ×0.7 .. ×1.5) × noise (±--noise %, log-normal),
 // with single-day spikes (×3 .. ×6, about two a month) and zero days (about one a month: a
@@ -58,7 +58,7 @@ void civil_from_days(int64_t z, int& y, int& m, int& d) {
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: gen-history [--months N] [--end YYYY-MM] [--seed S] [--base USD] [--growth PCT]\n"
-               "                   [--no-spikes] [--no-shifts] [--no-zero-days] [--weekends PCT] [--noise PCT]\n");
+               "                   [--no-spikes] [--no-shifts] [--no-zero-days] [--weekends PCT] [--noise PCT] [--per-day N]\n");
   std::exit(2);
 }
 
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   uint64_t seed = 1;
   double base = 400, growth = 3, weekends = 25, noise = 20;
   bool spikes = true, shifts = true, zeros = true;
+  int per_day = 48;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -84,12 +85,13 @@ int main(int argc, char** argv) {
     else if (a == "--growth") growth = std::atof(value().c_str());
     else if (a == "--weekends") weekends = std::atof(value().c_str());
     else if (a == "--noise") noise = std::atof(value().c_str());
+    else if (a == "--per-day") per_day = std::atoi(value().c_str());
     else if (a == "--no-spikes") spikes = false;
     else if (a == "--no-shifts") shifts = false;
     else if (a == "--no-zero-days") zeros = false;
     else usage();
   }
-  if (months < 1 || months > 120 || base <= 0) usage();
+  if (months < 1 || months > 120 || base <= 0 || per_day < 1 || per_day > 48) usage();
   int start_y = end_y, start_m = end_m - (months - 1);
   while (start_m < 1) {
     start_m += 12;
@@ -98,9 +100,13 @@ int main(int argc, char** argv) {
   const int64_t first = days_from_civil(start_y, start_m, 1);
   const int64_t last = end_m == 12 ? days_from_civil(end_y + 1, 1, 1) : days_from_civil(end_y, end_m + 1, 1);
   Rng rng{seed * 0x2545F4914F6CDD1Dull + 7};
-  // Half-hour weights: working hours (08:00-18:00 UTC) carry most of the day.
+  // Slot weights: working hours (08:00-18:00 UTC) carry most of the day.
+  const int slot_min = 1440 / per_day;
   double slot_w[48], slot_sum = 0;
-  for (int s = 0; s < 48; ++s) slot_sum += slot_w[s] = (s >= 16 && s < 36) ? 4.0 : (s >= 12 && s < 40) ? 1.5 : 0.4;
+  for (int s = 0; s < per_day; ++s) {
+    const int h = s * slot_min / 60;
+    slot_sum += slot_w[s] = (h >= 8 && h < 18) ? 4.0 : (h >= 6 && h < 20) ? 1.5 : 0.4;
+  }
   const char* departments[] = {"engineering", "research", "sales", "support"};
   const char* features[] = {"chat", "search", "summarize", "code-review"};
   const char* users[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"};
@@ -121,13 +127,13 @@ int main(int argc, char** argv) {
     // Fixed-point cents per slot; the day's cents are exact.
     const int64_t cents = int64_t(std::llround(total * 100));
     int64_t left = cents;
-    for (int s = 0; s < 48; ++s) {
-      const int64_t c = s == 47 ? left : int64_t(double(cents) * slot_w[s] / slot_sum);
+    for (int s = 0; s < per_day; ++s) {
+      const int64_t c = s == per_day - 1 ? left : int64_t(double(cents) * slot_w[s] / slot_sum);
       left -= c;
       if (c <= 0) continue;
       const uint64_t r = rng.next();
       std::printf("h%llu,%04d-%02d-%02dT%02d:%02d:%02dZ,gpt-4o-mini,%s,%s,%s,%llu,%llu,%lld.%02lld,USD\n", (unsigned long long)++n, y, m, d,
-                  s / 2, (s % 2) * 30, int(r % 60), users[(r >> 8) % 8], departments[(r >> 16) % 4], features[(r >> 24) % 4],
+                  s * slot_min / 60, s * slot_min % 60, int(r % 60), users[(r >> 8) % 8], departments[(r >> 16) % 4], features[(r >> 24) % 4],
                   (unsigned long long)(1000 + (r >> 32) % 5000), (unsigned long long)(100 + (r >> 44) % 900), (long long)(c / 100),
                   (long long)(c % 100));
     }

@@ -121,7 +121,7 @@ TEST_CASE("the normal distribution", "[forecast]") {
   for (double p : {0.01, 0.2, 0.5, 0.77, 0.999}) CHECK(forecast::normal_cdf(forecast::normal_quantile(p)) == Approx(p).epsilon(1e-10));
 }
 
-TEST_CASE("--levels", "[forecast]") {
+TEST_CASE("forecast levels: whole percents, sorted, unique", "[forecast]") {
   CHECK(forecast::parse_levels("95, 80,80") == std::vector<int>{80, 95});
   CHECK_THROWS_WITH(forecast::parse_levels("80,100"), Catch::Contains("invalid --levels '80,100'"));
   CHECK_THROWS_WITH(forecast::parse_levels("x"), Catch::Contains("invalid --levels"));

@@ -306,9 +306,10 @@ std::vector<BudgetRisk> budget_risks(usage::Source& src, const std::vector<budge
     const budgets::Budget& b = list[i];
     BudgetRisk r;
     r.name = b.name;
-    r.scope = budgets::scope_text(b);
+    r.scope = b.scope.empty() ? std::vector<std::string>{"organization"} : b.scope;
     r.limit = b.limit;
     r.currency = b.currency;
+    r.in_tokens = b.in_tokens;
     r.window = windows[i].label;
     const usage::AggResult& daily = res[2 * i];
     const usage::Totals spent = res[2 * i + 1].total();

@@ -49,9 +49,10 @@ struct DayPoint {
 
 struct BudgetRisk {
   std::string name;
-  std::string scope;
+  std::vector<std::string> scope;  // the budget's scope terms
   money::Decimal limit;
   money::Currency currency;
+  bool in_tokens = false;
   std::string window;  // "2026-10"
   money::Decimal spent;
   money::Decimal mean;

@@ -290,8 +290,11 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
       "SELECT currency, SUM(records), SUM(requests), SUM(error_requests), SUM(input_tokens), SUM(cached_input_tokens),"
       " SUM(cache_write_tokens), SUM(cache_write_1h_tokens), SUM(output_tokens), SUM(unpriced_records),"
       " SUM(cost_micro), SUM(cost_pico)";
-  sql += combo ? (by_time || by_value_time ? ", value, hour" : ", value") : by_value_time ? ", value, hour"
-         : by_value ? ", value" : by_time ? ", hour" : "";
+  // Days, weeks and months are unions of UTC days: SQLite sums the hours of a day into one row.
+  const usage::Dim time_dim = by_time ? q.by[0] : by_value_time ? q.by[1] : usage::Dim::hour;
+  const std::string hour = time_dim == usage::Dim::hour ? "hour" : "(hour - ((hour % 24) + 24) % 24)";
+  sql += combo ? (by_time || by_value_time ? ", value, " + hour : ", value") : by_value_time ? ", value, " + hour
+         : by_value ? ", value" : by_time ? ", " + hour : "";
   sql += combo ? " FROM usage_combo_hourly WHERE combo = ?1" : " FROM usage_dim_hourly WHERE dim = ?1";
   sql += " AND hour >= ?2 AND hour < ?3 AND records != 0";
   if (q.tokens_only) sql += " AND metered = 0";
@@ -327,8 +330,8 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   }
   if (!values.empty()) sql += " AND value" + in_list(4, values.size());
   // With a combo the rows are grouped by value (and hour) and filtered and keyed below.
-  sql += combo || by_value_time ? (by_time || by_value_time ? " GROUP BY value, hour, currency" : " GROUP BY value, currency")
-         : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY hour, currency" : " GROUP BY currency";
+  sql += combo || by_value_time ? (by_time || by_value_time ? " GROUP BY value, " + hour + ", currency" : " GROUP BY value, currency")
+         : by_value ? " GROUP BY value, currency" : by_time ? " GROUP BY " + hour + ", currency" : " GROUP BY currency";
   Stmt s(m_db, sql.c_str());
   s.bind(1, key).bind(2, h0).bind(3, h1);
   for (size_t i = 0; i < values.size(); ++i) s.bind(int(4 + i), values[i]);

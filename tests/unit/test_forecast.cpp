@@ -94,6 +94,17 @@ TEST_CASE("edge cases: empty, all zeros, one day", "[forecast]") {
   CHECK(forecast::quantile(2400, s1, 0.1) < 2400 / 1.8);
 }
 
+TEST_CASE("spend that stopped weeks ago gives finite bounds", "[forecast]") {
+  std::vector<double> d(40, 0.0);
+  for (int i = 0; i < 10; ++i) d[size_t(i)] = 500;
+  const auto s = series(d);
+  const forecast::Spread sp = forecast::spread(s, 20);
+  const double hi = forecast::quantile(forecast::fit(s).day(1) * 20, sp, 0.975);
+  CHECK(std::isfinite(hi));
+  CHECK(forecast::to_money(hi, money::Currency{}).to_string().size() < 20);
+  CHECK(forecast::to_money(INFINITY, money::Currency{}).to_string() == "10000000000000");
+}
+
 TEST_CASE("intervals widen with the noise and probabilities are consistent with them", "[forecast]") {
   std::vector<double> quiet, noisy;
   uint64_t x = 12345;

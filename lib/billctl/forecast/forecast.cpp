@@ -152,6 +152,7 @@ DayProfile profile_of(const usage::AggResult& hourly) {
 
 money::Decimal to_money(double v, const money::Currency& c) {
   if (!(v > 0)) return money::Decimal();
+  if (!(v < 1e13)) v = 1e13;  // an estimate this large is "unbounded"; Decimal holds it exactly
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", c.minor_units, v);
   return money::Decimal::parse(buf).value_or_throw("forecast amount");

@@ -101,7 +101,10 @@ Spread spread(const Series& s, int h) {
   double recent = 0;
   const int tail = std::min(n, 28);
   for (int i = n - tail; i < n; ++i) recent += s.days[size_t(i)];
-  const double per_day = tail > 0 ? 0.05 * recent / tail : 0;
+  double all = 0;
+  for (double v : s.days) all += v;
+  // 5 % of a typical recent day (of any day, when the last four weeks were all zero).
+  const double per_day = tail > 0 ? 0.05 * (recent > 0 ? recent / tail : all / n) : 0;
   // Origins need k_min_train days before them and h days after; with few, shorter sums are scored.
   int he = std::min(h, n - k_min_train - 4);
   if (he < 1) he = 1;
@@ -141,7 +144,8 @@ Spread spread(const Series& s, int h) {
 }
 
 double quantile(double mean, const Spread& sp, double p) {
-  const double q = (mean + sp.shift) * std::exp(sp.mu + normal_quantile(p) * sp.sigma) - sp.shift;
+  // A factor beyond e^±12 (160,000) says nothing more: bounded so that amounts stay finite.
+  const double q = (mean + sp.shift) * std::exp(std::clamp(sp.mu + normal_quantile(p) * sp.sigma, -12.0, 12.0)) - sp.shift;
   return std::max(0.0, q);
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "billctl/budgets/budget.hpp"
+#include "billctl/forecast/forecast.hpp"
 #include "billctl/notify/notifier.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/render/junit.hpp"
@@ -49,6 +50,7 @@ struct ApplyOptions {
 struct CheckOptions {
   std::string file;
   std::string fail_on = "exceeded";
+  int probability = 0;
   std::string format = "table";
   std::string output;
   std::string user, department, organization, feature, project, model;
@@ -168,6 +170,9 @@ void run_rm(const ListOptions& o, Env& env) {
 
 std::string tenths_text(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
 
+// A probability in tenths of a percent.
+int64_t p_exceed_tenths(double p) { return int64_t(std::llround(std::clamp(p, 0.0, 1.0) * 1000)); }
+
 // For people: amounts with their unit, the time left in words.
 render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now) {
   render::Table t;
@@ -177,7 +182,7 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
                {"spent", "spent", Kind::text},       {"limit", "limit", Kind::text},
                {"remaining", "remaining", Kind::text}, {"used", "used", Kind::percent},
                {"stage", "stage", Kind::text},       {"projected", "projected", Kind::text},
-               {"resets_in", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
+               {"p_exceed", "P(exceed)", Kind::percent}, {"resets_in", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
   t.bar_column = 5;
   t.bar_full = 1000;
   for (const auto& s : list) {
@@ -185,7 +190,7 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
     if (!s.error.empty()) {
       t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::none(),
                         Value::of_text(budgets::amount_text(b, b.limit)), Value::none(), Value::none(), Value::of_text("error"),
-                        Value::none(), Value::of_text(budgets::time_left_text(now, s.window.end)),
+                        Value::none(), Value::none(), Value::of_text(budgets::time_left_text(now, s.window.end)),
                         Value::of_text(std::string(budgets::mode_name(b.mode)))});
       continue;
     }
@@ -193,6 +198,7 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
                       Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(budgets::amount_text(b, s.remaining)),
                       Value::of_percent(s.used_tenths), s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
                       Value::of_text(budgets::amount_text(b, s.projected) + " (" + tenths_text(s.projected_tenths) + " %)"),
+                      s.p_exceed ? Value::of_percent(p_exceed_tenths(*s.p_exceed)) : Value::none(),
                       Value::of_text(budgets::time_left_text(now, s.window.end)),
                       Value::of_text(std::string(budgets::mode_name(b.mode)))});
   }
@@ -209,7 +215,8 @@ render::Table status_machine_table(const std::vector<budgets::Status>& list) {
                {"spent", "spent", Kind::decimal},      {"limit", "limit", Kind::decimal},
                {"remaining", "remaining", Kind::decimal}, {"used_pct", "used_pct", Kind::percent},
                {"stage", "stage", Kind::integer},      {"projected", "projected", Kind::decimal},
-               {"projected_pct", "projected_pct", Kind::percent}, {"resets_at", "resets_at", Kind::text},
+               {"projected_pct", "projected_pct", Kind::percent}, {"p_exceed_pct", "p_exceed_pct", Kind::percent},
+               {"resets_at", "resets_at", Kind::text},
                {"mode", "mode", Kind::text},           {"error", "error", Kind::text}};
   for (const auto& s : list) {
     const Budget& b = s.budget;
@@ -222,13 +229,15 @@ render::Table status_machine_table(const std::vector<budgets::Status>& list) {
                       ok ? amount(s.spent) : Value::none(), amount(b.limit), ok ? amount(s.remaining) : Value::none(),
                       ok ? Value::of_percent(s.used_tenths) : Value::none(), s.stage ? Value::of_int(s.stage) : Value::none(),
                       ok ? amount(s.projected) : Value::none(), ok ? Value::of_percent(s.projected_tenths) : Value::none(),
+                      s.p_exceed ? Value::of_percent(p_exceed_tenths(*s.p_exceed)) : Value::none(),
                       Value::of_text(util::format_rfc3339(s.window.end)), Value::of_text(std::string(budgets::mode_name(b.mode))),
                       Value::of_text(s.error)});
   }
   return t;
 }
 
-render::Json status_json(const budgets::Status& s) {
+// `forecast`: the projection is the forecast's, and p_exceed is given (null for token budgets).
+render::Json status_json(const budgets::Status& s, bool forecast) {
   const Budget& b = s.budget;
   render::Json j;
   j["name"] = b.name;
@@ -246,6 +255,7 @@ render::Json status_json(const budgets::Status& s) {
   j["stage"] = s.stage ? render::Json(s.stage) : render::Json(nullptr);
   j["projected"] = ok ? amount_json(b, s.projected) : render::Json(nullptr);
   j["projected_pct"] = ok ? render::Json(tenths_text(s.projected_tenths)) : render::Json(nullptr);
+  if (forecast) j["p_exceed"] = s.p_exceed ? render::Json(double(p_exceed_tenths(*s.p_exceed)) / 1000) : render::Json(nullptr);
   j["resets_at"] = util::format_rfc3339(s.window.end);
   j["resets_in_days"] = s.resets_in_days;
   j["mode"] = budgets::mode_name(b.mode);
@@ -276,7 +286,8 @@ void run_status(const ListOptions& o, Env& env) {
     }
     list = chosen;
   }
-  const auto statuses = budgets::evaluate(env.usage(), list, env.now());
+  auto statuses = budgets::evaluate(env.usage(), list, env.now());
+  forecast::project(env.usage(), statuses, env.now());
   std::string out;
   if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses, env.now()), env.style());
   else if (f == Format::csv) out = render::to_csv(status_machine_table(statuses));
@@ -286,7 +297,7 @@ void run_status(const ListOptions& o, Env& env) {
     j["kind"] = "billctl.budgets.status";
     j["now"] = util::format_rfc3339(env.now());
     j["budgets"] = render::Json::array();
-    for (const auto& s : statuses) j["budgets"].push_back(status_json(s));
+    for (const auto& s : statuses) j["budgets"].push_back(status_json(s, true));
     out = render::dump(j);
   }
   env.emit(out, o.output);
@@ -315,7 +326,11 @@ void run_apply(const ApplyOptions& o, Env& env) {
 }
 
 void run_check(const CheckOptions& o, Env& env) {
-  const int fail_pct = budgets::parse_fail_on(o.fail_on);
+  // --fail-on forecast: fail when a budget is likely (--probability, default 80 %) to end its
+  // window above the limit; otherwise on the share of the limit used so far.
+  const bool on_forecast = o.fail_on == "forecast";
+  const int fail_pct = on_forecast ? (o.probability ? o.probability : 80) : budgets::parse_fail_on(o.fail_on);
+  if (o.probability && !on_forecast) throw UsageError("--probability needs --fail-on forecast");
   if (o.format != "table" && o.format != "json" && o.format != "junit")
     throw UsageError("invalid --format '" + o.format + "': expected table, json or junit");
   std::vector<Budget> list = o.file.empty() ? env.budgets().list_budgets()
@@ -331,15 +346,27 @@ void run_check(const CheckOptions& o, Env& env) {
   if (quota) {
     std::erase_if(list, [&](const Budget& b) { return b.mode != budgets::Mode::hard || !budgets::applies_to(b, who); });
   }
-  const auto statuses = budgets::evaluate(env.usage(), list, env.now());
+  if (quota && on_forecast) throw UsageError("--fail-on forecast is for the CI gate, not for quota checks (--user, ...)");
+  auto statuses = budgets::evaluate(env.usage(), list, env.now());
+  if (on_forecast) forecast::project(env.usage(), statuses, env.now());
   // Hard quotas deny at 100 %; the CI gate fails at --fail-on.
   const int64_t threshold = quota ? 1000 : int64_t(fail_pct) * 10;
+  auto fails = [&](const budgets::Status& s) {
+    if (!s.error.empty()) return false;
+    if (!on_forecast) return s.used_tenths >= threshold;
+    // Token budgets have no forecast: their run-rate projection reaching the limit.
+    return s.p_exceed ? p_exceed_tenths(*s.p_exceed) >= threshold : s.projected_tenths >= 1000;
+  };
   std::vector<const budgets::Status*> failed;
   for (const auto& s : statuses)
-    if (s.error.empty() && s.used_tenths >= threshold) failed.push_back(&s);
+    if (fails(s)) failed.push_back(&s);
   auto result_of = [&](const budgets::Status& s) -> std::string {
     if (!s.error.empty()) return "error";
-    return s.used_tenths >= threshold ? (quota ? "deny" : "fail") : (quota ? "allow" : "pass");
+    return fails(s) ? (quota ? "deny" : "fail") : (quota ? "allow" : "pass");
+  };
+  auto forecast_text = [&](const budgets::Status& s) {
+    return ", forecast " + budgets::amount_text(s.budget, s.projected) +
+           (s.p_exceed ? " (P(exceed) " + tenths_text(p_exceed_tenths(*s.p_exceed)) + " %)" : " (run rate)");
   };
 
   std::string out;
@@ -355,11 +382,12 @@ void run_check(const CheckOptions& o, Env& env) {
       j["decision"] = failed.empty() ? "allow" : "deny";
     } else {
       j["fail_on_pct"] = fail_pct;
+      if (on_forecast) j["fail_on"] = "forecast";
       j["passed"] = failed.empty();
     }
     j["budgets"] = render::Json::array();
     for (const auto& s : statuses) {
-      render::Json b = status_json(s);
+      render::Json b = status_json(s, on_forecast);
       b["result"] = result_of(s);
       j["budgets"].push_back(b);
     }
@@ -369,9 +397,11 @@ void run_check(const CheckOptions& o, Env& env) {
     for (const auto& s : statuses) {
       const std::string what = s.budget.name + " at " + tenths_text(s.used_tenths) + " % of " +
                                budgets::amount_text(s.budget, s.budget.limit) + " (" + budgets::amount_text(s.budget, s.spent) +
-                               " spent in " + s.window.label + ")";
+                               " spent in " + s.window.label + ")" + (on_forecast ? forecast_text(s) : "");
       render::TestCase c{"billctl.budgets", s.budget.name, {}, s.error};
-      if (s.error.empty() && s.used_tenths >= threshold) c.failure = what + ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %";
+      if (fails(s))
+        c.failure = what + (on_forecast ? ", fails at " + std::to_string(fail_pct) + " % likely to exceed"
+                                        : ", fails at " + std::to_string(quota ? 100 : fail_pct) + " %");
       suite.cases.push_back(std::move(c));
     }
     out = render::to_junit(suite);
@@ -384,11 +414,13 @@ void run_check(const CheckOptions& o, Env& env) {
       out += "\n";
     } else {
       for (const auto& s : statuses)
-        out += std::string(!s.error.empty() ? "ERROR " : s.used_tenths >= threshold ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
-               " % of " + budgets::amount_text(s.budget, s.budget.limit) + (s.stage ? "  (stage " + std::to_string(s.stage) + " %)" : "") + "\n";
+        out += std::string(!s.error.empty() ? "ERROR " : fails(s) ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
+               " % of " + budgets::amount_text(s.budget, s.budget.limit) + (s.stage ? "  (stage " + std::to_string(s.stage) + " %)" : "") +
+               (on_forecast && s.error.empty() ? forecast_text(s) : "") + "\n";
       const auto errors = size_t(std::count_if(statuses.begin(), statuses.end(), [](const auto& s) { return !s.error.empty(); }));
       out += std::to_string(statuses.size() - failed.size() - errors) + " of " + std::to_string(statuses.size()) +
-             " budgets below " + std::to_string(fail_pct) + " %\n";
+             (on_forecast ? " budgets less than " + std::to_string(fail_pct) + " % likely to exceed their limit\n"
+                          : " budgets below " + std::to_string(fail_pct) + " %\n");
     }
   }
   env.emit(out, o.output);
@@ -396,6 +428,8 @@ void run_check(const CheckOptions& o, Env& env) {
   if (report_errors(statuses, env)) throw DataError("some budgets could not be evaluated (see above)");
   if (!failed.empty()) {
     if (quota) throw CheckFailed("denied: " + std::to_string(failed.size()) + " hard quota(s) used up");
+    if (on_forecast)
+      throw CheckFailed(std::to_string(failed.size()) + " budget(s) at least " + std::to_string(fail_pct) + " % likely to exceed their limit");
     throw CheckFailed(std::to_string(failed.size()) + " budget(s) at or above " + std::to_string(fail_pct) + " %");
   }
 }
@@ -498,8 +532,11 @@ void add_budgets(CLI::App& root, CommandTable& table) {
   auto co = std::make_shared<CheckOptions>();
   CLI::App* check = bud->add_subcommand("check", "CI gate: exit 3 when a budget reaches --fail-on; or a hard-quota allow/deny");
   check->add_option("-f,--file", co->file, "Check the budgets of this TOML file instead of the stored ones")->type_name("FILE");
-  check->add_option("--fail-on", co->fail_on, "warning (80 %), critical (95 %), exceeded (100 %, default) or a percent")
+  check->add_option("--fail-on", co->fail_on, "warning (80 %), critical (95 %), exceeded (100 %, default), a percent, or forecast")
       ->type_name("STAGE");
+  check->add_option("--probability", co->probability, "With --fail-on forecast: fail at this chance of exceeding (default 80)")
+      ->type_name("PCT")
+      ->check(whole_number(1, 99));
   check->add_option("--format", co->format, "table, json or junit")->type_name("FORMAT");
   check->add_option("-o,--output", co->output, "Write the report to FILE (atomically)")->type_name("FILE");
   check->add_option("--user", co->user, "Quota check: may this user make a request? (hard budgets only)")->type_name("NAME");

@@ -66,7 +66,7 @@ _billctl() {
     "budgets rm") opts="-h --help --db --config --now --color --no-color -q --quiet" ;;
     "budgets status") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets apply") opts="-h --help -f --file --dry-run --prune --db --config --now --color --no-color -q --quiet" ;;
-    "budgets check") opts="-h --help -f --file --fail-on --format -o --output --user --department --organization --feature --project --model --db --config --now --color --no-color -q --quiet" ;;
+    "budgets check") opts="-h --help -f --file --fail-on --probability --format -o --output --user --department --organization --feature --project --model --db --config --now --color --no-color -q --quiet" ;;
     "budgets notify") opts="-h --help --dry-run --format --db --config --now --color --no-color -q --quiet" ;;
     "credits") opts="balance packages buy deduct refund adjust ledger verify topup -h --help --db --config --now --color --no-color -q --quiet" ;;
     "credits balance") opts="-h --help --org --format -o --output --db --config --now --color --no-color -q --quiet" ;;

@@ -420,7 +420,7 @@ int parse_fail_on(const std::string& text) {
   if (!v.empty() && v.back() == '%') v.remove_suffix(1);
   int64_t n = 0;
   if (util::parse_u63(v, n) && n >= 1 && n <= 1000) return int(n);
-  throw UsageError("invalid --fail-on '" + text + "': expected warning (80 %), critical (95 %), exceeded (100 %) or a percent");
+  throw UsageError("invalid --fail-on '" + text + "': expected warning (80 %), critical (95 %), exceeded (100 %), a percent or forecast");
 }
 
 bool applies_to(const Budget& b, const Identity& who) {

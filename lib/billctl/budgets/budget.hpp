@@ -89,8 +89,9 @@ struct Status {
   money::Decimal remaining;  // never negative
   int64_t used_tenths = 0;   // percent of the limit, in tenths
   int stage = 0;             // highest stage reached, 0 for none
-  money::Decimal projected;  // end-of-period spend at the current run rate
+  money::Decimal projected;  // end-of-period spend: the run rate here, the forecast once forecast::project() ran
   int64_t projected_tenths = 0;
+  std::optional<double> p_exceed;  // the chance of ending above the limit (forecast::project(), money budgets)
   int64_t resets_in_days = 0;  // whole days, rounded up
   util::Seconds at = 0;        // when it was evaluated ("now")
   std::string error;           // why this budget could not be evaluated (the others still are)

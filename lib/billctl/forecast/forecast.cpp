@@ -337,6 +337,25 @@ std::vector<BudgetRisk> budget_risks(usage::Source& src, const std::vector<budge
   return out;
 }
 
+void project(usage::Source& src, std::vector<budgets::Status>& statuses, util::Seconds now, const std::string& tzdir) {
+  std::vector<budgets::Budget> list;
+  std::vector<size_t> at;
+  for (size_t i = 0; i < statuses.size(); ++i)
+    if (statuses[i].error.empty() && !statuses[i].budget.in_tokens) {
+      list.push_back(statuses[i].budget);
+      at.push_back(i);
+    }
+  if (list.empty()) return;
+  const auto risks = budget_risks(src, list, now, tzdir);
+  for (size_t k = 0; k < risks.size(); ++k) {
+    if (!risks[k].error.empty()) continue;
+    budgets::Status& s = statuses[at[k]];
+    s.projected = std::max(risks[k].mean, s.spent);
+    s.projected_tenths = int64_t(money::div_round(s.projected.units() * 1000, s.budget.limit.units(), money::Rounding::down));
+    s.p_exceed = risks[k].p_exceed;
+  }
+}
+
 Backtest backtest(usage::Source& src, const util::Period& from, const util::Period& to, const std::vector<usage::Filter>& where,
                   const std::vector<int>& levels) {
   Backtest bt;

@@ -93,6 +93,12 @@ Forecast make_forecast(usage::Source& src, const Options& o);
 std::vector<BudgetRisk> budget_risks(usage::Source& src, const std::vector<budgets::Budget>& list, util::Seconds now,
                                      const std::string& tzdir = "/usr/share/zoneinfo");
 
+// Replaces the run-rate projection of evaluated budgets (budgets::evaluate) with the forecast:
+// `projected` becomes the forecast's median for the window and `p_exceed` is set. Token budgets,
+// and budgets that could not be evaluated or forecast, keep what they had.
+void project(usage::Source& src, std::vector<budgets::Status>& statuses, util::Seconds now,
+             const std::string& tzdir = "/usr/share/zoneinfo");
+
 // --- backtest ------------------------------------------------------------------------------
 
 struct CutoffScore {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "billctl/forecast/forecast.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::notify {
@@ -74,8 +75,10 @@ Alert make_alert(const budgets::Status& s, const std::string& stage, const Drive
             std::string(budgets::mode_name(b.mode)) + ") on " + budgets::scope_text(b) + "\n";
   a.text += "Spent: " + spent + " of " + limit + " (" + tenths(s.used_tenths) + " %), " +
             budgets::amount_text(b, s.remaining) + " left\n";
+  const int64_t p_tenths = s.p_exceed ? int64_t(*s.p_exceed * 1000 + 0.5) : 0;
   a.text += "Projected by the end of " + s.window.label + ": " + budgets::amount_text(b, s.projected) + " (" +
-            tenths(s.projected_tenths) + " %); resets in " + std::to_string(s.resets_in_days) + " days\n";
+            tenths(s.projected_tenths) + " %" + (s.p_exceed ? ", chance of exceeding " + tenths(p_tenths) + " %" : "") +
+            "); resets in " + std::to_string(s.resets_in_days) + " days\n";
   a.text += drivers_line("users", d.users, b) + drivers_line("models", d.models, b) + drivers_line("features", d.features, b);
   while (!a.text.empty() && a.text.back() == '\n') a.text.pop_back();
 
@@ -97,6 +100,7 @@ Alert make_alert(const budgets::Status& s, const std::string& stage, const Drive
   j["used_pct"] = tenths(s.used_tenths);
   j["projected"] = amount_json(b, s.projected);
   j["projected_pct"] = tenths(s.projected_tenths);
+  j["p_exceed"] = s.p_exceed ? ordered_json(double(p_tenths) / 1000) : ordered_json(nullptr);
   j["resets_at"] = util::format_rfc3339(s.window.end);
   j["resets_in_days"] = s.resets_in_days;
   j["top_drivers"] = {{"users", drivers_json(d.users, b)},
@@ -123,7 +127,8 @@ std::string rfc5322_date(util::Seconds t) {
 
 std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, NotifyContext& ctx) {
   std::vector<Outcome> out;
-  const auto statuses = budgets::evaluate(ctx.usage, list, ctx.now);
+  auto statuses = budgets::evaluate(ctx.usage, list, ctx.now);
+  forecast::project(ctx.usage, statuses, ctx.now);
   for (const auto& s : statuses) {
     const budgets::Budget& b = s.budget;
     // One budget's problem is reported as its own failure; the other budgets are still sent.
@@ -140,7 +145,9 @@ std::vector<Outcome> run_notify(const std::vector<budgets::Budget>& list, Notify
     // What is due: the highest stage reached, and a projection crossing the limit.
     std::vector<std::string> due;
     if (s.stage) due.push_back(std::to_string(s.stage));
-    if (s.projected_tenths >= 1000 && s.used_tenths < 1000) due.push_back("forecast");
+    // The forecast alert: likely (80 %) to end the window above the limit; a token budget (no
+    // forecast) on its run rate.
+    if (s.used_tenths < 1000 && (s.p_exceed ? *s.p_exceed >= 0.8 : s.projected_tenths >= 1000)) due.push_back("forecast");
     if (channels.empty()) {
       // A due alert nobody receives is a failure: a cron job must not report success for it.
       if (names.empty())

@@ -293,6 +293,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   log->add_option("--limit", lo->limit, "How many imports to show, newest first (default 20)")->type_name("N")->check(whole_number(1, 1000000));
   add_output_options(log, lo->format, lo->output);
   table.push_back({log, [lo](Env& env) { run_log(*lo, env); }});
+  add_usage_anomalies(usage, table);
 }
 
 }  // namespace billctl::cmd

@@ -2,20 +2,28 @@
 //
 //   gen-history [--months 13] [--end 2026-10] [--seed 1] [--base 400] [--growth 3]
 //               [--no-spikes] [--no-shifts] [--no-zero-days] [--weekends 25] [--noise 20] [--per-day 48]
+//               [--plant-loop DATE]... [--plant-launch DATE]... [--plant-errors DATE]...
 //
 // Writes CSV (id, timestamp, model, user, department, feature, input_tokens, output_tokens, cost,
-// currency) with --per-day records a day (default 48: one every 30 minutes), weighted to working hours. The daily
+// currency, requests, status) with --per-day records a day (default 48: one every 30 minutes), weighted to working hours. The daily
 // total follows: base × (1 + growth % per month) × weekday factor (weekends at --weekends % of a
 // weekday) × level shifts (a few permanent steps of ×0.7 .. ×1.5) × noise (±--noise %, log-normal),
 // with single-day spikes (×3 .. ×6, about two a month) and zero days (about one a month: a
-// holiday or an outage). Costs are provider-reported (the cost column), so prices do not matter.
+// holiday or an outage). Planted anomalies, for the anomaly tests: --plant-loop DATE, one user
+// ("mallory", research) looping a premium model (claude-opus-4-1, feature "agent") from 01:00 to
+// 05:00 for 3x the day's spend; --plant-launch DATE, a feature ("launch-x") adding 80 % of the
+// daily spend from that day on (four users a day); --plant-errors DATE, an error storm: one
+// service's gpt-4o requests failing (status error) between 09:00 and 12:00, 40 % of the day's
+// requests at the default --per-day. Costs are provider-reported (the cost column), so prices do not matter.
 // The same arguments give the same bytes on every machine (own PRNG, fixed-point amounts).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -70,6 +78,7 @@ int main(int argc, char** argv) {
   double base = 400, growth = 3, weekends = 25, noise = 20;
   bool spikes = true, shifts = true, zeros = true;
   int per_day = 48;
+  std::vector<int64_t> loops, launches, storms;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -86,6 +95,12 @@ int main(int argc, char** argv) {
     else if (a == "--weekends") weekends = std::atof(value().c_str());
     else if (a == "--noise") noise = std::atof(value().c_str());
     else if (a == "--per-day") per_day = std::atoi(value().c_str());
+    else if (a == "--plant-loop" || a == "--plant-launch" || a == "--plant-errors") {
+      int y, m, d;
+      const std::string v = value();
+      if (std::sscanf(v.c_str(), "%d-%d-%d", &y, &m, &d) != 3) usage();
+      (a == "--plant-loop" ? loops : a == "--plant-launch" ? launches : storms).push_back(days_from_civil(y, m, d));
+    }
     else if (a == "--no-spikes") spikes = false;
     else if (a == "--no-shifts") shifts = false;
     else if (a == "--no-zero-days") zeros = false;
@@ -110,7 +125,10 @@ int main(int argc, char** argv) {
   const char* departments[] = {"engineering", "research", "sales", "support"};
   const char* features[] = {"chat", "search", "summarize", "code-review"};
   const char* users[] = {"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"};
-  std::printf("id,timestamp,model,user,department,feature,input_tokens,output_tokens,cost,currency\n");
+  std::printf("id,timestamp,model,user,department,feature,input_tokens,output_tokens,cost,currency,requests,status\n");
+  auto has = [](const std::vector<int64_t>& v, int64_t d) { return std::find(v.begin(), v.end(), d) != v.end(); };
+  int64_t launched = INT64_MAX;
+  for (int64_t d : launches) launched = std::min(launched, d);
   double level = 1;
   uint64_t n = 0;
   for (int64_t day = first; day < last; ++day) {
@@ -118,12 +136,29 @@ int main(int argc, char** argv) {
     const double months_in = double(day - first) / 30.44;
     if (shifts && rng.unit() < 1.0 / 75) level *= 0.7 + 0.8 * rng.unit();  // a permanent step, about every 2.5 months
     double total = base * std::pow(1 + growth / 100, months_in) * level * (wd >= 5 ? weekends / 100 : 1.0);
+    const double plain = total;  // before noise, spikes and zero days: the size of planted anomalies
     total *= std::exp(noise / 100 * rng.normal() - 0.5 * (noise / 100) * (noise / 100));
     if (spikes && rng.unit() < 2.0 / 30) total *= 3 + 3 * rng.unit();
     if (zeros && rng.unit() < 1.0 / 30) total = 0;
     if (total <= 0) continue;
     int y, m, d;
     civil_from_days(day, y, m, d);
+    // Planted anomalies, on top of the day's ordinary spend.
+    auto extra = [&](const char* model, const char* user, const char* dept, const char* feature, int h0, int h1, double amount,
+                     int records, const char* status, int requests) {
+      const int64_t cents = int64_t(std::llround(amount * 100));
+      for (int i = 0; i < records; ++i) {
+        const int64_t c = cents / records + (i < cents % records ? 1 : 0);
+        const int minute = h0 * 60 + i * (h1 - h0) * 60 / records;
+        std::printf("h%llu,%04d-%02d-%02dT%02d:%02d:00Z,%s,%s,%s,%s,%d,%d,%lld.%02lld,USD,%d,%s\n", (unsigned long long)++n, y, m, d,
+                    minute / 60, minute % 60, model, user, dept, feature, 200000, 4000, (long long)(c / 100), (long long)(c % 100),
+                    requests, status);
+      }
+    };
+    if (has(loops, day)) extra("claude-opus-4-1", "mallory", "research", "agent", 1, 5, 3 * plain, 40, "ok", 1);
+    if (day >= launched)
+      for (int u = 0; u < 4; ++u) extra("gpt-4o", users[(day + u) % 8], "engineering", "launch-x", 8, 18, 0.2 * plain, 5, "ok", 1);
+    if (has(storms, day)) extra("gpt-4o", "svc-batch", "operations", "batch", 9, 12, 0.01 * plain, std::max(20, per_day * 2 / 3), "error", 1);
     // Fixed-point cents per slot; the day's cents are exact.
     const int64_t cents = int64_t(std::llround(total * 100));
     int64_t left = cents;
@@ -132,7 +167,7 @@ int main(int argc, char** argv) {
       left -= c;
       if (c <= 0) continue;
       const uint64_t r = rng.next();
-      std::printf("h%llu,%04d-%02d-%02dT%02d:%02d:%02dZ,gpt-4o-mini,%s,%s,%s,%llu,%llu,%lld.%02lld,USD\n", (unsigned long long)++n, y, m, d,
+      std::printf("h%llu,%04d-%02d-%02dT%02d:%02d:%02dZ,gpt-4o-mini,%s,%s,%s,%llu,%llu,%lld.%02lld,USD,1,ok\n", (unsigned long long)++n, y, m, d,
                   s * slot_min / 60, s * slot_min % 60, int(r % 60), users[(r >> 8) % 8], departments[(r >> 16) % 4], features[(r >> 24) % 4],
                   (unsigned long long)(1000 + (r >> 32) % 5000), (unsigned long long)(100 + (r >> 44) % 900), (long long)(c / 100),
                   (long long)(c % 100));

@@ -1,8 +1,9 @@
-// billctl usage anomalies
+// billctl usage anomalies | patterns
 #include <cmath>
 #include <memory>
 
 #include "billctl/forecast/anomalies.hpp"
+#include "billctl/forecast/patterns.hpp"
 #include "billctl/forecast/forecast.hpp"
 #include "billctl/render/json.hpp"
 #include "commands.hpp"
@@ -122,6 +123,172 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
   env.emit(out, f.output);
 }
 
+struct PatternFlags {
+  std::string period;
+  std::vector<std::string> where;
+  std::string format = "table";
+  std::string output;
+};
+
+const char* const k_weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+
+std::string pct_text(const std::optional<int64_t>& tenths) {
+  if (!tenths) return "new";
+  const int64_t t = *tenths;
+  const int64_t a = t < 0 ? -t : t;
+  return std::string(t < 0 ? "-" : "+") + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
+}
+
+render::Json pct_json(const std::optional<int64_t>& tenths) {
+  if (!tenths) return nullptr;
+  const int64_t a = *tenths < 0 ? -*tenths : *tenths;
+  return (*tenths < 0 ? "-" : "") + std::to_string(a / 10) + "." + std::to_string(a % 10);
+}
+
+std::string index_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+void run_patterns(const PatternFlags& f, Env& env) {
+  const Format fmt = parse_output_format(f.format);
+  util::Period period;
+  if (f.period.empty()) {
+    // The 8 whole weeks (UTC days) before today.
+    const int64_t today = util::day_of(env.now());
+    period.begin = (today - 56) * 86400;
+    period.end = today * 86400;
+    period.label = util::format_date(today - 56) + ".." + util::format_date(today - 1);
+  } else {
+    period = util::parse_period(f.period, env.now()).flag_value("--period", f.period);
+  }
+  auto where = usage::parse_filters(f.where);
+  normalise_filters(where, env.catalog());
+  const forecast::Patterns p = forecast::find_patterns(env.usage(), period, where);
+  const int digits = p.currency.minor_units;
+  const std::string cur(p.currency.name());
+  std::string out;
+  if (fmt == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.usage.patterns";
+    j["period"] = {{"label", period.label}, {"start", util::format_rfc3339(period.begin)}, {"end", util::format_rfc3339(period.end)}};
+    j["currency"] = cur;
+    render::Json cost = render::Json::array(), req = render::Json::array();
+    for (int d = 0; d < 7; ++d) {
+      render::Json cr = render::Json::array(), rr = render::Json::array();
+      for (int h = 0; h < 24; ++h) {
+        cr.push_back(p.heat_cost[d][h].format(digits, false));
+        rr.push_back(p.heat_requests[d][h]);
+      }
+      cost.push_back(cr);
+      req.push_back(rr);
+    }
+    j["heatmap"] = {{"weekdays", std::vector<std::string>(std::begin(k_weekdays), std::end(k_weekdays))}, {"timezone", "UTC"},
+                    {"cost", cost}, {"requests", req}};
+    j["weekdays"] = render::Json::array();
+    for (int d = 0; d < 7; ++d)
+      j["weekdays"].push_back({{"weekday", k_weekdays[d]}, {"days", p.weekday_days[d]}, {"cost", p.weekday_cost[d].format(digits, false)},
+                               {"index", std::round(p.weekday_index[d] * 100) / 100}});
+    j["growth"] = render::Json::array();
+    for (const auto& g : p.growth)
+      j["growth"].push_back({{"label", g.label}, {"current", g.current.label}, {"cost", g.now_cost.format(digits, false)},
+                             {"previous", g.previous.label}, {"previous_cost", g.before_cost.format(digits, false)},
+                             {"change_pct", pct_json(g.tenths)}});
+    auto movers = [&](const std::vector<forecast::Mover>& list) {
+      render::Json a = render::Json::array();
+      for (const auto& m : list)
+        a.push_back({{"dimension", std::string(usage::dim_name(m.dim))}, {"value", m.value}, {"cost", m.now_cost.format(digits, false)},
+                     {"previous_cost", m.before_cost.format(digits, false)}, {"change_pct", pct_json(m.tenths)}});
+      return a;
+    };
+    j["rising"] = movers(p.rising);
+    j["falling"] = movers(p.falling);
+    render::Json feats = render::Json::array();
+    for (const auto& a : p.adoption) feats.push_back({{"feature", a.feature}, {"active_users", a.active}, {"new_users", a.fresh}});
+    j["adoption"] = {{"weeks", p.weeks}, {"features", feats}};
+    out = render::dump(j);
+  } else if (fmt == Format::csv) {
+    // The heatmap in long form (one row per weekday and hour), for a pivot table.
+    render::Table t;
+    t.currency = p.currency;
+    t.columns = {{"weekday", "weekday", Kind::text}, {"hour", "hour", Kind::integer}, {"cost", "cost", Kind::money}, {"requests", "requests", Kind::integer}};
+    for (int d = 0; d < 7; ++d)
+      for (int h = 0; h < 24; ++h)
+        t.rows.push_back({Value::of_text(k_weekdays[d]), Value::of_int(h), Value::of_money(p.heat_cost[d][h], digits), Value::of_int(p.heat_requests[d][h])});
+    out = render::to_csv(t);
+  } else {
+    const bool shades = env.style().bars;
+    out = "Usage patterns " + period.label + " (" + cur + ", hours in UTC)\n\n";
+    out += "When: cost by weekday and hour (" + std::string(shades ? "darker is more" : "0 none .. 4 most") + ")\n      ";
+    for (int h = 0; h < 24; ++h) out += (h < 10 ? "0" : "") + std::to_string(h) + " ";
+    out += "\n";
+    money::Decimal top;
+    for (int d = 0; d < 7; ++d)
+      for (int h = 0; h < 24; ++h) top = std::max(top, p.heat_cost[d][h]);
+    const char* shade[5] = {"  ", "░░", "▒▒", "▓▓", "██"};
+    for (int d = 0; d < 7; ++d) {
+      out += std::string("  ") + k_weekdays[d] + " ";
+      for (int h = 0; h < 24; ++h) {
+        const money::Decimal c = p.heat_cost[d][h];
+        const int level = c.units() <= 0 || top.units() <= 0 ? 0 : 1 + int(money::div_round(c.units() * 4 - 1, top.units(), money::Rounding::down));
+        const int l = std::clamp(level, 0, 4);
+        out += shades ? std::string(shade[l]) + " " : " " + std::to_string(l) + " ";
+      }
+      out += "\n";
+    }
+    out += "\n";
+    render::Table wt;
+    wt.id = "weekdays";
+    wt.title = "Weekdays";
+    wt.currency = p.currency;
+    wt.columns = {{"weekday", "weekday", Kind::text}, {"days", "days", Kind::integer}, {"cost", "cost", Kind::money},
+                  {"index", "index (1 = average day)", Kind::decimal}};
+    for (int d = 0; d < 7; ++d)
+      wt.rows.push_back({Value::of_text(k_weekdays[d]), Value::of_int(p.weekday_days[d]), Value::of_money(p.weekday_cost[d], digits),
+                         Value::of_money(money::Decimal::parse(index_text(p.weekday_index[d])).value_or_throw("index"), 2)});
+    out += render::to_text(wt, env.style()) + "\n";
+    render::Table gt;
+    gt.id = "growth";
+    gt.title = "Growth";
+    gt.currency = p.currency;
+    gt.columns = {{"label", "", Kind::text}, {"current", "period", Kind::text}, {"cost", "cost", Kind::money},
+                  {"previous", "before", Kind::text}, {"previous_cost", "cost before", Kind::money}, {"change", "change", Kind::text}};
+    for (const auto& g : p.growth)
+      gt.rows.push_back({Value::of_text(g.label), Value::of_text(g.current.label), Value::of_money(g.now_cost, digits),
+                         Value::of_text(g.previous.label), Value::of_money(g.before_cost, digits), Value::of_text(pct_text(g.tenths))});
+    out += render::to_text(gt, env.style()) + "\n";
+    auto mover_table = [&](const std::vector<forecast::Mover>& list, const std::string& title) {
+      render::Table t;
+      t.id = "movers";
+      t.title = title;
+      t.currency = p.currency;
+      t.columns = {{"dim", "", Kind::text}, {"value", "", Kind::text}, {"cost", "last 4 weeks", Kind::money},
+                   {"previous_cost", "4 weeks before", Kind::money}, {"change", "change", Kind::text}};
+      for (const auto& m : list)
+        t.rows.push_back({Value::of_text(std::string(usage::dim_name(m.dim))), Value::of_text(m.value.empty() ? "(none)" : m.value),
+                          Value::of_money(m.now_cost, digits), Value::of_money(m.before_cost, digits), Value::of_text(pct_text(m.tenths))});
+      return list.empty() ? title + ": none\n" : render::to_text(t, env.style());
+    };
+    out += mover_table(p.rising, "Rising (models and features)") + "\n";
+    out += mover_table(p.falling, "Falling (models and features)") + "\n";
+    render::Table at;
+    at.id = "adoption";
+    at.title = "Feature adoption: active users per week (new in brackets)";
+    at.columns = {{"feature", "feature", Kind::text}};
+    for (const auto& w : p.weeks) at.columns.push_back({w, w, Kind::text});
+    for (const auto& a : p.adoption) {
+      std::vector<Value> row{Value::of_text(a.feature.empty() ? "(none)" : a.feature)};
+      for (size_t i = 0; i < a.active.size(); ++i)
+        row.push_back(Value::of_text(std::to_string(a.active[i]) + (a.fresh[i] ? " (" + std::to_string(a.fresh[i]) + ")" : "")));
+      at.rows.push_back(std::move(row));
+    }
+    out += p.adoption.empty() ? "Feature adoption: no usage with a user and a feature\n" : render::to_text(at, env.style());
+  }
+  env.emit(out, f.output);
+}
+
 }  // namespace
 
 void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
@@ -134,6 +301,13 @@ void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
   c->add_option("--where", f->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   add_output_options(c, f->format, f->output);
   table.push_back({c, [f](Env& env) { run_anomalies(*f, env); }});
+
+  auto pf = std::make_shared<PatternFlags>();
+  CLI::App* pc = usage->add_subcommand("patterns", "When the organisation works, weekday seasonality, growth, feature adoption, rising and falling");
+  pc->add_option("--period", pf->period, "Period (default: the 8 weeks before today)")->type_name("PERIOD");
+  pc->add_option("--where", pf->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
+  add_output_options(pc, pf->format, pf->output);
+  table.push_back({pc, [pf](Env& env) { run_patterns(*pf, env); }});
 }
 
 }  // namespace billctl::cmd

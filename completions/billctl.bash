@@ -17,6 +17,7 @@ _billctl() {
       "usage/top") path="usage top" ;;
       "usage/log") path="usage log" ;;
       "usage/anomalies") path="usage anomalies" ;;
+      "usage/patterns") path="usage patterns" ;;
       "budgets/set") path="budgets set" ;;
       "budgets/list") path="budgets list" ;;
       "budgets/rm") path="budgets rm" ;;
@@ -56,12 +57,13 @@ _billctl() {
   esac
   case "$path" in
     "") opts="usage budgets credits invoices report forecast prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
-    "usage") opts="import summary top log anomalies -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "usage") opts="import summary top log anomalies patterns -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --where --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "usage patterns") opts="-h --help --period --where --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets") opts="set list rm status apply check notify -h --help --db --config --now --color --no-color -q --quiet" ;;
     "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --channel --db --config --now --color --no-color -q --quiet" ;;
     "budgets list") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;

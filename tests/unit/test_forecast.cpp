@@ -4,7 +4,9 @@
 
 #include <cmath>
 
+#include "billctl/forecast/anomalies.hpp"
 #include "billctl/forecast/forecast.hpp"
+#include "billctl/forecast/patterns.hpp"
 #include "billctl/forecast/model.hpp"
 #include "fakes.hpp"
 #include "helpers.hpp"
@@ -221,4 +223,97 @@ TEST_CASE("budget risk: a budget that the pace will exceed is likely to", "[fore
   CHECK(risks[0].p_exceed > 0.99);
   CHECK(risks[1].p_exceed < 0.01);
   CHECK_FALSE(risks[2].error.empty());
+}
+
+TEST_CASE("anomalies on fakes: one user's spike is found and attributed to that user", "[forecast][anomalies][fakes]") {
+  test::FakeStore st;
+  const util::Seconds oct1 = util::parse_rfc3339("2026-10-01T00:00:00Z").value_or_throw();
+  int n = 0;
+  const char* users[] = {"ann", "bo", "cy", "di"};
+  for (int day = -70; day < 30; ++day)
+    for (int u = 0; u < 4; ++u) {
+      test::FakeRecord r;
+      r.id = "r" + std::to_string(++n);
+      r.ts = oct1 + day * 86400 + 36000 + u;
+      r.user = users[u];
+      r.feature = u % 2 ? "chat" : "search";
+      r.cost = money::Decimal::from_int(25 + (day * 7 + u * 3) % 5);  // a little wobble
+      r.requests = 10;
+      st.put_record(r);
+    }
+  test::FakeRecord spike;
+  spike.id = "spike";
+  spike.ts = oct1 + 14 * 86400 + 7200;
+  spike.user = "eve";
+  spike.feature = "agent";
+  spike.cost = money::Decimal::from_int(400);
+  st.put_record(spike);
+  forecast::AnomalyOptions o;
+  o.period = util::parse_period("2026-10", oct1).value_or_throw();
+  o.now = oct1 + 31 * 86400;
+  const forecast::AnomalyReport rep = forecast::find_anomalies(st, o);
+  CHECK(rep.buckets == 31);  // every day of October is over by "now"
+  REQUIRE(rep.anomalies.size() == 1);
+  const forecast::Anomaly& a = rep.anomalies[0];
+  CHECK(util::format_rfc3339(a.start) == "2026-10-15T00:00:00Z");
+  CHECK(a.metric == forecast::Metric::cost);
+  CHECK(a.severity == "critical");
+  REQUIRE_FALSE(a.drivers.empty());
+  CHECK(a.drivers[0].dim == usage::Dim::user);
+  CHECK(a.drivers[0].value == "eve");
+  CHECK(a.drivers[0].share == Approx(1.0).margin(0.05));
+  CHECK_THROWS_WITH(forecast::parse_metrics("cost,bytes"), Catch::Contains("invalid --metric"));
+  CHECK_THROWS_WITH(forecast::parse_sensitivity("max"), Catch::Contains("invalid --sensitivity"));
+}
+
+TEST_CASE("patterns on fakes: heatmap, weekday indices, growth, movers and adoption", "[forecast][patterns][fakes]") {
+  test::FakeStore st;
+  const util::Seconds mon = util::parse_rfc3339("2026-10-05T00:00:00Z").value_or_throw();  // a Monday
+  int n = 0;
+  // Two weeks: weekdays 10.00 at 09:00 by ann on chat; the second week bo joins on search.
+  for (int day = 0; day < 14; ++day) {
+    if (day % 7 >= 5) continue;
+    test::FakeRecord r;
+    r.id = "p" + std::to_string(++n);
+    r.ts = mon + day * 86400 + 9 * 3600;
+    r.user = "ann";
+    r.feature = "chat";
+    r.cost = money::Decimal::from_int(10);
+    st.put_record(r);
+    if (day >= 7) {
+      r.id = "p" + std::to_string(++n);
+      r.user = "bo";
+      r.feature = "search";
+      r.model = "gpt-4o-mini";
+      st.put_record(r);
+    }
+  }
+  util::Period p;
+  p.begin = mon;
+  p.end = mon + 14 * 86400;
+  p.label = "two weeks";
+  const forecast::Patterns pt = forecast::find_patterns(st, p, {});
+  CHECK(pt.heat_cost[0][9].to_string() == "30");  // two Mondays: 10 + 20
+  CHECK(pt.heat_requests[0][9] == 3);
+  CHECK(pt.heat_cost[5][9].is_zero());
+  CHECK(pt.weekday_days[0] == 2);
+  // 150 over 14 days: a weekday averages 15, the mean day 150/14.
+  CHECK(pt.weekday_index[0] == Approx(15.0 / (150.0 / 14)));
+  CHECK(pt.weekday_index[6] == 0);
+  REQUIRE(pt.growth.size() == 2);
+  CHECK(pt.growth[0].now_cost.to_string() == "100");
+  CHECK(pt.growth[0].before_cost.to_string() == "50");
+  CHECK(pt.growth[0].tenths == 1000);  // +100.0 %
+  REQUIRE(pt.weeks.size() == 2);
+  REQUIRE(pt.adoption.size() == 2);
+  const auto& chat = pt.adoption[0].feature == "chat" ? pt.adoption[0] : pt.adoption[1];
+  CHECK(chat.active == std::vector<int64_t>{1, 1});
+  CHECK(chat.fresh == std::vector<int64_t>{1, 0});
+  // Everything is new against the 4 weeks before: the largest first, then by name.
+  REQUIRE(pt.rising.size() == 4);
+  CHECK(pt.rising[0].value == "chat");
+  CHECK(pt.rising[1].value == "gpt-4o");
+  CHECK(pt.rising[3].value == "search");
+  CHECK_FALSE(pt.rising[0].tenths.has_value());
+  CHECK(pt.falling.empty());
 }

@@ -3,9 +3,12 @@
 #include <memory>
 
 #include "billctl/forecast/anomalies.hpp"
-#include "billctl/forecast/patterns.hpp"
 #include "billctl/forecast/forecast.hpp"
+#include "billctl/forecast/patterns.hpp"
+#include "billctl/net/http.hpp"
+#include "billctl/notify/notifier.hpp"
 #include "billctl/render/json.hpp"
+#include "billctl/util/strings.hpp"
 #include "commands.hpp"
 
 namespace billctl::cmd {
@@ -23,6 +26,8 @@ struct AnomalyFlags {
   std::vector<std::string> where;
   std::string format = "table";
   std::string output;
+  bool notify = false;
+  std::vector<std::string> channels;
 };
 
 // An amount of a metric for a table: money at the minor unit, counts whole, error shares in percent.
@@ -45,6 +50,39 @@ render::Json metric_json(forecast::Metric m, double v, const money::Currency& c)
 std::string bucket_label(const forecast::Anomaly& a, forecast::Granularity g) {
   const std::string t = util::format_rfc3339(a.start);
   return g == forecast::Granularity::day ? t.substr(0, 10) : t.substr(0, 13) + ":00Z";
+}
+
+// Sends each anomaly once (per metric, bucket and channel) through the channels given, else the
+// config's [notify] default_channels.
+void notify_anomalies(const forecast::AnomalyReport& rep, forecast::Granularity g, const std::vector<std::string>& names, Env& env) {
+  const notify::Settings settings = env.notify_settings();
+  const std::vector<std::string>& use = names.empty() ? settings.default_channels : names;
+  if (use.empty()) throw UsageError("--notify needs a channel: --channel NAME, or [notify] default_channels in the config file");
+  std::vector<const notify::Channel*> channels;
+  for (const auto& n : use) {
+    const notify::Channel* c = settings.find(n);
+    if (!c) throw UsageError("invalid --channel '" + n + "': the config file has no [notify.channels." + n + "]");
+    channels.push_back(c);
+  }
+  net::CurlHttpClient http;
+  net::CurlMailSender mail;
+  notify::NotifyContext ctx{env.usage(), env.alerts(), http, mail, settings, env.now(), false};
+  size_t failed = 0;
+  for (const auto& a : rep.anomalies) {
+    const notify::Alert alert = notify::anomaly_alert(a, bucket_label(a, g), rep.currency, env.now());
+    for (const notify::Channel* c : channels) {
+      const auto o = notify::send_once(alert, *c, ctx);
+      if (!o) continue;
+      if (o->failed) {
+        env.err << "billctl: error: anomaly alert " << alert.period << " " << alert.budget << " via " << o->channel << " "
+                << util::escape_controls(o->result) << "\n";
+        ++failed;
+      } else {
+        env.note("sent anomaly alert " + alert.period + " " + std::string(forecast::metric_name(a.metric)) + " via " + o->channel);
+      }
+    }
+  }
+  if (failed) throw PartialFailure(std::to_string(failed) + " anomaly alert(s) could not be sent; the next run retries them");
 }
 
 void run_anomalies(const AnomalyFlags& f, Env& env) {
@@ -121,6 +159,7 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
                                      : render::to_text(t, env.style());
   }
   env.emit(out, f.output);
+  if (f.notify) notify_anomalies(rep, o.granularity, f.channels, env);
 }
 
 struct PatternFlags {
@@ -299,6 +338,9 @@ void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
   c->add_option("--metric", f->metric, "cost, tokens, requests, errors, or a list (default cost,errors)")->type_name("METRIC");
   c->add_option("--sensitivity", f->sensitivity, "low, medium (default) or high")->type_name("LEVEL");
   c->add_option("--where", f->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
+  c->add_flag("--notify", f->notify, "Send each new anomaly once through the notification channels");
+  c->add_option("--channel", f->channels, "With --notify: this channel of the config (repeatable; default [notify] default_channels)")
+      ->type_name("NAME");
   add_output_options(c, f->format, f->output);
   table.push_back({c, [f](Env& env) { run_anomalies(*f, env); }});
 

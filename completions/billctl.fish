@@ -55,6 +55,8 @@ complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subco
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l metric -r -d 'cost, tokens, requests, errors, or a list (default cost,errors)'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l sensitivity -r -d 'low, medium (default) or high'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l where -r -d 'Only usage where KEY=VALUE (repeatable)'
+complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l notify -d 'Send each new anomaly once through the notification channels'
+complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l channel -r -d 'With --notify: this channel of the config (repeatable; default [notify] default_channels)'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l format -r -d 'Output format: table, csv or json'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -s o -l output -r -F -d 'Write the output to FILE (atomically) instead of stdout'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from patterns' -s h -l help -d 'Print this help message and exit'

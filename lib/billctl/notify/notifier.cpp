@@ -1,6 +1,7 @@
 #include "billctl/notify/notifier.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -230,6 +231,54 @@ Alert low_balance_alert(const std::string& org, const money::Decimal& balance, c
                            {"balance", balance.to_string()},
                            {"threshold", threshold.to_string()},
                            {"period", month},
+                           {"at", util::format_rfc3339(now)}};
+  a.json = j.dump();
+  return a;
+}
+
+Alert anomaly_alert(const forecast::Anomaly& an, const std::string& bucket, const money::Currency& currency, util::Seconds now) {
+  const std::string metric(forecast::metric_name(an.metric));
+  auto amount = [&](forecast::Metric m, double v) -> std::string {
+    char buf[64];
+    if (m == forecast::Metric::errors) std::snprintf(buf, sizeof buf, "%.1f %% failed", v * 100);
+    else if (m == forecast::Metric::cost) return forecast::to_money(v, currency).format(currency.minor_units) + " " + std::string(currency.name());
+    else std::snprintf(buf, sizeof buf, "%.0f %s", v, m == forecast::Metric::tokens ? "tokens" : "requests");
+    return buf;
+  };
+  Alert a;
+  a.budget = "anomaly:" + metric;
+  a.period = bucket;
+  a.stage = "anomaly";
+  a.severity = an.severity == "critical" ? "critical" : an.severity == "major" ? "error" : "warning";
+  a.title = "[billctl] " + std::string(an.below ? "Drop" : "Spike") + " in " + metric + " on " + bucket + ": " +
+            amount(an.metric, an.observed) + ", expected " + amount(an.metric, an.expected);
+  a.text = a.title.substr(10) + "\n";
+  const forecast::Metric dm = an.metric == forecast::Metric::errors ? forecast::Metric::requests : an.metric;
+  nlohmann::ordered_json drivers = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < an.drivers.size(); ++i) {
+    const auto& d = an.drivers[i];
+    const std::string name = std::string(usage::dim_name(d.dim)) + " " + (d.value.empty() ? "(none)" : d.value);
+    if (i < 5)
+      a.text += (i ? ", " : "Drivers: ") + name + " " + std::to_string(int64_t(d.share * 100 + (d.share >= 0 ? 0.5 : -0.5))) + " % (" +
+                amount(dm, d.observed) + ", expected " + amount(dm, d.expected) + ")";
+    drivers.push_back({{"dimension", std::string(usage::dim_name(d.dim))}, {"value", d.value}, {"share", std::round(d.share * 1000) / 1000}});
+  }
+  char score[32];
+  std::snprintf(score, sizeof score, "%.1f", an.score);
+  a.text += std::string(an.drivers.empty() ? "" : "\n") + "Severity " + an.severity + ", score " + score;
+  nlohmann::ordered_json j{{"schema_version", 1},
+                           {"kind", "billctl.usage.anomaly"},
+                           {"metric", metric},
+                           {"bucket", bucket},
+                           {"start", util::format_rfc3339(an.start)},
+                           {"end", util::format_rfc3339(an.end)},
+                           {"direction", an.below ? "below" : "above"},
+                           {"observed", amount(an.metric, an.observed)},
+                           {"expected", amount(an.metric, an.expected)},
+                           {"score", std::round(an.score * 10) / 10},
+                           {"severity", an.severity},
+                           {"drivers", drivers},
+                           {"text", a.text},
                            {"at", util::format_rfc3339(now)}};
   a.json = j.dump();
   return a;

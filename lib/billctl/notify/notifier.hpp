@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "billctl/budgets/budget.hpp"
+#include "billctl/forecast/anomalies.hpp"
 #include "billctl/net/http.hpp"
 #include "billctl/notify/channels.hpp"
 #include "billctl/notify/alert_log.hpp"
@@ -45,6 +46,10 @@ Alert low_balance_alert(const std::string& organization, const money::Decimal& b
 // it as sent on "stderr" (the caller prints it) the first time only. An unknown channel name is a
 // DataError before anything is sent.
 std::vector<Outcome> send_low_balance(const Alert& a, const std::vector<std::string>& channels, NotifyContext& ctx);
+
+// The alert of a usage anomaly (usage anomalies --notify): once per metric and bucket. `bucket`
+// names it ("2026-10-14", "2026-10-14T01:00Z").
+Alert anomaly_alert(const forecast::Anomaly& a, const std::string& bucket, const money::Currency& currency, util::Seconds now);
 
 // "Mon, 02 Nov 2026 08:00:00 +0000"
 std::string rfc5322_date(util::Seconds t);

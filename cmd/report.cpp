@@ -1,7 +1,9 @@
 // billctl report: the monthly summary, from the store or straight from export files.
 #include <memory>
 
+#include "billctl/render/json.hpp"
 #include "billctl/report/monthly.hpp"
+#include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
 
@@ -52,11 +54,92 @@ void run_report(const ReportOptions& o, Env& env) {
   if (rejected > 0) throw PartialFailure(std::to_string(rejected) + " input rows rejected and left out of the report");
 }
 
+struct RecommendOptions {
+  std::string period = "last-month";
+  std::vector<std::string> where;
+  std::string min_saving = "1";
+  std::string format = "table";
+  std::string output;
+};
+
+void run_recommendations(const RecommendOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  auto where = usage::parse_filters(o.where);
+  normalise_filters(where, env.catalog());
+  const money::Decimal min = money::Decimal::parse(o.min_saving).flag_value("--min-saving", o.min_saving);
+  if (min.negative()) throw UsageError("invalid --min-saving '" + o.min_saving + "': expected an amount of 0 or more");
+  const report::Recommendations r = report::recommend(env.usage(), env.catalog(), p, where, min);
+  const int digits = r.currency.minor_units;
+  const std::string cur(r.currency.name());
+  std::string out;
+  if (f == Format::json) {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.report.recommendations";
+    j["period"] = {{"label", p.label}, {"start", util::format_rfc3339(p.begin)}, {"end", util::format_rfc3339(p.end)}};
+    j["currency"] = cur;
+    j["min_saving"] = min.format(digits, false);
+    j["assumed_cache_hit_pct"] = report::k_assumed_hit_pct;
+    j["total_saving"] = r.total_saving.format(digits, false);
+    j["recommendations"] = render::Json::array();
+    for (const auto& x : r.items) {
+      render::Json ev = render::Json::object();
+      for (const auto& [k, v] : x.evidence) ev[k] = v;
+      j["recommendations"].push_back({{"kind", x.kind}, {"title", x.title}, {"difficulty", x.difficulty},
+                                      {"saving", x.saving.format(digits, false)}, {"current", x.current.format(digits, false)},
+                                      {"evidence", ev}});
+    }
+    out = render::dump(j);
+  } else {
+    render::Table t;
+    t.id = "recommendations";
+    t.title = "Recommendations for " + p.label + ": savings over the period, at list prices";
+    t.currency = r.currency;
+    t.columns = {{"rank", "#", render::Kind::integer}, {"saving", "saving", render::Kind::money},
+                 {"difficulty", "difficulty", render::Kind::text}, {"kind", "kind", render::Kind::text},
+                 {"title", "recommendation", render::Kind::text}};
+    if (f == Format::csv) t.columns.push_back({"evidence", "evidence", render::Kind::text});
+    for (size_t i = 0; i < r.items.size(); ++i) {
+      const auto& x = r.items[i];
+      std::vector<render::Value> row{render::Value::of_int(int64_t(i + 1)), render::Value::of_money(x.saving, digits),
+                                     render::Value::of_text(x.difficulty), render::Value::of_text(x.kind), render::Value::of_text(x.title)};
+      if (f == Format::csv) {
+        std::string ev;
+        for (const auto& [k, v] : x.evidence) ev += (ev.empty() ? "" : "; ") + k + ": " + v;
+        row.push_back(render::Value::of_text(ev));
+      }
+      t.rows.push_back(std::move(row));
+    }
+    if (f == Format::csv) {
+      out = render::to_csv(t);
+    } else if (r.items.empty()) {
+      out = "No recommendation for " + p.label + " saves " + min.format(digits, true) + " " + cur + " or more.\n";
+    } else {
+      out = render::to_text(t, env.style()) + "\nEvidence\n";
+      for (size_t i = 0; i < r.items.size(); ++i) {
+        out += "  " + std::to_string(i + 1) + ". " + r.items[i].title + "\n";
+        for (const auto& [k, v] : r.items[i].evidence) out += "       " + k + ": " + v + "\n";
+      }
+      out += "\nSavings of different kinds can overlap (a request moved to a cheaper model saves less from caching).\n";
+    }
+  }
+  env.emit(out, o.output);
+}
+
 }  // namespace
 
 void add_report(CLI::App& root, CommandTable& table) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* rep = root.add_subcommand("report", "The monthly report: totals, change, breakdowns, top consumers, trend");
+  // The verb first: the command table runs the first parsed command.
+  std::shared_ptr<RecommendOptions> ro;
+  CLI::App* rec = add_verb(rep, table, "recommendations", "What the period's usage would cost done differently, with savings and evidence",
+                           &run_recommendations, ro);
+  rec->add_option("--period", ro->period, "Period (default last-month)")->type_name("PERIOD");
+  rec->add_option("--where", ro->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
+  rec->add_option("--min-saving", ro->min_saving, "Leave out recommendations that save less (default 1)")->type_name("AMOUNT");
+  add_output_options(rec, ro->format, ro->output);
   rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd")
       ->type_name("PERIOD");
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");

@@ -44,6 +44,7 @@ _billctl() {
       "invoices/void") path="invoices void" ;;
       "invoices plans/assign") path="invoices plans assign" ;;
       "invoices plans/usage") path="invoices plans usage" ;;
+      "report/recommendations") path="report recommendations" ;;
       "forecast/backtest") path="forecast backtest" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
@@ -93,7 +94,8 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
-    "report") opts="-h --help --period --where --input --input-format --on-error --prices --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report") opts="recommendations -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report recommendations") opts="-h --help --period --where --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast") opts="backtest -h --help --period --by --where --levels --fail-above --probability --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast backtest") opts="-h --help --from --to --where --levels --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;

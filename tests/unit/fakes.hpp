@@ -32,6 +32,7 @@ struct FakeRecord {
   bc::util::Seconds ts = 0;
   std::string provider = "openai", model = "gpt-4o", organization, department, user, feature, project;
   int64_t input = 0, output = 0, requests = 1;
+  bool failed = false;  // status error
   bc::money::Decimal cost;  // the priced cost
   bool priced = true;
   std::string currency = "USD";
@@ -118,6 +119,7 @@ class FakeStore : public bc::usage::Source,
       r.input_tokens = f.input;
       r.output_tokens = f.output;
       r.requests = f.requests;
+      r.status = f.failed ? bc::usage::Status::error : bc::usage::Status::ok;
       r.currency = bc::money::currency(f.currency);
       r.meter = f.meter;
       r.unit = f.unit;

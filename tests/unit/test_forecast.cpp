@@ -7,6 +7,8 @@
 #include "billctl/forecast/anomalies.hpp"
 #include "billctl/forecast/forecast.hpp"
 #include "billctl/forecast/patterns.hpp"
+#include "billctl/report/recommendations.hpp"
+#include <map>
 #include "billctl/forecast/model.hpp"
 #include "fakes.hpp"
 #include "helpers.hpp"
@@ -316,4 +318,42 @@ TEST_CASE("patterns on fakes: heatmap, weekday indices, growth, movers and adopt
   CHECK(pt.rising[3].value == "search");
   CHECK_FALSE(pt.rising[0].tenths.has_value());
   CHECK(pt.falling.empty());
+}
+
+TEST_CASE("recommendations on fakes: savings are exact at list prices", "[report][recommendations][fakes]") {
+  test::FakeStore st;
+  const util::Seconds oct1 = util::parse_rfc3339("2026-10-01T00:00:00Z").value_or_throw();
+  test::FakeRecord r;
+  r.id = "day";
+  r.ts = oct1 + 5 * 86400 + 12 * 3600;  // noon
+  r.model = "gpt-4o";
+  r.feature = "chat";
+  r.input = 1'000'000;
+  r.output = 1'000'000;
+  r.cost = money::Decimal::parse("12.50").value_or_throw();
+  st.put_record(r);
+  r.id = "night";
+  r.ts = oct1 + 6 * 86400 + 2 * 3600;  // 02:00: batch-eligible
+  st.put_record(r);
+  r.id = "failed";
+  r.ts = oct1 + 7 * 86400 + 12 * 3600;
+  r.failed = true;
+  r.input = 0;
+  r.output = 0;
+  r.cost = money::Decimal::parse("3.00").value_or_throw();
+  st.put_record(r);
+  const util::Period p = util::parse_period("2026-10", oct1).value_or_throw();
+  const auto rec = report::recommend(st, pricing::Catalog::builtin(), p, {}, money::Decimal::from_int(1));
+  std::map<std::string, std::string> saving;
+  for (const auto& x : rec.items) saving[x.kind + ":" + x.title.substr(0, 12)] = x.saving.to_string();
+  // 2M input + 2M output: gpt-4o 5.00 + 20.00 = 25.00, gpt-4o-mini 0.30 + 1.20 = 1.50.
+  CHECK(saving["cheaper_model:Try gpt-4o-m"] == "23.5");
+  // The night request at the batch price, half of 12.50.
+  CHECK(saving["batch:Send gpt-4o "] == "6.25");
+  CHECK(saving["failed_requests:Stop paying "] == "3");
+  // Caching: 1M of 2M input would move to the cached price (2.50 -> 1.25 per MTok).
+  CHECK(saving["prompt_caching:Cache the st"] == "1.25");
+  CHECK(rec.items.front().kind == "cheaper_model");
+  const auto none = report::recommend(st, pricing::Catalog::builtin(), p, {}, money::Decimal::from_int(1000));
+  CHECK(none.items.empty());
 }

@@ -23,6 +23,7 @@ struct AnomalyFlags {
   std::string granularity = "day";
   std::string metric = "cost,errors";
   std::string sensitivity = "medium";
+  std::string by;
   std::vector<std::string> where;
   std::string format = "table";
   std::string output;
@@ -97,6 +98,12 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
   o.k = forecast::parse_sensitivity(f.sensitivity);
   o.where = usage::parse_filters(f.where);
   normalise_filters(o.where, env.catalog());
+  if (!f.by.empty()) {
+    const auto dims = usage::parse_dims(f.by, "--by");
+    if (dims.size() != 1 || size_t(dims[0]) >= usage::k_text_dims)
+      throw UsageError("invalid --by '" + f.by + "': expected one attribution dimension (user, model, feature, department, ...)");
+    o.by = dims[0];
+  }
   const forecast::AnomalyReport rep = forecast::find_anomalies(env.usage(), o);
   const money::Currency& cur = rep.currency;
   std::string out;
@@ -112,6 +119,8 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
     j["anomalies"] = render::Json::array();
     for (const auto& a : rep.anomalies) {
       render::Json x;
+      if (o.by) x["key"] = {{std::string(usage::dim_name(*o.by)), a.key}};
+      else x["key"] = nullptr;
       x["start"] = util::format_rfc3339(a.start);
       x["end"] = util::format_rfc3339(a.end);
       x["metric"] = forecast::metric_name(a.metric);
@@ -135,9 +144,12 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
     t.id = "anomalies";
     t.title = "Anomalies in " + o.period.label + " (" + f.granularity + "s, sensitivity " + f.sensitivity + ", " +
               std::to_string(rep.buckets) + " judged)";
-    t.columns = {{"start", f.granularity, Kind::text},  {"metric", "metric", Kind::text},     {"observed", "observed", Kind::decimal},
+    t.columns = {{"start", f.granularity, Kind::text}};
+    if (o.by) t.columns.push_back({std::string(usage::dim_name(*o.by)), std::string(usage::dim_name(*o.by)), Kind::text});
+    for (const render::Column& c : std::vector<render::Column>{{"metric", "metric", Kind::text},     {"observed", "observed", Kind::decimal},
                  {"expected", "expected", Kind::decimal}, {"score", "score", Kind::decimal},    {"severity", "severity", Kind::text},
-                 {"drivers", "top drivers (share of the excess)", Kind::text}};
+                 {"drivers", "top drivers (share of the excess)", Kind::text}})
+      t.columns.push_back(c);
     for (const auto& a : rep.anomalies) {
       std::string drivers;
       for (size_t i = 0; i < a.drivers.size() && i < 3; ++i) {
@@ -147,12 +159,15 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
       }
       char score[32];
       std::snprintf(score, sizeof score, "%.1f", a.score);
-      t.rows.push_back({Value::of_text(bucket_label(a, o.granularity)),
-                        Value::of_text(std::string(forecast::metric_name(a.metric)) + (a.metric == forecast::Metric::errors ? " (% failed)" : "") +
+      std::vector<Value> row{Value::of_text(bucket_label(a, o.granularity))};
+      if (o.by) row.push_back(Value::of_text(a.key.empty() ? "(none)" : a.key));
+      for (auto& v : std::vector<Value>{Value::of_text(std::string(forecast::metric_name(a.metric)) + (a.metric == forecast::Metric::errors ? " (% failed)" : "") +
                                        (a.below ? " (drop)" : "")),
                         metric_value(a.metric, a.observed, cur), metric_value(a.metric, a.expected, cur),
                         Value::of_money(money::Decimal::parse(score).value_or_throw("score"), 1), Value::of_text(a.severity),
-                        Value::of_text(drivers)});
+                        Value::of_text(drivers)})
+        row.push_back(std::move(v));
+      t.rows.push_back(std::move(row));
     }
     if (fmt == Format::csv) out = render::to_csv(t);
     else out = rep.anomalies.empty() ? "No anomalies in " + o.period.label + " (" + std::to_string(rep.buckets) + " " + f.granularity + "s judged).\n"
@@ -337,6 +352,7 @@ void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
   c->add_option("--granularity", f->granularity, "Buckets: day (default) or hour")->type_name("G");
   c->add_option("--metric", f->metric, "cost, tokens, requests, errors, or a list (default cost,errors)")->type_name("METRIC");
   c->add_option("--sensitivity", f->sensitivity, "low, medium (default) or high")->type_name("LEVEL");
+  c->add_option("--by", f->by, "Judge each value of this dimension as its own series (user, model, feature, ...)")->type_name("DIM");
   c->add_option("--where", f->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   c->add_flag("--notify", f->notify, "Send each new anomaly once through the notification channels");
   c->add_option("--channel", f->channels, "With --notify: this channel of the config (repeatable; default [notify] default_channels)")

@@ -63,7 +63,7 @@ _billctl() {
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --where --notify --channel --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --by --where --notify --channel --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage patterns") opts="-h --help --period --where --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets") opts="set list rm status apply check notify -h --help --db --config --now --color --no-color -q --quiet" ;;
     "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --channel --db --config --now --color --no-color -q --quiet" ;;

@@ -54,6 +54,7 @@ complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subco
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l granularity -r -d 'Buckets: day (default) or hour'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l metric -r -d 'cost, tokens, requests, errors, or a list (default cost,errors)'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l sensitivity -r -d 'low, medium (default) or high'
+complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l by -r -d 'Judge each value of this dimension as its own series (user, model, feature, ...)'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l where -r -d 'Only usage where KEY=VALUE (repeatable)'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l notify -d 'Send each new anomaly once through the notification channels'
 complete -c billctl -n '__fish_seen_subcommand_from usage; and __fish_seen_subcommand_from anomalies' -l channel -r -d 'With --notify: this channel of the config (repeatable; default [notify] default_channels)'

@@ -65,8 +65,11 @@ const char* severity_of(double observed, double expected) {
 
 // Detection on one series. `first` is the first bucket with any usage (references before it are
 // not zeros, they are unknown).
+// `whole`: for one key's series (--by), the typical bucket of the whole usage per metric: a key's
+// excess must matter to the whole (5 % of its typical bucket), and a key without a baseline (most
+// references empty) only counts when its excess is large for the whole (20 %).
 void detect(const Buckets& series, int64_t b0, int64_t b1, int64_t first, const Setup& su, const AnomalyOptions& o,
-            std::vector<Anomaly>& out, int& judged) {
+            std::vector<Anomaly>& out, int& judged, const std::map<Metric, double>* whole = nullptr) {
   auto at = [&](int64_t b) {
     auto it = series.find(b);
     return it == series.end() ? usage::Totals{} : it->second;
@@ -129,6 +132,12 @@ void detect(const Buckets& series, int64_t b0, int64_t b1, int64_t first, const 
         const double excess = std::fabs(obs - exp);
         if (excess < 0.25 * typical[m]) continue;
         if (m == Metric::cost && excess < 1) continue;
+        if (whole) {
+          const double w = whole->count(m) ? whole->at(m) : 0;
+          const size_t with_usage = size_t(std::count_if(rv.begin(), rv.end(), [](double v) { return v > 0; }));
+          if (excess < 0.05 * w) continue;
+          if (with_usage * 2 < rv.size() && excess < 0.2 * w) continue;
+        }
       }
       const double score = (obs - exp) / spread;
       const bool up = score >= o.k, down = m == Metric::requests && score <= -o.k;
@@ -200,7 +209,27 @@ AnomalyReport find_anomalies(usage::Source& src, const AnomalyOptions& o) {
     first = std::min(first, b);
   }
   if (first == INT64_MAX) return rep;
-  detect(series, b0, b1, first, su, o, rep.anomalies, rep.buckets);
+  if (!o.by) {
+    detect(series, b0, b1, first, su, o, rep.anomalies, rep.buckets);
+  } else {
+    std::map<Metric, double> whole;  // the whole usage's typical bucket per metric
+    for (Metric m : o.metrics) {
+      double sum = 0;
+      for (const auto& [b, t] : series) sum += amount(t, m);
+      whole[m] = sum / double(std::max<int64_t>(1, b1 - std::max(first, b0 - su.history)));
+    }
+    std::map<std::string, Buckets> keyed;
+    const auto per_key = src.aggregate({{from, to, o.where, {*o.by, bucket_dim}}});
+    for (const auto& g : per_key[0].groups)
+      if (g.totals.records != 0) keyed[g.keys[0]][bucket_of_label(g.keys[1], o.granularity)].add(g.totals);
+    for (const auto& [key, s] : keyed) {
+      const size_t before = rep.anomalies.size();
+      int judged = 0;
+      detect(s, b0, b1, first, su, o, rep.anomalies, judged, &whole);
+      rep.buckets = std::max(rep.buckets, judged);
+      for (size_t i = before; i < rep.anomalies.size(); ++i) rep.anomalies[i].key = key;
+    }
+  }
 
   // Attribution: each dimension's values in the bucket against their own references.
   std::vector<usage::AggQuery> qs;
@@ -211,9 +240,15 @@ AnomalyReport find_anomalies(usage::Source& src, const AnomalyOptions& o) {
     for (int64_t off : su.refs)
       if (b + off >= first) refs.push_back(b + off);
     ref_buckets.push_back(refs);
+    std::vector<usage::Filter> where = o.where;
+    if (o.by) {
+      auto it = std::find_if(where.begin(), where.end(), [&](const usage::Filter& f) { return f.dim == *o.by; });
+      if (it != where.end()) it->values = {a.key};
+      else where.push_back({*o.by, {a.key}});
+    }
     for (usage::Dim d : k_attr_dims) {
-      qs.push_back({a.start, a.end, o.where, {d}});
-      for (int64_t r : refs) qs.push_back({r * su.step, (r + 1) * su.step, o.where, {d}});
+      qs.push_back({a.start, a.end, where, {d}});
+      for (int64_t r : refs) qs.push_back({r * su.step, (r + 1) * su.step, where, {d}});
     }
   }
   const auto parts = qs.empty() ? std::vector<usage::AggResult>{} : src.aggregate(qs);
@@ -278,7 +313,9 @@ AnomalyReport find_anomalies(usage::Source& src, const AnomalyOptions& o) {
     a.drivers = std::move(drivers);
   }
   std::sort(rep.anomalies.begin(), rep.anomalies.end(), [](const Anomaly& x, const Anomaly& y) {
-    return x.start != y.start ? x.start < y.start : x.metric < y.metric;
+    if (x.start != y.start) return x.start < y.start;
+    if (x.key != y.key) return x.key < y.key;
+    return x.metric < y.metric;
   });
   return rep;
 }

@@ -26,6 +26,7 @@
 //    first — a user before the department the user works in.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct AnomalyOptions {
   std::vector<Metric> metrics{Metric::cost, Metric::errors};
   double k = 3;  // sensitivity
   std::vector<usage::Filter> where;
+  // Judge each value of this dimension as a series of its own (a user's spike that the total
+  // hides); references before a value first appears count as 0 (a newcomer's spend is news).
+  std::optional<usage::Dim> by;
 };
 
 struct Driver {
@@ -57,6 +61,7 @@ struct Driver {
 };
 
 struct Anomaly {
+  std::string key;  // the value of AnomalyOptions::by (empty without it)
   util::Seconds start = 0, end = 0;
   Metric metric = Metric::cost;
   double observed = 0, expected = 0;  // currency units, tokens, requests, or a share 0..1 for errors

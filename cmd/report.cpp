@@ -21,38 +21,9 @@ struct ReportOptions {
   std::string format = "table";
   std::string output;
   std::string prices;
+  bool recommendations = false;
+  std::string min_saving = "1";
 };
-
-void run_report(const ReportOptions& o, Env& env) {
-  const Format f = parse_output_format(o.format);
-  env.set_prices_file(o.prices);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
-  auto where = usage::parse_filters(o.where);
-  report::MonthlyReport r;
-  uint64_t rejected = 0;
-  if (!o.inputs.empty()) {
-    ingest::IngestOptions io;
-    if (!ingest::parse_format(o.input_format, io.format))
-      throw UsageError("invalid --input-format '" + o.input_format + "': expected auto, csv, jsonl or claude-code");
-    if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
-    else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
-    io.allow_unpriced = o.allow_unpriced;
-    normalise_filters(where, env.catalog_for_files());
-    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io);
-    r = report::build_monthly_report(files, p, where, env.now());
-    if (r.total.records == 0) hint_unmatched(env, files, p, where);
-    rejected = files.rejected();
-  } else {
-    normalise_filters(where, env.catalog());
-    r = report::build_monthly_report(env.usage(), p, where, env.now());
-    if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
-  }
-  const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
-                                  : f == Format::csv ? report::OutputFormat::csv
-                                                     : report::OutputFormat::json;
-  env.emit(report::render_report(r, of, env.style()), o.output);
-  if (rejected > 0) throw PartialFailure(std::to_string(rejected) + " input rows rejected and left out of the report");
-}
 
 struct RecommendOptions {
   std::string period = "last-month";
@@ -62,14 +33,26 @@ struct RecommendOptions {
   std::string output;
 };
 
-void run_recommendations(const RecommendOptions& o, Env& env) {
-  const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
-  auto where = usage::parse_filters(o.where);
-  normalise_filters(where, env.catalog());
-  const money::Decimal min = money::Decimal::parse(o.min_saving).flag_value("--min-saving", o.min_saving);
-  if (min.negative()) throw UsageError("invalid --min-saving '" + o.min_saving + "': expected an amount of 0 or more");
-  const report::Recommendations r = report::recommend(env.usage(), env.catalog(), p, where, min);
+money::Decimal parse_min_saving(const std::string& text) {
+  const money::Decimal min = money::Decimal::parse(text).flag_value("--min-saving", text);
+  if (min.negative()) throw UsageError("invalid --min-saving '" + text + "': expected an amount of 0 or more");
+  return min;
+}
+
+// The recommendations as JSON items (their own document, or a section of the report's).
+render::Json recommendations_json(const report::Recommendations& r) {
+  const int digits = r.currency.minor_units;
+  render::Json a = render::Json::array();
+  for (const auto& x : r.items) {
+    render::Json ev = render::Json::object();
+    for (const auto& [k, v] : x.evidence) ev[k] = v;
+    a.push_back({{"kind", x.kind}, {"title", x.title}, {"difficulty", x.difficulty}, {"saving", x.saving.format(digits, false)},
+                 {"current", x.current.format(digits, false)}, {"evidence", ev}});
+  }
+  return a;
+}
+
+std::string recommendations_output(const report::Recommendations& r, const util::Period& p, const money::Decimal& min, Format f, Env& env) {
   const int digits = r.currency.minor_units;
   const std::string cur(r.currency.name());
   std::string out;
@@ -82,14 +65,7 @@ void run_recommendations(const RecommendOptions& o, Env& env) {
     j["min_saving"] = min.format(digits, false);
     j["assumed_cache_hit_pct"] = report::k_assumed_hit_pct;
     j["total_saving"] = r.total_saving.format(digits, false);
-    j["recommendations"] = render::Json::array();
-    for (const auto& x : r.items) {
-      render::Json ev = render::Json::object();
-      for (const auto& [k, v] : x.evidence) ev[k] = v;
-      j["recommendations"].push_back({{"kind", x.kind}, {"title", x.title}, {"difficulty", x.difficulty},
-                                      {"saving", x.saving.format(digits, false)}, {"current", x.current.format(digits, false)},
-                                      {"evidence", ev}});
-    }
+    j["recommendations"] = recommendations_json(r);
     out = render::dump(j);
   } else {
     render::Table t;
@@ -124,7 +100,65 @@ void run_recommendations(const RecommendOptions& o, Env& env) {
       out += "\nSavings of different kinds can overlap (a request moved to a cheaper model saves less from caching).\n";
     }
   }
+  return out;
+}
+
+void run_recommendations(const RecommendOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  auto where = usage::parse_filters(o.where);
+  normalise_filters(where, env.catalog());
+  const money::Decimal min = parse_min_saving(o.min_saving);
+  const report::Recommendations r = report::recommend(env.usage(), env.catalog(), p, where, min);
+  env.emit(recommendations_output(r, p, min, f, env), o.output);
+}
+
+void run_report(const ReportOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  if (o.recommendations && f == Format::csv)
+    throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
+  if (o.recommendations && !o.inputs.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
+  env.set_prices_file(o.prices);
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  auto where = usage::parse_filters(o.where);
+  report::MonthlyReport r;
+  uint64_t rejected = 0;
+  if (!o.inputs.empty()) {
+    ingest::IngestOptions io;
+    if (!ingest::parse_format(o.input_format, io.format))
+      throw UsageError("invalid --input-format '" + o.input_format + "': expected auto, csv, jsonl or claude-code");
+    if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
+    else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
+    io.allow_unpriced = o.allow_unpriced;
+    normalise_filters(where, env.catalog_for_files());
+    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io);
+    r = report::build_monthly_report(files, p, where, env.now());
+    if (r.total.records == 0) hint_unmatched(env, files, p, where);
+    rejected = files.rejected();
+  } else {
+    normalise_filters(where, env.catalog());
+    r = report::build_monthly_report(env.usage(), p, where, env.now());
+    if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
+  }
+  const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
+                                  : f == Format::csv ? report::OutputFormat::csv
+                                                     : report::OutputFormat::json;
+  std::string out = report::render_report(r, of, env.style());
+  if (o.recommendations) {
+    // A section of the report: the same recommendations as 'report recommendations'.
+    const money::Decimal min = parse_min_saving(o.min_saving);
+    const report::Recommendations rec =
+        o.inputs.empty() ? report::recommend(env.usage(), env.catalog(), p, where, min) : report::Recommendations{};
+    if (f == Format::json) {
+      render::Json j = render::Json::parse(out);
+      j["recommendations"] = recommendations_json(rec);
+      out = render::dump(j);
+    } else {
+      out += "\n" + recommendations_output(rec, p, min, Format::table, env);
+    }
+  }
   env.emit(out, o.output);
+  if (rejected > 0) throw PartialFailure(std::to_string(rejected) + " input rows rejected and left out of the report");
 }
 
 }  // namespace
@@ -151,6 +185,8 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_option("--prices", o->prices, "With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")
       ->type_name("FILE");
   rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
+  rep->add_flag("--recommendations", o->recommendations, "Add the recommendations section (table and JSON; reads the store)");
+  rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
   add_output_options(rep, o->format, o->output);
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});
 }

@@ -94,7 +94,7 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
-    "report") opts="recommendations -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report") opts="recommendations -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "report recommendations") opts="-h --help --period --where --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast") opts="backtest -h --help --period --by --where --levels --fail-above --probability --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast backtest") opts="-h --help --from --to --where --levels --format -o --output --db --config --now --color --no-color -q --quiet" ;;

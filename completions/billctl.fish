@@ -237,6 +237,8 @@ complete -c billctl -n '__fish_seen_subcommand_from report' -l input-format -r -
 complete -c billctl -n '__fish_seen_subcommand_from report' -l on-error -r -d 'With --input, on a bad row: fail, or skip it (exit 5)'
 complete -c billctl -n '__fish_seen_subcommand_from report' -l prices -r -F -d 'With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices'
 complete -c billctl -n '__fish_seen_subcommand_from report' -l allow-unpriced -d 'With --input, keep records of models without a price'
+complete -c billctl -n '__fish_seen_subcommand_from report' -l recommendations -d 'Add the recommendations section (table and JSON; reads the store)'
+complete -c billctl -n '__fish_seen_subcommand_from report' -l min-saving -r -d 'With --recommendations: leave out those that save less (default 1)'
 complete -c billctl -n '__fish_seen_subcommand_from report' -l format -r -d 'Output format: table, csv or json'
 complete -c billctl -n '__fish_seen_subcommand_from report' -s o -l output -r -F -d 'Write the output to FILE (atomically) instead of stdout'
 complete -c billctl -n '__fish_seen_subcommand_from report; and __fish_seen_subcommand_from recommendations' -s h -l help -d 'Print this help message and exit'

@@ -357,3 +357,29 @@ TEST_CASE("recommendations on fakes: savings are exact at list prices", "[report
   const auto none = report::recommend(st, pricing::Catalog::builtin(), p, {}, money::Decimal::from_int(1000));
   CHECK(none.items.empty());
 }
+
+TEST_CASE("recommendations on fakes: requests just over a long-context threshold", "[report][recommendations][fakes]") {
+  test::FakeStore st;
+  const util::Seconds oct1 = util::parse_rfc3339("2026-10-01T00:00:00Z").value_or_throw();
+  test::FakeRecord r;
+  r.id = "edge";
+  r.ts = oct1 + 3 * 86400 + 12 * 3600;
+  r.model = "claude-sonnet-4-5";
+  r.provider = "anthropic";
+  r.input = 2'100'000;  // 10 requests of 210,000: 5 % over the 200,000 threshold
+  r.output = 10'000;
+  r.requests = 10;
+  r.cost = money::Decimal::parse("12.825").value_or_throw();
+  st.put_record(r);
+  r.id = "far";
+  r.input = 3'000'000;  // 300,000 a request: far over, not "just" over
+  st.put_record(r);
+  const util::Period p = util::parse_period("2026-10", oct1).value_or_throw();
+  const auto rec = report::recommend(st, pricing::Catalog::builtin(), p, {}, money::Decimal::from_int(1));
+  const auto it = std::find_if(rec.items.begin(), rec.items.end(), [](const auto& x) { return x.kind == "long_context_edge"; });
+  REQUIRE(it != rec.items.end());
+  // Long rates: 2.1M x 6.00 + 10K x 22.50 per MTok = 12.825 -> 12.82; trimmed to 2.0M at 3.00 and
+  // 15.00: 6.15. The far request is not counted.
+  CHECK(it->current.to_string() == "12.82");
+  CHECK(it->saving.to_string() == "6.67");
+}

@@ -23,7 +23,7 @@ constexpr std::pair<const char*, const char*> k_cheaper[] = {
 Decimal price_mix(const usage::Totals& t, const pricing::Rates& r) {
   const Decimal cached = r.has_cached ? r.cached_input : r.input;
   const Decimal w5 = r.has_cache_write_5m ? r.cache_write_5m : r.input;
-  const Decimal w1 = r.has_cache_write_1h ? r.cache_write_1h : r.input;
+  const Decimal w1 = r.has_cache_write_1h ? r.cache_write_1h : r.has_cache_write_5m ? r.cache_write_5m : r.input;
   return r.input.mul_int(t.input_tokens) + cached.mul_int(t.cached_input_tokens) + w5.mul_int(t.cache_write_tokens) +
          w1.mul_int(t.cache_write_1h_tokens) + r.output.mul_int(t.output_tokens);
 }
@@ -152,6 +152,46 @@ Recommendations recommend(usage::Source& src, const pricing::Catalog& catalog, c
     r.title = "Stop paying for failed " + g.keys[1] + " requests of " + (feature.empty() ? "(no feature)" : feature);
     r.evidence = {{"model", g.keys[1]}, {"feature", feature}, {"failed requests", count(g.totals.error_requests)},
                   {"billed for them", money_text(r.saving)}, {"look at", "retries, timeouts and input validation"}};
+    keep(std::move(r));
+  }
+
+  // 5. Requests just over a long-context threshold (up to 10 % above): the whole request is
+  // priced at the long rates; trimmed to the threshold it would be priced at the standard ones.
+  std::vector<std::pair<std::string, const pricing::PriceEntry*>> edged;
+  std::vector<usage::AggQuery> edge_qs;
+  for (const auto& g : res[1].groups) {
+    const pricing::PriceEntry* e = catalog.find(g.keys[0], day);
+    if (!e || e->long_context_threshold <= 0 || !(e->currency == out.currency)) continue;
+    usage::AggQuery q{period.begin, period.end, where, {}};
+    q.where.push_back({usage::Dim::model, {g.keys[0]}});
+    q.tokens_only = true;
+    q.input_above = e->long_context_threshold;
+    q.input_upto = e->long_context_threshold + e->long_context_threshold / 10;
+    edge_qs.push_back(std::move(q));
+    edged.emplace_back(g.keys[0], e);
+  }
+  const auto edges = edge_qs.empty() ? std::vector<usage::AggResult>{} : src.aggregate(edge_qs);
+  for (size_t i = 0; i < edged.size(); ++i) {
+    const usage::Totals t = edges[i].total();
+    if (t.requests <= 0) continue;
+    const pricing::PriceEntry& e = *edged[i].second;
+    const int64_t over = t.input_tokens + t.cached_input_tokens + t.cache_write_tokens + t.cache_write_1h_tokens -
+                         e.long_context_threshold * t.requests;
+    usage::Totals trimmed = t;
+    trimmed.input_tokens = std::max<int64_t>(0, t.input_tokens - over);
+    Recommendation r;
+    r.kind = "long_context_edge";
+    r.difficulty = "medium";
+    r.current = price_mix(t, e.long_tiers[size_t(usage::Tier::standard)]).round(digits);
+    const Decimal after = price_mix(trimmed, e.tiers[size_t(usage::Tier::standard)]).round(digits);
+    r.saving = r.current - after;
+    r.title = "Keep " + edged[i].first + " prompts under " + count(e.long_context_threshold) + " input tokens";
+    r.evidence = {{"model", edged[i].first},
+                  {"long-context threshold", count(e.long_context_threshold) + " input tokens per request"},
+                  {"requests up to 10 % above it", count(t.requests)},
+                  {"input over the threshold", count(over)},
+                  {"cost at long-context prices", money_text(r.current)},
+                  {"cost trimmed to the threshold", money_text(after)}};
     keep(std::move(r));
   }
 

@@ -11,6 +11,9 @@
 //    batch price (about -50 %); medium (asynchronous, within 24 h).
 //  - failed requests: the cost of requests that failed and were still billed, per model and
 //    feature; medium (retries, validation).
+//  - long-context edge: requests up to 10 % above a model's long-context threshold, priced
+//    whole at the long rates, against the same requests trimmed to the threshold at the
+//    standard rates; medium.
 // Savings compare the same formula on both sides (standard rates, no long-context repricing) so
 // they never mix provider-reported costs with list prices. None below `min_saving`.
 #pragma once

@@ -335,8 +335,11 @@ void Aggregator::add(const PricedRecord& pr) {
 
   const Totals t = totals_of(pr);
 
+  const int64_t reqs = r.requests > 0 ? r.requests : 1;
   for (auto& qs : m->queries) {
     if (r.timestamp < qs.q.begin || r.timestamp >= qs.q.end) continue;
+    if (qs.q.input_above > 0 && !(r.total_input() > qs.q.input_above * reqs)) continue;
+    if (qs.q.input_upto > 0 && !(r.total_input() <= qs.q.input_upto * reqs)) continue;
     bool pass = true;
     for (auto& f : qs.filters) {
       const int32_t id = ids[size_t(f.dim)];

@@ -53,6 +53,10 @@ struct AggQuery {
   std::vector<Dim> by;
   bool meters = false;  // also collect the meter records' billed quantities (AggResult::meters)
   bool tokens_only = false;  // leave meter records out of the groups and totals (token breakdowns)
+  // Only records whose input per request (all input classes over requests) is above `input_above`
+  // and at most `input_upto` (0: no bound). Stores answer such queries from the records.
+  int64_t input_above = 0;
+  int64_t input_upto = 0;
 };
 
 struct Totals {

@@ -235,6 +235,7 @@ struct RollupPlan {
 // records (a partial index keeps them apart).
 RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combos) {
   if (q.where.size() > k_max_combo || q.by.size() > k_max_combo) return {};
+  if (q.input_above > 0 || q.input_upto > 0) return {};  // per-request sizes are not in the rollups
   for (const auto& f : q.where)
     if (!is_rolled(f.dim)) return {};
   const bool by_time = q.by.size() == 1 && is_time(q.by[0]);

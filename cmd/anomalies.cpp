@@ -33,11 +33,7 @@ struct AnomalyFlags {
 
 // An amount of a metric for a table: money at the minor unit, counts whole, error shares in percent.
 Value metric_value(forecast::Metric m, double v, const money::Currency& c) {
-  if (m == forecast::Metric::errors) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f", v * 100);
-    return Value::of_money(money::Decimal::parse(buf).value_or_throw("share"), 1);
-  }
+  if (m == forecast::Metric::errors) return Value::of_money(forecast::decimal_of(v * 100, 1), 1);
   if (m == forecast::Metric::cost) return Value::of_money(forecast::to_money(v, c), c.minor_units);
   return Value::of_money(money::Decimal::from_int(int64_t(std::llround(v))), 0);
 }
@@ -157,14 +153,12 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
         drivers += (i ? ", " : "") + std::string(usage::dim_name(d.dim)) + " " + (d.value.empty() ? "(none)" : d.value) + " " +
                    std::to_string(std::lround(d.share * 100)) + " %";
       }
-      char score[32];
-      std::snprintf(score, sizeof score, "%.1f", a.score);
       std::vector<Value> row{Value::of_text(bucket_label(a, o.granularity))};
       if (o.by) row.push_back(Value::of_text(a.key.empty() ? "(none)" : a.key));
       for (auto& v : std::vector<Value>{Value::of_text(std::string(forecast::metric_name(a.metric)) + (a.metric == forecast::Metric::errors ? " (% failed)" : "") +
                                        (a.below ? " (drop)" : "")),
                         metric_value(a.metric, a.observed, cur), metric_value(a.metric, a.expected, cur),
-                        Value::of_money(money::Decimal::parse(score).value_or_throw("score"), 1), Value::of_text(a.severity),
+                        Value::of_money(forecast::decimal_of(a.score, 1), 1), Value::of_text(a.severity),
                         Value::of_text(drivers)})
         row.push_back(std::move(v));
       t.rows.push_back(std::move(row));
@@ -197,12 +191,6 @@ render::Json pct_json(const std::optional<int64_t>& tenths) {
   if (!tenths) return nullptr;
   const int64_t a = *tenths < 0 ? -*tenths : *tenths;
   return (*tenths < 0 ? "-" : "") + std::to_string(a / 10) + "." + std::to_string(a % 10);
-}
-
-std::string index_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
 }
 
 void run_patterns(const PatternFlags& f, Env& env) {
@@ -301,7 +289,7 @@ void run_patterns(const PatternFlags& f, Env& env) {
                   {"index", "index (1 = average day)", Kind::decimal}};
     for (int d = 0; d < 7; ++d)
       wt.rows.push_back({Value::of_text(k_weekdays[d]), Value::of_int(p.weekday_days[d]), Value::of_money(p.weekday_cost[d], digits),
-                         Value::of_money(money::Decimal::parse(index_text(p.weekday_index[d])).value_or_throw("index"), 2)});
+                         Value::of_money(forecast::decimal_of(p.weekday_index[d], 2), 2)});
     out += render::to_text(wt, env.style()) + "\n";
     render::Table gt;
     gt.id = "growth";

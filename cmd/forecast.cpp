@@ -311,12 +311,6 @@ void run_forecast(const ForecastOptions& o, Env& env) {
   }
 }
 
-std::string percent1(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
-
 void run_backtest(const BacktestOptions& o, Env& env) {
   const Format fmt = parse_output_format(o.format);
   const util::Period from = util::parse_period(o.from, env.now()).flag_value("--from", o.from);
@@ -359,7 +353,7 @@ void run_backtest(const BacktestOptions& o, Env& env) {
     t.columns = {{"day", "day", Kind::integer}, {"months", "months", Kind::integer}, {"mape", "MAPE %", Kind::decimal},
                  {"mape_run_rate", "run-rate MAPE %", Kind::decimal}};
     for (int l : levels) t.columns.push_back({"coverage_" + std::to_string(l), "in " + level_text(l), Kind::decimal});
-    auto pct = [](double v) { return Value::of_money(money::Decimal::parse(percent1(v)).value_or_throw("percent"), 1); };
+    auto pct = [](double v) { return Value::of_money(forecast::decimal_of(v, 1), 1); };
     auto row = [&](const forecast::CutoffScore& s, Value first) {
       std::vector<Value> r{std::move(first), Value::of_int(s.months), pct(s.mape), pct(s.mape_run_rate)};
       for (double c : s.coverage) r.push_back(pct(c * 100));

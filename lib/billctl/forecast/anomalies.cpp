@@ -1,5 +1,7 @@
 #include "billctl/forecast/anomalies.hpp"
 
+#include "billctl/forecast/model.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -14,12 +16,6 @@ namespace {
 constexpr usage::Dim k_attr_dims[] = {usage::Dim::user,    usage::Dim::model,   usage::Dim::feature,
                                       usage::Dim::department, usage::Dim::project, usage::Dim::provider};
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // The metric of a bucket: currency units, tokens, requests; for errors the failed requests (the
 // share is formed by the caller).

@@ -150,6 +150,12 @@ DayProfile profile_of(const usage::AggResult& hourly) {
 
 }  // namespace
 
+money::Decimal decimal_of(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, std::isfinite(v) ? v : 0.0);
+  return money::Decimal::parse(buf).value_or_throw("statistic");
+}
+
 money::Decimal to_money(double v, const money::Currency& c) {
   if (!(v > 0)) return money::Decimal();
   if (!(v < 1e13)) v = 1e13;  // an estimate this large is "unbounded"; Decimal holds it exactly

@@ -123,6 +123,10 @@ struct Backtest {
 Backtest backtest(usage::Source& src, const util::Period& from, const util::Period& to, const std::vector<usage::Filter>& where,
                   const std::vector<int>& levels);
 
+// A statistic (a percent, an index, a score) as a decimal with `digits` fraction digits, rounded
+// as printf rounds; for display only.
+money::Decimal decimal_of(double v, int digits);
+
 // Converts an estimate to money at the currency's minor unit (negative estimates are 0).
 money::Decimal to_money(double v, const money::Currency& c);
 

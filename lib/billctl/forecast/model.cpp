@@ -7,14 +7,6 @@ namespace billctl::forecast {
 
 namespace {
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + long(mid), v.end());
-  const double hi = v[mid];
-  if (v.size() % 2) return hi;
-  return (*std::max_element(v.begin(), v.begin() + long(mid)) + hi) / 2;
-}
 
 // Weighted least squares of z on x: intercept at x = 0 and slope (slope 0 when !with_trend).
 void wls(const std::vector<double>& x, const std::vector<double>& z, const std::vector<double>& w, bool with_trend,
@@ -38,6 +30,15 @@ void wls(const std::vector<double>& x, const std::vector<double>& z, const std::
 }
 
 }  // namespace
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  const size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + long(mid), v.end());
+  const double hi = v[mid];
+  if (v.size() % 2) return hi;
+  return (*std::max_element(v.begin(), v.begin() + long(mid)) + hi) / 2;
+}
 
 double Fit::day(int k) const {
   const double damped = k_damping * (1 - std::pow(k_damping, k)) / (1 - k_damping);  // phi + phi^2 + ... + phi^k

@@ -69,6 +69,9 @@ double quantile(double mean, const Spread& sp, double p);
 // P(sum > x) under `sp`.
 double p_exceed(double mean, const Spread& sp, double x);
 
+// The median of v (the mean of the middle two for an even count); 0 when empty.
+double median(std::vector<double> v);
+
 // The standard normal CDF and its inverse.
 double normal_cdf(double z);
 double normal_quantile(double p);

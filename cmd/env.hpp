@@ -49,6 +49,8 @@ class Env {
   // A top-level table of the config file ([credits], [plans], [orgs], [invoices]); nullptr when absent.
   const toml::table* config_table(const std::string& key) const;
   const std::string& config_path() const { return m_config_path; }
+  // Is the config file private (mode 0600)? Secrets in it are refused otherwise.
+  bool config_private() const { return m_config_private; }
   // Who is acting: the flag, else config [credits] actor, else $USER / the OS account.
   std::string actor(const std::string& flag) const;
   // The configured time zone for calendar periods (config key tz), default UTC.
@@ -62,6 +64,7 @@ class Env {
   notify::AlertLog& alerts() { return store().alerts(); }
   credits::LedgerStore& ledger_store() { return store().ledger(); }
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
+  providers::PullLog& pulls() { return store().pulls(); }
   const std::string& db_path();
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();

@@ -294,6 +294,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   add_output_options(log, lo->format, lo->output);
   table.push_back({log, [lo](Env& env) { run_log(*lo, env); }});
   add_usage_anomalies(usage, table);
+  add_usage_pull(usage, table);
 }
 
 }  // namespace billctl::cmd

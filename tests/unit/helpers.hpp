@@ -50,6 +50,8 @@ class Collector : public billctl::ingest::RecordHandler {
   void on_reject(const billctl::ingest::Row& row, const std::string& reason) override {
     rejects.emplace_back(row.line, reason);
   }
+  std::vector<billctl::providers::BilledLine> billed;
+  void on_billed(const billctl::providers::BilledLine& b, const billctl::ingest::Row&) override { billed.push_back(b); }
 };
 
 inline Collector read_text(const std::string& content, const std::string& name = "in.csv",

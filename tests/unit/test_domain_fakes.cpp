@@ -53,6 +53,7 @@ class RecordingHttp : public net::HttpClient {
     res.status = status;
     return res;
   }
+  net::HttpResponse get(const net::HttpRequest& r) override { return post(r); }
 };
 
 class NoMail : public net::MailSender {

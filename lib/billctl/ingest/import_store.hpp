@@ -21,6 +21,15 @@ class ImportTxn : public RecordSink {
   // Records replaced (same id seen before) since the last log_source.
   virtual uint64_t replaced() const = 0;
   virtual void commit() = 0;
+
+  // Provider data (usage pull, saved API pages); put_billed (RecordSink) stores billed lines.
+  // Takes out what an earlier pull of `provider` stored for [begin, end): its billed lines, and
+  // its records (ids "PROVIDER/...") except those in `keep` (sorted), which the new pull brings
+  // again. Returns the records taken out.
+  virtual uint64_t remove_pulled(std::string_view provider, util::Seconds begin, util::Seconds end,
+                                 const std::vector<std::string>& keep) = 0;
+  virtual void put_pull_day(const providers::PullDay& d) = 0;
+  virtual void set_pull_cursor(std::string_view provider, util::Seconds until) = 0;
 };
 
 struct ImportLogRow {

@@ -67,6 +67,26 @@ const SourceStats& Ingestor::read_range(const std::string& path, Format format, 
   return m_sources.back();
 }
 
+const SourceStats& Ingestor::read_page(const std::string& name, Format format, const providers::Page& page) {
+  m_sources.push_back(SourceStats{});
+  SourceStats& s = m_sources.back();
+  s.path = name;
+  s.read.format = format;
+  s.read.min_start = page.min_start;
+  s.read.max_end = page.max_end;
+  for (const providers::PulledRecord& pr : page.records) {
+    ++s.read.rows;
+    usage::UsageRecord r = pr.view();
+    m_options.defaults.apply(r);
+    on_record(r, Row{name, pr.line, {}});
+  }
+  for (const providers::BilledLine& b : page.billed) {
+    ++s.read.rows;
+    on_billed(b, Row{name, b.line, {}});
+  }
+  return s;
+}
+
 void Ingestor::finish() {
   if (m_rejects) {
     m_rejects->commit();
@@ -109,6 +129,11 @@ void Ingestor::on_record(usage::UsageRecord& r, const Row& row) {
   }
   m_sink.put(pr);
   ++s.accepted;
+}
+
+void Ingestor::on_billed(const providers::BilledLine& b, const Row&) {
+  m_sink.put_billed(b);
+  ++m_sources.back().billed;
 }
 
 void Ingestor::on_reject(const Row& row, const std::string& reason) {

@@ -48,6 +48,9 @@ class RecordSink {
  public:
   virtual ~RecordSink() = default;
   virtual void put(const usage::PricedRecord& r) = 0;
+  // A line of what a provider billed (its cost pages); replaces the line with the same provider,
+  // day and key. Sinks that only aggregate usage ignore them.
+  virtual void put_billed(const providers::BilledLine&) {}
 };
 
 struct SourceStats {
@@ -56,6 +59,7 @@ struct SourceStats {
   uint64_t accepted = 0;
   uint64_t rejected = 0;
   uint64_t unpriced = 0;
+  uint64_t billed = 0;  // billed cost lines (provider cost pages)
 };
 
 class Ingestor : private RecordHandler {
@@ -67,6 +71,8 @@ class Ingestor : private RecordHandler {
   const SourceStats& read(const std::string& path, const ProgressFn& progress = {});
   // Reads part of a regular file (see ReadOptions) in a known format.
   const SourceStats& read_range(const std::string& path, Format format, const ReadOptions& range);
+  // Prices and hands on what a provider pull fetched, as one source named `name`.
+  const SourceStats& read_page(const std::string& name, Format format, const providers::Page& page);
   // Writes the rejects file (atomically) when one was asked for.
   void finish();
 
@@ -78,6 +84,7 @@ class Ingestor : private RecordHandler {
  private:
   void on_record(usage::UsageRecord& r, const Row& row) override;
   void on_reject(const Row& row, const std::string& reason) override;
+  void on_billed(const providers::BilledLine& b, const Row& row) override;
 
   const pricing::Catalog& m_catalog;
   const IngestOptions& m_options;

@@ -11,6 +11,7 @@
 
 #include "billctl/ingest/buffer.hpp"
 #include "billctl/ingest/csv.hpp"
+#include "billctl/providers/pages.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::ingest {
@@ -23,6 +24,8 @@ std::string_view format_name(Format f) {
     case Format::csv: return "csv";
     case Format::jsonl: return "jsonl";
     case Format::claude_code: return "claude-code";
+    case Format::openai_api: return "openai-api";
+    case Format::anthropic_api: return "anthropic-api";
   }
   return "auto";
 }
@@ -32,6 +35,8 @@ bool parse_format(std::string_view s, Format& out) {
   else if (s == "csv") out = Format::csv;
   else if (s == "jsonl" || s == "json" || s == "ndjson") out = Format::jsonl;
   else if (s == "claude-code") out = Format::claude_code;
+  else if (s == "openai-api") out = Format::openai_api;
+  else if (s == "anthropic-api") out = Format::anthropic_api;
   else return false;
   return true;
 }
@@ -74,6 +79,11 @@ Format sniff(const std::string& path, ReadBuffer& buf) {
   std::string_view head(buf.data() + buf.begin(), std::min<size_t>(buf.end() - buf.begin(), 4096));
   while (!head.empty() && (head.front() == ' ' || head.front() == '\n' || head.front() == '\r' || head.front() == '\t'))
     head.remove_prefix(1);
+  if (!head.empty() && (head.front() == '{' || head.front() == '[')) {
+    // Provider API pages (a page, an array of pages, pages one per line) carry buckets of results.
+    if (auto p = providers::sniff_page(head))
+      return *p == providers::Provider::openai ? Format::openai_api : Format::anthropic_api;
+  }
   if (!head.empty() && head.front() == '{') {
     // Claude Code logs may start with a summary line; any line of the head naming a session will do.
     if (head.find("\"sessionId\"") != std::string_view::npos) return Format::claude_code;
@@ -388,6 +398,31 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
   });
 }
 
+// ---- provider API pages ------------------------------------------------------------------------
+
+void read_api_pages(const std::string& path, providers::Provider p, ReadBuffer& buf, const Defaults& defaults,
+                    const ReadOptions& ro, RecordHandler& handler, SourceResult& res) {
+  size_t shift;
+  while (buf.refill(shift)) {
+  }
+  const std::string_view text(buf.data() + buf.begin(), buf.end() - buf.begin());
+  static const providers::Mappings k_none;
+  const providers::Page page = providers::parse_page(p, text, ro.mappings ? ro.mappings->of(p) : k_none.of(p), path);
+  buf.consume_to(buf.end());
+  res.min_start = page.min_start;
+  res.max_end = page.max_end;
+  for (const providers::PulledRecord& pr : page.records) {
+    ++res.rows;
+    usage::UsageRecord rec = pr.view();
+    defaults.apply(rec);
+    handler.on_record(rec, Row{path, pr.line, {}});
+  }
+  for (const providers::BilledLine& b : page.billed) {
+    ++res.rows;
+    handler.on_billed(b, Row{path, b.line, {}});
+  }
+}
+
 }  // namespace
 
 SourceResult read_source(const std::string& path, Format format, const Defaults& defaults, RecordHandler& handler,
@@ -404,6 +439,8 @@ SourceResult read_source(const std::string& path, Format format, const Defaults&
     case Format::csv: read_csv(path, buf, defaults, options, handler, res, progress, total); break;
     case Format::jsonl: read_jsonl(path, buf, defaults, options, handler, res, progress, total); break;
     case Format::claude_code: read_claude_code(path, buf, defaults, options, handler, res, progress, total); break;
+    case Format::openai_api: read_api_pages(path, providers::Provider::openai, buf, defaults, options, handler, res); break;
+    case Format::anthropic_api: read_api_pages(path, providers::Provider::anthropic, buf, defaults, options, handler, res); break;
     case Format::auto_detect: break;
   }
   // Drain what the parser did not need so that the digest covers the whole input.

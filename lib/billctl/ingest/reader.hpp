@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "billctl/ingest/fields.hpp"
+#include "billctl/providers/pull_store.hpp"
 #include "billctl/usage/record.hpp"
 
 namespace billctl::ingest {
 
-enum class Format { auto_detect, csv, jsonl, claude_code };
+enum class Format { auto_detect, csv, jsonl, claude_code, openai_api, anthropic_api };
 
 std::string_view format_name(Format f);
-// "auto", "csv", "jsonl" (also "json", "ndjson"), "claude-code".
+// "auto", "csv", "jsonl" (also "json", "ndjson"), "claude-code", "openai-api", "anthropic-api".
 bool parse_format(std::string_view s, Format& out);
 
 using Columns = std::vector<std::optional<Field>>;
@@ -36,6 +37,8 @@ class RecordHandler {
   virtual void on_record(usage::UsageRecord& r, const Row& row) = 0;
   // A row that could not be read; throw to stop reading.
   virtual void on_reject(const Row& row, const std::string& reason) = 0;
+  // A line of a provider's billed cost (cost API pages).
+  virtual void on_billed(const providers::BilledLine& b, const Row& row) = 0;
 };
 
 struct SourceResult {
@@ -46,6 +49,8 @@ struct SourceResult {
   uint64_t ignored = 0;  // lines that carry no usage (Claude Code messages without usage)
   uint64_t stop_offset = 0;  // absolute offset of the first record not read
   uint64_t next_line = 0;    // line number (within the range) of that record
+  // API pages: the bucket bounds they cover.
+  util::Seconds min_start = INT64_MAX, max_end = INT64_MIN;
 };
 
 // The format of a file, as auto-detection sees it.
@@ -70,6 +75,7 @@ struct ReadOptions {
   uint64_t end = UINT64_MAX;
   const Columns* columns = nullptr;
   uint64_t first_line = 1;  // the line number at `begin`
+  const providers::Mappings* mappings = nullptr;  // attribution of provider API pages
 };
 
 // Called now and then with bytes read so far and the size when known (0 otherwise).

@@ -47,7 +47,25 @@ size_t feed(char* out, size_t size, size_t n, void* user) {
 
 }  // namespace
 
-HttpResponse CurlHttpClient::post(const HttpRequest& r) {
+
+std::string url_encode(std::string_view s) {
+  static constexpr char k_hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += char(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    }
+  }
+  return out;
+}
+
+namespace {
+
+HttpResponse perform(const HttpRequest& r, bool post) {
   global_init();
   HttpResponse res;
   CURL* c = curl_easy_init();
@@ -58,9 +76,14 @@ HttpResponse CurlHttpClient::post(const HttpRequest& r) {
   curl_slist* headers = nullptr;
   for (const auto& [k, v] : r.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
   curl_easy_setopt(c, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(r.body.size()));
+  if (post) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, r.body.data());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(r.body.size()));
+  } else {
+    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // gzip when the server offers it
+  }
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r.timeout_ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(r.timeout_ms, 5000L));
@@ -82,6 +105,11 @@ HttpResponse CurlHttpClient::post(const HttpRequest& r) {
   curl_easy_cleanup(c);
   return res;
 }
+
+}  // namespace
+
+HttpResponse CurlHttpClient::post(const HttpRequest& r) { return perform(r, true); }
+HttpResponse CurlHttpClient::get(const HttpRequest& r) { return perform(r, false); }
 
 std::string CurlMailSender::send(const MailMessage& m) {
   global_init();

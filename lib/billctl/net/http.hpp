@@ -28,6 +28,8 @@ class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual HttpResponse post(const HttpRequest& r) = 0;
+  // A GET of r.url (the body is ignored).
+  virtual HttpResponse get(const HttpRequest& r) = 0;
 };
 
 struct MailMessage {
@@ -51,7 +53,11 @@ class MailSender {
 class CurlHttpClient : public HttpClient {
  public:
   HttpResponse post(const HttpRequest& r) override;
+  HttpResponse get(const HttpRequest& r) override;
 };
+
+// Percent-encoding of one query-string value.
+std::string url_encode(std::string_view s);
 
 class CurlMailSender : public MailSender {
  public:

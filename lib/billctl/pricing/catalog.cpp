@@ -307,7 +307,9 @@ PriceOutcome Catalog::price(const usage::UsageRecord& r, Decimal& cost, const Pr
   if (!e->tier_available[tier]) return PriceOutcome::tier_unavailable;
   // Long context is decided per request; a pre-aggregated bucket uses its average request.
   const int64_t reqs = r.requests > 0 ? r.requests : 1;
-  const bool long_ctx = e->long_context_threshold > 0 && r.total_input() > e->long_context_threshold * reqs;
+  const bool long_ctx = e->long_context_threshold > 0 &&
+                        (r.context == usage::Context::by_request ? r.total_input() > e->long_context_threshold * reqs
+                                                                 : r.context == usage::Context::long_context);
   const Rates& rt = long_ctx ? e->long_tiers[tier] : e->tiers[tier];
   Decimal c = rt.input.mul_int(r.input_tokens);
   c += (rt.has_cached ? rt.cached_input : rt.input).mul_int(r.cached_input_tokens);

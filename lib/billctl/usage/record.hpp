@@ -15,6 +15,9 @@ enum class Tier : uint8_t { standard, batch, flex, priority };
 enum class Status : uint8_t { ok, error };
 // How a record's cost was obtained.
 enum class CostSource : uint8_t { unpriced = 0, catalog = 1, provider = 2 };
+// Whether long-context rates apply: decided from the input per request (by_request), or known
+// from the source (a provider's bucket grouped by context window has no per-request figures).
+enum class Context : uint8_t { by_request, standard, long_context };
 
 std::string_view tier_name(Tier t);
 bool parse_tier(std::string_view s, Tier& out);
@@ -32,6 +35,7 @@ struct UsageRecord {
   int64_t requests = 1;
   Tier tier = Tier::standard;
   Status status = Status::ok;
+  Context context = Context::by_request;
   bool has_cost = false;
   money::Decimal cost;  // provider-reported, when has_cost
   money::Currency currency;

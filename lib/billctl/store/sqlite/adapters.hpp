@@ -44,6 +44,17 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   size_t m_max_slots = k_max_slots;
 };
 
+class SqlitePullLog : public providers::PullLog {
+ public:
+  explicit SqlitePullLog(Db& db) : m_db(db) {}
+  std::vector<providers::BilledLine> billed_lines(std::string_view provider, util::Seconds begin, util::Seconds end) override;
+  std::vector<providers::PullDay> pull_days(std::string_view provider, util::Seconds begin, util::Seconds end) override;
+  std::optional<util::Seconds> pull_cursor(std::string_view provider) override;
+
+ private:
+  Db& m_db;
+};
+
 class SqlitePrices : public pricing::PriceStore {
  public:
   explicit SqlitePrices(Db& db) : m_db(db) {}

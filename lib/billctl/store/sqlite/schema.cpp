@@ -352,6 +352,34 @@ CREATE TRIGGER usage_combo_hourly_overflow BEFORE UPDATE ON usage_combo_hourly
     OR typeof(NEW.cost_micro) != 'integer'
   BEGIN SELECT RAISE(ABORT, 'token or request totals of one hour exceed the 64-bit range (9.2e18)'); END;
 )sql",
+    // 9: what the providers billed (usage pull, or their cost pages imported), kept apart from
+    // usage for reconciliation; per provider and day, whether the provider may still revise it.
+    R"sql(
+CREATE TABLE billed_costs(
+  provider TEXT NOT NULL,
+  day INTEGER NOT NULL,        -- Unix seconds of the UTC day's start
+  key TEXT NOT NULL,           -- the provider's group, unique within the day
+  project TEXT NOT NULL,
+  model TEXT NOT NULL,
+  line_item TEXT NOT NULL,
+  token_type TEXT NOT NULL,
+  amount TEXT NOT NULL,        -- exact decimal in currency units
+  currency TEXT NOT NULL,
+  import_id INTEGER NOT NULL,
+  PRIMARY KEY(provider, day, key)
+) WITHOUT ROWID;
+CREATE TABLE pull_days(
+  provider TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  state TEXT NOT NULL,         -- provisional (inside the settle window when pulled) or settled
+  digest TEXT NOT NULL,        -- sha256 of what was pulled for the day
+  records INTEGER NOT NULL,
+  billed_lines INTEGER NOT NULL,
+  pulled_at TEXT NOT NULL,
+  PRIMARY KEY(provider, day)
+) WITHOUT ROWID;
+CREATE TABLE pull_cursors(provider TEXT PRIMARY KEY, until INTEGER NOT NULL, pulled_at TEXT NOT NULL) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);

@@ -13,6 +13,7 @@
 #include "billctl/ingest/import_store.hpp"
 #include "billctl/notify/alert_log.hpp"
 #include "billctl/pricing/price_store.hpp"
+#include "billctl/providers/pull_store.hpp"
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
 #include "billctl/usage/source.hpp"
@@ -25,6 +26,7 @@ class SqliteBudgets;
 class SqliteAlerts;
 class SqliteLedger;
 class SqliteInvoices;
+class SqlitePullLog;
 
 class SqliteStore {
  public:
@@ -41,6 +43,7 @@ class SqliteStore {
   notify::AlertLog& alerts();
   credits::LedgerStore& ledger();
   billing::InvoiceStore& invoices();
+  providers::PullLog& pulls();
 
   const std::string& path() const { return m_db.path(); }
   int schema_version() { return store::schema_version(m_db); }
@@ -59,6 +62,7 @@ class SqliteStore {
   std::unique_ptr<SqliteAlerts> m_alerts;
   std::unique_ptr<SqliteLedger> m_ledger;
   std::unique_ptr<SqliteInvoices> m_invoices;
+  std::unique_ptr<SqlitePullLog> m_pulls;
 };
 
 // The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db

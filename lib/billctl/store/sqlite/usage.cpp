@@ -122,6 +122,52 @@ class SqliteImport : public ingest::ImportTxn {
     m_max = INT64_MIN;
   }
 
+  void put_billed(const providers::BilledLine& b) override {
+    Stmt& s = m_billed;
+    const std::string amount = b.amount.to_string();
+    s.bind(1, b.provider).bind(2, b.day).bind(3, b.key).bind(4, b.project).bind(5, b.model).bind(6, b.line_item);
+    s.bind(7, b.token_type).bind(8, amount).bind(9, b.currency.name()).bind(10, m_import_id);
+    s.step();
+    s.reset();
+  }
+
+  uint64_t remove_pulled(std::string_view provider, util::Seconds begin, util::Seconds end,
+                         const std::vector<std::string>& keep) override {
+    const std::string p(provider);
+    Stmt del_billed(m_db, "DELETE FROM billed_costs WHERE provider = ?1 AND day >= ?2 AND day < ?3");
+    del_billed.bind(1, p).bind(2, begin).bind(3, end);
+    del_billed.step();
+    // Ids of a provider's records sort together ("openai/..."); '0' follows '/'.
+    Stmt ids(m_db, "SELECT id FROM usage WHERE id >= ?1 AND id < ?2 AND ts >= ?3 AND ts < ?4");
+    const std::string lo = p + "/", hi = p + "0";
+    ids.bind(1, lo).bind(2, hi).bind(3, begin).bind(4, end);
+    std::vector<std::string> gone;
+    while (ids.step())
+      if (!std::binary_search(keep.begin(), keep.end(), ids.text(0))) gone.emplace_back(ids.text(0));
+    Stmt del(m_db, "DELETE FROM usage WHERE id = ?1");
+    for (const auto& id : gone) {
+      del.bind(1, id);
+      del.step();
+      del.reset();
+    }
+    return gone.size();
+  }
+
+  void put_pull_day(const providers::PullDay& d) override {
+    Stmt s(m_db,
+           "INSERT OR REPLACE INTO pull_days(provider, day, state, digest, records, billed_lines, pulled_at)"
+           " VALUES(?1,?2,?3,?4,?5,?6,?7)");
+    s.bind(1, d.provider).bind(2, d.day).bind(3, d.state).bind(4, d.digest).bind(5, d.records).bind(6, d.billed_lines);
+    s.bind(7, m_now);
+    s.step();
+  }
+
+  void set_pull_cursor(std::string_view provider, util::Seconds until) override {
+    Stmt s(m_db, "INSERT OR REPLACE INTO pull_cursors(provider, until, pulled_at) VALUES(?1, ?2, ?3)");
+    s.bind(1, provider).bind(2, until).bind(3, m_now);
+    s.step();
+  }
+
   uint64_t replaced() const override { return m_replaced; }
   void commit() override {
     m_roll.flush(m_db);
@@ -171,6 +217,9 @@ class SqliteImport : public ingest::ImportTxn {
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
              " feature, project, meter, service_tier, status, cost_source, quantity, unit FROM usage WHERE id = ?1"};
+  Stmt m_billed{m_db,
+                "INSERT OR REPLACE INTO billed_costs(provider, day, key, project, model, line_item, token_type, amount,"
+                " currency, import_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"};
   std::string m_now;
   RollupDeltas m_roll;
   size_t m_max_slots;
@@ -588,6 +637,50 @@ std::vector<usage::CatalogInfo> SqliteUsage::catalogs_used(util::Seconds begin, 
 
 std::vector<std::string> SqliteUsage::usage_currencies() {
   return column_texts(m_db, "SELECT DISTINCT currency FROM usage_dim_hourly WHERE dim = '*' AND records > 0 AND (cost_micro != 0 OR cost_pico != 0)");
+}
+
+// ---- pull log ----------------------------------------------------------------------------------
+
+std::vector<providers::BilledLine> SqlitePullLog::billed_lines(std::string_view provider, util::Seconds begin,
+                                                               util::Seconds end) {
+  Stmt s(m_db,
+         "SELECT provider, day, key, project, model, line_item, token_type, amount, currency FROM billed_costs"
+         " WHERE (?1 = '' OR provider = ?1) AND day >= ?2 AND day < ?3 ORDER BY provider, day, key");
+  s.bind(1, provider).bind(2, begin).bind(3, end);
+  std::vector<providers::BilledLine> out;
+  while (s.step()) {
+    providers::BilledLine b;
+    b.provider = s.text(0);
+    b.day = s.int64(1);
+    b.key = s.text(2);
+    b.project = s.text(3);
+    b.model = s.text(4);
+    b.line_item = s.text(5);
+    b.token_type = s.text(6);
+    b.amount = money::Decimal::parse(s.text(7)).value_or_throw("billed_costs amount");
+    b.currency = money::currency(s.text(8));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+std::vector<providers::PullDay> SqlitePullLog::pull_days(std::string_view provider, util::Seconds begin, util::Seconds end) {
+  Stmt s(m_db,
+         "SELECT provider, day, state, digest, records, billed_lines, pulled_at FROM pull_days"
+         " WHERE (?1 = '' OR provider = ?1) AND day >= ?2 AND day < ?3 ORDER BY provider, day");
+  s.bind(1, provider).bind(2, begin).bind(3, end);
+  std::vector<providers::PullDay> out;
+  while (s.step())
+    out.push_back({std::string(s.text(0)), s.int64(1), std::string(s.text(2)), std::string(s.text(3)), s.int64(4),
+                   s.int64(5), std::string(s.text(6))});
+  return out;
+}
+
+std::optional<util::Seconds> SqlitePullLog::pull_cursor(std::string_view provider) {
+  Stmt s(m_db, "SELECT until FROM pull_cursors WHERE provider = ?1");
+  s.bind(1, provider);
+  if (!s.step()) return std::nullopt;
+  return s.int64(0);
 }
 
 }  // namespace billctl::store

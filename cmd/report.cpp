@@ -3,6 +3,7 @@
 
 #include "billctl/render/json.hpp"
 #include "billctl/report/monthly.hpp"
+#include "billctl/report/reconcile.hpp"
 #include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
@@ -113,6 +114,143 @@ void run_recommendations(const RecommendOptions& o, Env& env) {
   env.emit(recommendations_output(r, p, min, f, env), o.output);
 }
 
+// ---- reconcile ----------------------------------------------------------------------------------
+
+struct ReconcileOptions {
+  std::string period = "last-month";
+  std::string provider;
+  std::string by = "model";
+  std::string tolerance = "1%";
+  std::string fail_above;
+  std::string format = "table";
+  std::string output;
+};
+
+// "1%", "1", "0.5 %": a percentage of 0 or more.
+money::Decimal parse_pct(const std::string& text, const std::string& flag) {
+  std::string t = text;
+  while (!t.empty() && (t.back() == '%' || t.back() == ' ')) t.pop_back();
+  const money::Decimal d = money::Decimal::parse(t).flag_value(flag, text);
+  if (d.negative()) throw UsageError("invalid " + flag + " '" + text + "': expected a percentage of 0 or more");
+  return d;
+}
+
+std::string pct_text(const std::optional<money::Decimal>& p) {
+  if (!p) return "";
+  return p->round(1).to_string(1);
+}
+
+void run_reconcile(const ReconcileOptions& o, Env& env) {
+  const Format f = parse_output_format(o.format);
+  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  report::ReconcileQuery q;
+  q.period = p;
+  if (!o.provider.empty()) {
+    if (!providers::parse_provider(o.provider))
+      throw UsageError("invalid --provider '" + o.provider + "': expected openai or anthropic");
+    q.providers = {o.provider};
+  }
+  if (!o.by.empty()) q.by = usage::parse_dims(o.by, "--by");
+  q.tolerance_pct = parse_pct(o.tolerance, "--tolerance");
+  std::optional<money::Decimal> fail_above;
+  if (!o.fail_above.empty()) fail_above = parse_pct(o.fail_above, "--fail-above");
+  const report::Reconciliation r = report::reconcile(q, env.usage(), env.pulls(), env.catalog());
+
+  using render::Kind;
+  using render::Value;
+  render::Table t;
+  t.id = "reconcile";
+  t.title = "Reconciliation " + p.label + " (tolerance " + q.tolerance_pct.to_string() + " %)";
+  t.currency = r.currency;
+  const int digits = r.currency.minor_units;
+  t.columns = {{"provider", "provider", Kind::text}};
+  for (usage::Dim d : q.by) t.columns.push_back({std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
+  const size_t money_from = t.columns.size();
+  t.columns.push_back({"computed", "computed", Kind::money});
+  t.columns.push_back({"billed", "billed", Kind::money});
+  t.columns.push_back({"variance", "variance", Kind::money});
+  t.columns.push_back({"variance_pct", "variance %", Kind::text});
+  t.columns.push_back({"status", "status", Kind::text});
+  t.columns.push_back({"cause", "likely cause", Kind::text});
+  (void)money_from;
+  const bool machine = f != Format::table;
+  auto money_value = [&](const money::Decimal& d) {
+    return machine ? Value::of_money(d, 12) : Value::of_money(d.round(digits), digits);
+  };
+  auto money_json = [&](const money::Decimal& d) { return d.to_string(); };
+  for (const auto& row : r.rows) {
+    std::vector<Value> v = {Value::of_text(row.provider)};
+    for (size_t i = 0; i < row.keys.size(); ++i)
+      v.push_back(Value::of_text(row.keys[i].empty() && q.by[i] == usage::Dim::model ? "(no model)" : row.keys[i]));
+    v.push_back(money_value(row.computed));
+    v.push_back(money_value(row.billed));
+    v.push_back(money_value(row.variance));
+    v.push_back(row.pct ? Value::of_text(pct_text(row.pct)) : Value::none());
+    v.push_back(Value::of_text(!row.flagged ? "ok" : row.variance.negative() ? "under" : "over"));
+    v.push_back(Value::of_text(row.cause));
+    t.rows.push_back(std::move(v));
+  }
+  bool failed = false;
+  std::string gate;
+  for (const auto& tot : r.totals)
+    if (fail_above && (tot.pct ? (tot.pct->negative() ? -*tot.pct : *tot.pct) > *fail_above : !tot.variance.is_zero())) {
+      failed = true;
+      gate += (gate.empty() ? "" : "; ") + tot.provider + " computed " + tot.computed.format(digits, false) + " vs billed " +
+              tot.billed.format(digits, false) + " (" + (tot.pct ? pct_text(tot.pct) + " %" : std::string("nothing billed")) + ")";
+    }
+  std::string out;
+  if (f == Format::table) {
+    out = r.rows.empty() ? "Nothing to reconcile in " + p.label + ": no provider usage or billed cost (run 'billctl usage pull').\n"
+                         : render::to_text(t, env.style());
+    for (const auto& tot : r.totals) {
+      out += tot.provider + ": computed " + tot.computed.format(digits) + " " + std::string(r.currency.name()) + ", billed " +
+             tot.billed.format(digits) + " " + std::string(r.currency.name()) + ", variance " + tot.variance.format(digits) +
+             (tot.pct ? " (" + pct_text(tot.pct) + " %)" : std::string());
+      if (tot.provisional_days) out += "; " + std::to_string(tot.provisional_days) + " provisional days";
+      out += "\n";
+    }
+  } else if (f == Format::csv) {
+    out = render::to_csv(t);
+  } else {
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.report.reconcile";
+    j["period"] = {{"label", p.label}, {"from", util::format_rfc3339(p.begin)}, {"to", util::format_rfc3339(p.end)}};
+    j["currency"] = std::string(r.currency.name());
+    j["tolerance_pct"] = q.tolerance_pct.to_string();
+    j["fail_above_pct"] = fail_above ? render::Json(fail_above->to_string()) : render::Json(nullptr);
+    j["by"] = render::Json::array();
+    for (usage::Dim d : q.by) j["by"].push_back(std::string(usage::dim_name(d)));
+    j["catalog"] = {{"name", env.catalog().info().name}, {"sha256", env.catalog().info().hash}, {"as_of", env.catalog().info().as_of}};
+    render::Json rows = render::Json::array();
+    for (const auto& row : r.rows) {
+      render::Json x;
+      x["provider"] = row.provider;
+      for (size_t i = 0; i < row.keys.size(); ++i) x[std::string(usage::dim_name(q.by[i]))] = row.keys[i];
+      x["computed"] = money_json(row.computed);
+      x["billed"] = money_json(row.billed);
+      x["variance"] = money_json(row.variance);
+      x["variance_pct"] = row.pct ? render::Json(row.pct->round(4).to_string()) : render::Json(nullptr);
+      x["unpriced_records"] = row.unpriced_records;
+      x["status"] = !row.flagged ? "ok" : row.variance.negative() ? "under" : "over";
+      x["cause"] = row.cause.empty() ? render::Json(nullptr) : render::Json(row.cause);
+      rows.push_back(std::move(x));
+    }
+    j["rows"] = std::move(rows);
+    render::Json totals = render::Json::array();
+    for (const auto& tot : r.totals)
+      totals.push_back({{"provider", tot.provider}, {"computed", money_json(tot.computed)}, {"billed", money_json(tot.billed)},
+                        {"variance", money_json(tot.variance)},
+                        {"variance_pct", tot.pct ? render::Json(tot.pct->round(4).to_string()) : render::Json(nullptr)},
+                        {"provisional_days", tot.provisional_days}});
+    j["totals"] = std::move(totals);
+    j["failed"] = failed;
+    out = render::dump(j);
+  }
+  env.emit(out, o.output);
+  if (failed) throw CheckFailed("reconcile: variance above " + fail_above->to_string() + " %: " + gate);
+}
+
 void run_report(const ReportOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
@@ -174,6 +312,15 @@ void add_report(CLI::App& root, CommandTable& table) {
   rec->add_option("--where", ro->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rec->add_option("--min-saving", ro->min_saving, "Leave out recommendations that save less (default 1)")->type_name("AMOUNT");
   add_output_options(rec, ro->format, ro->output);
+  std::shared_ptr<ReconcileOptions> co;
+  CLI::App* rc = add_verb(rep, table, "reconcile", "billctl's computed cost beside what the providers billed, with variances and likely causes",
+                          &run_reconcile, co);
+  rc->add_option("--period", co->period, "Period (default last-month)")->type_name("PERIOD");
+  rc->add_option("--provider", co->provider, "Only this provider: openai or anthropic")->type_name("NAME");
+  rc->add_option("--by", co->by, "Break down by DIMS: day, model, project (default model)")->type_name("DIMS");
+  rc->add_option("--tolerance", co->tolerance, "Flag rows whose variance is above PCT of the billed cost (default 1%)")->type_name("PCT");
+  rc->add_option("--fail-above", co->fail_above, "Exit 3 when a provider's total variance is above PCT (CI gate)")->type_name("PCT");
+  add_output_options(rc, co->format, co->output);
   rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd")
       ->type_name("PERIOD");
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");

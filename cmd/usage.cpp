@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "billctl/ingest/ingestor.hpp"
+#include "billctl/providers/config.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/report/breakdown.hpp"
 #include "billctl/util/strings.hpp"
@@ -68,7 +69,7 @@ ingest::IngestOptions ingest_options(const std::string& format, const std::strin
                                      bool allow_unpriced, const std::vector<std::string>& set) {
   ingest::IngestOptions o;
   if (!ingest::parse_format(format, o.format))
-    throw UsageError("invalid --format '" + format + "': expected auto, csv, jsonl or claude-code");
+    throw UsageError("invalid --format '" + format + "': expected auto, csv, jsonl, claude-code, openai-api or anthropic-api");
   if (on_error == "fail") o.on_error = ingest::OnError::fail;
   else if (on_error == "skip") o.on_error = ingest::OnError::skip;
   else throw UsageError("invalid --on-error '" + on_error + "': expected fail or skip");
@@ -85,6 +86,9 @@ void run_import(const ImportOptions& o, Env& env) {
   ingest::IngestOptions io = ingest_options(o.format, o.on_error, o.rejects, o.allow_unpriced, o.set);
   const std::vector<std::string> files = ingest::expand_inputs(o.files);
   env.set_prices_file(o.prices);
+  // Saved provider API pages are attributed as a pull would attribute them.
+  const providers::Mappings mappings = providers::read_mappings(env.config_table("providers"), env.config_path());
+  io.read.mappings = &mappings;
   const pricing::Catalog& catalog = env.catalog();
   auto txn = env.imports().begin_import(catalog.info(), env.now());
   ingest::Ingestor ingestor(catalog, io, *txn);
@@ -106,7 +110,7 @@ void run_import(const ImportOptions& o, Env& env) {
                {"accepted", "accepted", render::Kind::integer}, {"replaced", "replaced", render::Kind::integer},
                {"rejected", "rejected", render::Kind::integer}, {"unpriced", "unpriced", render::Kind::integer},
                {"sha256", "sha256", render::Kind::text}};
-  uint64_t acc = 0, rep = 0, rej = 0, unp = 0;
+  uint64_t acc = 0, rep = 0, rej = 0, unp = 0, billed = 0;
   for (size_t i = 0; i < ingestor.sources().size(); ++i) {
     const auto& s = ingestor.sources()[i];
     t.rows.push_back({render::Value::of_text(s.path), render::Value::of_text(std::string(ingest::format_name(s.read.format))),
@@ -117,6 +121,7 @@ void run_import(const ImportOptions& o, Env& env) {
     rep += replaced[i];
     rej += s.rejected;
     unp += s.unpriced;
+    billed += s.billed;
   }
   std::string out;
   switch (out_format) {
@@ -124,7 +129,8 @@ void run_import(const ImportOptions& o, Env& env) {
       out = render::to_text(t, env.style());
       out += "imported " + util::group_thousands(int64_t(acc)) + " records (" + util::group_thousands(int64_t(rep)) +
              " replaced, " + util::group_thousands(int64_t(rej)) + " rejected, " + util::group_thousands(int64_t(unp)) +
-             " unpriced) into " + env.db_path() + "\n";
+             " unpriced)" + (billed ? " and " + util::group_thousands(int64_t(billed)) + " billed cost lines" : std::string()) +
+             " into " + env.db_path() + "\n";
       break;
     case Format::csv: out = render::to_csv(t); break;
     case Format::json: {
@@ -138,6 +144,7 @@ void run_import(const ImportOptions& o, Env& env) {
       j["replaced"] = rep;
       j["rejected"] = rej;
       j["unpriced"] = unp;
+      j["billed_lines"] = billed;
       out = render::dump(j);
       break;
     }
@@ -255,9 +262,9 @@ void add_usage(CLI::App& root, CommandTable& table) {
   usage->require_subcommand(1);
 
   auto io = std::make_shared<ImportOptions>();
-  CLI::App* imp = usage->add_subcommand("import", "Import usage exports (CSV, JSON Lines, Claude Code logs) into the store");
+  CLI::App* imp = usage->add_subcommand("import", "Import usage exports (CSV, JSON Lines, Claude Code logs, saved provider API pages) into the store");
   imp->add_option("files", io->files, "Files, directories (Claude Code logs) or - for stdin")->required()->type_name("FILE");
-  imp->add_option("--format", io->format, "Input format: auto, csv, jsonl or claude-code")->type_name("FORMAT");
+  imp->add_option("--format", io->format, "Input format: auto, csv, jsonl, claude-code, openai-api or anthropic-api (saved API pages)")->type_name("FORMAT");
   imp->add_option("--on-error", io->on_error, "On a bad row: fail (store nothing) or skip (store the good rows, exit 5)")
       ->type_name("POLICY");
   imp->add_option("--rejects", io->rejects, "With --on-error skip: write rejected rows and reasons to FILE (CSV)")

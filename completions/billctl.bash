@@ -18,6 +18,7 @@ _billctl() {
       "usage/log") path="usage log" ;;
       "usage/anomalies") path="usage anomalies" ;;
       "usage/patterns") path="usage patterns" ;;
+      "usage/pull") path="usage pull" ;;
       "budgets/set") path="budgets set" ;;
       "budgets/list") path="budgets list" ;;
       "budgets/rm") path="budgets rm" ;;
@@ -45,6 +46,7 @@ _billctl() {
       "invoices plans/assign") path="invoices plans assign" ;;
       "invoices plans/usage") path="invoices plans usage" ;;
       "report/recommendations") path="report recommendations" ;;
+      "report/reconcile") path="report reconcile" ;;
       "forecast/backtest") path="forecast backtest" ;;
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
@@ -58,13 +60,14 @@ _billctl() {
   esac
   case "$path" in
     "") opts="usage budgets credits invoices report forecast prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
-    "usage") opts="import summary top log anomalies patterns -h --help --db --config --now --color --no-color -q --quiet" ;;
+    "usage") opts="import summary top log anomalies patterns pull -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet" ;;
     "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --by --where --notify --channel --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage patterns") opts="-h --help --period --where --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "usage pull") opts="-h --help --period --since --bucket --settle-days --base-url --dry-run --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "budgets") opts="set list rm status apply check notify -h --help --db --config --now --color --no-color -q --quiet" ;;
     "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --channel --db --config --now --color --no-color -q --quiet" ;;
     "budgets list") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet" ;;
@@ -94,8 +97,9 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
-    "report") opts="recommendations -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report") opts="recommendations reconcile -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "report recommendations") opts="-h --help --period --where --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report reconcile") opts="-h --help --period --provider --by --tolerance --fail-above --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast") opts="backtest -h --help --period --by --where --levels --fail-above --probability --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "forecast backtest") opts="-h --help --from --to --where --levels --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "prices") opts="list show import -h --help --db --config --now --color --no-color -q --quiet" ;;

@@ -144,7 +144,9 @@ int main(int argc, char** argv) {
     page["next_page"] = more ? ordered_json("page_" + std::to_string(from + limit)) : ordered_json(nullptr);
     const std::string body = page.dump(1);
     if (fault == "drop") {
-      // Promise the whole body, send half of it, and close the connection.
+      // Promise the whole body, send half of it, and close the connection. A server that always
+      // drops asks for immediate retries (so that tests do not wait through the backoff).
+      if (!always.empty()) res.set_header("Retry-After", "0");
       res.set_content_provider(body.size(), "application/json", [body](size_t offset, size_t, httplib::DataSink& sink) {
         if (offset == 0) sink.write(body.data(), body.size() / 2);
         return false;

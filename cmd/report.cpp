@@ -264,7 +264,7 @@ void run_report(const ReportOptions& o, Env& env) {
   if (!o.inputs.empty()) {
     ingest::IngestOptions io;
     if (!ingest::parse_format(o.input_format, io.format))
-      throw UsageError("invalid --input-format '" + o.input_format + "': expected auto, csv, jsonl or claude-code");
+      throw UsageError("invalid --input-format '" + o.input_format + "': expected auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing");
     if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
     else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
     io.allow_unpriced = o.allow_unpriced;
@@ -326,7 +326,7 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rep->add_option("--input", o->inputs, "Report straight from export files instead of the store (repeatable)")
       ->type_name("FILE");
-  rep->add_option("--input-format", o->input_format, "Format of --input files: auto, csv, jsonl or claude-code")
+  rep->add_option("--input-format", o->input_format, "Format of --input files: auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing")
       ->type_name("FORMAT");
   rep->add_option("--on-error", o->on_error, "With --input, on a bad row: fail, or skip it (exit 5)")->type_name("POLICY");
   rep->add_option("--prices", o->prices, "With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")

@@ -69,7 +69,7 @@ ingest::IngestOptions ingest_options(const std::string& format, const std::strin
                                      bool allow_unpriced, const std::vector<std::string>& set) {
   ingest::IngestOptions o;
   if (!ingest::parse_format(format, o.format))
-    throw UsageError("invalid --format '" + format + "': expected auto, csv, jsonl, claude-code, openai-api or anthropic-api");
+    throw UsageError("invalid --format '" + format + "': expected auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing");
   if (on_error == "fail") o.on_error = ingest::OnError::fail;
   else if (on_error == "skip") o.on_error = ingest::OnError::skip;
   else throw UsageError("invalid --on-error '" + on_error + "': expected fail or skip");
@@ -262,9 +262,9 @@ void add_usage(CLI::App& root, CommandTable& table) {
   usage->require_subcommand(1);
 
   auto io = std::make_shared<ImportOptions>();
-  CLI::App* imp = usage->add_subcommand("import", "Import usage exports (CSV, JSON Lines, Claude Code logs, saved provider API pages) into the store");
+  CLI::App* imp = usage->add_subcommand("import", "Import usage exports (CSV, JSON Lines, Claude Code logs, provider API pages, LiteLLM, GCP billing) into the store");
   imp->add_option("files", io->files, "Files, directories (Claude Code logs) or - for stdin")->required()->type_name("FILE");
-  imp->add_option("--format", io->format, "Input format: auto, csv, jsonl, claude-code, openai-api or anthropic-api (saved API pages)")->type_name("FORMAT");
+  imp->add_option("--format", io->format, "Input format: auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing")->type_name("FORMAT");
   imp->add_option("--on-error", io->on_error, "On a bad row: fail (store nothing) or skip (store the good rows, exit 5)")
       ->type_name("POLICY");
   imp->add_option("--rejects", io->rejects, "With --on-error skip: write rejected rows and reasons to FILE (CSV)")

@@ -1,5 +1,6 @@
-// Fuzz target for the usage readers: BILLCTL_FUZZ_FORMAT picks csv, jsonl or claude-code (one
-// binary per format is built with it defined). Bad rows must be rejected with a message.
+// Fuzz target for the usage readers: BILLCTL_FUZZ_FORMAT picks csv, jsonl, claude-code, openai-api,
+// anthropic-api, litellm or gcp-billing (one binary per format is built with it defined). Bad rows
+// must be rejected with a message.
 #include <cstdint>
 
 #include "billctl/ingest/ingestor.hpp"

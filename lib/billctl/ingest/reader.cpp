@@ -11,6 +11,7 @@
 
 #include "billctl/ingest/buffer.hpp"
 #include "billctl/ingest/csv.hpp"
+#include "billctl/ingest/gateways.hpp"
 #include "billctl/providers/pages.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -26,6 +27,8 @@ std::string_view format_name(Format f) {
     case Format::claude_code: return "claude-code";
     case Format::openai_api: return "openai-api";
     case Format::anthropic_api: return "anthropic-api";
+    case Format::litellm: return "litellm";
+    case Format::gcp_billing: return "gcp-billing";
   }
   return "auto";
 }
@@ -37,6 +40,8 @@ bool parse_format(std::string_view s, Format& out) {
   else if (s == "claude-code") out = Format::claude_code;
   else if (s == "openai-api") out = Format::openai_api;
   else if (s == "anthropic-api") out = Format::anthropic_api;
+  else if (s == "litellm") out = Format::litellm;
+  else if (s == "gcp-billing") out = Format::gcp_billing;
   else return false;
   return true;
 }
@@ -73,10 +78,12 @@ class IdDeriver {
 
 Format sniff(const std::string& path, ReadBuffer& buf) {
   const std::string lower = util::to_lower(path);
-  if (util::ends_with(lower, ".csv")) return Format::csv;
   size_t shift;
   if (buf.end() == 0) buf.refill(shift);
   std::string_view head(buf.data() + buf.begin(), std::min<size_t>(buf.end() - buf.begin(), 4096));
+  // Gateway and cloud exports, by their header or first object.
+  if (auto g = sniff_gateway(head)) return *g;
+  if (util::ends_with(lower, ".csv")) return Format::csv;
   while (!head.empty() && (head.front() == ' ' || head.front() == '\n' || head.front() == '\r' || head.front() == '\t'))
     head.remove_prefix(1);
   if (!head.empty() && (head.front() == '{' || head.front() == '[')) {
@@ -441,6 +448,8 @@ SourceResult read_source(const std::string& path, Format format, const Defaults&
     case Format::claude_code: read_claude_code(path, buf, defaults, options, handler, res, progress, total); break;
     case Format::openai_api: read_api_pages(path, providers::Provider::openai, buf, defaults, options, handler, res); break;
     case Format::anthropic_api: read_api_pages(path, providers::Provider::anthropic, buf, defaults, options, handler, res); break;
+    case Format::litellm:
+    case Format::gcp_billing: read_gateway_export(path, res.format, buf, defaults, handler, res); break;
     case Format::auto_detect: break;
   }
   // Drain what the parser did not need so that the digest covers the whole input.

@@ -16,10 +16,11 @@
 
 namespace billctl::ingest {
 
-enum class Format { auto_detect, csv, jsonl, claude_code, openai_api, anthropic_api };
+enum class Format { auto_detect, csv, jsonl, claude_code, openai_api, anthropic_api, litellm, gcp_billing };
 
 std::string_view format_name(Format f);
-// "auto", "csv", "jsonl" (also "json", "ndjson"), "claude-code", "openai-api", "anthropic-api".
+// "auto", "csv", "jsonl" (also "json", "ndjson"), "claude-code", "openai-api", "anthropic-api",
+// "litellm", "gcp-billing".
 bool parse_format(std::string_view s, Format& out);
 
 using Columns = std::vector<std::optional<Field>>;

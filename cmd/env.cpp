@@ -70,9 +70,9 @@ void Env::configure(const GlobalOptions& g) {
   for (const auto& [k, v] : cfg) {
     const std::string key(k.str());
     if (key != "db" && key != "prices" && key != "tz" && key != "notify" && key != "credits" && key != "plans" &&
-        key != "orgs" && key != "invoices" && key != "providers")
+        key != "orgs" && key != "invoices" && key != "providers" && key != "reports")
       throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key '" + key +
-                      "' (known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices], [providers])");
+                      "' (known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices], [providers], [reports])");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
   if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;

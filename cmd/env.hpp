@@ -65,6 +65,7 @@ class Env {
   credits::LedgerStore& ledger_store() { return store().ledger(); }
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
   providers::PullLog& pulls() { return store().pulls(); }
+  report::TemplateStore& templates() { return store().templates(); }
   const std::string& db_path();
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();

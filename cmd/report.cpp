@@ -7,24 +7,11 @@
 #include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
+#include "report.hpp"
 
 namespace billctl::cmd {
 
 namespace {
-
-struct ReportOptions {
-  std::string period = "last-month";
-  std::vector<std::string> where;
-  std::vector<std::string> inputs;
-  std::string input_format = "auto";
-  std::string on_error = "fail";
-  bool allow_unpriced = false;
-  std::string format = "table";
-  std::string output;
-  std::string prices;
-  bool recommendations = false;
-  std::string min_saving = "1";
-};
 
 struct RecommendOptions {
   std::string period = "last-month";
@@ -251,7 +238,9 @@ void run_reconcile(const ReconcileOptions& o, Env& env) {
   if (failed) throw CheckFailed("reconcile: variance above " + fail_above->to_string() + " %: " + gate);
 }
 
-void run_report(const ReportOptions& o, Env& env) {
+}  // namespace
+
+std::string report_document(const ReportOptions& o, Env& env, report::MonthlyReport* built, uint64_t& rejected) {
   const Format f = parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
@@ -260,7 +249,7 @@ void run_report(const ReportOptions& o, Env& env) {
   const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
   auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
-  uint64_t rejected = 0;
+  rejected = 0;
   if (!o.inputs.empty()) {
     ingest::IngestOptions io;
     if (!ingest::parse_format(o.input_format, io.format))
@@ -295,7 +284,15 @@ void run_report(const ReportOptions& o, Env& env) {
       out += "\n" + recommendations_output(rec, p, min, Format::table, env);
     }
   }
-  env.emit(out, o.output);
+  if (built) *built = std::move(r);
+  return out;
+}
+
+namespace {
+
+void run_report(const ReportOptions& o, Env& env) {
+  uint64_t rejected = 0;
+  env.emit(report_document(o, env, nullptr, rejected), o.output);
   if (rejected > 0) throw PartialFailure(std::to_string(rejected) + " input rows rejected and left out of the report");
 }
 
@@ -312,6 +309,7 @@ void add_report(CLI::App& root, CommandTable& table) {
   rec->add_option("--where", ro->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rec->add_option("--min-saving", ro->min_saving, "Leave out recommendations that save less (default 1)")->type_name("AMOUNT");
   add_output_options(rec, ro->format, ro->output);
+  add_report_templates(rep, table);
   std::shared_ptr<ReconcileOptions> co;
   CLI::App* rc = add_verb(rep, table, "reconcile", "billctl's computed cost beside what the providers billed, with variances and likely causes",
                           &run_reconcile, co);

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "billctl/util/error.hpp"
+#include "billctl/util/strings.hpp"
 
 namespace billctl::notify {
 
@@ -229,15 +230,27 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
     case Kind::email: {
       std::string to;
       for (const auto& t : c.to) to += (to.empty() ? "" : ", ") + t;
+      const std::string id = a.message_id.empty() ? "billctl." + a.budget + "." + a.period + "." + a.stage : a.message_id;
       std::string data = "Date: " + date + "\r\nFrom: billctl <" + c.from + ">\r\nTo: " + to + "\r\nSubject: " + a.title +
-                         "\r\nMessage-ID: <billctl." + a.budget + "." + a.period + "." + a.stage +
-                         "@billctl.invalid>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                         "Content-Transfer-Encoding: 8bit\r\n\r\n";
+                         "\r\nMessage-ID: <" + id + "@billctl.invalid>\r\nMIME-Version: 1.0\r\n";
+      // A boundary no part can contain: it is made of a digest of the parts.
+      std::string all = a.text;
+      for (const auto& at : a.attachments) all += at.data;
+      const std::string boundary = "billctl-" + util::sha256_hex(all).substr(0, 32);
+      if (!a.attachments.empty())
+        data += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n--" + boundary + "\r\n";
+      data += "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
       for (char ch : a.text) {
         if (ch == '\n') data += "\r\n";
         else data += ch;
       }
       data += "\r\n";
+      for (const auto& at : a.attachments) {
+        data += "--" + boundary + "\r\nContent-Type: " + at.content_type + "; name=\"" + at.filename +
+                "\"\r\nContent-Disposition: attachment; filename=\"" + at.filename +
+                "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + util::base64(at.data, true);
+      }
+      if (!a.attachments.empty()) data += "--" + boundary + "--\r\n";
       net::MailMessage m{c.smtp_url, c.require_tls, c.username, c.password, c.from, c.to, data, s.timeout_ms};
       return mail.send(m);
     }

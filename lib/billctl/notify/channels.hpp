@@ -57,6 +57,12 @@ struct Alert {
   std::string severity;     // warning, error, critical
   std::string json;         // the generic webhook payload (JSON)
   bool resolve = false;     // PagerDuty: resolve the incident of an ended period
+  // E-mail attachments (a report sent by `report send`); other channels carry the text only.
+  struct Attachment {
+    std::string filename, content_type, data;
+  };
+  std::vector<Attachment> attachments;
+  std::string message_id;   // the Message-ID's local part; default billctl.BUDGET.PERIOD.STAGE
 };
 
 // Sends an alert through a channel with retries and backoff. Returns an empty string on

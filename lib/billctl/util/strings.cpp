@@ -297,4 +297,28 @@ std::string sha256_hex(std::string_view data) {
   return h.hex_digest();
 }
 
+std::string base64(std::string_view data, bool wrap) {
+  static constexpr char k_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4 + data.size() / 57 * 2 + 2);
+  size_t line = 0;
+  for (size_t i = 0; i < data.size(); i += 3) {
+    const uint32_t b0 = uint8_t(data[i]);
+    const uint32_t b1 = i + 1 < data.size() ? uint8_t(data[i + 1]) : 0;
+    const uint32_t b2 = i + 2 < data.size() ? uint8_t(data[i + 2]) : 0;
+    const uint32_t v = (b0 << 16) | (b1 << 8) | b2;
+    out += k_alphabet[(v >> 18) & 63];
+    out += k_alphabet[(v >> 12) & 63];
+    out += i + 1 < data.size() ? k_alphabet[(v >> 6) & 63] : '=';
+    out += i + 2 < data.size() ? k_alphabet[v & 63] : '=';
+    line += 4;
+    if (wrap && line == 76) {
+      out += "\r\n";
+      line = 0;
+    }
+  }
+  if (wrap && line) out += "\r\n";
+  return out;
+}
+
 }  // namespace billctl::util

@@ -55,6 +55,17 @@ class SqlitePullLog : public providers::PullLog {
   Db& m_db;
 };
 
+class SqliteTemplates : public report::TemplateStore {
+ public:
+  explicit SqliteTemplates(Db& db) : m_db(db) {}
+  std::vector<report::ReportTemplate> list_templates() override;
+  void put_template(const report::ReportTemplate& t, util::Seconds now) override;
+  bool remove_template(const std::string& name) override;
+
+ private:
+  Db& m_db;
+};
+
 class SqlitePrices : public pricing::PriceStore {
  public:
   explicit SqlitePrices(Db& db) : m_db(db) {}

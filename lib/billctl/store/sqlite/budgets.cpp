@@ -68,4 +68,27 @@ void SqliteBudgets::apply_budgets(const std::vector<budgets::Budget>& put, const
   t.commit();
 }
 
+// ---- report templates ----------------------------------------------------------------------------
+
+std::vector<report::ReportTemplate> SqliteTemplates::list_templates() {
+  std::vector<report::ReportTemplate> out;
+  Stmt s(m_db, "SELECT name, spec FROM report_templates ORDER BY name");
+  while (s.step()) out.push_back(report::from_json(std::string(s.text(1)), "store template '" + std::string(s.text(0)) + "'"));
+  return out;
+}
+
+void SqliteTemplates::put_template(const report::ReportTemplate& t, util::Seconds now) {
+  Stmt put(m_db, "INSERT OR REPLACE INTO report_templates(name, spec, updated_at) VALUES(?1, ?2, ?3)");
+  const std::string spec = report::to_json(t), at = util::format_rfc3339(now);
+  put.bind(1, t.name).bind(2, spec).bind(3, at);
+  put.step();
+}
+
+bool SqliteTemplates::remove_template(const std::string& name) {
+  Stmt del(m_db, "DELETE FROM report_templates WHERE name = ?1");
+  del.bind(1, name);
+  del.step();
+  return m_db.changes() > 0;
+}
+
 }  // namespace billctl::store

@@ -380,6 +380,14 @@ CREATE TABLE pull_days(
 ) WITHOUT ROWID;
 CREATE TABLE pull_cursors(provider TEXT PRIMARY KEY, until INTEGER NOT NULL, pulled_at TEXT NOT NULL) WITHOUT ROWID;
 )sql",
+    // 10: saved report templates (report save); their deliveries use the alert log (stage 'report').
+    R"sql(
+CREATE TABLE report_templates(
+  name TEXT PRIMARY KEY,
+  spec TEXT NOT NULL,  -- JSON, see report::to_json
+  updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);

@@ -14,6 +14,7 @@
 #include "billctl/notify/alert_log.hpp"
 #include "billctl/pricing/price_store.hpp"
 #include "billctl/providers/pull_store.hpp"
+#include "billctl/report/templates.hpp"
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
 #include "billctl/usage/source.hpp"
@@ -27,6 +28,7 @@ class SqliteAlerts;
 class SqliteLedger;
 class SqliteInvoices;
 class SqlitePullLog;
+class SqliteTemplates;
 
 class SqliteStore {
  public:
@@ -44,6 +46,7 @@ class SqliteStore {
   credits::LedgerStore& ledger();
   billing::InvoiceStore& invoices();
   providers::PullLog& pulls();
+  report::TemplateStore& templates();
 
   const std::string& path() const { return m_db.path(); }
   int schema_version() { return store::schema_version(m_db); }
@@ -63,6 +66,7 @@ class SqliteStore {
   std::unique_ptr<SqliteLedger> m_ledger;
   std::unique_ptr<SqliteInvoices> m_invoices;
   std::unique_ptr<SqlitePullLog> m_pulls;
+  std::unique_ptr<SqliteTemplates> m_templates;
 };
 
 // The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db

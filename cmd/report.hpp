@@ -1,0 +1,33 @@
+// What `billctl report` and its saved templates share: the report's options and its rendering.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "billctl/report/monthly.hpp"
+#include "commands.hpp"
+
+namespace billctl::cmd {
+
+struct ReportOptions {
+  std::string period = "last-month";
+  std::vector<std::string> where;
+  std::vector<std::string> inputs;
+  std::string input_format = "auto";
+  std::string on_error = "fail";
+  bool allow_unpriced = false;
+  std::string format = "table";
+  std::string output;
+  std::string prices;
+  bool recommendations = false;
+  std::string min_saving = "1";
+};
+
+// The report document in o.format; `built` (when given) receives the report it was made of, and
+// `rejected` the input rows left out (with --input and --on-error skip).
+std::string report_document(const ReportOptions& o, Env& env, report::MonthlyReport* built, uint64_t& rejected);
+
+// report save | run | list | show | rm | send
+void add_report_templates(CLI::App* report, CommandTable& table);
+
+}  // namespace billctl::cmd

@@ -4,6 +4,7 @@
 #include "billctl/render/json.hpp"
 #include "billctl/report/monthly.hpp"
 #include "billctl/report/reconcile.hpp"
+#include "billctl/report/xlsx.hpp"
 #include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
@@ -238,10 +239,23 @@ void run_reconcile(const ReconcileOptions& o, Env& env) {
   if (failed) throw CheckFailed("reconcile: variance above " + fail_above->to_string() + " %: " + gate);
 }
 
+// The period's cost by day and department (the workbook's stacked chart).
+usage::AggResult daily_by_department(usage::Source& source, const util::Period& p, const std::vector<usage::Filter>& where) {
+  usage::AggQuery q{p.begin, p.end, where, {usage::Dim::day, usage::Dim::department}};
+  q.tokens_only = true;
+  return source.aggregate({q})[0];
+}
+
 }  // namespace
 
 std::string report_document(const ReportOptions& o, Env& env, report::MonthlyReport* built, uint64_t& rejected) {
-  const Format f = parse_output_format(o.format);
+  const bool xlsx = o.format == "xlsx";
+  if (xlsx && o.output.empty() && env.out_tty)
+    throw UsageError("--format xlsx writes a binary file: give -o FILE.xlsx (or pipe it)");
+  if (xlsx && o.recommendations) throw UsageError("--recommendations is for table and json output");
+  if (!xlsx && o.format != "table" && o.format != "csv" && o.format != "json")
+    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json or xlsx");
+  const Format f = xlsx ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
   if (o.recommendations && !o.inputs.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
@@ -250,6 +264,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
   rejected = 0;
+  usage::AggResult by_day_department;
   if (!o.inputs.empty()) {
     ingest::IngestOptions io;
     if (!ingest::parse_format(o.input_format, io.format))
@@ -262,10 +277,17 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     r = report::build_monthly_report(files, p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, files, p, where);
     rejected = files.rejected();
+    if (xlsx) by_day_department = daily_by_department(files, p, where);
   } else {
     normalise_filters(where, env.catalog());
     r = report::build_monthly_report(env.usage(), p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
+    if (xlsx) by_day_department = daily_by_department(env.usage(), p, where);
+  }
+  if (xlsx) {
+    std::string out = report::report_xlsx(r, by_day_department);
+    if (built) *built = std::move(r);
+    return out;
   }
   const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
                                   : f == Format::csv ? report::OutputFormat::csv
@@ -332,7 +354,8 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
   rep->add_flag("--recommendations", o->recommendations, "Add the recommendations section (table and JSON; reads the store)");
   rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
-  add_output_options(rep, o->format, o->output);
+  rep->add_option("--format", o->format, "Output format: table, csv, json or xlsx (Excel, with -o FILE)")->type_name("FORMAT");
+  rep->add_option("-o,--output", o->output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});
 }
 

@@ -101,6 +101,21 @@ assert_eq "$rc" 5 "exit code with a failing channel"
 grep -q "failed" "$WORK/send3.txt" || fail "failed delivery not shown: $(cat "$WORK/send3.txt")"
 assert_eq "$(count_requests "$recv_LOG" /slack)" 3 "the other channel still sent"
 
+# An Excel template: the workbook is attached as it is written to a file.
+billctl report save finance-xlsx --format xlsx --period 2026-10
+billctl report send finance-xlsx --to finance > /dev/null
+billctl report run finance-xlsx -o "$WORK/pack.xlsx"
+python3 - "$WORK/mail/new" "$WORK/pack.xlsx" <<'EOF2' || fail "the mailed workbook"
+import email, os, sys
+d = sys.argv[1]
+msgs = [email.message_from_bytes(open(os.path.join(d, f), "rb").read()) for f in sorted(os.listdir(d))]
+m = [m for m in msgs if "finance-xlsx" in m["Subject"]][0]
+att = [p for p in m.walk() if p.get_filename()][0]
+assert att.get_filename() == "billctl-report-finance-xlsx-2026-10.xlsx", att.get_filename()
+assert att.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+assert att.get_payload(decode=True) == open(sys.argv[2], "rb").read(), "attachment differs from report run -o"
+EOF2
+
 billctl report rm finance-pack
 billctl report list | grep -q finance-pack && fail "removed template still listed"
 echo ok

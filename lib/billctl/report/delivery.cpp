@@ -17,6 +17,7 @@ std::string extension(const std::string& format) { return format == "table" ? "t
 std::string content_type(const std::string& format) {
   if (format == "csv") return "text/csv; charset=utf-8";
   if (format == "json") return "application/json";
+  if (format == "xlsx") return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
   return "text/plain; charset=utf-8";
 }
 

@@ -5,6 +5,7 @@
 #include "billctl/report/monthly.hpp"
 #include "billctl/report/reconcile.hpp"
 #include "billctl/report/xlsx.hpp"
+#include "billctl/report/focus.hpp"
 #include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
@@ -249,13 +250,13 @@ usage::AggResult daily_by_department(usage::Source& source, const util::Period& 
 }  // namespace
 
 std::string report_document(const ReportOptions& o, Env& env, report::MonthlyReport* built, uint64_t& rejected) {
-  const bool xlsx = o.format == "xlsx";
+  const bool xlsx = o.format == "xlsx", focus = o.format == "focus";
   if (xlsx && o.output.empty() && env.out_tty)
     throw UsageError("--format xlsx writes a binary file: give -o FILE.xlsx (or pipe it)");
-  if (xlsx && o.recommendations) throw UsageError("--recommendations is for table and json output");
-  if (!xlsx && o.format != "table" && o.format != "csv" && o.format != "json")
-    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json or xlsx");
-  const Format f = xlsx ? Format::csv : parse_output_format(o.format);
+  if ((xlsx || focus) && o.recommendations) throw UsageError("--recommendations is for table and json output");
+  if (!xlsx && !focus && o.format != "table" && o.format != "csv" && o.format != "json")
+    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json, xlsx or focus");
+  const Format f = xlsx || focus ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
   if (o.recommendations && !o.inputs.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
@@ -278,11 +279,16 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     if (r.total.records == 0) hint_unmatched(env, files, p, where);
     rejected = files.rejected();
     if (xlsx) by_day_department = daily_by_department(files, p, where);
+    if (focus) return report::focus_csv(files, env.catalog_for_files(), p, where);
   } else {
     normalise_filters(where, env.catalog());
     r = report::build_monthly_report(env.usage(), p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
     if (xlsx) by_day_department = daily_by_department(env.usage(), p, where);
+    if (focus) {
+      if (built) *built = std::move(r);
+      return report::focus_csv(env.usage(), env.catalog(), p, where);
+    }
   }
   if (xlsx) {
     std::string out = report::report_xlsx(r, by_day_department);
@@ -354,7 +360,7 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
   rep->add_flag("--recommendations", o->recommendations, "Add the recommendations section (table and JSON; reads the store)");
   rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
-  rep->add_option("--format", o->format, "Output format: table, csv, json or xlsx (Excel, with -o FILE)")->type_name("FORMAT");
+  rep->add_option("--format", o->format, "Output format: table, csv, json, xlsx (Excel, with -o FILE) or focus (FinOps FOCUS 1.2 CSV)")->type_name("FORMAT");
   rep->add_option("-o,--output", o->output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});
 }

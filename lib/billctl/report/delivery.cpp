@@ -12,10 +12,12 @@ std::string money_text(const money::Decimal& d, const money::Currency& c) {
   return d.round(c.minor_units).format(c.minor_units) + " " + std::string(c.name());
 }
 
-std::string extension(const std::string& format) { return format == "table" ? "txt" : format; }
+std::string extension(const std::string& format) {
+  return format == "table" ? "txt" : format == "focus" ? "focus.csv" : format;
+}
 
 std::string content_type(const std::string& format) {
-  if (format == "csv") return "text/csv; charset=utf-8";
+  if (format == "csv" || format == "focus") return "text/csv; charset=utf-8";
   if (format == "json") return "application/json";
   if (format == "xlsx") return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
   return "text/plain; charset=utf-8";

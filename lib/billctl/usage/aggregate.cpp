@@ -241,7 +241,7 @@ class BucketInterner {
   int64_t m_last_bucket = 0;
 };
 
-using Key = std::array<int32_t, k_max_group_dims>;
+using Key = std::array<int32_t, k_max_query_dims>;
 
 struct KeyHash {
   size_t operator()(const Key& k) const {

@@ -25,7 +25,8 @@ enum class Dim : uint8_t {
   day, week, month, hour
 };
 constexpr size_t k_text_dims = 9;  // provider .. service_tier are text; the rest are time buckets
-constexpr size_t k_max_group_dims = 4;
+constexpr size_t k_max_group_dims = 4;  // what --by accepts
+constexpr size_t k_max_query_dims = 9;  // what a query may group by (FOCUS rows: day and eight text dimensions)
 
 std::string_view dim_name(Dim d);
 std::optional<Dim> find_dim(std::string_view name);

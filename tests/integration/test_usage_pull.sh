@@ -66,6 +66,12 @@ BILLCTL_DB="$WORK/fresh.db" billctl usage pull openai --since 2026-10-25 --base-
 assert_eq "$(BILLCTL_DB="$WORK/fresh.db" total 2026-10-25..2026-11-02)" "$revised_total" "revised pull vs fresh pull"
 [ "$revised_total" != "$first_total" ] || fail "the revision changed nothing"
 
+# The same pull as CSV, without storing (--dry-run): one row per day, nothing changed in the store.
+billctl usage pull openai --period 2026-10-25..2026-10-27 --base-url "$steady_URL" --dry-run --format csv > "$WORK/dry.csv"
+assert_eq "$(head -1 "$WORK/dry.csv" | tr -d '\r')" "day,state,change,records,billed_lines,computed,billed" "pull CSV header"
+assert_eq "$(wc -l < "$WORK/dry.csv" | tr -d ' ')" 4 "pull CSV rows"
+assert_eq "$(total 2026-10-25..2026-11-02)" "$revised_total" "total after a dry run"
+
 # 4. A rejected key: exit 4, the variable named, the key never printed or stored.
 set +e
 OPENAI_ADMIN_KEY=sk-admin-wrong-3 billctl usage pull openai --base-url "$steady_URL" > "$WORK/auth.out" 2> "$WORK/auth.err"

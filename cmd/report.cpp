@@ -6,6 +6,7 @@
 #include "billctl/report/reconcile.hpp"
 #include "billctl/report/xlsx.hpp"
 #include "billctl/report/focus.hpp"
+#include "billctl/report/pdf.hpp"
 #include "billctl/report/recommendations.hpp"
 #include "billctl/store/file_source.hpp"
 #include "commands.hpp"
@@ -250,12 +251,12 @@ usage::AggResult daily_by_department(usage::Source& source, const util::Period& 
 }  // namespace
 
 std::string report_document(const ReportOptions& o, Env& env, report::MonthlyReport* built, uint64_t& rejected) {
-  const bool xlsx = o.format == "xlsx", focus = o.format == "focus";
+  const bool pdf = o.format == "pdf", xlsx = o.format == "xlsx" || pdf, focus = o.format == "focus";
   if (xlsx && o.output.empty() && env.out_tty)
-    throw UsageError("--format xlsx writes a binary file: give -o FILE.xlsx (or pipe it)");
+    throw UsageError("--format " + o.format + " writes a binary file: give -o FILE." + o.format + " (or pipe it)");
   if ((xlsx || focus) && o.recommendations) throw UsageError("--recommendations is for table and json output");
   if (!xlsx && !focus && o.format != "table" && o.format != "csv" && o.format != "json")
-    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json, xlsx or focus");
+    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json, pdf, xlsx or focus");
   const Format f = xlsx || focus ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
@@ -291,7 +292,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     }
   }
   if (xlsx) {
-    std::string out = report::report_xlsx(r, by_day_department);
+    std::string out = pdf ? report::report_pdf(r, by_day_department, render::PdfFonts{}) : report::report_xlsx(r, by_day_department);
     if (built) *built = std::move(r);
     return out;
   }
@@ -360,7 +361,7 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
   rep->add_flag("--recommendations", o->recommendations, "Add the recommendations section (table and JSON; reads the store)");
   rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
-  rep->add_option("--format", o->format, "Output format: table, csv, json, xlsx (Excel, with -o FILE) or focus (FinOps FOCUS 1.2 CSV)")->type_name("FORMAT");
+  rep->add_option("--format", o->format, "Output format: table, csv, json, pdf or xlsx (with -o FILE), or focus (FinOps FOCUS 1.2 CSV)")->type_name("FORMAT");
   rep->add_option("-o,--output", o->output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});
 }

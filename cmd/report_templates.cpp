@@ -208,7 +208,7 @@ void add_report_templates(CLI::App* rep, CommandTable& table) {
   save->add_option("--description", so->description, "What the report is for, and for whom")->type_name("TEXT");
   save->add_option("--period", so->period, "Default period (default last-month; relative names roll forward)")->type_name("PERIOD");
   save->add_option("--where", so->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
-  save->add_option("--format", so->format, "Output format: table, csv (default), json, xlsx or focus")->type_name("FORMAT");
+  save->add_option("--format", so->format, "Output format: table, csv (default), json, pdf, xlsx or focus")->type_name("FORMAT");
   save->add_flag("--recommendations", so->recommendations, "Add the recommendations section (table and json)");
   save->add_option("--min-saving", so->min_saving, "With --recommendations: leave out those that save less (default 1)")
       ->type_name("AMOUNT");

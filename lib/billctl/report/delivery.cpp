@@ -19,6 +19,7 @@ std::string extension(const std::string& format) {
 std::string content_type(const std::string& format) {
   if (format == "csv" || format == "focus") return "text/csv; charset=utf-8";
   if (format == "json") return "application/json";
+  if (format == "pdf") return "application/pdf";
   if (format == "xlsx") return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
   return "text/plain; charset=utf-8";
 }

@@ -19,9 +19,10 @@ void validate(const ReportTemplate& t, util::Seconds now) {
     throw UsageError("invalid template name '" + t.name + "': use 1-64 letters, digits, '-', '_' or '.'");
   util::parse_period(t.period, now).flag_value("--period", t.period);
   usage::parse_filters(t.where);
-  if (t.format != "table" && t.format != "csv" && t.format != "json" && t.format != "xlsx" && t.format != "focus")
-    throw UsageError("invalid --format '" + t.format + "': expected table, csv, json, xlsx or focus");
-  if (t.recommendations && (t.format == "csv" || t.format == "xlsx" || t.format == "focus"))
+  if (t.format != "table" && t.format != "csv" && t.format != "json" && t.format != "pdf" && t.format != "xlsx" &&
+      t.format != "focus")
+    throw UsageError("invalid --format '" + t.format + "': expected table, csv, json, pdf, xlsx or focus");
+  if (t.recommendations && t.format != "table" && t.format != "json")
     throw UsageError("--recommendations is for table and json output");
   const money::Decimal min = money::Decimal::parse(t.min_saving).flag_value("--min-saving", t.min_saving);
   if (min.negative()) throw UsageError("invalid --min-saving '" + t.min_saving + "': expected an amount of 0 or more");

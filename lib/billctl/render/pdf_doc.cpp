@@ -1,0 +1,56 @@
+#include "billctl/render/pdf_doc.hpp"
+
+namespace billctl::render {
+
+void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user) {
+  auto* e = static_cast<ErrorState*>(user);
+  if (!e->code) {
+    e->code = code;
+    e->detail = detail;
+  }
+}
+
+// The width of a text in points (no page needed).
+float width(HPDF_Font f, float size, const std::string& s) {
+  const HPDF_TextWidth tw = HPDF_Font_TextWidth(f, reinterpret_cast<const HPDF_BYTE*>(s.data()), HPDF_UINT(s.size()));
+  return float(tw.width) * size / 1000.f;
+}
+
+// Splits a text into at most two lines that fit `max_width` at a space (the second line may
+// still be too long: text() shortens it).
+std::vector<std::string> wrap2(HPDF_Font f, float size, const std::string& s, float max_width) {
+  if (width(f, size, s) <= max_width) return {s};
+  size_t cut = std::string::npos;
+  for (size_t i = s.find(' '); i != std::string::npos; i = s.find(' ', i + 1)) {
+    if (width(f, size, s.substr(0, i)) > max_width) break;
+    cut = i;
+  }
+  if (cut == std::string::npos) return {s};
+  return {s.substr(0, cut), s.substr(cut + 1)};
+}
+
+// One text run; `max_width` > 0 shortens it with an ellipsis to fit.
+void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Align a, float max_width) {
+  if (!d.page || s.empty()) return;
+  HPDF_Page_SetFontAndSize(d.page, f, size);
+  if (max_width > 0 && width(f, size, s) > max_width) {
+    while (!s.empty() && width(f, size, s + "\xE2\x80\xA6") > max_width) {
+      s.pop_back();
+      while (!s.empty() && (static_cast<unsigned char>(s.back()) & 0xC0) == 0x80) s.pop_back();  // whole code points
+      if (!s.empty() && static_cast<unsigned char>(s.back()) >= 0xC0) s.pop_back();
+    }
+    s += "\xE2\x80\xA6";
+  }
+  if (a == Align::right) x -= width(f, size, s);
+  HPDF_Page_BeginText(d.page);
+  HPDF_Page_TextOut(d.page, x, y, s.c_str());
+  HPDF_Page_EndText(d.page);
+}
+
+// A number is never cut short: it is set smaller until it fits its column (down to 5 pt).
+void number_text(Doc& d, HPDF_Font f, float size, float x, float y, const std::string& s, float max_width) {
+  while (size > 5 && width(f, size, s) > max_width) size -= 0.5f;
+  text(d, f, size, x, y, s, Align::right);
+}
+
+}  // namespace billctl::render

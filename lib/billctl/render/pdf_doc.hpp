@@ -1,0 +1,45 @@
+// What billctl's PDF documents share (invoices, reports): a libharu document whose errors are
+// collected instead of thrown from a C callback, and text set in an embedded TrueType font through
+// libharu's UTF-8 encoder, shortened with an ellipsis to fit and never cutting numbers.
+#pragma once
+
+#include <hpdf.h>
+
+#include <string>
+#include <vector>
+
+namespace billctl::render {
+
+struct ErrorState {
+  HPDF_STATUS code = 0;
+  HPDF_STATUS detail = 0;
+};
+
+void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user);
+
+struct Doc {
+  HPDF_Doc pdf = nullptr;
+  ErrorState error;
+  HPDF_Font regular = nullptr, bold = nullptr;
+  HPDF_Page page = nullptr;
+  Doc() : pdf(HPDF_New(on_error, &error)) {}
+  ~Doc() {
+    if (pdf) HPDF_Free(pdf);
+  }
+  Doc(const Doc&) = delete;
+  Doc& operator=(const Doc&) = delete;
+};
+
+enum class Align { left, right };
+
+// The width of a text in points (no page needed).
+float width(HPDF_Font f, float size, const std::string& s);
+// Splits a text into at most two lines that fit `max_width` at a space (the second line may
+// still be too long: text() shortens it).
+std::vector<std::string> wrap2(HPDF_Font f, float size, const std::string& s, float max_width);
+// One text run; `max_width` > 0 shortens it with an ellipsis to fit.
+void text(Doc& d, HPDF_Font f, float size, float x, float y, std::string s, Align a = Align::left, float max_width = 0);
+// A number is never cut short: it is set smaller until it fits its column (down to 5 pt).
+void number_text(Doc& d, HPDF_Font f, float size, float x, float y, const std::string& s, float max_width);
+
+}  // namespace billctl::render

@@ -1,5 +1,9 @@
 #include "billctl/render/pdf_doc.hpp"
 
+#include <sys/stat.h>
+
+#include "billctl/util/error.hpp"
+
 namespace billctl::render {
 
 void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user) {
@@ -8,6 +12,34 @@ void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user) {
     e->code = code;
     e->detail = detail;
   }
+}
+
+void open_document(Doc& d, const std::string& regular, const std::string& bold, const std::string& font_hint) {
+  for (const std::string* f : {&regular, &bold}) {
+    struct stat st{};
+    if (::stat(f->c_str(), &st) != 0) throw DataError("cannot read font '" + *f + "': " + font_hint);
+  }
+  if (!d.pdf) throw DataError("cannot create a PDF document (libharu)");
+  HPDF_SetCompressionMode(d.pdf, HPDF_COMP_ALL);
+  HPDF_UseUTFEncodings(d.pdf);
+  const char* rname = HPDF_LoadTTFontFromFile(d.pdf, regular.c_str(), HPDF_TRUE);
+  const char* bname = HPDF_LoadTTFontFromFile(d.pdf, bold.c_str(), HPDF_TRUE);
+  if (!rname || !bname)
+    throw DataError("cannot load the fonts '" + regular + "' and '" + bold + "' (libharu error " + std::to_string(d.error.code) + ")");
+  d.regular = HPDF_GetFont(d.pdf, rname, "UTF-8");
+  d.bold = HPDF_GetFont(d.pdf, bname, "UTF-8");
+}
+
+std::string document_bytes(Doc& d, const std::string& what) {
+  if (d.error.code)
+    throw DataError("cannot render " + what + " as PDF (libharu error " + std::to_string(d.error.code) + ", detail " +
+                    std::to_string(d.error.detail) + ")");
+  if (HPDF_SaveToStream(d.pdf) != HPDF_OK) throw DataError("cannot write the PDF of " + what);
+  HPDF_UINT32 size = HPDF_GetStreamSize(d.pdf);
+  std::string bytes(size, '\0');
+  HPDF_ReadFromStream(d.pdf, reinterpret_cast<HPDF_BYTE*>(bytes.data()), &size);
+  bytes.resize(size);
+  return bytes;
 }
 
 // The width of a text in points (no page needed).

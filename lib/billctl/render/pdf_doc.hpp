@@ -32,6 +32,12 @@ struct Doc {
 
 enum class Align { left, right };
 
+// Readies a new document: compression, UTF-8, the regular and bold TrueType fonts embedded.
+// Throws DataError naming a font that cannot be read, with `font_hint` (how to get one).
+void open_document(Doc& d, const std::string& regular, const std::string& bold, const std::string& font_hint);
+// The finished document's bytes; throws DataError naming `what` when libharu reported an error.
+std::string document_bytes(Doc& d, const std::string& what);
+
 // The width of a text in points (no page needed).
 float width(HPDF_Font f, float size, const std::string& s);
 // Splits a text into at most two lines that fit `max_width` at a space (the second line may

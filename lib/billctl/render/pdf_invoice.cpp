@@ -1,7 +1,6 @@
 #include "billctl/render/pdf_invoice.hpp"
 
 #include <hpdf.h>
-#include <sys/stat.h>
 
 #include <functional>
 #include <memory>
@@ -85,20 +84,8 @@ struct Item {
 }  // namespace
 
 std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util::Seconds now) {
-  for (const std::string* f : {&fonts.regular, &fonts.bold}) {
-    struct stat st{};
-    if (::stat(f->c_str(), &st) != 0)
-      throw DataError("cannot read font '" + *f + "': install fonts-dejavu-core or set [invoices] font and font_bold");
-  }
   Doc d;
-  if (!d.pdf) throw DataError("cannot create a PDF document (libharu)");
-  HPDF_SetCompressionMode(d.pdf, HPDF_COMP_ALL);
-  HPDF_UseUTFEncodings(d.pdf);
-  const char* rname = HPDF_LoadTTFontFromFile(d.pdf, fonts.regular.c_str(), HPDF_TRUE);
-  const char* bname = HPDF_LoadTTFontFromFile(d.pdf, fonts.bold.c_str(), HPDF_TRUE);
-  if (!rname || !bname) throw DataError("cannot load the fonts '" + fonts.regular + "' and '" + fonts.bold + "' (libharu error " + std::to_string(d.error.code) + ")");
-  d.regular = HPDF_GetFont(d.pdf, rname, "UTF-8");
-  d.bold = HPDF_GetFont(d.pdf, bname, "UTF-8");
+  open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core or set [invoices] font and font_bold");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "billctl");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, ("Invoice " + inv.number).c_str());
   const util::Date issued = util::civil_from_days(util::day_of(inv.issued_at));
@@ -275,15 +262,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
   };
   const int pages = layout(false, 0);
   layout(true, pages);
-  if (d.error.code)
-    throw DataError("cannot render invoice " + inv.number + " as PDF (libharu error " + std::to_string(d.error.code) + ", detail " +
-                    std::to_string(d.error.detail) + ")");
-  if (HPDF_SaveToStream(d.pdf) != HPDF_OK) throw DataError("cannot write the PDF of invoice " + inv.number);
-  HPDF_UINT32 size = HPDF_GetStreamSize(d.pdf);
-  std::string bytes(size, '\0');
-  HPDF_ReadFromStream(d.pdf, reinterpret_cast<HPDF_BYTE*>(bytes.data()), &size);
-  bytes.resize(size);
-  return bytes;
+  return document_bytes(d, "invoice " + inv.number);
 }
 
 }  // namespace billctl::render

@@ -1,7 +1,6 @@
 #include "billctl/report/pdf.hpp"
 
 #include <hpdf.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <array>
@@ -211,19 +210,8 @@ void top_bars(Doc& d, const render::Table& users, const money::Currency& cur, fl
 }  // namespace
 
 std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_department, const render::PdfFonts& fonts) {
-  for (const std::string* f : {&fonts.regular, &fonts.bold}) {
-    struct stat st{};
-    if (::stat(f->c_str(), &st) != 0) throw DataError("cannot read font '" + *f + "': install fonts-dejavu-core");
-  }
   Doc d;
-  if (!d.pdf) throw DataError("cannot create a PDF document (libharu)");
-  HPDF_SetCompressionMode(d.pdf, HPDF_COMP_ALL);
-  HPDF_UseUTFEncodings(d.pdf);
-  const char* rname = HPDF_LoadTTFontFromFile(d.pdf, fonts.regular.c_str(), HPDF_TRUE);
-  const char* bname = HPDF_LoadTTFontFromFile(d.pdf, fonts.bold.c_str(), HPDF_TRUE);
-  if (!rname || !bname) throw DataError("cannot load the fonts '" + fonts.regular + "' and '" + fonts.bold + "'");
-  d.regular = HPDF_GetFont(d.pdf, rname, "UTF-8");
-  d.bold = HPDF_GetFont(d.pdf, bname, "UTF-8");
+  render::open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "billctl");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, ("AI spend report " + r.period.label).c_str());
   const util::Date g = util::civil_from_days(util::day_of(r.generated_at));
@@ -354,15 +342,7 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
   };
   const int pages = layout(false, 0);
   layout(true, pages);
-  if (d.error.code)
-    throw DataError("cannot render the report as PDF (libharu error " + std::to_string(d.error.code) + ", detail " +
-                    std::to_string(d.error.detail) + ")");
-  if (HPDF_SaveToStream(d.pdf) != HPDF_OK) throw DataError("cannot write the report PDF");
-  HPDF_UINT32 size = HPDF_GetStreamSize(d.pdf);
-  std::string bytes(size, '\0');
-  HPDF_ReadFromStream(d.pdf, reinterpret_cast<HPDF_BYTE*>(bytes.data()), &size);
-  bytes.resize(size);
-  return bytes;
+  return render::document_bytes(d, "the report");
 }
 
 }  // namespace billctl::report

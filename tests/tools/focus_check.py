@@ -83,6 +83,8 @@ def main(args):
                 err(f"line {line}: PricingUnit must not be null when PricingQuantity is not")
             if row["ChargeCategory"] == "Usage" and row["ChargeClass"] != "Correction" and row.get("ConsumedQuantity", "") == "":
                 err(f"line {line}: ConsumedQuantity must not be null for usage")
+            if row["ChargeCategory"] != "Usage" and row.get("ConsumedQuantity", "") != "":
+                err(f"line {line}: ConsumedQuantity must be null for {row['ChargeCategory']}")
             if row.get("ConsumedQuantity", "") != "" and row.get("ConsumedUnit", "") == "":
                 err(f"line {line}: ConsumedUnit must not be null when ConsumedQuantity is not")
             for c in ("PricingUnit", "ConsumedUnit"):

@@ -172,12 +172,19 @@ std::string focus_csv(usage::Source& source, const pricing::Catalog& catalog, co
       base(r.cells);
       r.billed = t.cost;
       r.list = Decimal::from_units(t.cost);
-      r.cells[11] = model + " (" + tier_name + " tier)";
-      r.cells[15] = std::to_string(t.requests);
-      r.cells[16] = "Requests";
-      r.cells[21] = std::to_string(t.requests);
-      r.cells[22] = "Requests";
-      r.cells[29] = "Requests";
+      // Tax and adjustment rows of a cloud bill (gcp-billing imports name them by cost type).
+      if (model == "tax") r.cells[9] = "Tax";
+      else if (model == "adjustment" || model == "rounding_error") r.cells[9] = "Adjustment";
+      const bool usage_row = r.cells[9] == "Usage";
+      r.cells[11] = usage_row ? model + " (" + tier_name + " tier)" : "Google Cloud " + model;
+      if (!usage_row) r.cells[20].clear();  // no pricing category for a tax or an adjustment
+      if (usage_row) {  // quantities belong to usage; a tax or an adjustment has none
+        r.cells[15] = std::to_string(t.requests);
+        r.cells[16] = "Requests";
+        r.cells[21] = std::to_string(t.requests);
+        r.cells[22] = "Requests";
+        r.cells[29] = "Requests";
+      }
       r.cells[30] = "{}";
       r.cells[31] = model + ":" + tier_name + ":other";
       rows.push_back(std::move(r));

@@ -68,8 +68,9 @@ std::vector<ReportTemplate> templates_from_config(const toml::table* reports, co
     ReportTemplate r;
     r.name = std::string(name.str());
     r.origin = at;
-    for (const auto& [k, fv] : *t) {
+    for (const auto& [k, node] : *t) {
       const std::string key(k.str());
+      const toml::node& fv = node;  // lambdas cannot capture structured bindings (clang, C++20)
       const std::string fat = origin + ":" + std::to_string(fv.source().begin.line);
       auto str = [&]() {
         auto s = fv.value<std::string>();

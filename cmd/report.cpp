@@ -4,6 +4,7 @@
 #include "billctl/render/json.hpp"
 #include "billctl/report/monthly.hpp"
 #include "billctl/report/reconcile.hpp"
+#include "billctl/report/templates.hpp"
 #include "billctl/report/xlsx.hpp"
 #include "billctl/report/focus.hpp"
 #include "billctl/report/pdf.hpp"
@@ -255,8 +256,8 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   if (xlsx && o.output.empty() && env.out_tty)
     throw UsageError("--format " + o.format + " writes a binary file: give -o FILE." + o.format + " (or pipe it)");
   if ((xlsx || focus) && o.recommendations) throw UsageError("--recommendations is for table and json output");
-  if (!xlsx && !focus && o.format != "table" && o.format != "csv" && o.format != "json")
-    throw UsageError("invalid --format '" + o.format + "': expected table, csv, json, pdf, xlsx or focus");
+  if (!report::is_report_format(o.format))
+    throw UsageError("invalid --format '" + o.format + "': expected " + report::k_report_formats);
   const Format f = xlsx || focus ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");

@@ -42,6 +42,7 @@ std::vector<Decimal> allocate(const std::vector<Decimal>& parts, int minor_digit
 }
 
 std::string format_amount(const Decimal& d, const Currency& c) { return d.format(c.minor_units); }
+std::string format_money(const Decimal& d, const Currency& c) { return format_amount(d, c) + " " + std::string(c.name()); }
 
 Expected<Money> parse_money(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);

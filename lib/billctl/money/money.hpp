@@ -42,5 +42,7 @@ std::vector<Decimal> allocate(const std::vector<Decimal>& parts, int minor_digit
 
 // "1,234.56" with the currency's minor digits, no currency code.
 std::string format_amount(const Decimal& d, const Currency& c);
+// "1,234.56 USD"
+std::string format_money(const Decimal& d, const Currency& c);
 
 }  // namespace billctl::money

@@ -2,15 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "billctl/money/money.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::report {
 
 namespace {
-
-std::string money_text(const money::Decimal& d, const money::Currency& c) {
-  return d.round(c.minor_units).format(c.minor_units) + " " + std::string(c.name());
-}
 
 std::string extension(const std::string& format) {
   return format == "table" ? "txt" : format == "focus" ? "focus.csv" : format;
@@ -38,7 +35,7 @@ std::vector<std::string> top_departments(const MonthlyReport& r, size_t n) {
     for (const auto& row : t.rows) {
       if (out.size() >= n || money_col < 0) break;
       const std::string name = row[0].text.empty() ? "(none)" : row[0].text;
-      out.push_back(name + " " + money_text(row[size_t(money_col)].decimal, r.currency));
+      out.push_back(name + " " + money::format_money(row[size_t(money_col)].decimal, r.currency));
     }
   }
   return out;
@@ -59,7 +56,7 @@ notify::Alert report_alert(const ReportTemplate& t, const MonthlyReport& r, cons
   a.stage = "report";
   a.severity = "info";
   a.message_id = "billctl.report." + t.name + "." + r.period.label;
-  const std::string total = money_text(r.cost, r.currency);
+  const std::string total = money::format_money(r.cost, r.currency);
   std::string change;
   if (r.change_tenths) {
     const int64_t v = *r.change_tenths, av = v < 0 ? -v : v;

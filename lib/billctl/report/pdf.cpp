@@ -7,7 +7,9 @@
 #include <functional>
 #include <map>
 
+#include "billctl/money/money.hpp"
 #include "billctl/render/pdf_doc.hpp"
+#include "billctl/report/department_days.hpp"
 #include "billctl/util/error.hpp"
 #include "billctl/util/strings.hpp"
 
@@ -31,11 +33,7 @@ constexpr std::array<std::array<float, 3>, 9> k_colors = {{{0.12f, 0.47f, 0.71f}
                                                            {0.89f, 0.47f, 0.76f}, {0.74f, 0.74f, 0.13f},
                                                            {0.60f, 0.60f, 0.60f}}};
 
-std::string money_text(const money::Decimal& d, const money::Currency& c) {
-  return d.round(c.minor_units).format(c.minor_units) + " " + std::string(c.name());
-}
-
-double to_double(const money::Decimal& d) { return std::strtod(d.to_string().c_str(), nullptr); }
+using money::format_money;
 
 void fill(Doc& d, const std::array<float, 3>& c) { HPDF_Page_SetRGBFill(d.page, c[0], c[1], c[2]); }
 
@@ -89,32 +87,16 @@ struct Stack {
 };
 
 Stack stack_of(const MonthlyReport& r, const usage::AggResult& by) {
+  const DepartmentDays dd = department_days(r, by, k_stack);
   Stack s;
-  std::map<std::string, money::i128> total;
-  for (const auto& g : by.groups) total[g.keys[1]] += g.totals.cost;
-  std::vector<std::pair<std::string, money::i128>> order(total.begin(), total.end());
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (size_t i = 0; i < order.size() && i < k_stack; ++i) s.names.push_back(order[i].first.empty() ? "(none)" : order[i].first);
-  const bool others = order.size() > k_stack;
-  if (others) s.names.push_back("(others)");
-  std::map<std::string, size_t> day_index;
-  for (const auto& row : r.daily.rows) {
-    day_index[row[0].text] = s.days.size();
-    s.days.push_back(row[0].text);
-  }
-  s.values.assign(s.days.size(), std::vector<double>(s.names.size(), 0));
-  for (const auto& g : by.groups) {
-    auto d = day_index.find(g.keys[0]);
-    if (d == day_index.end()) continue;
-    size_t k = s.names.size() - 1;
-    for (size_t i = 0; i < order.size() && i < k_stack; ++i)
-      if (order[i].first == g.keys[1]) k = i;
-    s.values[d->second][k] += to_double(money::Decimal::from_units(g.totals.cost));
-  }
-  for (const auto& v : s.values) {
+  s.days = dd.days;
+  s.names = dd.names;
+  for (const auto& day : dd.cost) {
+    std::vector<double> v;
     double sum = 0;
-    for (double x : v) sum += x;
+    for (money::i128 c : day) sum += v.emplace_back(chart_value(money::Decimal::from_units(c)));
     s.max_day = std::max(s.max_day, sum);
+    s.values.push_back(std::move(v));
   }
   return s;
 }
@@ -190,19 +172,19 @@ void top_bars(Doc& d, const render::Table& users, const money::Currency& cur, fl
     }
   if (!money_col || users.rows.empty()) return;
   double max = 0;
-  for (const auto& row : users.rows) max = std::max(max, to_double(row[money_col].decimal));
+  for (const auto& row : users.rows) max = std::max(max, chart_value(row[money_col].decimal));
   if (max <= 0) max = 1;
   const float label_w = 130, bar_left = k_left + label_w, bar_w = k_right - bar_left - 70;
   float y = top - 12;
   for (size_t i = 0; i < users.rows.size() && i < 10; ++i) {
     const auto& row = users.rows[i];
     render::text(d, d.regular, 7.5f, k_left, y, row[0].text.empty() ? "(none)" : row[0].text, Align::left, label_w - 6);
-    const float w = float(to_double(row[money_col].decimal) / max) * bar_w;
+    const float w = float(chart_value(row[money_col].decimal) / max) * bar_w;
     fill(d, k_colors[0]);
     HPDF_Page_Rectangle(d.page, bar_left, y - 1, std::max(w, 0.5f), 8);
     HPDF_Page_Fill(d.page);
     HPDF_Page_SetGrayFill(d.page, 0);
-    render::text(d, d.regular, 7.5f, bar_left + w + 4, y, money_text(row[money_col].decimal, cur));
+    render::text(d, d.regular, 7.5f, bar_left + w + 4, y, format_money(row[money_col].decimal, cur));
     y -= 13;
   }
 }
@@ -237,8 +219,8 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                                       util::format_date(util::day_of(r.period.end - 1)) + "  \xC2\xB7  generated " +
                                       util::format_rfc3339(r.generated_at) + "  \xC2\xB7  filters: " + (filters.empty() ? "none" : filters),
                                   Align::left, k_right - k_left);
-                     render::text(doc, doc.bold, 26, k_left, y - 72, money_text(r.cost, cur));
-                     std::string change = "previous period " + r.previous.label + ": " + money_text(r.previous_cost, cur);
+                     render::text(doc, doc.bold, 26, k_left, y - 72, format_money(r.cost, cur));
+                     std::string change = "previous period " + r.previous.label + ": " + format_money(r.previous_cost, cur);
                      if (r.change_tenths) {
                        const int64_t v = *r.change_tenths, a = v < 0 ? -v : v;
                        change += "  (" + std::string(v < 0 ? "-" : v > 0 ? "+" : "") + std::to_string(a / 10) + "." +
@@ -249,7 +231,7 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                          {"Requests", util::group_thousands(r.total.requests)},
                          {"Active users", util::group_thousands(r.active_users)},
                          {"Cost per request", r.cost_per_request ? r.cost_per_request->format(4) : "-"},
-                         {"Cost per active user", r.cost_per_active_user ? money_text(*r.cost_per_active_user, cur) : "-"},
+                         {"Cost per active user", r.cost_per_active_user ? format_money(*r.cost_per_active_user, cur) : "-"},
                          {"Tokens", util::group_thousands(r.total.input_tokens + r.total.cached_input_tokens +
                                                           r.total.cache_write_tokens + r.total.cache_write_1h_tokens +
                                                           r.total.output_tokens)},

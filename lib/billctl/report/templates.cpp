@@ -11,6 +11,10 @@
 
 namespace billctl::report {
 
+bool is_report_format(std::string_view f) {
+  return f == "table" || f == "csv" || f == "json" || f == "pdf" || f == "xlsx" || f == "focus";
+}
+
 void validate(const ReportTemplate& t, util::Seconds now) {
   if (t.name.empty() || t.name.size() > 64 ||
       !std::all_of(t.name.begin(), t.name.end(), [](char c) {
@@ -19,9 +23,8 @@ void validate(const ReportTemplate& t, util::Seconds now) {
     throw UsageError("invalid template name '" + t.name + "': use 1-64 letters, digits, '-', '_' or '.'");
   util::parse_period(t.period, now).flag_value("--period", t.period);
   usage::parse_filters(t.where);
-  if (t.format != "table" && t.format != "csv" && t.format != "json" && t.format != "pdf" && t.format != "xlsx" &&
-      t.format != "focus")
-    throw UsageError("invalid --format '" + t.format + "': expected table, csv, json, pdf, xlsx or focus");
+  if (!is_report_format(t.format))
+    throw UsageError("invalid --format '" + t.format + "': expected " + k_report_formats);
   if (t.recommendations && t.format != "table" && t.format != "json")
     throw UsageError("--recommendations is for table and json output");
   const money::Decimal min = money::Decimal::parse(t.min_saving).flag_value("--min-saving", t.min_saving);

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -24,6 +25,10 @@ struct ReportTemplate {
   std::string origin;                 // "store", or "FILE:LINE" for a config template
   friend bool operator==(const ReportTemplate&, const ReportTemplate&) = default;
 };
+
+// The formats `report` writes: table, csv, json, pdf, xlsx, focus.
+bool is_report_format(std::string_view f);
+inline constexpr const char* k_report_formats = "table, csv, json, pdf, xlsx or focus";
 
 // Checks a template (name, period, filters, format, amounts); throws UsageError naming the flag.
 void validate(const ReportTemplate& t, util::Seconds now);

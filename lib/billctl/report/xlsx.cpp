@@ -9,6 +9,7 @@
 #include <ctime>
 #include <map>
 
+#include "billctl/report/department_days.hpp"
 #include "billctl/util/error.hpp"
 #include "billctl/util/io.hpp"
 #include "billctl/util/strings.hpp"
@@ -27,8 +28,6 @@ std::string cell_text(const std::string& s) {
     return "'" + s;
   return s;
 }
-
-double number_of(const money::Decimal& d) { return std::strtod(d.to_string().c_str(), nullptr); }
 
 // A1-style column letters.
 std::string col_name(size_t c) {
@@ -111,7 +110,7 @@ class Book {
                                 std::to_string(last + 1) + ")";
           worksheet_write_formula_num(ws, lxw_row_t(r), lxw_col_t(c), f.c_str(),
                                       col.kind == Kind::money ? m_money_bold : m_int_bold,
-                                      col.kind == Kind::money ? number_of(v.decimal) : double(v.integer));
+                                      col.kind == Kind::money ? chart_value(v.decimal) : double(v.integer));
         } else {
           cell(ws, r, c, col, v, true);
         }
@@ -132,8 +131,8 @@ class Book {
     switch (col.kind) {
       case Kind::text: worksheet_write_string(ws, row, cc, cell_text(v.text).c_str(), bold ? m_bold : nullptr); break;
       case Kind::integer: worksheet_write_number(ws, row, cc, double(v.integer), bold ? m_int_bold : m_int); break;
-      case Kind::money: worksheet_write_number(ws, row, cc, number_of(v.decimal), bold ? m_money_bold : m_money); break;
-      case Kind::decimal: worksheet_write_number(ws, row, cc, number_of(v.decimal), decimal_format(v.decimal_digits)); break;
+      case Kind::money: worksheet_write_number(ws, row, cc, chart_value(v.decimal), bold ? m_money_bold : m_money); break;
+      case Kind::decimal: worksheet_write_number(ws, row, cc, chart_value(v.decimal), decimal_format(v.decimal_digits)); break;
       case Kind::percent: worksheet_write_number(ws, row, cc, double(v.integer) / 1000.0, m_pct); break;
     }
   }
@@ -151,32 +150,17 @@ class Book {
 
 // Days × departments (the largest first, then one "others" column) as a table.
 render::Table daily_departments(const MonthlyReport& r, const usage::AggResult& by) {
-  std::map<std::string, money::i128> dept_total;
-  for (const auto& g : by.groups) dept_total[g.keys[1]] += g.totals.cost;
-  std::vector<std::pair<std::string, money::i128>> order(dept_total.begin(), dept_total.end());
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  std::vector<std::string> depts;
-  for (size_t i = 0; i < order.size() && i < k_max_departments; ++i) depts.push_back(order[i].first);
-  const bool others = order.size() > k_max_departments;
+  const DepartmentDays dd = department_days(r, by, k_max_departments);
   render::Table t;
   t.id = "daily_by_department";
   t.title = "Daily by department";
   t.currency = r.currency;
   t.columns.push_back({"day", "day", Kind::text});
-  for (const auto& d : depts) t.columns.push_back({d, d.empty() ? "(none)" : d, Kind::money});
-  if (others) t.columns.push_back({"others", "(others)", Kind::money});
-  std::map<std::string, std::vector<money::i128>> days;
-  for (const auto& row : r.daily.rows) days[row[0].text].assign(t.columns.size() - 1, 0);
-  for (const auto& g : by.groups) {
-    auto& cells = days[g.keys[0]];
-    cells.resize(t.columns.size() - 1, 0);
-    const auto it = std::find(depts.begin(), depts.end(), g.keys[1]);
-    cells[it != depts.end() ? size_t(it - depts.begin()) : depts.size()] += g.totals.cost;
-  }
+  for (const auto& n : dd.names) t.columns.push_back({n, n, Kind::money});
   const int digits = r.currency.minor_units;
-  for (const auto& [day, cells] : days) {
-    std::vector<render::Value> row = {render::Value::of_text(day)};
-    for (money::i128 c : cells) row.push_back(render::Value::of_money(money::Decimal::from_units(c).round(digits), digits));
+  for (size_t i = 0; i < dd.days.size(); ++i) {
+    std::vector<render::Value> row = {render::Value::of_text(dd.days[i])};
+    for (money::i128 c : dd.cost[i]) row.push_back(render::Value::of_money(money::Decimal::from_units(c).round(digits), digits));
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -208,8 +192,8 @@ void summary_sheet(Book& b, lxw_worksheet* ws, const MonthlyReport& r) {
   }
   text("Filters", filters.empty() ? "none" : filters);
   ++row;
-  num("Total cost", number_of(r.cost), b.m_money_bold);
-  num(("Previous period (" + r.previous.label + ")").c_str(), number_of(r.previous_cost), b.m_money);
+  num("Total cost", chart_value(r.cost), b.m_money_bold);
+  num(("Previous period (" + r.previous.label + ")").c_str(), chart_value(r.previous_cost), b.m_money);
   if (r.change_tenths) num("Change", double(*r.change_tenths) / 1000.0, b.m_pct);
   num("Requests", double(r.total.requests), b.m_int);
   num("Input tokens (uncached)", double(r.total.input_tokens), b.m_int);
@@ -218,8 +202,8 @@ void summary_sheet(Book& b, lxw_worksheet* ws, const MonthlyReport& r) {
   num("Cache write tokens (1h)", double(r.total.cache_write_1h_tokens), b.m_int);
   num("Output tokens", double(r.total.output_tokens), b.m_int);
   num("Active users", double(r.active_users), b.m_int);
-  if (r.cost_per_request) num("Cost per request", number_of(*r.cost_per_request), b.decimal_format(4));
-  if (r.cost_per_active_user) num("Cost per active user", number_of(*r.cost_per_active_user), b.m_money);
+  if (r.cost_per_request) num("Cost per request", chart_value(*r.cost_per_request), b.decimal_format(4));
+  if (r.cost_per_active_user) num("Cost per active user", chart_value(*r.cost_per_active_user), b.m_money);
   num("Failed requests", double(r.failed_tenths) / 1000.0, b.m_pct);
   worksheet_set_column(ws, 0, 0, 30, nullptr);
   worksheet_set_column(ws, 1, 1, 22, nullptr);

@@ -243,10 +243,12 @@ class BucketInterner {
 
 using Key = std::array<int32_t, k_max_query_dims>;
 
+// Hashes the first `n` ids only: a key has room for k_max_query_dims, a query uses its own.
 struct KeyHash {
+  size_t n = k_max_query_dims;
   size_t operator()(const Key& k) const {
     uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int32_t v : k) h = (h ^ uint64_t(uint32_t(v))) * 0xbf58476d1ce4e5b9ull;
+    for (size_t i = 0; i < n; ++i) h = (h ^ uint64_t(uint32_t(k[i]))) * 0xbf58476d1ce4e5b9ull;
     return size_t(h ^ (h >> 31));
   }
 };
@@ -311,6 +313,7 @@ Aggregator::Aggregator(std::vector<AggQuery> queries) : m(std::make_unique<Impl>
       if (is_time(d)) m->time_needed[time_index(d)] = true;
       else m->text_needed[size_t(d)] = true;
     }
+    s.index = std::unordered_map<Key, size_t, KeyHash>(16, KeyHash{q.by.size()});
     s.q = std::move(q);
     m->queries.push_back(std::move(s));
   }

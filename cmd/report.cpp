@@ -268,6 +268,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   report::MonthlyReport r;
   rejected = 0;
   usage::AggResult by_day_department;
+  report::ReportPack pack;  // what the PDF adds: forecast, budgets, drivers, chargeback, ROI
   if (!o.inputs.empty()) {
     ingest::IngestOptions io;
     if (!ingest::parse_format(o.input_format, io.format))
@@ -281,19 +282,27 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     if (r.total.records == 0) hint_unmatched(env, files, p, where);
     rejected = files.rejected();
     if (xlsx) by_day_department = daily_by_department(files, p, where);
+    // The report is of the files: the store's budgets are not theirs.
+    if (pdf) pack = report::build_pack(files, r, {}, env.now());
     if (focus) return report::focus_csv(files, env.catalog_for_files(), p, where);
   } else {
     normalise_filters(where, env.catalog());
     r = report::build_monthly_report(env.usage(), p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
     if (xlsx) by_day_department = daily_by_department(env.usage(), p, where);
+    if (pdf) pack = report::build_pack(env.usage(), r, env.budgets().list_budgets(), env.now());
     if (focus) {
       if (built) *built = std::move(r);
       return report::focus_csv(env.usage(), env.catalog(), p, where);
     }
   }
   if (xlsx) {
-    std::string out = pdf ? report::report_pdf(r, by_day_department, render::PdfFonts{}) : report::report_xlsx(r, by_day_department);
+    std::string out;
+    if (pdf) {
+      out = report::report_pdf(r, by_day_department, pack, render::PdfFonts{});
+    } else {
+      out = report::report_xlsx(r, by_day_department);
+    }
     if (built) *built = std::move(r);
     return out;
   }

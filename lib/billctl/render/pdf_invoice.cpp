@@ -85,7 +85,7 @@ struct Item {
 
 std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util::Seconds now) {
   Doc d;
-  open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core or set [invoices] font and font_bold");
+  open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core or set [invoices] font and font_bold", fonts.fallbacks);
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "billctl");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, ("Invoice " + inv.number).c_str());
   const util::Date issued = util::civil_from_days(util::day_of(inv.issued_at));
@@ -110,7 +110,7 @@ std::string invoice_pdf(const billing::Invoice& inv, const PdfFonts& fonts, util
   }
   for (const auto& l : inv.lines) {
     // A long description takes a second line; the numbers stay on the first.
-    const auto desc = wrap2(d.regular, 9, l.description, k_desc_right - k_left - 8);
+    const auto desc = wrap2(d, d.regular, 9, l.description, k_desc_right - k_left - 8);
     const float h = desc.size() == 1 ? k_row : k_row + 11;
     items.push_back({h, true, [&l, &cur, desc, h](Doc& doc, float y) {
                        const float top = y + h - 12;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "billctl/billing/invoice.hpp"
 
@@ -13,6 +14,10 @@ namespace billctl::render {
 struct PdfFonts {
   std::string regular = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
   std::string bold = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf";
+  // For characters DejaVu lacks: kanji, kana and CJK punctuation (fonts-ipafont-gothic), Hangul
+  // (fonts-nanum). A missing file is skipped.
+  std::vector<std::string> fallbacks = {"/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",
+                                        "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"};
 };
 
 // The PDF bytes. `now` decides whether a pending invoice prints as overdue.

@@ -58,17 +58,45 @@ struct Layout {
   std::vector<float> w;
 };
 
-Layout layout_of(const render::Table& t) {
+std::string cell_text(const render::Column& c, const render::Value& v);
+
+// Each column as wide as its widest cell or title; the first (the names) takes what is left, and
+// any room to spare is shared among the other columns. When the cells do not fit, every column is
+// narrowed in proportion (text is shortened, numbers set smaller).
+Layout layout_of(Doc& d, const render::Table& t, const money::Currency& cur) {
   Layout l;
   const size_t n = t.columns.size();
-  const float first = n > 6 ? 130.f : 180.f;
-  const float rest = (k_right - k_left - first) / float(std::max<size_t>(n - 1, 1));
+  const float avail = k_right - k_left;
+  std::vector<float> need(n, 0);
+  for (size_t c = 1; c < n; ++c) {
+    std::string title = t.columns[c].title;
+    if (t.columns[c].kind == Kind::money) title += " (" + std::string(cur.name()) + ")";
+    need[c] = render::width(d, d.bold, 7, title);
+    for (const auto& row : t.rows)
+      if (c < row.size()) need[c] = std::max(need[c], render::width(d, d.regular, 7.5f, cell_text(t.columns[c], row[c])));
+    if (c < t.total.size()) need[c] = std::max(need[c], render::width(d, d.bold, 7.5f, cell_text(t.columns[c], t.total[c])));
+    need[c] += 10;
+  }
+  float rest = 0;
+  for (size_t c = 1; c < n; ++c) rest += need[c];
+  const float min_first = n > 6 ? 110.f : 150.f;
+  std::vector<float> w(n, 0);
+  if (rest + min_first <= avail) {
+    // Spare room: the first column up to 220 points, the rest shared.
+    w[0] = std::max(min_first, std::min(220.f, avail - rest));
+    const float spare = n > 1 ? (avail - w[0] - rest) / float(n - 1) : 0;
+    for (size_t c = 1; c < n; ++c) w[c] = need[c] + spare;
+    if (n == 1) w[0] = avail;
+  } else {
+    w[0] = min_first;
+    const float scale = (avail - min_first) / rest;
+    for (size_t c = 1; c < n; ++c) w[c] = need[c] * scale;
+  }
   float x = k_left;
   for (size_t c = 0; c < n; ++c) {
-    const float w = c == 0 ? first : rest;
-    l.x.push_back(c == 0 ? x : x + w);
-    l.w.push_back(w - 4);
-    x += w;
+    l.x.push_back(c == 0 ? x : x + w[c]);
+    l.w.push_back(w[c] - 4);
+    x += w[c];
   }
   return l;
 }
@@ -118,10 +146,22 @@ std::string axis_text(double v) {
   return buf;
 }
 
-void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top) {
-  const float h = 170, bottom = top - h, left = k_left + 40, right = k_right;
-  render::text(d, d.bold, 10, k_left, top + 14, "Daily spend by department (" + std::string(cur.name()) + ")");
-  const double max = nice_max(s.max_day);
+void legend(Doc& d, const std::vector<std::string>& names, float y) {
+  float lx = k_left;
+  for (size_t k = 0; k < names.size(); ++k) {
+    const float w = render::width(d, d.regular, 7, names[k]) + 18;
+    if (lx + w > k_right) break;
+    fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
+    HPDF_Page_Rectangle(d.page, lx, y, 7, 7);
+    HPDF_Page_Fill(d.page);
+    HPDF_Page_SetGrayFill(d.page, 0);
+    render::text(d, d.regular, 7, lx + 10, y + 1, names[k]);
+    lx += w;
+  }
+}
+
+// Horizontal grid lines with their values, from `bottom` up `h` points, for a maximum of `max`.
+void grid(Doc& d, float left, float right, float bottom, float h, double max) {
   HPDF_Page_SetGrayStroke(d.page, 0.85f);
   HPDF_Page_SetLineWidth(d.page, 0.4f);
   for (int i = 0; i <= 4; ++i) {
@@ -131,6 +171,13 @@ void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top
     HPDF_Page_Stroke(d.page);
     render::text(d, d.regular, 6.5f, left - 4, y - 2, axis_text(max * i / 4), Align::right);
   }
+}
+
+void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top) {
+  const float h = 170, bottom = top - h, left = k_left + 40, right = k_right;
+  render::text(d, d.bold, 10, k_left, top + 14, "Daily spend by department (" + std::string(cur.name()) + ")");
+  const double max = nice_max(s.max_day);
+  grid(d, left, right, bottom, h, max);
   const size_t n = std::max<size_t>(s.days.size(), 1);
   const float slot = (right - left) / float(n), bar = std::max(slot * 0.7f, 1.f);
   for (size_t i = 0; i < s.days.size(); ++i) {
@@ -148,18 +195,7 @@ void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top
     // Every few days a label: the day of the month.
     if (i % std::max<size_t>(1, n / 10) == 0) render::text(d, d.regular, 6, x + bar / 2 - 4, bottom - 9, s.days[i].substr(8));
   }
-  float lx = k_left;
-  const float ly = bottom - 24;
-  for (size_t k = 0; k < s.names.size(); ++k) {
-    const float w = render::width(d.regular, 7, s.names[k]) + 18;
-    if (lx + w > k_right) break;
-    fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
-    HPDF_Page_Rectangle(d.page, lx, ly, 7, 7);
-    HPDF_Page_Fill(d.page);
-    HPDF_Page_SetGrayFill(d.page, 0);
-    render::text(d, d.regular, 7, lx + 10, ly + 1, s.names[k]);
-    lx += w;
-  }
+  legend(d, s.names, bottom - 24);
 }
 
 void top_bars(Doc& d, const render::Table& users, const money::Currency& cur, float top) {
@@ -189,11 +225,131 @@ void top_bars(Doc& d, const render::Table& users, const money::Currency& cur, fl
   }
 }
 
+
+// Month over month: one column per period, stacked by department.
+void mom_chart(Doc& d, const MonthOverMonth& m, const money::Currency& cur, float top) {
+  const float h = 150, bottom = top - h, left = k_left + 40, right = k_right;
+  render::text(d, d.bold, 10, k_left, top + 14, "Month over month by department (" + std::string(cur.name()) + ")");
+  double max_total = 0;
+  for (const auto& t : m.totals) max_total = std::max(max_total, chart_value(t));
+  const double max = nice_max(max_total);
+  grid(d, left, right, bottom, h, max);
+  const size_t n = std::max<size_t>(m.periods.size(), 1);
+  const float slot = (right - left) / float(n), bar = slot * 0.55f;
+  for (size_t p = 0; p < m.periods.size(); ++p) {
+    float y = bottom;
+    const float x = left + slot * float(p) + (slot - bar) / 2;
+    for (size_t k = 0; k < m.departments.size(); ++k) {
+      const float bh = float(chart_value(m.cost[k][p]) / max) * h;
+      if (bh <= 0) continue;
+      fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
+      HPDF_Page_Rectangle(d.page, x, y, bar, bh);
+      HPDF_Page_Fill(d.page);
+      y += bh;
+    }
+    HPDF_Page_SetGrayFill(d.page, 0);
+    render::text(d, d.regular, 6.5f, x + bar / 2 - render::width(d, d.regular, 6.5f, m.periods[p]) / 2, bottom - 9, m.periods[p]);
+    const std::string total = format_money(m.totals[p], cur);
+    render::text(d, d.regular, 6, x + bar / 2 - render::width(d, d.regular, 6, total) / 2, y + 3, total);
+  }
+  legend(d, m.departments, bottom - 24);
+}
+
+// Cumulative spend over the period's days against the budget line, with the forecast's path and
+// its band for the days to come.
+void burn_chart(Doc& d, const BurnDown& b, const money::Currency& cur, float top) {
+  const float h = 150, bottom = top - h, left = k_left + 40, right = k_right;
+  render::text(d, d.bold, 10, k_left, top + 14,
+               (b.budget.empty() ? std::string("Cumulative spend") : "Budget burn-down: " + b.budget) + " (" + std::string(cur.name()) + ")");
+  double top_value = b.budget.empty() ? 0 : chart_value(b.limit);
+  for (const auto& v : b.actual) top_value = std::max(top_value, chart_value(v));
+  for (const auto& v : b.upper) top_value = std::max(top_value, chart_value(v));
+  const double max = nice_max(top_value);
+  grid(d, left, right, bottom, h, max);
+  const size_t n = std::max<size_t>(b.days.size(), 1);
+  const float step = (right - left) / float(n);
+  auto x_of = [&](size_t i) { return left + step * (float(i) + 1); };  // the end of day i
+  auto y_of = [&](const money::Decimal& v) { return bottom + float(chart_value(v) / max) * h; };
+  const size_t a = b.actual.size();
+  if (!b.mean.empty()) {
+    // The band: upper edge forward, lower edge back.
+    HPDF_Page_SetRGBFill(d.page, 0.80f, 0.87f, 0.95f);
+    const float x0 = a ? x_of(a - 1) : left, y0 = a ? y_of(b.actual.back()) : bottom;
+    HPDF_Page_MoveTo(d.page, x0, y0);
+    for (size_t i = 0; i < b.upper.size(); ++i) HPDF_Page_LineTo(d.page, x_of(a + i), y_of(b.upper[i]));
+    for (size_t i = b.lower.size(); i-- > 0;) HPDF_Page_LineTo(d.page, x_of(a + i), y_of(b.lower[i]));
+    HPDF_Page_ClosePath(d.page);
+    HPDF_Page_Fill(d.page);
+    HPDF_Page_SetRGBStroke(d.page, 0.12f, 0.47f, 0.71f);
+    HPDF_Page_SetLineWidth(d.page, 1.0f);
+    const HPDF_UINT16 dash[] = {3, 2};
+    HPDF_Page_SetDash(d.page, dash, 2, 0);
+    HPDF_Page_MoveTo(d.page, x0, y0);
+    for (size_t i = 0; i < b.mean.size(); ++i) HPDF_Page_LineTo(d.page, x_of(a + i), y_of(b.mean[i]));
+    HPDF_Page_Stroke(d.page);
+    HPDF_Page_SetDash(d.page, nullptr, 0, 0);
+  }
+  if (a) {
+    HPDF_Page_SetRGBStroke(d.page, 0.12f, 0.47f, 0.71f);
+    HPDF_Page_SetLineWidth(d.page, 1.6f);
+    HPDF_Page_MoveTo(d.page, left, bottom);
+    for (size_t i = 0; i < a; ++i) HPDF_Page_LineTo(d.page, x_of(i), y_of(b.actual[i]));
+    HPDF_Page_Stroke(d.page);
+  }
+  HPDF_Page_SetGrayFill(d.page, 0);
+  if (!b.budget.empty()) {
+    HPDF_Page_SetRGBStroke(d.page, 0.84f, 0.15f, 0.16f);
+    HPDF_Page_SetLineWidth(d.page, 1.0f);
+    HPDF_Page_MoveTo(d.page, left, y_of(b.limit));
+    HPDF_Page_LineTo(d.page, right, y_of(b.limit));
+    HPDF_Page_Stroke(d.page);
+    render::text(d, d.regular, 6.5f, right, y_of(b.limit) + 3, "limit " + format_money(b.limit, cur), Align::right);
+  }
+  HPDF_Page_SetGrayFill(d.page, 0);
+  for (size_t i = 0; i < b.days.size(); ++i)
+    if (i % std::max<size_t>(1, n / 10) == 0) render::text(d, d.regular, 6, x_of(i) - step / 2 - 4, bottom - 9, b.days[i].substr(8));
+  std::string note = "solid: actual";
+  if (!b.mean.empty()) note += "; dashed: forecast median, shaded: " + std::to_string(b.level) + " % interval";
+  if (!b.budget.empty()) note += "; red: the budget's limit";
+  else note += "; no monthly budget has the report's scope";
+  note += " (days in UTC)";
+  render::text(d, d.regular, 7, k_left, bottom - 24, note, Align::left, k_right - k_left);
+}
+
+std::string signed_money(const money::Decimal& v, const money::Currency& cur) {
+  return (v.negative() ? "" : "+") + format_money(v, cur);
+}
+
+std::string tenths_text(int64_t v, bool sign) {
+  const int64_t a = v < 0 ? -v : v;
+  return std::string(v < 0 ? "-" : (sign && v > 0 ? "+" : "")) + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
+}
+
+// "2 monthly budgets: 1 exceeded, 1 within" and the like.
+std::string budgets_line(const ReportPack& p) {
+  if (p.budgets.empty()) return "Budgets: no monthly budgets";
+  int exceeded = 0, warning = 0, within = 0, errors = 0;
+  for (const auto& s : p.budgets)
+    if (!s.error.empty()) ++errors;
+    else if (s.used_tenths >= 1000) ++exceeded;
+    else if (s.used_tenths >= 800 || (s.p_exceed && *s.p_exceed >= 0.5)) ++warning;
+    else ++within;
+  std::string out = "Budgets: " + std::to_string(p.budgets.size()) + " monthly \xE2\x80\x94 ";
+  std::vector<std::string> parts;
+  if (exceeded) parts.push_back(std::to_string(exceeded) + " exceeded");
+  if (warning) parts.push_back(std::to_string(warning) + " at risk (80 % used or likely to exceed)");
+  if (within) parts.push_back(std::to_string(within) + " within");
+  if (errors) parts.push_back(std::to_string(errors) + " not evaluated");
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? ", " : "") + parts[i];
+  return out;
+}
+
 }  // namespace
 
-std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_department, const render::PdfFonts& fonts) {
+std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_department, const ReportPack& pack,
+                       const render::PdfFonts& fonts) {
   Doc d;
-  render::open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core");
+  render::open_document(d, fonts.regular, fonts.bold, "install fonts-dejavu-core", fonts.fallbacks);
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_CREATOR, "billctl");
   HPDF_SetInfoAttr(d.pdf, HPDF_INFO_TITLE, ("AI spend report " + r.period.label).c_str());
   const util::Date g = util::civil_from_days(util::day_of(r.generated_at));
@@ -212,7 +368,8 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
 
   // ---- first page: header, key figures, charts ----
   std::vector<Item> items;
-  items.push_back({120, nullptr, [&](Doc& doc, float y) {
+  const float drivers_h = pack.drivers.empty() ? 0 : 14 + 11 * float(pack.drivers.size());
+  items.push_back({150 + drivers_h, nullptr, [&](Doc& doc, float y) {
                      render::text(doc, doc.bold, 18, k_left, y - 18, "AI spend report " + r.period.label);
                      render::text(doc, doc.regular, 8.5f, k_left, y - 32,
                                   util::format_date(util::day_of(r.period.begin)) + " to " +
@@ -239,7 +396,33 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                      for (size_t i = 0; i < figures.size(); ++i) {
                        const float x = k_left + float(i % 3) * 170, fy = y - 104 - float(i / 3) * 12;
                        render::text(doc, doc.regular, 8, x, fy, figures[i].first + ": ");
-                       render::text(doc, doc.bold, 8, x + render::width(doc.regular, 8, figures[i].first + ": "), fy, figures[i].second);
+                       render::text(doc, doc.bold, 8, x + render::width(doc, doc.regular, 8, figures[i].first + ": "), fy, figures[i].second);
+                     }
+                     std::string outlook;
+                     if (pack.forecast)
+                       outlook = "Forecast for " + r.period.label + ": " + format_money(pack.forecast_mean, cur) + "  (" +
+                                 std::to_string(pack.forecast_level) + " % interval " + format_money(pack.forecast_lower, cur) +
+                                 " to " + format_money(pack.forecast_upper, cur) + ")" +
+                                 (pack.little_history ? "  \xC2\xB7  little history: a wide interval" : "");
+                     else if (r.generated_at >= r.period.end)
+                       outlook = "The period has ended: every figure is actual.";
+                     else
+                       outlook = "No forecast: no usage in the period yet.";
+                     render::text(doc, doc.regular, 8.5f, k_left, y - 134, outlook, Align::left, k_right - k_left);
+                     render::text(doc, doc.regular, 8.5f, k_left, y - 146, budgets_line(pack), Align::left, k_right - k_left);
+                     if (!pack.drivers.empty()) {
+                       render::text(doc, doc.bold, 8.5f, k_left, y - 162, "Largest changes against " + r.previous.label);
+                       float dy = y - 173;
+                       for (const auto& dr : pack.drivers) {
+                         render::text(doc, doc.regular, 8, k_left + 8, dy,
+                                      std::string(usage::dim_name(dr.dim)) + " " + (dr.value.empty() ? "(none)" : dr.value),
+                                      Align::left, 250);
+                         std::string change = signed_money(dr.change, cur);
+                         change += dr.change_tenths ? "  (" + tenths_text(*dr.change_tenths, true) + ")" : "  (new)";
+                         change += "   " + format_money(dr.previous_cost, cur) + " \xE2\x86\x92 " + format_money(dr.cost, cur);
+                         render::text(doc, doc.regular, 8, k_left + 265, dy, change, Align::left, k_right - k_left - 265);
+                         dy -= 11;
+                       }
                      }
                    }});
   const Stack stack = stack_of(r, daily_by_department);
@@ -248,14 +431,22 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
   if (!r.top_users.rows.empty())
     items.push_back({30 + 13 * float(std::min<size_t>(r.top_users.rows.size(), 10)), nullptr,
                      [&](Doc& doc, float y) { top_bars(doc, r.top_users, cur, y - 22); }});
+  if (r.total.records > 0) {
+    items.push_back({220, nullptr, [&](Doc& doc, float y) { mom_chart(doc, pack.mom, cur, y - 30); }});
+    items.push_back({220, nullptr, [&](Doc& doc, float y) { burn_chart(doc, pack.burn, cur, y - 30); }});
+  }
 
   // ---- the tables ----
   std::vector<const render::Table*> tables;
+  if (!pack.budget_table.rows.empty()) tables.push_back(&pack.budget_table);
+  if (r.total.records > 0)
+    for (const render::Table* t : {&pack.chargeback, &pack.feature_roi, &pack.mom_table})
+      if (!t->rows.empty()) tables.push_back(t);
   for (const auto& t : r.breakdowns) tables.push_back(&t);
   tables.push_back(&r.top_users);
   if (!r.meters.rows.empty()) tables.push_back(&r.meters);
   std::map<const render::Table*, Layout> layouts;
-  for (const render::Table* t : tables) layouts[t] = layout_of(*t);
+  for (const render::Table* t : tables) layouts[t] = layout_of(d, *t, cur);
   auto header = [&](Doc& doc, const render::Table& t, float y) {
     const Layout& l = layouts[&t];
     for (size_t c = 0; c < t.columns.size(); ++c) {
@@ -272,6 +463,7 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
       for (size_t c = 0; c < t.columns.size() && c < row.size(); ++c) {
         const std::string s = cell_text(t.columns[c], row[c]);
         if (c == 0) render::text(doc, f, 7.5f, l.x[c], y - 9, s.empty() ? "(none)" : s, Align::left, l.w[c]);
+        else if (t.columns[c].kind == Kind::text) render::text(doc, f, 7.5f, l.x[c], y - 9, s, Align::right, l.w[c]);
         else render::number_text(doc, f, 7.5f, l.x[c], y - 9, s, l.w[c]);
       }
     };

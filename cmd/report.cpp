@@ -268,7 +268,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   report::MonthlyReport r;
   rejected = 0;
   usage::AggResult by_day_department;
-  report::ReportPack pack;  // what the PDF adds: forecast, budgets, drivers, chargeback, ROI
+  report::ReportPack pack;  // what PDF and Excel add: forecast, budgets, drivers, chargeback, ROI
   if (!o.inputs.empty()) {
     ingest::IngestOptions io;
     if (!ingest::parse_format(o.input_format, io.format))
@@ -283,14 +283,14 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     rejected = files.rejected();
     if (xlsx) by_day_department = daily_by_department(files, p, where);
     // The report is of the files: the store's budgets are not theirs.
-    if (pdf) pack = report::build_pack(files, r, {}, env.now());
+    if (xlsx) pack = report::build_pack(files, r, {}, env.now());
     if (focus) return report::focus_csv(files, env.catalog_for_files(), p, where);
   } else {
     normalise_filters(where, env.catalog());
     r = report::build_monthly_report(env.usage(), p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
     if (xlsx) by_day_department = daily_by_department(env.usage(), p, where);
-    if (pdf) pack = report::build_pack(env.usage(), r, env.budgets().list_budgets(), env.now());
+    if (xlsx) pack = report::build_pack(env.usage(), r, env.budgets().list_budgets(), env.now());
     if (focus) {
       if (built) *built = std::move(r);
       return report::focus_csv(env.usage(), env.catalog(), p, where);
@@ -301,7 +301,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     if (pdf) {
       out = report::report_pdf(r, by_day_department, pack, render::PdfFonts{});
     } else {
-      out = report::report_xlsx(r, by_day_department);
+      out = report::report_xlsx(r, by_day_department, pack);
     }
     if (built) *built = std::move(r);
     return out;

@@ -24,6 +24,7 @@ struct Column {
   std::string id;
   std::string title;
   Kind kind = Kind::text;
+  bool additive = true;  // the totals row is the column's sum (false: distinct users, unit costs)
 };
 
 struct Value {

@@ -68,8 +68,8 @@ render::Table economics_table(const MonthlyReport& r, const render::Table& break
   t.columns = {{breakdown.columns[0].id, std::move(key_title), Kind::text},
                {"cost", "cost", Kind::money},
                {"share", "share", Kind::percent},
-               {"active_users", "users", Kind::integer},
-               {"cost_per_active_user", "per user", Kind::money},
+               {"active_users", "users", Kind::integer, false},
+               {"cost_per_active_user", "per user", Kind::money, false},
                {"requests", "requests", Kind::integer},
                {"cost_per_request", "per request", Kind::decimal}};
   const int digits = r.currency.minor_units;

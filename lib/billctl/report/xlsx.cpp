@@ -103,7 +103,7 @@ class Book {
       for (size_t c = 0; c < t.total.size() && c < t.columns.size(); ++c) {
         const render::Column& col = t.columns[c];
         const render::Value& v = t.total[c];
-        const bool summable = col.kind == Kind::money || col.kind == Kind::integer;
+        const bool summable = (col.kind == Kind::money || col.kind == Kind::integer) && col.additive;
         if (summable && !v.null && last > row0) {
           // SUBTOTAL(109, ...) sums the rows a filter leaves visible.
           const std::string f = "=SUBTOTAL(109," + col_name(c) + std::to_string(row0 + 2) + ":" + col_name(c) +
@@ -211,7 +211,7 @@ void summary_sheet(Book& b, lxw_worksheet* ws, const MonthlyReport& r) {
 
 }  // namespace
 
-std::string report_xlsx(const MonthlyReport& r, const usage::AggResult& daily_by_department) {
+std::string report_xlsx(const MonthlyReport& r, const usage::AggResult& daily_by_department, const ReportPack& pack) {
   // libxlsxwriter writes a file: a private temp file, read back and removed.
   const char* tmp = std::getenv("TMPDIR");
   std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/billctl-report-XXXXXX";
@@ -228,6 +228,11 @@ std::string report_xlsx(const MonthlyReport& r, const usage::AggResult& daily_by
     summary_sheet(b, summary, r);
     const render::Table dd = daily_departments(r, daily_by_department);
     std::vector<std::pair<std::string, const render::Table*>> sheets;
+    if (r.total.records > 0) {
+      if (!pack.budget_table.rows.empty()) sheets.emplace_back(pack.budget_table.title, &pack.budget_table);
+      for (const render::Table* t : {&pack.chargeback, &pack.feature_roi, &pack.mom_table})
+        if (!t->rows.empty()) sheets.emplace_back(t->title, t);
+    }
     for (const auto& t : r.breakdowns) sheets.emplace_back(t.title, &t);
     sheets.emplace_back("Top users", &r.top_users);
     sheets.emplace_back("Daily", &r.daily);

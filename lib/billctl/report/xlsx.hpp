@@ -8,12 +8,15 @@
 #include <string>
 
 #include "billctl/report/monthly.hpp"
+#include "billctl/report/pack.hpp"
 #include "billctl/usage/aggregate.hpp"
 
 namespace billctl::report {
 
 // `daily_by_department`: the period's cost by day and department (for the stacked chart).
 // Returns the .xlsx file's bytes; throws DataError when libxlsxwriter fails.
-std::string report_xlsx(const MonthlyReport& r, const usage::AggResult& daily_by_department);
+// `pack`: budget status, chargeback, feature ROI and month over month, each a sheet after the
+// summary (totals of distinct users and unit costs are values, not sums).
+std::string report_xlsx(const MonthlyReport& r, const usage::AggResult& daily_by_department, const ReportPack& pack);
 
 }  // namespace billctl::report

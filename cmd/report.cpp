@@ -358,7 +358,7 @@ void add_report(CLI::App& root, CommandTable& table) {
   rc->add_option("--tolerance", co->tolerance, "Flag rows whose variance is above PCT of the billed cost (default 1%)")->type_name("PCT");
   rc->add_option("--fail-above", co->fail_above, "Exit 3 when a provider's total variance is above PCT (CI gate)")->type_name("PCT");
   add_output_options(rc, co->format, co->output);
-  rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd")
+  rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, 2026-Q3, 2026, FROM..TO, this-month, last-month, today, yesterday, mtd, ytd, this-week, last-week, 7d")
       ->type_name("PERIOD");
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rep->add_option("--input", o->inputs, "Report straight from export files instead of the store (repeatable)")

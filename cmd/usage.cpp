@@ -280,7 +280,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
 
   auto so = std::make_shared<SummaryOptions>();
   CLI::App* sum = usage->add_subcommand("summary", "Usage and cost totals, broken down by dimensions");
-  add_period_filters(sum, *so, "Period (default this-month): 2026-10, 2026-10-05, FROM..TO, this-month, last-month, today, mtd");
+  add_period_filters(sum, *so, "Period (default this-month): 2026-10, 2026-10-05, 2026-Q3, 2026, FROM..TO, this-month, last-month, today, yesterday, mtd, ytd, this-week, last-week, 7d");
   sum->add_option("--by", so->by, "Break down by DIMS, comma-separated (provider, model, organization, department, user, feature, project, status, service_tier, day, week, month, hour)")
       ->type_name("DIMS");
   sum->add_option("--limit", so->limit, "Show the first N rows and fold the rest into one")->type_name("N")->check(whole_number(1, 1000000));

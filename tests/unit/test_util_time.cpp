@@ -47,3 +47,32 @@ TEST_CASE("periods", "[time]") {
     CHECK_FALSE(parse_period(bad, now));
   CHECK(parse_period("2026-13", now).error() == "month must be 01-12");
 }
+
+TEST_CASE("periods people type", "[time]") {
+  const Seconds now = *parse_rfc3339("2026-11-04T08:00:00Z");  // a Wednesday
+  auto p = [&](const char* s) { return parse_period(s, now).value_or_throw(); };
+  CHECK(p("yesterday").label == "2026-11-03");
+  CHECK(p("7d").label == "2026-10-29..2026-11-04");
+  CHECK(p("last-7-days").label == "2026-10-29..2026-11-04");
+  CHECK(p("30d").days() == 30);
+  CHECK(p("1d").label == "2026-11-04..2026-11-04");
+  CHECK(p("this-week").label == "2026-11-02..2026-11-08");  // Monday to Sunday
+  CHECK(p("last-week").label == "2026-10-26..2026-11-01");
+  CHECK(parse_period("this-week", *parse_rfc3339("2026-11-08T23:00:00Z"))->label == "2026-11-02..2026-11-08");  // Sunday
+  CHECK(parse_period("this-week", *parse_rfc3339("2026-11-09T00:00:00Z"))->label == "2026-11-09..2026-11-15");  // Monday
+  CHECK(p("ytd").label == "2026-01-01..2026-11-04");
+  CHECK(p("2026-Q3").label == "2026-Q3");
+  CHECK(p("2026-Q3").begin == *parse_rfc3339("2026-07-01T00:00:00Z"));
+  CHECK(p("2026-Q3").end == *parse_rfc3339("2026-10-01T00:00:00Z"));
+  CHECK(p("2026-q1").label == "2026-Q1");
+  CHECK(previous_period(p("2026-Q1")).label == "2025-Q4");
+  CHECK(previous_period(p("2026-Q3")).label == "2026-Q2");
+  CHECK(p("2026").begin == *parse_rfc3339("2026-01-01T00:00:00Z"));
+  CHECK(p("2026").end == *parse_rfc3339("2027-01-01T00:00:00Z"));
+  CHECK(previous_period(p("2026")).label == "2025");
+  CHECK(p("2026-07..2026-09").label == "2026-07-01..2026-09-30");
+  CHECK(p("2025-12..2026-02").days() == 31 + 31 + 28);
+  for (const char* bad : {"0d", "3661d", "last-x-days", "2026-Q5", "2026-Q0", "2026-09..2026-07", "2026-07..2026-13", "20x6", "d"})
+    CHECK_FALSE(parse_period(bad, now));
+  CHECK(parse_period("0d", now).error() == "a count of days must be 1-3660");
+}

@@ -166,7 +166,47 @@ Period range_period(int64_t first_day, int64_t last_day) {
   return p;
 }
 
+Period months_period(int y0, int m0, int y1, int m1) {
+  Period p = range_period(days_from_civil({y0, m0, 1}), days_from_civil({y1, m1, days_in_month(y1, m1)}));
+  return p;
+}
+
+Period quarter_period(int y, int q) {
+  Period p = months_period(y, 3 * q - 2, y, 3 * q);
+  p.kind = Period::Kind::quarter;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-Q%d", y, q);
+  p.label = buf;
+  return p;
+}
+
+Period year_period(int y) {
+  Period p = months_period(y, 1, y, 12);
+  p.kind = Period::Kind::year;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d", y);
+  p.label = buf;
+  return p;
+}
+
+// "7d", "30d", "last-7-days": the count of days, else 0.
+int64_t day_count(std::string_view s) {
+  std::string_view n;
+  if (s.size() >= 2 && s.back() == 'd') n = s.substr(0, s.size() - 1);
+  else if (s.starts_with("last-") && s.ends_with("-days")) n = s.substr(5, s.size() - 10);
+  if (n.empty() || n.size() > 4) return 0;
+  int64_t v = 0;
+  for (char c : n)
+    if (c < '0' || c > '9') return 0;
+    else v = v * 10 + (c - '0');
+  return v;
+}
+
 }  // namespace
+
+constexpr const char* k_period_forms =
+    "YYYY-MM, YYYY-MM-DD, YYYY-Qn, YYYY, FROM..TO (dates or months), this-month, last-month, today, yesterday, "
+    "mtd, ytd, this-week, last-week, Nd or last-N-days";
 
 Expected<Period> parse_period(std::string_view s, Seconds now) {
   auto bad = [&](const std::string& why) {
@@ -181,12 +221,41 @@ Expected<Period> parse_period(std::string_view s, Seconds now) {
     Period p = range_period(days_from_civil({td.year, td.month, 1}), today);
     return p;
   }
+  if (s == "yesterday") return day_period(today - 1);
+  if (s == "ytd") return range_period(days_from_civil({td.year, 1, 1}), today);
+  // Weeks start on Monday (ISO 8601).
+  if (s == "this-week") return range_period(today - weekday(today), today - weekday(today) + 6);
+  if (s == "last-week") return range_period(today - weekday(today) - 7, today - weekday(today) - 1);
+  if (const int64_t n = day_count(s); n > 0 || s == "0d" || s == "last-0-days") {
+    if (n < 1 || n > 3660) return bad("a count of days must be 1-3660");
+    return range_period(today - n + 1, today);  // the n days ending today
+  }
   if (auto dots = s.find(".."); dots != std::string_view::npos) {
-    auto a = parse_date(s.substr(0, dots));
-    auto b = parse_date(s.substr(dots + 2));
-    if (!a || !b) return bad("expected FROM..TO with dates YYYY-MM-DD");
+    const std::string_view a_text = s.substr(0, dots), b_text = s.substr(dots + 2);
+    if (a_text.size() == 7 && b_text.size() == 7) {
+      int y0, m0, y1, m1;
+      if (a_text[4] != '-' || b_text[4] != '-' || !digits(a_text, 0, 4, y0) || !digits(a_text, 5, 2, m0) ||
+          !digits(b_text, 0, 4, y1) || !digits(b_text, 5, 2, m1))
+        return bad("expected FROM..TO with months YYYY-MM");
+      if (m0 < 1 || m0 > 12 || m1 < 1 || m1 > 12) return bad("month must be 01-12");
+      if (y1 * 12 + m1 < y0 * 12 + m0) return bad("the range ends before it starts");
+      return months_period(y0, m0, y1, m1);
+    }
+    auto a = parse_date(a_text);
+    auto b = parse_date(b_text);
+    if (!a || !b) return bad("expected FROM..TO with dates YYYY-MM-DD or months YYYY-MM");
     if (*b < *a) return bad("the range ends before it starts");
     return range_period(*a, *b);
+  }
+  if (s.size() == 7 && s[4] == '-' && (s[5] == 'Q' || s[5] == 'q')) {
+    int y, q;
+    if (!digits(s, 0, 4, y) || !digits(s, 6, 1, q) || q < 1 || q > 4) return bad("expected a quarter YYYY-Q1 to YYYY-Q4");
+    return quarter_period(y, q);
+  }
+  if (s.size() == 4) {
+    int y;
+    if (!digits(s, 0, 4, y)) return bad(std::string("expected ") + k_period_forms);
+    return year_period(y);
   }
   if (s.size() == 7 && s[4] == '-') {
     int y, m;
@@ -199,7 +268,7 @@ Expected<Period> parse_period(std::string_view s, Seconds now) {
     if (!d) return bad("expected a date YYYY-MM-DD");
     return day_period(*d);
   }
-  return bad("expected YYYY-MM, YYYY-MM-DD, FROM..TO, this-month, last-month, today or mtd");
+  return bad(std::string("expected ") + k_period_forms);
 }
 
 Period previous_period(const Period& p) {
@@ -211,6 +280,13 @@ Period previous_period(const Period& p) {
     }
     case Period::Kind::day:
       return day_period(first - 1);
+    case Period::Kind::quarter: {
+      const Date d = civil_from_days(first);
+      const int q = (d.month - 1) / 3 + 1;
+      return q == 1 ? quarter_period(d.year - 1, 4) : quarter_period(d.year, q - 1);
+    }
+    case Period::Kind::year:
+      return year_period(civil_from_days(first).year - 1);
     case Period::Kind::range:
       break;
   }

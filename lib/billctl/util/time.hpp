@@ -44,7 +44,7 @@ struct Period {
   Seconds begin = 0;
   Seconds end = 0;
   std::string label;  // "2026-10", "2026-10-05", "2026-10-01..2026-10-15"
-  enum class Kind { month, day, range } kind = Kind::range;
+  enum class Kind { month, day, range, quarter, year } kind = Kind::range;
 
   bool contains(Seconds t) const { return t >= begin && t < end; }
   int64_t days() const { return (end - begin + 86399) / 86400; }

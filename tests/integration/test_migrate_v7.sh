@@ -14,7 +14,7 @@ same() {  # same NAME COMMAND...: the command prints what the old billctl printe
   diff -u "$fx/$name" "$WORK/$name" || fail "$name differs after the migration"
 }
 same report.csv db report --period 2026-10 --format csv
-[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 10 ] || fail "not migrated to schema 10"
+[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 11 ] || fail "not migrated to schema 11"
 same summary.csv db usage summary --period 2026-10 --by department,model --format csv
 # Budget projections come from the forecast since (they were the run rate): the rest is the same.
 same_but_projections() {  # same_but_projections NAME COMMAND...

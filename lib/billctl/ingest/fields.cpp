@@ -12,7 +12,7 @@ namespace {
 constexpr std::array<std::string_view, k_field_count> k_names{
     "id", "timestamp", "provider", "model", "organization", "department", "user", "feature", "project",
     "input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens",
-    "requests", "service_tier", "status", "cost", "currency", "meter", "quantity", "unit"};
+    "requests", "service_tier", "status", "cost", "currency", "meter", "quantity", "unit", "session"};
 
 std::string refuse(Field f, std::string_view text, std::string_view why) {
   std::string shown(text.substr(0, 64));
@@ -68,6 +68,7 @@ std::optional<Field> find_field(std::string_view name) {
   if (name == "org") return Field::organization;
   if (name == "time" || name == "ts") return Field::timestamp;
   if (name == "tier") return Field::service_tier;
+  if (name == "session_id" || name == "sessionId") return Field::session;
   if (name == "cache_read_tokens" || name == "cache_read_input_tokens") return Field::cached_input_tokens;
   return std::nullopt;
 }
@@ -92,6 +93,7 @@ std::string set_field(usage::UsageRecord& r, Field f, std::string_view text) {
     case Field::user: return set_text(r.user, f, text);
     case Field::feature: return set_text(r.feature, f, text);
     case Field::project: return set_text(r.project, f, text);
+    case Field::session: return set_text(r.session, f, text);
     case Field::input_tokens: return set_count(r.input_tokens, f, text);
     case Field::cached_input_tokens: return set_count(r.cached_input_tokens, f, text);
     case Field::cache_write_tokens: return set_count(r.cache_write_tokens, f, text);

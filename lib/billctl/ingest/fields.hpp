@@ -15,7 +15,7 @@ namespace billctl::ingest {
 enum class Field : uint8_t {
   id, timestamp, provider, model, organization, department, user, feature, project,
   input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,
-  requests, service_tier, status, cost, currency, meter, quantity, unit,
+  requests, service_tier, status, cost, currency, meter, quantity, unit, session,
   count_  // number of fields
 };
 

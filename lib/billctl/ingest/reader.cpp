@@ -313,7 +313,7 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
     Row row{path, line, text};
     usage::UsageRecord rec;
     std::string why;
-    std::string_view type, msg_id, request_id, cwd, model, timestamp, tier;
+    std::string_view type, msg_id, request_id, cwd, model, timestamp, tier, session;
     bool has_usage = false, has_split = false;
     int64_t cw_total = 0, cw5 = 0, cw1h = 0;
     try {
@@ -324,6 +324,7 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
         if (key == "type" && v.type() == od::json_type::string) type = v.get_string();
         else if (key == "requestId" && v.type() == od::json_type::string) request_id = v.get_string();
         else if (key == "cwd" && v.type() == od::json_type::string) cwd = v.get_string();
+        else if (key == "sessionId" && v.type() == od::json_type::string) session = v.get_string();
         else if (key == "timestamp" && v.type() == od::json_type::string) timestamp = v.get_string();
         else if (key == "message" && v.type() == od::json_type::object) {
           for (auto mf : v.get_object()) {
@@ -373,6 +374,7 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
     }
     why = set_field(rec, Field::timestamp, timestamp);
     if (why.empty()) why = set_field(rec, Field::model, model);
+    if (why.empty() && !session.empty()) why = set_field(rec, Field::session, session);
     if (why.empty() && !tier.empty()) {
       usage::Tier t;
       if (usage::parse_tier(tier, t)) rec.tier = t;

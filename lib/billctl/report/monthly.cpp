@@ -68,6 +68,9 @@ MonthlyReport build_monthly_report(usage::Source& source, const util::Period& pe
   q(r.previous, {});
   for (const auto& s : k_sections) q(period, {s.dim});
   q(period, {Dim::day});
+  // Sessions are counted only where records name them (a store answers that from an index).
+  const bool sessions = source.may_have_sessions(period.begin, period.end);
+  if (sessions) q(period, {Dim::session});
   std::vector<usage::AggResult> res = source.aggregate(queries);
   r.catalogs = source.catalogs_used(period.begin, period.end);
 
@@ -89,6 +92,16 @@ MonthlyReport build_monthly_report(usage::Source& source, const util::Period& pe
   if (r.total.requests > 0) r.cost_per_request = r.total.cost_decimal().div_int(r.total.requests).round(4);
   if (r.active_users > 0) r.cost_per_active_user = r.total.cost_decimal().div_int(r.active_users).round(digits);
   if (r.total.requests > 0) r.failed_tenths = share_tenths(r.total.error_requests, r.total.requests);
+  if (sessions) {
+    // Cost per session: the cost of the records that name a session over how many they name.
+    money::i128 in_sessions = 0;
+    for (const auto& g : res.back().groups)
+      if (!g.keys[0].empty() && g.totals.records > 0) {
+        ++r.sessions;
+        in_sessions += g.totals.cost;
+      }
+    if (r.sessions > 0) r.cost_per_session = money::Decimal::from_units(in_sessions).div_int(r.sessions).round(digits);
+  }
 
   for (size_t i = 0; i < std::size(k_sections); ++i) {
     res[2 + i].currency = r.currency;
@@ -146,6 +159,8 @@ render::Table summary_table(const MonthlyReport& r) {
   row("Active users", util::group_thousands(r.active_users));
   row("Cost per request", r.cost_per_request ? r.cost_per_request->format(4) + " " + cur : "-");
   row("Cost per active user", r.cost_per_active_user ? r.cost_per_active_user->format(digits) + " " + cur : "-");
+  if (r.sessions > 0)
+    row("Cost per session", r.cost_per_session->format(digits) + " " + cur, util::group_thousands(r.sessions) + " sessions");
   row("Failed requests", percent_text(r.failed_tenths, false), util::group_thousands(r.total.error_requests) + " of " +
                                                                    util::group_thousands(r.total.requests));
   if (r.total.unpriced_records > 0) {
@@ -245,6 +260,8 @@ std::string render_report(const MonthlyReport& r, OutputFormat f, const render::
       j["active_users"] = r.active_users;
       j["cost_per_request"] = r.cost_per_request ? render::money_json(*r.cost_per_request, 4, r.currency) : Json(nullptr);
       j["cost_per_active_user"] = r.cost_per_active_user ? render::money_json(*r.cost_per_active_user, digits, r.currency) : Json(nullptr);
+      j["sessions"] = r.sessions;
+      j["cost_per_session"] = r.cost_per_session ? render::money_json(*r.cost_per_session, digits, r.currency) : Json(nullptr);
       j["failed_request_pct"] = render::plain({"", "", render::Kind::percent}, render::Value::of_percent(r.failed_tenths));
       j["unpriced_models"] = r.unpriced_models;
       Json b = Json::object();

@@ -30,6 +30,8 @@ struct MonthlyReport {
   int64_t active_users = 0;
   std::optional<money::Decimal> cost_per_request;      // 4 decimals
   std::optional<money::Decimal> cost_per_active_user;  // minor unit
+  int64_t sessions = 0;                                // distinct sessions named by the records (0: none named)
+  std::optional<money::Decimal> cost_per_session;      // minor unit; the cost of the records that name a session
   int64_t failed_tenths = 0;
   std::vector<std::string> unpriced_models;
 

@@ -369,7 +369,8 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
   // ---- first page: header, key figures, charts ----
   std::vector<Item> items;
   const float drivers_h = pack.drivers.empty() ? 0 : 14 + 11 * float(pack.drivers.size());
-  items.push_back({150 + drivers_h, nullptr, [&](Doc& doc, float y) {
+  const float extra = r.sessions > 0 ? 12 : 0;  // a third row of figures: cost per session
+  items.push_back({150 + extra + drivers_h, nullptr, [&](Doc& doc, float y) {
                      render::text(doc, doc.bold, 18, k_left, y - 18, "AI spend report " + r.period.label);
                      render::text(doc, doc.regular, 8.5f, k_left, y - 32,
                                   util::format_date(util::day_of(r.period.begin)) + " to " +
@@ -384,7 +385,7 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                                  std::to_string(a % 10) + " %)";
                      }
                      render::text(doc, doc.regular, 9, k_left, y - 88, change);
-                     const std::vector<std::pair<std::string, std::string>> figures = {
+                     std::vector<std::pair<std::string, std::string>> figures = {
                          {"Requests", util::group_thousands(r.total.requests)},
                          {"Active users", util::group_thousands(r.active_users)},
                          {"Cost per request", r.cost_per_request ? r.cost_per_request->format(4) : "-"},
@@ -393,6 +394,10 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                                                           r.total.cache_write_tokens + r.total.cache_write_1h_tokens +
                                                           r.total.output_tokens)},
                          {"Failed requests", std::to_string(r.failed_tenths / 10) + "." + std::to_string(r.failed_tenths % 10) + " %"}};
+                     if (r.sessions > 0) {
+                       figures.push_back({"Sessions", util::group_thousands(r.sessions)});
+                       figures.push_back({"Cost per session", format_money(*r.cost_per_session, cur)});
+                     }
                      for (size_t i = 0; i < figures.size(); ++i) {
                        const float x = k_left + float(i % 3) * 170, fy = y - 104 - float(i / 3) * 12;
                        render::text(doc, doc.regular, 8, x, fy, figures[i].first + ": ");
@@ -408,11 +413,11 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                        outlook = "The period has ended: every figure is actual.";
                      else
                        outlook = "No forecast: no usage in the period yet.";
-                     render::text(doc, doc.regular, 8.5f, k_left, y - 134, outlook, Align::left, k_right - k_left);
-                     render::text(doc, doc.regular, 8.5f, k_left, y - 146, budgets_line(pack), Align::left, k_right - k_left);
+                     render::text(doc, doc.regular, 8.5f, k_left, y - 134 - extra, outlook, Align::left, k_right - k_left);
+                     render::text(doc, doc.regular, 8.5f, k_left, y - 146 - extra, budgets_line(pack), Align::left, k_right - k_left);
                      if (!pack.drivers.empty()) {
-                       render::text(doc, doc.bold, 8.5f, k_left, y - 162, "Largest changes against " + r.previous.label);
-                       float dy = y - 173;
+                       render::text(doc, doc.bold, 8.5f, k_left, y - 162 - extra, "Largest changes against " + r.previous.label);
+                       float dy = y - 173 - extra;
                        for (const auto& dr : pack.drivers) {
                          render::text(doc, doc.regular, 8, k_left + 8, dy,
                                       std::string(usage::dim_name(dr.dim)) + " " + (dr.value.empty() ? "(none)" : dr.value),

@@ -14,9 +14,9 @@ namespace billctl::usage {
 
 namespace {
 
-constexpr std::array<std::string_view, 13> k_dim_names{"provider", "model", "organization", "department", "user",
-                                                       "feature", "project", "status", "service_tier", "day",
-                                                       "week", "month", "hour"};
+constexpr std::array<std::string_view, 14> k_dim_names{"provider", "model",   "organization", "department", "user",
+                                                       "feature",  "project", "status",       "service_tier", "session",
+                                                       "day",      "week",    "month",        "hour"};
 
 bool is_time(Dim d) { return size_t(d) >= k_text_dims; }
 
@@ -30,6 +30,7 @@ std::optional<Dim> find_dim(std::string_view name) {
     if (k_dim_names[i] == name) return Dim(i);
   if (name == "org") return Dim::organization;
   if (name == "tier") return Dim::service_tier;
+  if (name == "session_id") return Dim::session;
   return std::nullopt;
 }
 
@@ -69,6 +70,7 @@ std::string_view dim_value(const UsageRecord& r, Dim d) {
     case Dim::project: return r.project;
     case Dim::status: return status_name(r.status);
     case Dim::service_tier: return tier_name(r.tier);
+    case Dim::session: return r.session;
     default: return {};
   }
 }

@@ -21,10 +21,10 @@
 namespace billctl::usage {
 
 enum class Dim : uint8_t {
-  provider, model, organization, department, user, feature, project, status, service_tier,
+  provider, model, organization, department, user, feature, project, status, service_tier, session,
   day, week, month, hour
 };
-constexpr size_t k_text_dims = 9;  // provider .. service_tier are text; the rest are time buckets
+constexpr size_t k_text_dims = 10;  // provider .. session are text; the rest are time buckets
 constexpr size_t k_max_group_dims = 4;  // what --by accepts
 constexpr size_t k_max_query_dims = 9;  // what a query may group by (FOCUS rows: day and eight text dimensions)
 

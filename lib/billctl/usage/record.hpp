@@ -40,6 +40,7 @@ struct UsageRecord {
   money::Decimal cost;  // provider-reported, when has_cost
   money::Currency currency;
   std::string_view meter, unit;  // non-token metering
+  std::string_view session;      // the conversation or agent session, when the source names one
   money::Decimal quantity;
 
   bool is_meter() const { return !meter.empty(); }

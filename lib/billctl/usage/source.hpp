@@ -25,6 +25,9 @@ class Source {
   virtual std::vector<AggResult> aggregate(const std::vector<AggQuery>& queries) = 0;
   // The catalogs that priced the usage of [begin, end), newest first.
   virtual std::vector<CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) = 0;
+  // Might any record of [begin, end) name a session? A store that knows cheaply says no, so the
+  // report does not read every record to count sessions there are none of.
+  virtual bool may_have_sessions(util::Seconds /*begin*/, util::Seconds /*end*/) { return true; }
 };
 
 }  // namespace billctl::usage

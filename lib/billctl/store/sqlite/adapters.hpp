@@ -19,6 +19,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   explicit SqliteUsage(Db& db) : m_db(db) {}
   std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override;
   std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
+  bool may_have_sessions(util::Seconds begin, util::Seconds end) override;
   std::unique_ptr<ingest::ImportTxn> begin_import(const usage::CatalogInfo& catalog, util::Seconds now) override;
   std::vector<ingest::ImportLogRow> import_log(size_t limit) override;
   std::vector<std::string> usage_currencies() override;

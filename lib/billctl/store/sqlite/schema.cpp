@@ -388,6 +388,12 @@ CREATE TABLE report_templates(
   updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql",
+    // 11: the session a record belongs to (Claude Code's sessionId, a session column), for cost
+    // per session; the partial index answers "does this period have sessions" without a scan.
+    R"sql(
+ALTER TABLE usage ADD COLUMN session TEXT NOT NULL DEFAULT '';
+CREATE INDEX usage_session_ts ON usage(ts) WHERE session != '';
+)sql",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);

@@ -5,7 +5,7 @@
 
 namespace billctl::store {
 
-inline constexpr int k_schema_version = 10;
+inline constexpr int k_schema_version = 11;
 
 // PRAGMA user_version of the file.
 int schema_version(Db& db);

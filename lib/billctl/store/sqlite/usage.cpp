@@ -43,15 +43,15 @@ class SqliteImport : public ingest::ImportTxn {
         m_insert(db,
                  "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
                  " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
-                 " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id)"
-                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25)"
+                 " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id, session)"
+                 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)"
                  " ON CONFLICT(id) DO NOTHING"),
         m_update(db,
                  "UPDATE usage SET ts=?2, provider=?3, model=?4, organization=?5, department=?6, user=?7, feature=?8,"
                  " project=?9, input_tokens=?10, cached_input_tokens=?11, cache_write_tokens=?12,"
                  " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
-                 " import_id=?25 WHERE id=?1"),
+                 " import_id=?25, session=?26 WHERE id=?1"),
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true),
         m_max_slots(max_slots) {
@@ -189,7 +189,7 @@ class SqliteImport : public ingest::ImportTxn {
     if (o.text(0) != r.user || o.text(2) != r.currency.name() || o.text(14) != r.provider || o.text(15) != r.model ||
         o.text(16) != r.organization || o.text(17) != r.department || o.text(18) != r.feature || o.text(19) != r.project ||
         o.text(20) != r.meter || o.text(21) != usage::tier_name(r.tier) || o.text(22) != usage::status_name(r.status) ||
-        o.text(25) != r.unit)
+        o.text(25) != r.unit || o.text(26) != r.session)
       return false;
     return !r.is_meter() ? o.text(24).empty() : o.text(24) == r.quantity.to_string();
   }
@@ -205,7 +205,7 @@ class SqliteImport : public ingest::ImportTxn {
     s.bind(18, int64_t(u / k_cost_micro)).bind(19, int64_t(u % k_cost_micro));
     s.bind(20, r.currency.name()).bind(21, int64_t(pr.source));
     m_quantity = r.is_meter() ? r.quantity.to_string() : std::string();
-    s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id);
+    s.bind(22, r.meter).bind(23, m_quantity).bind(24, r.unit).bind(25, m_import_id).bind(26, r.session);
   }
 
   Db& m_db;
@@ -216,7 +216,7 @@ class SqliteImport : public ingest::ImportTxn {
              "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-             " feature, project, meter, service_tier, status, cost_source, quantity, unit FROM usage WHERE id = ?1"};
+             " feature, project, meter, service_tier, status, cost_source, quantity, unit, session FROM usage WHERE id = ?1"};
   Stmt m_billed{m_db,
                 "INSERT OR REPLACE INTO billed_costs(provider, day, key, project, model, line_item, token_type, amount,"
                 " currency, import_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"};
@@ -529,6 +529,12 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
       " cost_micro, cost_pico, currency, cost_source, meter";
   const bool meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
   if (meters) sql += ", quantity, unit";
+  // The session is read only for queries about sessions (it is not in the rollups).
+  const bool sessions = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) {
+    return std::find(q.by.begin(), q.by.end(), usage::Dim::session) != q.by.end() ||
+           std::any_of(q.where.begin(), q.where.end(), [](const usage::Filter& f) { return f.dim == usage::Dim::session; });
+  });
+  if (sessions) sql += ", session";
   sql += " FROM usage";
   sql += use_index ? " WHERE ts >= ?1 AND ts < ?2" : " NOT INDEXED WHERE ts >= ?1 AND ts < ?2";
   if (shared) {
@@ -574,6 +580,8 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
                                                 int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
   usage::Aggregator agg(queries);
   const bool want_meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
+  // Columns 21 and 22 are quantity and unit when a query wants meters; the session follows when read.
+  const int session_col = sql.find(", session FROM") == std::string::npos ? -1 : want_meters ? 23 : 21;
   Stmt s(db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   int param = 3;
@@ -614,9 +622,18 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
       r.quantity = money::Decimal::parse(s.text(21)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
       r.unit = s.text(22);
     }
+    if (session_col > 0) r.session = s.text(session_col);
     agg.add(pr);
   }
   return agg.results();
+}
+
+bool SqliteUsage::may_have_sessions(util::Seconds begin, util::Seconds end) {
+  // The partial index usage_session_ts holds only records with a session.
+  Stmt s(m_db, "SELECT EXISTS(SELECT 1 FROM usage WHERE session != '' AND ts >= ?1 AND ts < ?2)");
+  s.bind(1, begin).bind(2, end);
+  s.step();
+  return s.int64(0) != 0;
 }
 
 std::vector<usage::CatalogInfo> SqliteUsage::catalogs_used(util::Seconds begin, util::Seconds end) {

@@ -38,20 +38,22 @@ void open_document(Doc& d, const std::string& regular, const std::string& bold, 
 
 namespace {
 
-// The fallback font that has c, loaded into the document on first use; null when none has it.
+// The fallback font that has c; null when none has it. A font's coverage is read on first need,
+// and the font is loaded into the document (and so embedded) only when a character needs it.
 HPDF_Font fallback_for(Doc& d, char32_t c) {
   for (auto& f : d.fallbacks) {
     if (!f.tried) {
       f.tried = true;
       struct stat st{};
-      if (::stat(f.path.c_str(), &st) == 0) {
-        f.cover = std::make_unique<FontCover>(FontCover::load(f.path));
-        const char* name = HPDF_LoadTTFontFromFile(d.pdf, f.path.c_str(), HPDF_TRUE);
-        if (!name) throw DataError("cannot load the font '" + f.path + "' (libharu error " + std::to_string(d.error.code) + ")");
-        f.font = HPDF_GetFont(d.pdf, name, "UTF-8");
-      }
+      if (::stat(f.path.c_str(), &st) == 0) f.cover = std::make_unique<FontCover>(FontCover::load(f.path));
     }
-    if (f.font && f.cover->has(c)) return f.font;
+    if (!f.cover || !f.cover->has(c)) continue;
+    if (!f.font) {
+      const char* name = HPDF_LoadTTFontFromFile(d.pdf, f.path.c_str(), HPDF_TRUE);
+      if (!name) throw DataError("cannot load the font '" + f.path + "' (libharu error " + std::to_string(d.error.code) + ")");
+      f.font = HPDF_GetFont(d.pdf, name, "UTF-8");
+    }
+    return f.font;
   }
   return nullptr;
 }

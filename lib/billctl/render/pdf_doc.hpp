@@ -22,7 +22,8 @@ struct ErrorState {
 
 void on_error(HPDF_STATUS code, HPDF_STATUS detail, void* user);
 
-// A font of the fallback chain, loaded into the document on first use.
+// A font of the fallback chain: its coverage read on first need, loaded into the document on
+// first use.
 struct Fallback {
   std::string path;
   std::unique_ptr<FontCover> cover;  // read on first need; none when the file is missing

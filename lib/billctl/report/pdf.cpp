@@ -198,8 +198,8 @@ void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top
   legend(d, s.names, bottom - 24);
 }
 
-void top_bars(Doc& d, const render::Table& users, const money::Currency& cur, float top) {
-  render::text(d, d.bold, 10, k_left, top + 14, "Top users by cost (" + std::string(cur.name()) + ")");
+void top_bars(Doc& d, const render::Table& users, const std::string& title, const money::Currency& cur, float top) {
+  render::text(d, d.bold, 10, k_left, top + 14, title + " (" + std::string(cur.name()) + ")");
   size_t money_col = 0;
   for (size_t c = 0; c < users.columns.size(); ++c)
     if (users.columns[c].kind == Kind::money) {
@@ -433,9 +433,18 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
   const Stack stack = stack_of(r, daily_by_department);
   if (!stack.days.empty())
     items.push_back({240, nullptr, [&](Doc& doc, float y) { stacked_chart(doc, stack, cur, y - 30); }});
-  if (!r.top_users.rows.empty())
-    items.push_back({30 + 13 * float(std::min<size_t>(r.top_users.rows.size(), 10)), nullptr,
-                     [&](Doc& doc, float y) { top_bars(doc, r.top_users, cur, y - 22); }});
+  // Top users, models and features as bars (ten at most each).
+  std::vector<std::pair<std::string, const render::Table*>> bars{{"Top users by cost", &r.top_users}};
+  for (const auto& t : r.breakdowns)
+    if (t.id == "by_model") bars.emplace_back("Top models by cost", &t);
+    else if (t.id == "by_feature") bars.emplace_back("Top features by cost", &t);
+  for (const auto& [title, table] : bars) {
+    const render::Table* t = table;
+    const std::string name = title;
+    if (t->rows.empty() || (t->rows.size() == 1 && t->rows[0][0].text.empty())) continue;
+    items.push_back({30 + 13 * float(std::min<size_t>(t->rows.size(), 10)), nullptr,
+                     [&, t, name](Doc& doc, float y) { top_bars(doc, *t, name, cur, y - 22); }});
+  }
   if (r.total.records > 0) {
     items.push_back({220, nullptr, [&](Doc& doc, float y) { mom_chart(doc, pack.mom, cur, y - 30); }});
     items.push_back({220, nullptr, [&](Doc& doc, float y) { burn_chart(doc, pack.burn, cur, y - 30); }});

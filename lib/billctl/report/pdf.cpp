@@ -173,6 +173,21 @@ void grid(Doc& d, float left, float right, float bottom, float h, double max) {
   }
 }
 
+// One stacked column of `values` (series in palette order) from `bottom`; returns its top.
+float stacked_column(Doc& d, float x, float bottom, float bar, float h, double max, const std::vector<double>& values) {
+  float y = bottom;
+  for (size_t k = 0; k < values.size(); ++k) {
+    const float bh = float(values[k] / max) * h;
+    if (bh <= 0) continue;
+    fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
+    HPDF_Page_Rectangle(d.page, x, y, bar, bh);
+    HPDF_Page_Fill(d.page);
+    y += bh;
+  }
+  HPDF_Page_SetGrayFill(d.page, 0);
+  return y;
+}
+
 void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top) {
   const float h = 170, bottom = top - h, left = k_left + 40, right = k_right;
   render::text(d, d.bold, 10, k_left, top + 14, "Daily spend by department (" + std::string(cur.name()) + ")");
@@ -181,17 +196,8 @@ void stacked_chart(Doc& d, const Stack& s, const money::Currency& cur, float top
   const size_t n = std::max<size_t>(s.days.size(), 1);
   const float slot = (right - left) / float(n), bar = std::max(slot * 0.7f, 1.f);
   for (size_t i = 0; i < s.days.size(); ++i) {
-    float y = bottom;
     const float x = left + slot * float(i) + (slot - bar) / 2;
-    for (size_t k = 0; k < s.names.size(); ++k) {
-      const float bh = float(s.values[i][k] / max) * h;
-      if (bh <= 0) continue;
-      fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
-      HPDF_Page_Rectangle(d.page, x, y, bar, bh);
-      HPDF_Page_Fill(d.page);
-      y += bh;
-    }
-    HPDF_Page_SetGrayFill(d.page, 0);
+    stacked_column(d, x, bottom, bar, h, max, s.values[i]);
     // Every few days a label: the day of the month.
     if (i % std::max<size_t>(1, n / 10) == 0) render::text(d, d.regular, 6, x + bar / 2 - 4, bottom - 9, s.days[i].substr(8));
   }
@@ -237,17 +243,10 @@ void mom_chart(Doc& d, const MonthOverMonth& m, const money::Currency& cur, floa
   const size_t n = std::max<size_t>(m.periods.size(), 1);
   const float slot = (right - left) / float(n), bar = slot * 0.55f;
   for (size_t p = 0; p < m.periods.size(); ++p) {
-    float y = bottom;
     const float x = left + slot * float(p) + (slot - bar) / 2;
-    for (size_t k = 0; k < m.departments.size(); ++k) {
-      const float bh = float(chart_value(m.cost[k][p]) / max) * h;
-      if (bh <= 0) continue;
-      fill(d, k_colors[std::min(k, k_colors.size() - 1)]);
-      HPDF_Page_Rectangle(d.page, x, y, bar, bh);
-      HPDF_Page_Fill(d.page);
-      y += bh;
-    }
-    HPDF_Page_SetGrayFill(d.page, 0);
+    std::vector<double> values;
+    for (const auto& dept : m.cost) values.push_back(chart_value(dept[p]));
+    const float y = stacked_column(d, x, bottom, bar, h, max, values);
     render::text(d, d.regular, 6.5f, x + bar / 2 - render::width(d, d.regular, 6.5f, m.periods[p]) / 2, bottom - 9, m.periods[p]);
     const std::string total = format_money(m.totals[p], cur);
     render::text(d, d.regular, 6, x + bar / 2 - render::width(d, d.regular, 6, total) / 2, y + 3, total);

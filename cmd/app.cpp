@@ -27,6 +27,25 @@ void add_output_options(CLI::App* app, std::string& format, std::string& output)
   app->add_option("-o,--output", output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
 }
 
+void add_since_until(CLI::App* app, CLI::Option* period, std::string& since, std::string& until) {
+  CLI::Option* s = app->add_option("--since", since,
+                                   "From TIME instead of --period: RFC 3339, a date, or a period's start (7d, last-week)")
+                       ->type_name("TIME");
+  CLI::Option* u = app->add_option("--until", until, "With --since: up to TIME (RFC 3339, or a period's end: yesterday); default now")
+                       ->type_name("TIME");
+  s->excludes(period);
+  u->excludes(period);
+}
+
+util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env) {
+  if (!since.empty() || !until.empty()) {
+    auto p = util::since_until(since, until, env.now());
+    if (!p) throw UsageError(p.error());
+    return *p;
+  }
+  return util::parse_period(period, env.now()).flag_value("--period", period);
+}
+
 CLI::Validator whole_number(int64_t lo, int64_t hi) {
   const std::string range = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
   return CLI::Validator(

@@ -36,6 +36,12 @@ Format parse_output_format(const std::string& s, const std::string& flag = "--fo
 // Adds --format (table|csv|json) and -o/--output.
 void add_output_options(CLI::App* app, std::string& format, std::string& output);
 
+// Adds --since TIME and --until TIME, alternatives to `period` (the command's --period option).
+void add_since_until(CLI::App* app, CLI::Option* period, std::string& since, std::string& until);
+// The period a command reads: [--since, --until) when given, else --period. Throws UsageError
+// naming the flag and the value.
+util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env);
+
 // A table in the chosen format: the terminal table (or `empty` when it has no rows), RFC 4180
 // CSV, or a JSON document {"schema_version": 1, "kind": KIND, KEY: [rows]}.
 std::string table_output(const render::Table& t, Format f, Env& env, const std::string& kind, const std::string& key,

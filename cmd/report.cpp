@@ -263,7 +263,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
   if (o.recommendations && !o.inputs.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
   env.set_prices_file(o.prices);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = period_of(o.period, o.since, o.until, env);
   auto where = usage::parse_filters(o.where);
   report::MonthlyReport r;
   rejected = 0;
@@ -358,8 +358,10 @@ void add_report(CLI::App& root, CommandTable& table) {
   rc->add_option("--tolerance", co->tolerance, "Flag rows whose variance is above PCT of the billed cost (default 1%)")->type_name("PCT");
   rc->add_option("--fail-above", co->fail_above, "Exit 3 when a provider's total variance is above PCT (CI gate)")->type_name("PCT");
   add_output_options(rc, co->format, co->output);
-  rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, 2026-Q3, 2026, FROM..TO, this-month, last-month, today, yesterday, mtd, ytd, this-week, last-week, 7d")
-      ->type_name("PERIOD");
+  CLI::Option* period =
+      rep->add_option("--period", o->period, "Period (default last-month): 2026-10, 2026-10-05, 2026-Q3, 2026, FROM..TO, this-month, last-month, today, yesterday, mtd, ytd, this-week, last-week, 7d")
+          ->type_name("PERIOD");
+  add_since_until(rep, period, o->since, o->until);
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rep->add_option("--input", o->inputs, "Report straight from export files instead of the store (repeatable)")
       ->type_name("FILE");

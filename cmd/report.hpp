@@ -11,6 +11,7 @@ namespace billctl::cmd {
 
 struct ReportOptions {
   std::string period = "last-month";
+  std::string since, until;  // instead of period (not saved in templates)
   std::vector<std::string> where;
   std::vector<std::string> inputs;
   std::string input_format = "auto";

@@ -159,6 +159,7 @@ void run_import(const ImportOptions& o, Env& env) {
 
 struct SummaryOptions {
   std::string period = "this-month";
+  std::string since, until;
   std::string by;
   std::vector<std::string> where;
   std::string format = "table";
@@ -202,7 +203,7 @@ std::string render_breakdown(const render::Table& t, Format f, Env& env, const u
 void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, const std::string& title,
                    std::vector<usage::Dim> default_dims, size_t default_limit) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = period_of(o.period, o.since, o.until, env);
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
   auto where = usage::parse_filters(o.where);
   normalise_filters(where, env.catalog());
@@ -222,7 +223,8 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
 }
 
 void add_period_filters(CLI::App* c, SummaryOptions& o, const char* period_help) {
-  c->add_option("--period", o.period, period_help)->type_name("PERIOD");
+  CLI::Option* period = c->add_option("--period", o.period, period_help)->type_name("PERIOD");
+  add_since_until(c, period, o.since, o.until);
   c->add_option("--where", o.where, "Only usage where KEY=VALUE (repeatable; values of one key are alternatives)")
       ->type_name("KEY=VALUE");
 }

@@ -68,8 +68,8 @@ _billctl() {
     "") opts="usage budgets credits invoices report forecast prices completion -h --help --version --db --config --now --color --no-color -q --quiet" ;;
     "usage") opts="import summary top log anomalies patterns pull -h --help --db --config --now --color --no-color -q --quiet" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet" ;;
-    "usage summary") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
-    "usage top") opts="-h --help --period --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "usage summary") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "usage top") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage log") opts="-h --help --limit --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --by --where --notify --channel --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "usage patterns") opts="-h --help --period --where --format -o --output --db --config --now --color --no-color -q --quiet" ;;
@@ -103,7 +103,7 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet" ;;
-    "report") opts="recommendations save run list show rm send reconcile -h --help --period --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
+    "report") opts="recommendations save run list show rm send reconcile -h --help --period --since --until --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "report recommendations") opts="-h --help --period --where --min-saving --format -o --output --db --config --now --color --no-color -q --quiet" ;;
     "report save") opts="-h --help --description --period --where --format --recommendations --min-saving --db --config --now --color --no-color -q --quiet" ;;
     "report run") opts="-h --help --period -o --output --db --config --now --color --no-color -q --quiet" ;;

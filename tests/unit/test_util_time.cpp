@@ -76,3 +76,24 @@ TEST_CASE("periods people type", "[time]") {
     CHECK_FALSE(parse_period(bad, now));
   CHECK(parse_period("0d", now).error() == "a count of days must be 1-3660");
 }
+
+TEST_CASE("since and until bounds", "[time]") {
+  const Seconds now = *parse_rfc3339("2026-11-04T08:00:00Z");
+  CHECK(*parse_bound("2026-10-05", now, false) == *parse_rfc3339("2026-10-05T00:00:00Z"));
+  CHECK(*parse_bound("2026-10-05", now, true) == *parse_rfc3339("2026-10-06T00:00:00Z"));
+  CHECK(*parse_bound("2026-10-05T12:00:00+02:00", now, true) == *parse_rfc3339("2026-10-05T10:00:00Z"));
+  CHECK(*parse_bound("7d", now, false) == *parse_rfc3339("2026-10-29T00:00:00Z"));
+  CHECK_FALSE(parse_bound("soon", now, false));
+  auto p = since_until("2026-10-05", "2026-10-07", now);
+  REQUIRE(p);
+  CHECK(p->label == "2026-10-05..2026-10-07");
+  CHECK(p->days() == 3);
+  CHECK(previous_period(*p).label == "2026-10-02..2026-10-04");
+  auto q = since_until("2026-11-04T06:00:00Z", "", now);
+  REQUIRE(q);
+  CHECK(q->end == now);
+  CHECK(q->label == "2026-11-04T06:00:00Z..2026-11-04T08:00:00Z");
+  CHECK(previous_period(*q).label == "2026-11-04T04:00:00Z..2026-11-04T06:00:00Z");
+  CHECK(since_until("", "2026-10-07", now).error() == "--until needs --since");
+  CHECK_FALSE(since_until("2026-10-07", "2026-10-05", now));
+}

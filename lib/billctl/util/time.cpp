@@ -271,6 +271,33 @@ Expected<Period> parse_period(std::string_view s, Seconds now) {
   return bad(std::string("expected ") + k_period_forms);
 }
 
+Expected<Seconds> parse_bound(std::string_view text, Seconds now, bool end) {
+  if (text.size() > 10 && (text[10] == 'T' || text[10] == 't' || text[10] == ' ')) return parse_rfc3339(text);
+  auto p = parse_period(text, now);
+  if (!p) return Expected<Seconds>::fail("expected an RFC 3339 time or " + std::string(k_period_forms));
+  return end ? p->end : p->begin;
+}
+
+Expected<Period> since_until(std::string_view since, std::string_view until, Seconds now) {
+  if (since.empty()) return Expected<Period>::fail("--until needs --since");
+  auto b = parse_bound(since, now, false);
+  if (!b) return Expected<Period>::fail("invalid --since '" + std::string(since) + "': " + b.error());
+  Seconds e = now;
+  if (!until.empty()) {
+    auto u = parse_bound(until, now, true);
+    if (!u) return Expected<Period>::fail("invalid --until '" + std::string(until) + "': " + u.error());
+    e = *u;
+  }
+  if (e <= *b) return Expected<Period>::fail("--until (" + format_rfc3339(e) + ") is not after --since (" + format_rfc3339(*b) + ")");
+  Period p;
+  p.begin = *b;
+  p.end = e;
+  p.kind = Period::Kind::range;
+  p.label = *b % 86400 == 0 && e % 86400 == 0 ? format_date(day_of(*b)) + ".." + format_date(day_of(e) - 1)
+                                              : format_rfc3339(*b) + ".." + format_rfc3339(e);
+  return p;
+}
+
 Period previous_period(const Period& p) {
   const int64_t first = day_of(p.begin);
   switch (p.kind) {
@@ -289,6 +316,14 @@ Period previous_period(const Period& p) {
       return year_period(civil_from_days(first).year - 1);
     case Period::Kind::range:
       break;
+  }
+  if (p.begin % 86400 != 0 || p.end % 86400 != 0) {
+    // A range of times (--since/--until): the same length just before.
+    Period q;
+    q.begin = p.begin - (p.end - p.begin);
+    q.end = p.begin;
+    q.label = format_rfc3339(q.begin) + ".." + format_rfc3339(q.end);
+    return q;
   }
   const int64_t n = p.days();
   return range_period(first - n, first - 1);

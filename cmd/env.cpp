@@ -1,9 +1,13 @@
 #include "env.hpp"
 
 #include <pwd.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -34,6 +38,7 @@ void Env::configure(const GlobalOptions& g) {
     m_now = *t;
   }
   m_quiet = g.quiet;
+  m_no_pager = g.no_pager;
   if (g.color == "always") m_color = ColorMode::always;
   else if (g.color == "never") m_color = ColorMode::never;
   else if (g.color == "auto") m_color = ColorMode::auto_detect;
@@ -194,6 +199,65 @@ const pricing::Catalog& Env::catalog_for_files() {
   return *m_catalog;
 }
 
+namespace {
+
+// Writes all of `s` to `fd`; false with errno set on failure (EPIPE: the reader left).
+bool write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t w = ::write(fd, s.data(), s.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    s.remove_prefix(size_t(w));
+  }
+  return true;
+}
+
+// The terminal's height: $LINES, else the tty's, else 24.
+size_t screen_rows(const std::string& lines_env) {
+  if (!lines_env.empty()) {
+    int64_t n = 0;
+    if (util::parse_u63(lines_env, n) && n > 0) return size_t(n);
+  }
+  winsize ws{};
+  if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  return 24;
+}
+
+// Runs `command` through sh with `content` on its standard input and waits for it. Returns the
+// pager's exit status (127: it could not be run), or -1 when it could not be started at all.
+int page(const std::string& command, std::string_view content) {
+  int fds[2];
+  if (::pipe(fds) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return -1;
+  }
+  if (pid == 0) {
+    ::dup2(fds[0], 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    ::setenv("LESS", "FRX", 0);  // as git does: quit if one screen, keep colours, no init
+    ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  // A reader that quits early (q in less) closes the pipe: no signal, no error.
+  struct sigaction ignore{}, old{};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  write_all(fds[1], content);
+  ::close(fds[1]);
+  ::sigaction(SIGPIPE, &old, nullptr);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+}
+
+}  // namespace
+
 void Env::emit(const std::string& content, const std::string& path) {
   if (path.empty() || path == "-") {
     if (&out != &std::cout) {  // a test's stream
@@ -203,13 +267,19 @@ void Env::emit(const std::string& content, const std::string& path) {
     }
     // The real stdout: written with write(2) so that a failure (ENOSPC, EPIPE) keeps its reason.
     out.flush();
-    std::string_view rest = content;
-    while (!rest.empty()) {
-      const ssize_t w = ::write(1, rest.data(), rest.size());
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) throw DataError(std::string("cannot write to standard output: ") + std::strerror(errno));
-      rest.remove_prefix(size_t(w));
+    if (out_tty && !m_no_pager) {
+      // $BILLCTL_PAGER, else $PAGER, else less; set to "" (or cat) means no pager.
+      const bool own = m_getenv("BILLCTL_PAGER").has_value(), general = m_getenv("PAGER").has_value();
+      const std::string pager = own ? env("BILLCTL_PAGER") : general ? env("PAGER") : "less -FRX";
+      const size_t lines = size_t(std::count(content.begin(), content.end(), '\n'));
+      if (!util::trim(pager).empty() && util::trim(pager) != "cat" && lines >= screen_rows(env("LINES"))) {
+        const int status = page(pager, content);
+        if (status >= 0 && status != 126 && status != 127) return;
+        // No pager after all (less is not installed everywhere): the terminal gets the output.
+        if (own || general) note("note: the pager '" + pager + "' could not be run; writing to the terminal");
+      }
     }
+    if (!write_all(1, content)) throw DataError(std::string("cannot write to standard output: ") + std::strerror(errno));
     return;
   }
   util::write_file_atomic(path, content);

@@ -25,6 +25,7 @@ struct GlobalOptions {
   std::string color = "auto";
   bool no_color = false;
   bool quiet = false;
+  bool no_pager = false;
 };
 
 class Env {
@@ -75,7 +76,9 @@ class Env {
   // A price file (billctl or LiteLLM format) given with --prices: its prices win over all others.
   void set_prices_file(const std::string& path) { m_prices_flag = path; }
 
-  // Writes `content` to stdout, or atomically to `path` when it is not empty.
+  // Writes `content` to stdout, or atomically to `path` when it is not empty. On a terminal,
+  // output taller than the screen goes through the pager ($BILLCTL_PAGER, $PAGER, less -FRX)
+  // unless --no-pager or the pager is "" or "cat"; a reader that quits early is no error.
   void emit(const std::string& content, const std::string& path);
   // A note on stderr unless --quiet.
   void note(const std::string& text);
@@ -84,6 +87,7 @@ class Env {
   GetEnv m_getenv;
   util::Seconds m_now;
   bool m_quiet = false;
+  bool m_no_pager = false;
   ColorMode m_color = ColorMode::auto_detect;
   bool m_no_color_env = false;
   std::string m_db_flag;

@@ -8,6 +8,7 @@ complete -c billctl -l now -r -d 'Pin "now" (RFC 3339) for reproducible runs; en
 complete -c billctl -l color -r -d 'Colour and bars: auto, always or never'
 complete -c billctl -l no-color -d 'No colour (NO_COLOR is honoured too)'
 complete -c billctl -s q -l quiet -d 'No notes on stderr'
+complete -c billctl -l no-pager -d 'Never page long output on a terminal ($BILLCTL_PAGER, $PAGER, default less -FRX)'
 complete -c billctl -n 'not __fish_seen_subcommand_from usage budgets credits invoices report forecast prices completion' -a usage -d 'Import usage and look at it'
 complete -c billctl -n 'not __fish_seen_subcommand_from usage budgets credits invoices report forecast prices completion' -a budgets -d 'Budgets and quotas: set, status, and the CI gate'
 complete -c billctl -n 'not __fish_seen_subcommand_from usage budgets credits invoices report forecast prices completion' -a credits -d 'Prepaid credits: packages, balance, an append-only hash-chained ledger'

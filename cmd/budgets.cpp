@@ -171,7 +171,7 @@ void run_rm(const ListOptions& o, Env& env) {
 std::string tenths_text(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
 
 // A probability in tenths of a percent.
-int64_t p_exceed_tenths(double p) { return int64_t(std::llround(std::clamp(p, 0.0, 1.0) * 1000)); }
+using budgets::p_exceed_tenths;
 
 // For people: amounts with their unit, the time left in words.
 render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now) {

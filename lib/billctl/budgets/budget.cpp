@@ -2,6 +2,7 @@
 #include "billctl/util/toml_guard.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
@@ -411,6 +412,8 @@ std::string time_left_text(util::Seconds now, util::Seconds end) {
   if (h == 0) return unit(std::max<int64_t>(m, 1), "minute");
   return m == 0 || m == 60 ? unit(h + (m == 60), "hour") : unit(h, "hour") + " " + unit(m, "minute");
 }
+
+int64_t p_exceed_tenths(double p) { return int64_t(std::llround(std::clamp(p, 0.0, 1.0) * 1000)); }
 
 int parse_fail_on(const std::string& text) {
   if (text == "warning") return 80;

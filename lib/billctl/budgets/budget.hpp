@@ -97,6 +97,9 @@ struct Status {
   std::string error;           // why this budget could not be evaluated (the others still are)
 };
 
+// A chance (0..1) in tenths of a percent, as every output shows P(exceed).
+int64_t p_exceed_tenths(double p);
+
 // "3 days", "1 day 4 hours", "2 hours", "1 hour", "45 minutes": how long until `end`.
 std::string time_left_text(util::Seconds now, util::Seconds end);
 

@@ -25,12 +25,6 @@ constexpr Section k_sections[] = {
     {"by_feature", "By feature", Dim::feature},          {"by_project", "By project", Dim::project},
 };
 
-std::string percent_text(int64_t tenths, bool sign) {
-  const bool neg = tenths < 0;
-  const int64_t a = neg ? -tenths : tenths;
-  return std::string(neg ? "-" : (sign && tenths > 0 ? "+" : "")) + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
-}
-
 // Fills in days without usage so the trend shows every day of the period.
 usage::AggResult with_every_day(usage::AggResult r, const util::Period& p) {
   std::vector<usage::Group> all;
@@ -48,6 +42,12 @@ usage::AggResult with_every_day(usage::AggResult r, const util::Period& p) {
 }
 
 }  // namespace
+
+std::string percent_text(int64_t tenths, bool sign) {
+  const bool neg = tenths < 0;
+  const int64_t a = neg ? -tenths : tenths;
+  return std::string(neg ? "-" : (sign && tenths > 0 ? "+" : "")) + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
+}
 
 MonthlyReport build_monthly_report(usage::Source& source, const util::Period& period,
                                    const std::vector<usage::Filter>& where, util::Seconds now) {

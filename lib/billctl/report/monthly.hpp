@@ -44,6 +44,9 @@ struct MonthlyReport {
 MonthlyReport build_monthly_report(usage::Source& source, const util::Period& period,
                                    const std::vector<usage::Filter>& where, util::Seconds now);
 
+// "+12.3 %" (with `sign`), "-4.0 %", "0.0 %" from tenths of a percent.
+std::string percent_text(int64_t tenths, bool sign);
+
 enum class OutputFormat { table, csv, json };
 
 std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style);

@@ -223,7 +223,7 @@ render::Table budget_table(const std::vector<budgets::Status>& list) {
     t.rows.push_back({Value::of_text(b.name), Value::of_text(budgets::scope_text(b)), Value::of_text(s.window.label),
                       Value::of_text(budgets::amount_text(b, s.spent)), Value::of_text(budgets::amount_text(b, b.limit)),
                       Value::of_percent(s.used_tenths), Value::of_text(budgets::amount_text(b, s.projected)),
-                      s.p_exceed ? Value::of_percent(int64_t(std::llround(std::clamp(*s.p_exceed, 0.0, 1.0) * 1000)))
+                      s.p_exceed ? Value::of_percent(budgets::p_exceed_tenths(*s.p_exceed))
                                  : Value::none()});
   }
   return t;

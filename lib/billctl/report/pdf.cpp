@@ -319,11 +319,6 @@ std::string signed_money(const money::Decimal& v, const money::Currency& cur) {
   return (v.negative() ? "" : "+") + format_money(v, cur);
 }
 
-std::string tenths_text(int64_t v, bool sign) {
-  const int64_t a = v < 0 ? -v : v;
-  return std::string(v < 0 ? "-" : (sign && v > 0 ? "+" : "")) + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
-}
-
 // "2 monthly budgets: 1 exceeded, 1 within" and the like.
 std::string budgets_line(const ReportPack& p) {
   if (p.budgets.empty()) return "Budgets: no monthly budgets";
@@ -422,7 +417,7 @@ std::string report_pdf(const MonthlyReport& r, const usage::AggResult& daily_by_
                                       std::string(usage::dim_name(dr.dim)) + " " + (dr.value.empty() ? "(none)" : dr.value),
                                       Align::left, 250);
                          std::string change = signed_money(dr.change, cur);
-                         change += dr.change_tenths ? "  (" + tenths_text(*dr.change_tenths, true) + ")" : "  (new)";
+                         change += dr.change_tenths ? "  (" + percent_text(*dr.change_tenths, true) + ")" : "  (new)";
                          change += "   " + format_money(dr.previous_cost, cur) + " \xE2\x86\x92 " + format_money(dr.cost, cur);
                          render::text(doc, doc.regular, 8, k_left + 265, dy, change, Align::left, k_right - k_left - 265);
                          dy -= 11;

@@ -92,16 +92,12 @@ void run_import(const ImportOptions& o, Env& env) {
   const pricing::Catalog& catalog = env.catalog();
   auto txn = env.imports().begin_import(catalog.info(), env.now());
   ingest::Ingestor ingestor(catalog, io, *txn);
-  std::vector<uint64_t> replaced;
-  for (const auto& f : files) {
-    const ingest::SourceStats& s = ingestor.read(f, progress_printer(env));
-    replaced.push_back(txn->replaced());
-    txn->log_source(s);
-  }
+  for (const auto& f : files) txn->log_source(ingestor.read(f, progress_printer(env)));
   ingestor.finish();
   if (env.err_tty && !env.quiet()) env.err << "writing the store (indexes, rollups)...\x1b[K\r" << std::flush;
   txn->commit();
   if (env.err_tty && !env.quiet()) env.err << "\x1b[K" << std::flush;
+  const std::vector<uint64_t> replaced = txn->source_replaced();
 
   // Report what happened.
   render::Table t;

@@ -25,10 +25,10 @@ uint64_t import_file(store::SqliteStore& st, const std::string& path, ingest::On
   auto txn = st.imports().begin_import(c.info(), 1'800'000'000);
   ingest::Ingestor ing(c, o, *txn);
   const auto& s = ing.read(path);
-  if (replaced) *replaced = txn->replaced();
   txn->log_source(s);
   ing.finish();
   txn->commit();
+  if (replaced) *replaced = txn->source_replaced().at(0);
   return s.accepted;
 }
 
@@ -350,4 +350,100 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       check_same(fast[0], scan[0]);
     }
   }
+}
+
+namespace {
+
+// Every stored record as text (all columns but the import's, which counts from the store's first
+// import), in id order.
+std::string dump_usage(const std::string& path, const std::string& except_id) {
+  store::Db db(path);
+  store::Stmt s(db,
+                "SELECT id, ts, provider, model, organization, department, user, feature, project, input_tokens,"
+                " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier,"
+                " status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, session,"
+                " import_id - (SELECT MAX(id) FROM imports) FROM usage WHERE id != ?1 ORDER BY id");
+  s.bind(1, except_id);
+  std::string out;
+  while (s.step()) {
+    for (int c = 0; c < 26; ++c) out.append(s.text(c)).append(c == 25 ? "\n" : "|");
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an import into an empty store settles repeated ids as record-by-record imports do", "[store][bulk]") {
+  const pricing::Catalog c = pricing::Catalog::builtin();
+  test::TempDir dir;
+  // Repeats within a file and across files, the same record again and a revised one.
+  const std::vector<std::string> files = {
+      dir.file("1.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                        "a,2026-10-01T00:00:00Z,gpt-4o,alice,1000,10\n"
+                        "b,2026-10-01T01:00:00Z,gpt-4o,bob,2000,20\n"
+                        "a,2026-10-01T00:00:00Z,gpt-4o,alice,1000,10\n"
+                        "c,2026-10-02T00:00:00Z,o3,carol,3000,30\n"
+                        "b,2026-10-03T05:00:00Z,gpt-4o-mini,bob,2500,25\n"),
+      dir.file("2.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                        "c,2026-10-02T00:00:00Z,o3,carol,3000,30\n"
+                        "d,2026-10-04T00:00:00Z,o3,dave,4000,40\n"
+                        "a,2026-10-01T00:00:00Z,gpt-4o,alice,9000,90\n"
+                        "d,2026-10-04T00:00:00Z,o3,dave,4000,40\n"
+                        "a,2026-10-01T00:00:00Z,gpt-4o,alice,1000,10\n")};
+  auto import_all = [&](store::SqliteStore& st) {
+    ingest::IngestOptions o;
+    auto txn = st.imports().begin_import(c.info(), 1'800'000'000);
+    ingest::Ingestor ing(c, o, *txn);
+    for (const auto& f : files) txn->log_source(ing.read(f));
+    ing.finish();
+    txn->commit();
+    return txn->source_replaced();
+  };
+  store::SqliteStore empty(dir.path("empty.db"));
+  store::SqliteStore seeded(dir.path("seeded.db"));
+  import_file(seeded, dir.file("seed.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                                           "seed,2026-09-01T00:00:00Z,gpt-4o,zed,1,1\n"));
+  const auto bulk = import_all(empty);
+  const auto one_by_one = import_all(seeded);
+  CHECK(bulk == std::vector<uint64_t>{2, 4});
+  CHECK(one_by_one == bulk);
+  CHECK(dump_usage(empty.path(), "seed") == dump_usage(seeded.path(), "seed"));
+  auto log = empty.imports().import_log(10);
+  REQUIRE(log.size() == 2);
+  CHECK(log[0].replaced == 4);
+  CHECK(log[1].replaced == 2);
+  // The rollups took out what was replaced: they answer as a scan does.
+  empty.set_use_rollups(true);
+  usage::AggQuery q;
+  q.end = INT64_MAX;
+  q.by = {usage::Dim::user};
+  const auto fast = empty.usage().aggregate({q});
+  empty.set_use_rollups(false);
+  const auto scan = empty.usage().aggregate({q});
+  CHECK(fast[0].total().records == 4);
+  check_same(fast[0], scan[0]);
+  // The indexes are back: a second import into the now non-empty store goes record by record.
+  uint64_t replaced = 0;
+  import_file(empty, files[0], ingest::OnError::fail, &replaced);
+  CHECK(replaced == 5);
+  store::Db db(empty.path());
+  store::Stmt idx(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage'");
+  idx.step();
+  CHECK(idx.int64(0) == 4);
+}
+
+TEST_CASE("a failed import into an empty store leaves it empty, its indexes in place", "[store][bulk]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  const std::string bad = dir.file("bad.csv", "id,timestamp,model,user,input_tokens,output_tokens\n"
+                                              "c,2026-10-03T00:00:00Z,gpt-4o,carol,1,1\n"
+                                              "d,2026-10-03T00:00:00Z,gpt-4o,carol,x,1\n");
+  CHECK_THROWS_WITH(import_file(st, bad), Catch::Contains("bad.csv:3: invalid input_tokens 'x'"));
+  store::Db db(st.path());
+  store::Stmt s(db, "SELECT (SELECT count(*) FROM usage), (SELECT count(*) FROM usage_dim_hourly),"
+                    " (SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage')");
+  s.step();
+  CHECK(s.int64(0) == 0);
+  CHECK(s.int64(1) == 0);
+  CHECK(s.int64(2) == 4);
 }

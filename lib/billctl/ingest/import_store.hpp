@@ -18,8 +18,9 @@ class ImportTxn : public RecordSink {
  public:
   // Records the source in the import log, with the records it replaced.
   virtual void log_source(const SourceStats& s) = 0;
-  // Records replaced (same id seen before) since the last log_source.
-  virtual uint64_t replaced() const = 0;
+  // Records replaced (an id seen before) by each source logged so far, in order; final only after
+  // commit() (an import into an empty store settles repeated ids when it builds its indexes).
+  virtual std::vector<uint64_t> source_replaced() const = 0;
   virtual void commit() = 0;
 
   // Provider data (usage pull, saved API pages); put_billed (RecordSink) stores billed lines.

@@ -47,6 +47,7 @@ class Stmt {
   int64_t int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
   std::string_view text(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }
+  sqlite3_stmt* handle() const { return m_stmt; }
 
  private:
   Db& m_db;

@@ -224,6 +224,11 @@ void RollupDeltas::flush(Db& db) {
   for (auto& v : m_values) v.clear();
 }
 
+void RollupDeltas::release() {
+  std::vector<Slot>().swap(m_slots);
+  std::vector<uint32_t>(size_t(1) << 16, 0).swap(m_table);
+}
+
 namespace {
 
 // One pass over the stored usage into `deltas`.

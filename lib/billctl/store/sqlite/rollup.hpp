@@ -64,6 +64,8 @@ class RollupDeltas {
   void flush(Db& db);
   // Room for n slots, so that growing past a power of two never holds two copies at once.
   void reserve(size_t n) { m_slots.reserve(n); }
+  // Gives the slots' memory back (after a flush, before work that needs memory of its own).
+  void release();
   // Slots held in memory: flushing beyond a bound keeps an import's memory bounded.
   size_t slots() const { return m_slots.size(); }
 

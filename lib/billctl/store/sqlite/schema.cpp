@@ -5,6 +5,7 @@
 #include "billctl/store/sqlite/rollup.hpp"
 
 #include <string>
+#include <vector>
 
 #include "billctl/util/error.hpp"
 
@@ -394,6 +395,61 @@ CREATE TABLE report_templates(
 ALTER TABLE usage ADD COLUMN session TEXT NOT NULL DEFAULT '';
 CREATE INDEX usage_session_ts ON usage(ts) WHERE session != '';
 )sql",
+    // 12: the id's uniqueness moves from a column constraint to an index of its own, so that an
+    // import into an empty store can load the records first and build every index once, sorted,
+    // instead of inserting each id and time at a random place (the table is rebuilt; rowids are
+    // kept). The delete triggers go with the old table; migrate() makes them again.
+    R"sql(
+CREATE TABLE usage_v12(
+  id TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  provider TEXT NOT NULL,
+  model TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  department TEXT NOT NULL,
+  user TEXT NOT NULL,
+  feature TEXT NOT NULL,
+  project TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  cached_input_tokens INTEGER NOT NULL,
+  cache_write_tokens INTEGER NOT NULL,
+  cache_write_1h_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  service_tier TEXT NOT NULL,
+  status TEXT NOT NULL,
+  cost_micro INTEGER NOT NULL,   -- whole 1e-6 units of currency
+  cost_pico INTEGER NOT NULL,    -- the rest, in 1e-12 units (|cost_pico| < 1e6)
+  currency TEXT NOT NULL,
+  cost_source INTEGER NOT NULL,  -- 0 unpriced, 1 catalog, 2 provider-reported
+  meter TEXT NOT NULL,
+  quantity TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  import_id INTEGER NOT NULL,
+  session TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO usage_v12(rowid, id, ts, provider, model, organization, department, user, feature, project, input_tokens,
+  cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,
+  cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id, session)
+  SELECT rowid, id, ts, provider, model, organization, department, user, feature, project, input_tokens,
+  cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,
+  cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id, session FROM usage ORDER BY rowid;
+DROP TABLE usage;
+ALTER TABLE usage_v12 RENAME TO usage;
+CREATE UNIQUE INDEX usage_id ON usage(id);
+CREATE INDEX usage_ts ON usage(ts);
+CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != '';
+CREATE INDEX usage_session_ts ON usage(ts) WHERE session != '';
+)sql",
+};
+
+// The usage table's indexes since schema 12 (as migration 12 makes them): an import into an empty
+// store drops them while it loads and builds them afterwards, usage_id first.
+constexpr const char* k_usage_indexes[] = {
+    "CREATE UNIQUE INDEX usage_id ON usage(id)",
+    "CREATE INDEX usage_ts ON usage(ts)",
+    "CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != ''",
+    "CREATE INDEX usage_session_ts ON usage(ts) WHERE session != ''",
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
@@ -417,6 +473,8 @@ std::string combo_delete_trigger() {
 }
 
 static_assert(k_migration_count == k_schema_version);
+
+std::vector<std::string> usage_indexes() { return {std::begin(k_usage_indexes), std::end(k_usage_indexes)}; }
 
 int schema_version(Db& db) {
   Stmt s(db, "PRAGMA user_version");
@@ -448,7 +506,16 @@ void migrate(Db& db) {
   Transaction t(db);
   v = schema_version(db);  // another process may have migrated while we waited
   const int from = v;
-  for (; v < k_schema_version; ++v) db.exec(k_migrations[v]);
+  for (; v < k_schema_version; ++v) {
+    // Migration 12 rebuilds the usage table: its triggers are kept and made again.
+    std::vector<std::string> triggers;
+    if (v == 11) {
+      Stmt s(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'usage' ORDER BY name");
+      while (s.step()) triggers.emplace_back(s.text(0));
+    }
+    db.exec(k_migrations[v]);
+    for (const auto& t : triggers) db.exec(t.c_str());
+  }
   if (from < 8) {
     db.exec(combo_delete_trigger().c_str());
     rebuild_rollups(db, registered_combos(db));

@@ -1,15 +1,23 @@
 // The embedded store's schema: version, migrations (all in schema.cpp, never edited once shipped).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "billctl/store/sqlite/db.hpp"
 
 namespace billctl::store {
 
-inline constexpr int k_schema_version = 11;
+inline constexpr int k_schema_version = 12;
 
 // PRAGMA user_version of the file.
 int schema_version(Db& db);
 // Switches to WAL and migrates to k_schema_version in one transaction; refuses a newer store.
 void migrate(Db& db);
+// CREATE statements of the usage table's indexes, the unique id index first (an import into an
+// empty store builds them after loading), and the DROP statements that undo them.
+std::vector<std::string> usage_indexes();
+inline constexpr const char* k_drop_usage_indexes =
+    "DROP INDEX usage_id; DROP INDEX usage_ts; DROP INDEX usage_meter_ts; DROP INDEX usage_session_ts;";
 
 }  // namespace billctl::store

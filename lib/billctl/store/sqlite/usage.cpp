@@ -2,6 +2,7 @@
 // transaction; aggregation answers from the rollup where it can and scans the records otherwise.
 #include "billctl/store/sqlite/adapters.hpp"
 #include "billctl/store/sqlite/rollup.hpp"
+#include "billctl/store/sqlite/schema.hpp"
 
 #include <algorithm>
 #include <array>
@@ -74,6 +75,17 @@ class SqliteImport : public ingest::ImportTxn {
     const usage::UsageRecord& r = *pr.record;
     if (r.timestamp < m_min) m_min = r.timestamp;
     if (r.timestamp > m_max) m_max = r.timestamp;
+    if (!m_decided) start_loading();
+    if (m_bulk) {
+      // Into an empty store: appended without indexes; finish_bulk() builds them and settles
+      // repeated ids as the path below would have.
+      bind_all(m_append, pr);
+      m_append.step();
+      m_append.reset();
+      m_last_rowid = m_db.last_rowid();
+      add_to_rollup(pr);
+      return;
+    }
     bind_all(m_insert, pr);
     m_insert.step();
     m_insert.reset();
@@ -99,10 +111,7 @@ class SqliteImport : public ingest::ImportTxn {
       m_update.step();
       m_update.reset();
     }
-    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db);
-    const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
-                                                    r.department, r.user, r.feature, r.project};
-    m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
+    add_to_rollup(pr);
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -116,6 +125,7 @@ class SqliteImport : public ingest::ImportTxn {
     else ins.bind_null(11).bind_null(12);
     ins.bind(13, m_catalog_id);
     ins.step();
+    m_sources.push_back({m_import_id, m_last_rowid, m_replaced});
     ++m_import_id;
     m_replaced = 0;
     m_min = INT64_MAX;
@@ -133,6 +143,7 @@ class SqliteImport : public ingest::ImportTxn {
 
   uint64_t remove_pulled(std::string_view provider, util::Seconds begin, util::Seconds end,
                          const std::vector<std::string>& keep) override {
+    if (m_bulk) finish_bulk();
     const std::string p(provider);
     Stmt del_billed(m_db, "DELETE FROM billed_costs WHERE provider = ?1 AND day >= ?2 AND day < ?3");
     del_billed.bind(1, p).bind(2, begin).bind(3, end);
@@ -168,14 +179,128 @@ class SqliteImport : public ingest::ImportTxn {
     s.step();
   }
 
-  uint64_t replaced() const override { return m_replaced; }
+  std::vector<uint64_t> source_replaced() const override {
+    std::vector<uint64_t> out;
+    for (const auto& s : m_sources) out.push_back(s.replaced);
+    return out;
+  }
   void commit() override {
+    if (m_bulk) finish_bulk();
     m_roll.flush(m_db);
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
   }
 
  private:
+  // At the first record: an empty store takes the records without indexes (appending is several
+  // times faster than inserting each id and time at a random place in an index that outgrows the
+  // page cache); any other goes record by record.
+  void start_loading() {
+    m_decided = true;
+    {
+      Stmt any(m_db, "SELECT EXISTS(SELECT 1 FROM usage)");
+      any.step();
+      if (any.int64(0) != 0) return;
+    }
+    m_db.exec(k_drop_usage_indexes);
+    m_bulk = true;
+  }
+
+  // Ends loading into an empty store: the rollups take every loaded record, repeated ids are
+  // settled in load order as put() settles them (a record equal to the one before it is dropped,
+  // any other replaces it; the dropped rows leave the rollups through the delete triggers), and
+  // the indexes are built.
+  void finish_bulk() {
+    m_bulk = false;
+    m_roll.flush(m_db);
+    m_roll.release();
+    // An index build sorts in memory up to the page cache's size and merges from temporary files
+    // beyond it: half the import's cache each keeps the peak where record-by-record imports are.
+    m_db.exec("PRAGMA cache_size = -65536");
+    const std::vector<std::string> indexes = usage_indexes();
+    int rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      settle_repeated_ids();
+      rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
+    }
+    if (rc != SQLITE_OK) m_db.fail("cannot index the imported records");
+    for (size_t i = 1; i < indexes.size(); ++i) m_db.exec(indexes[i].c_str());
+    m_db.exec("PRAGMA cache_size = -131072");
+    Stmt upd(m_db, "UPDATE imports SET rows_replaced = ?2 WHERE id = ?1");
+    for (const auto& src : m_sources) {
+      upd.bind(1, src.import_id).bind(2, int64_t(src.replaced));
+      upd.step();
+      upd.reset();
+    }
+  }
+
+  // Repeated ids among the loaded records, each group in load order.
+  void settle_repeated_ids() {
+    Stmt rows(m_db,
+              "SELECT rowid, id, * FROM usage WHERE id IN (SELECT id FROM usage GROUP BY id HAVING count(*) > 1)"
+              " ORDER BY id, rowid");
+    Stmt del(m_db, "DELETE FROM usage WHERE rowid = ?1");
+    const int n = sqlite3_column_count(rows.handle());
+    int import_col = -1;
+    for (int c = 2; c < n; ++c)
+      if (std::string_view(sqlite3_column_name(rows.handle(), c)) == "import_id") import_col = c;
+    // The current holder of an id: its rowid and every column but the import's.
+    std::string id;
+    bool first = true;
+    int64_t rowid = 0;
+    std::vector<std::string> held, next;
+    auto read = [&](std::vector<std::string>& out) {
+      out.clear();
+      for (int c = 2; c < n; ++c) {
+        if (c == import_col) continue;
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(rows.handle(), c));
+        out.emplace_back(1, char('0' + sqlite3_column_type(rows.handle(), c)));
+        out.back().append(p ? p : "", size_t(sqlite3_column_bytes(rows.handle(), c)));
+      }
+    };
+    std::vector<int64_t> gone;
+    while (rows.step()) {
+      if (first || rows.text(1) != id) {
+        first = false;
+        id = rows.text(1);
+        rowid = rows.int64(0);
+        read(held);
+        continue;
+      }
+      const int64_t r = rows.int64(0);
+      read(next);
+      ++replaced_at(r);
+      if (next == held) {
+        gone.push_back(r);  // the same record again: the one held stays
+      } else {
+        gone.push_back(rowid);
+        rowid = r;
+        held.swap(next);
+      }
+    }
+    rows.reset();
+    for (int64_t r : gone) {
+      del.bind(1, r);
+      del.step();
+      del.reset();
+    }
+  }
+
+  // The replaced count of the source that loaded row `rowid` (one not yet logged: the current).
+  uint64_t& replaced_at(int64_t rowid) {
+    for (auto& src : m_sources)
+      if (rowid <= src.last_rowid) return src.replaced;
+    return m_replaced;
+  }
+
+  void add_to_rollup(const usage::PricedRecord& pr) {
+    const usage::UsageRecord& r = *pr.record;
+    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db);
+    const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
+                                                    r.department, r.user, r.feature, r.project};
+    m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
+  }
+
   // Does the row m_old stands on hold exactly this record?
   bool same_as_stored(const usage::PricedRecord& pr) const {
     const usage::UsageRecord& r = *pr.record;
@@ -217,6 +342,11 @@ class SqliteImport : public ingest::ImportTxn {
              " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
              " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
              " feature, project, meter, service_tier, status, cost_source, quantity, unit, session FROM usage WHERE id = ?1"};
+  Stmt m_append{m_db,
+                "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
+                " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
+                " service_tier, status, cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, import_id, session)"
+                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)"};
   Stmt m_billed{m_db,
                 "INSERT OR REPLACE INTO billed_costs(provider, day, key, project, model, line_item, token_type, amount,"
                 " currency, import_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"};
@@ -227,6 +357,16 @@ class SqliteImport : public ingest::ImportTxn {
   std::string m_quantity;
   int64_t m_import_id = 0;
   uint64_t m_replaced = 0;
+  // Each logged source: its import id, the last row it loaded into an empty store, what it replaced.
+  struct LoggedSource {
+    int64_t import_id;
+    int64_t last_rowid;
+    uint64_t replaced;
+  };
+  std::vector<LoggedSource> m_sources;
+  bool m_decided = false;  // whether the first record chose how to load
+  bool m_bulk = false;     // loading into an empty store, indexes dropped
+  int64_t m_last_rowid = 0;
   util::Seconds m_min = INT64_MAX;
   util::Seconds m_max = INT64_MIN;
 };

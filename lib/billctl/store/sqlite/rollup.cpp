@@ -159,16 +159,34 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
   const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
   int32_t ids[k_rollup_dims];
   for (size_t d = 0; d < k_rollup_dims; ++d) ids[d] = m_values[d].id(values[d]);
+  // The record's keys, in batches: each batch's table entries and then slots are fetched from
+  // memory together (prefetch) before any is used, instead of one cache miss after another.
+  constexpr size_t k_batch = 16;
+  Key keys[k_batch];
+  size_t n = 0;
+  auto run = [&] {
+    const size_t mask = m_table.size() - 1;
+    size_t at[k_batch];
+    for (size_t i = 0; i < n; ++i) {
+      at[i] = key_hash(keys[i].hk, keys[i].roll, keys[i].ids) & mask;
+      __builtin_prefetch(&m_table[at[i]]);
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (const uint32_t e = m_table[at[i]]) __builtin_prefetch(&m_slots[e - 1]);
+    for (size_t i = 0; i < n; ++i) add_to(keys[i], t);
+    n = 0;
+  };
   uint32_t roll = 0;
   if (m_dims) {
-    for (; roll < k_rollup_dims; ++roll) add_to(Key{hk, roll, {ids[roll], -1, -1}}, t);
-    add_to(Key{hk, roll++, {-1, -1, -1}}, t);  // all usage
+    for (; roll < k_rollup_dims; ++roll) keys[n++] = Key{hk, roll, {ids[roll], -1, -1}};
+    keys[n++] = Key{hk, roll++, {-1, -1, -1}};  // all usage
   }
   for (size_t c = 0; c < m_combos.size(); ++c, ++roll) {
-    Key k{hk, roll, {-1, -1, -1}};
+    if (n == k_batch) run();
+    Key& k = keys[n++] = Key{hk, roll, {-1, -1, -1}};
     for (size_t i = 0; i < m_combos[c].dims.size(); ++i) k.ids[i] = ids[m_combo_at[c][i]];
-    add_to(k, t);
   }
+  run();
 }
 
 void RollupDeltas::flush(Db& db) {

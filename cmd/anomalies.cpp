@@ -181,16 +181,11 @@ struct PatternFlags {
 const char* const k_weekdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
 std::string pct_text(const std::optional<int64_t>& tenths) {
-  if (!tenths) return "new";
-  const int64_t t = *tenths;
-  const int64_t a = t < 0 ? -t : t;
-  return std::string(t < 0 ? "-" : "+") + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
+  return tenths ? render::percent_text(*tenths, true) + " %" : "new";
 }
 
 render::Json pct_json(const std::optional<int64_t>& tenths) {
-  if (!tenths) return nullptr;
-  const int64_t a = *tenths < 0 ? -*tenths : *tenths;
-  return (*tenths < 0 ? "-" : "") + std::to_string(a / 10) + "." + std::to_string(a % 10);
+  return tenths ? render::Json(render::percent_text(*tenths)) : render::Json(nullptr);
 }
 
 void run_patterns(const PatternFlags& f, Env& env) {

@@ -168,7 +168,6 @@ void run_rm(const ListOptions& o, Env& env) {
   for (const auto& name : o.names) env.note("removed budget '" + name + "'");
 }
 
-std::string tenths_text(int64_t t) { return std::to_string(t / 10) + "." + std::to_string(t % 10); }
 
 // A probability in tenths of a percent.
 using budgets::p_exceed_tenths;
@@ -197,7 +196,7 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
     t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(budgets::amount_text(b, s.spent)),
                       Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(budgets::amount_text(b, s.remaining)),
                       Value::of_percent(s.used_tenths), s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
-                      Value::of_text(budgets::amount_text(b, s.projected) + " (" + tenths_text(s.projected_tenths) + " %)"),
+                      Value::of_text(budgets::amount_text(b, s.projected) + " (" + render::percent_text(s.projected_tenths) + " %)"),
                       s.p_exceed ? Value::of_percent(p_exceed_tenths(*s.p_exceed)) : Value::none(),
                       Value::of_text(budgets::time_left_text(now, s.window.end)),
                       Value::of_text(std::string(budgets::mode_name(b.mode)))});
@@ -251,10 +250,10 @@ render::Json status_json(const budgets::Status& s, bool forecast) {
   j["spent"] = ok ? amount_json(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units)) : render::Json(nullptr);
   j["limit"] = amount_json(b, b.limit);
   j["remaining"] = ok ? amount_json(b, b.in_tokens ? s.remaining : s.remaining.round(b.currency.minor_units)) : render::Json(nullptr);
-  j["used_pct"] = ok ? render::Json(tenths_text(s.used_tenths)) : render::Json(nullptr);
+  j["used_pct"] = ok ? render::Json(render::percent_text(s.used_tenths)) : render::Json(nullptr);
   j["stage"] = s.stage ? render::Json(s.stage) : render::Json(nullptr);
   j["projected"] = ok ? amount_json(b, s.projected) : render::Json(nullptr);
-  j["projected_pct"] = ok ? render::Json(tenths_text(s.projected_tenths)) : render::Json(nullptr);
+  j["projected_pct"] = ok ? render::Json(render::percent_text(s.projected_tenths)) : render::Json(nullptr);
   if (forecast) j["p_exceed"] = s.p_exceed ? render::Json(double(p_exceed_tenths(*s.p_exceed)) / 1000) : render::Json(nullptr);
   j["resets_at"] = util::format_rfc3339(s.window.end);
   j["resets_in_days"] = s.resets_in_days;
@@ -366,7 +365,7 @@ void run_check(const CheckOptions& o, Env& env) {
   };
   auto forecast_text = [&](const budgets::Status& s) {
     return ", forecast " + budgets::amount_text(s.budget, s.projected) +
-           (s.p_exceed ? " (P(exceed) " + tenths_text(p_exceed_tenths(*s.p_exceed)) + " %)" : " (run rate)");
+           (s.p_exceed ? " (P(exceed) " + render::percent_text(p_exceed_tenths(*s.p_exceed)) + " %)" : " (run rate)");
   };
 
   std::string out;
@@ -395,7 +394,7 @@ void run_check(const CheckOptions& o, Env& env) {
   } else if (o.format == "junit") {
     render::TestSuite suite{"billctl budgets", "budgets", util::format_rfc3339(env.now()), "budget", {}};
     for (const auto& s : statuses) {
-      const std::string what = s.budget.name + " at " + tenths_text(s.used_tenths) + " % of " +
+      const std::string what = s.budget.name + " at " + render::percent_text(s.used_tenths) + " % of " +
                                budgets::amount_text(s.budget, s.budget.limit) + " (" + budgets::amount_text(s.budget, s.spent) +
                                " spent in " + s.window.label + ")" + (on_forecast ? forecast_text(s) : "");
       render::TestCase c{"billctl.budgets", s.budget.name, {}, s.error};
@@ -414,7 +413,7 @@ void run_check(const CheckOptions& o, Env& env) {
       out += "\n";
     } else {
       for (const auto& s : statuses)
-        out += std::string(!s.error.empty() ? "ERROR " : fails(s) ? "FAIL " : "ok   ") + s.budget.name + "  " + tenths_text(s.used_tenths) +
+        out += std::string(!s.error.empty() ? "ERROR " : fails(s) ? "FAIL " : "ok   ") + s.budget.name + "  " + render::percent_text(s.used_tenths) +
                " % of " + budgets::amount_text(s.budget, s.budget.limit) + (s.stage ? "  (stage " + std::to_string(s.stage) + " %)" : "") +
                (on_forecast && s.error.empty() ? forecast_text(s) : "") + "\n";
       const auto errors = size_t(std::count_if(statuses.begin(), statuses.end(), [](const auto& s) { return !s.error.empty(); }));

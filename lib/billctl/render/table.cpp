@@ -10,16 +10,6 @@ namespace {
 
 bool right_aligned(Kind k) { return k != Kind::text; }
 
-std::string percent_text(int64_t tenths) {
-  const bool neg = tenths < 0;
-  const int64_t a = neg ? -tenths : tenths;
-  std::string s = neg ? "-" : "";  // built by appending: GCC 12 -O2 warns (-Wrestrict) on "lit" + string&&
-  s += std::to_string(a / 10);
-  s += '.';
-  s += std::to_string(a % 10);
-  return s;
-}
-
 void pad(std::string& out, const std::string& s, size_t width, bool right) {
   const size_t w = util::display_width(s);
   if (right) out.append(width > w ? width - w : 0, ' ');
@@ -39,6 +29,16 @@ std::string bar(money::i128 value, money::i128 max, size_t width) {
 }
 
 }  // namespace
+
+std::string percent_text(int64_t tenths, bool sign) {
+  const bool neg = tenths < 0;
+  const int64_t a = neg ? -tenths : tenths;
+  std::string s = neg ? "-" : sign && tenths > 0 ? "+" : "";  // appended: GCC 12 -O2 warns (-Wrestrict) on "lit" + string&&
+  s += std::to_string(a / 10);
+  s += '.';
+  s += std::to_string(a % 10);
+  return s;
+}
 
 std::string plain(const Column& c, const Value& v) {
   if (v.null) return {};

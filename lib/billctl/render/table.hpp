@@ -64,6 +64,9 @@ std::string to_text(const Table& t, const TextStyle& style);
 std::string to_csv(const Table& t, bool header = true, const std::string& section = {});
 // A CSV cell, quoted when needed and neutralised against formula injection.
 std::string csv_cell(const std::string& v, bool neutralise = true);
+// A percentage from tenths of a percent, without the sign: "12.3", "-0.5"; with `sign`, a
+// positive one gets a "+" ("+12.3"). The one percent formatter of tables, CSV, JSON and prose.
+std::string percent_text(int64_t tenths, bool sign = false);
 // The text of a value as the machine formats write it ("1234.56", "12.3").
 std::string plain(const Column& c, const Value& v);
 // The text of a value as the terminal table shows it ("1,234.56", "12.3 %").

@@ -43,11 +43,7 @@ usage::AggResult with_every_day(usage::AggResult r, const util::Period& p) {
 
 }  // namespace
 
-std::string percent_text(int64_t tenths, bool sign) {
-  const bool neg = tenths < 0;
-  const int64_t a = neg ? -tenths : tenths;
-  return std::string(neg ? "-" : (sign && tenths > 0 ? "+" : "")) + std::to_string(a / 10) + "." + std::to_string(a % 10) + " %";
-}
+std::string percent_text(int64_t tenths, bool sign) { return render::percent_text(tenths, sign) + " %"; }
 
 MonthlyReport build_monthly_report(usage::Source& source, const util::Period& period,
                                    const std::vector<usage::Filter>& where, util::Seconds now) {

@@ -225,6 +225,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   add_forecast(app, table);
   add_prices(app, table);
   add_completion(app, table);
+  add_doctor(app, table);
 }
 
 std::optional<std::string> real_getenv(const std::string& name) {
@@ -270,7 +271,14 @@ int run_main(int argc, char** argv) {
     return !why.empty();
   };
   try {
-    env.configure(g);
+    try {
+      env.configure(g);
+    } catch (const DataError& e) {
+      // A config that does not load stops every command but the one that diagnoses it.
+      auto doctor = std::find_if(table.begin(), table.end(), [](const Command& c) { return c.diagnoses_config && c.app->parsed(); });
+      if (doctor == table.end()) throw;
+      env.set_config_error(e.what());
+    }
     for (const auto& c : table) {
       if (c.app->parsed()) {
         c.run(env);

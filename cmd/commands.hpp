@@ -16,6 +16,7 @@ namespace billctl::cmd {
 struct Command {
   CLI::App* app;
   std::function<void(Env&)> run;
+  bool diagnoses_config = false;  // runs with a config that does not load (doctor), told why by Env::config_error()
 };
 using CommandTable = std::vector<Command>;
 
@@ -29,6 +30,7 @@ void add_credits(CLI::App& root, CommandTable& table);
 void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
+void add_doctor(CLI::App& root, CommandTable& table);
 
 // Output formats shared by the reporting commands.
 enum class Format { table, csv, json };

@@ -50,6 +50,9 @@ class Env {
   // A top-level table of the config file ([credits], [plans], [orgs], [invoices]); nullptr when absent.
   const toml::table* config_table(const std::string& key) const;
   const std::string& config_path() const { return m_config_path; }
+  // Why the config did not load (doctor runs anyway); empty when it loaded or there is none.
+  const std::string& config_error() const { return m_config_error; }
+  void set_config_error(std::string why) { m_config_error = std::move(why); }
   // Is the config file private (mode 0600)? Secrets in it are refused otherwise.
   bool config_private() const { return m_config_private; }
   // Who is acting: the flag, else config [credits] actor, else $USER / the OS account.
@@ -92,6 +95,7 @@ class Env {
   bool m_no_color_env = false;
   std::string m_db_flag;
   std::string m_db_path;
+  std::string m_config_error;
   std::string m_config_path;
   std::string m_config_db;
   std::string m_config_prices;

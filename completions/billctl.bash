@@ -12,6 +12,7 @@ _billctl() {
       "/forecast") path="forecast" ;;
       "/prices") path="prices" ;;
       "/completion") path="completion" ;;
+      "/doctor") path="doctor" ;;
       "usage/import") path="usage import" ;;
       "usage/summary") path="usage summary" ;;
       "usage/top") path="usage top" ;;
@@ -65,7 +66,7 @@ _billctl() {
       return ;;
   esac
   case "$path" in
-    "") opts="usage budgets credits invoices report forecast prices completion -h --help --version --db --config --now --color --no-color -q --quiet --no-pager" ;;
+    "") opts="usage budgets credits invoices report forecast prices completion doctor -h --help --version --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage") opts="import summary top log anomalies patterns pull -h --help --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage summary") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
@@ -119,6 +120,7 @@ _billctl() {
     "prices show") opts="-h --help --at --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "prices import") opts="-h --help --format --name --effective-from --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "completion") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager" ;;
+    "doctor") opts="-h --help --format --db --config --now --color --no-color -q --quiet --no-pager" ;;
   esac
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

@@ -44,9 +44,18 @@ std::vector<std::string> top_departments(const MonthlyReport& r, size_t n) {
 }  // namespace
 
 std::string report_filename(const ReportTemplate& t, const util::Period& p) {
-  std::string label = p.label;
-  for (size_t i; (i = label.find("..")) != std::string::npos;) label.replace(i, 2, "_");
-  return "billctl-report-" + t.name + "-" + label + "." + extension(t.format);
+  std::string label;  // the label with each ".." as "_"
+  for (size_t i = 0; i < p.label.size(); ++i) {
+    if (p.label.compare(i, 2, "..") == 0) {
+      label += '_';
+      ++i;
+    } else {
+      label += p.label[i];
+    }
+  }
+  std::string name = "billctl-report-";  // appended: GCC 12 -O2 warns (-Wrestrict) on "lit" + string&&
+  name.append(t.name).append("-").append(label).append(".").append(extension(t.format));
+  return name;
 }
 
 notify::Alert report_alert(const ReportTemplate& t, const MonthlyReport& r, const std::string& document, util::Seconds now) {

@@ -187,8 +187,12 @@ void summary_sheet(Book& b, lxw_worksheet* ws, const MonthlyReport& r) {
   std::string filters;
   for (const auto& f : r.where) {
     std::string vals;
-    for (const auto& v : f.values) vals += (vals.empty() ? "" : ",") + v;
-    filters += (filters.empty() ? "" : " ") + std::string(usage::dim_name(f.dim)) + "=" + vals;
+    for (const auto& v : f.values) {  // appended: GCC 12 -O2 warns (-Wrestrict) on "lit" + string&&
+      if (!vals.empty()) vals += ',';
+      vals += v;
+    }
+    if (!filters.empty()) filters += ' ';
+    filters.append(usage::dim_name(f.dim)).append("=").append(vals);
   }
   text("Filters", filters.empty() ? "none" : filters);
   ++row;

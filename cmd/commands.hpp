@@ -26,6 +26,7 @@ void add_budgets(CLI::App& root, CommandTable& table);
 void add_forecast(CLI::App& root, CommandTable& table);
 void add_usage_anomalies(CLI::App* usage, CommandTable& table);
 void add_usage_pull(CLI::App* usage, CommandTable& table);
+void add_usage_watch(CLI::App* usage, CommandTable& table);
 void add_credits(CLI::App& root, CommandTable& table);
 void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);

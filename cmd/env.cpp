@@ -36,6 +36,7 @@ void Env::configure(const GlobalOptions& g) {
     auto t = util::parse_rfc3339(now);
     if (!t) throw UsageError("invalid --now '" + now + "': " + t.error());
     m_now = *t;
+    m_now_pinned = true;
   }
   m_quiet = g.quiet;
   m_no_pager = g.no_pager;

@@ -43,6 +43,8 @@ class Env {
   void configure(const GlobalOptions& g);
   std::string env(const std::string& name) const;
   util::Seconds now() const { return m_now; }
+  // Was "now" pinned (--now, BILLCTL_NOW)? A live view then stays at that instant.
+  bool now_pinned() const { return m_now_pinned; }
   bool quiet() const { return m_quiet; }
   render::TextStyle style() const;
   // The [notify] settings of the config file (channels and their secrets).
@@ -89,6 +91,7 @@ class Env {
  private:
   GetEnv m_getenv;
   util::Seconds m_now;
+  bool m_now_pinned = false;
   bool m_quiet = false;
   bool m_no_pager = false;
   ColorMode m_color = ColorMode::auto_detect;

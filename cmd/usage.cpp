@@ -300,6 +300,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   table.push_back({log, [lo](Env& env) { run_log(*lo, env); }});
   add_usage_anomalies(usage, table);
   add_usage_pull(usage, table);
+  add_usage_watch(usage, table);
 }
 
 }  // namespace billctl::cmd

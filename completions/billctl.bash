@@ -20,6 +20,7 @@ _billctl() {
       "usage/anomalies") path="usage anomalies" ;;
       "usage/patterns") path="usage patterns" ;;
       "usage/pull") path="usage pull" ;;
+      "usage/watch") path="usage watch" ;;
       "budgets/set") path="budgets set" ;;
       "budgets/list") path="budgets list" ;;
       "budgets/rm") path="budgets rm" ;;
@@ -67,7 +68,7 @@ _billctl() {
   esac
   case "$path" in
     "") opts="usage budgets credits invoices report forecast prices completion doctor -h --help --version --db --config --now --color --no-color -q --quiet --no-pager" ;;
-    "usage") opts="import summary top log anomalies patterns pull -h --help --db --config --now --color --no-color -q --quiet --no-pager" ;;
+    "usage") opts="import summary top log anomalies patterns pull watch -h --help --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage summary") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage top") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
@@ -75,6 +76,7 @@ _billctl() {
     "usage anomalies") opts="-h --help --period --granularity --metric --sensitivity --by --where --notify --channel --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage patterns") opts="-h --help --period --where --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "usage pull") opts="-h --help --period --since --bucket --settle-days --base-url --dry-run --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;
+    "usage watch") opts="-h --help --interval --once --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "budgets") opts="set list rm status apply check notify -h --help --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "budgets set") opts="-h --help --scope --period --limit --stages --mode --tz --channel --db --config --now --color --no-color -q --quiet --no-pager" ;;
     "budgets list") opts="-h --help --format -o --output --db --config --now --color --no-color -q --quiet --no-pager" ;;

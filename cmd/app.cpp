@@ -216,6 +216,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.add_flag("--no-color", g.no_color, "No colour (NO_COLOR is honoured too)");
   app.add_flag("-q,--quiet", g.quiet, "No notes on stderr");
   app.add_flag("--no-pager", g.no_pager, "Never page long output on a terminal ($BILLCTL_PAGER, $PAGER, default less -FRX)");
+  app.add_flag("--wide", g.wide, "Tables as wide as they are: no column hidden or shortened to fit the terminal");
   // The explicit command table, in the order of the help text.
   add_usage(app, table);
   add_budgets(app, table);

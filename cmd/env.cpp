@@ -40,6 +40,7 @@ void Env::configure(const GlobalOptions& g) {
   }
   m_quiet = g.quiet;
   m_no_pager = g.no_pager;
+  m_wide = g.wide;
   if (g.color == "always") m_color = ColorMode::always;
   else if (g.color == "never") m_color = ColorMode::never;
   else if (g.color == "auto") m_color = ColorMode::auto_detect;
@@ -125,11 +126,17 @@ notify::Settings Env::notify_settings() {
   return notify::parse_settings(*m_notify, m_config_path, [this](const std::string& v) { return env(v); }, m_config_private);
 }
 
+namespace {
+size_t screen_columns(const std::string& columns_env);
+}
+
 render::TextStyle Env::style() const {
   render::TextStyle s;
   const bool terminal = m_color == ColorMode::always || (m_color == ColorMode::auto_detect && out_tty);
   s.bars = terminal;
   s.color = terminal && m_color != ColorMode::never && (m_color == ColorMode::always || !m_no_color_env);
+  // Tables fit the terminal they are shown on ($COLUMNS, else the tty's width); piped, never cut.
+  if (out_tty && !m_wide) s.width = screen_columns(env("COLUMNS"));
   return s;
 }
 
@@ -211,6 +218,15 @@ bool write_all(int fd, std::string_view s) {
     s.remove_prefix(size_t(w));
   }
   return true;
+}
+
+// The terminal's width: $COLUMNS, else the tty's, else 80.
+size_t screen_columns(const std::string& columns_env) {
+  int64_t n = 0;
+  if (!columns_env.empty() && util::parse_u63(columns_env, n) && n > 0) return size_t(n);
+  winsize ws{};
+  if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
 }
 
 // The terminal's height: $LINES, else the tty's, else 24.

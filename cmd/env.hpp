@@ -26,6 +26,7 @@ struct GlobalOptions {
   bool no_color = false;
   bool quiet = false;
   bool no_pager = false;
+  bool wide = false;
 };
 
 class Env {
@@ -94,6 +95,7 @@ class Env {
   bool m_now_pinned = false;
   bool m_quiet = false;
   bool m_no_pager = false;
+  bool m_wide = false;
   ColorMode m_color = ColorMode::auto_detect;
   bool m_no_color_env = false;
   std::string m_db_flag;

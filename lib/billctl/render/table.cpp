@@ -83,8 +83,65 @@ std::string to_text(const Table& t, const TextStyle& style) {
     for (const auto& r : cells) width[i] = std::max(width[i], util::display_width(r[i]));
     if (!total.empty()) width[i] = std::max(width[i], util::display_width(total[i]));
   }
-  const bool bars = style.bars && t.bar_column >= 0 && !t.rows.empty();
+  bool bars = style.bars && t.bar_column >= 0 && !t.rows.empty();
   constexpr size_t k_bar_width = 20;
+  // Fitting a terminal: bars go first, then long text is shortened, then columns are hidden.
+  std::vector<bool> shown(ncol, true);
+  std::vector<std::string> hidden;
+  if (style.width > 0) {
+    auto table_width = [&] {
+      size_t w = 2, n = 0;
+      for (size_t i = 0; i < ncol; ++i)
+        if (shown[i]) w += width[i] + (n++ ? 2 : 0);
+      return w + (bars ? 2 + k_bar_width : 0);
+    };
+    if (table_width() > style.width) bars = false;
+    auto hide = [&](size_t i) {
+      shown[i] = false;
+      hidden.push_back(t.columns[i].title);
+    };
+    // Long text loses what the table is over, widest column first, down to a floor of 16.
+    constexpr size_t k_min_text = 16;
+    auto text_slack = [&] {
+      size_t slack = 0;
+      for (size_t i = 0; i < ncol; ++i)
+        if (shown[i] && t.columns[i].kind == Kind::text && width[i] > k_min_text) slack += width[i] - k_min_text;
+      return slack;
+    };
+    auto shorten_text = [&] {
+      while (table_width() > style.width) {
+        size_t widest = ncol;
+        for (size_t i = 0; i < ncol; ++i)
+          if (shown[i] && t.columns[i].kind == Kind::text && width[i] > k_min_text && (widest == ncol || width[i] > width[widest]))
+            widest = i;
+        if (widest == ncol) return;
+        const size_t over = table_width() - style.width;
+        width[widest] = std::max(k_min_text, width[widest] > over ? width[widest] - over : 0);
+        titles[widest] = util::shorten_middle(titles[widest], width[widest]);
+        for (auto& r : cells) r[widest] = util::shorten_middle(r[widest], width[widest]);
+        if (!total.empty()) total[widest] = util::shorten_middle(total[widest], width[widest]);
+      }
+    };
+    // Counts of low value (hide_rank > 0) go first, highest rank first; then, unless shortening
+    // text is enough, the other counts from the right; then text is shortened; then text columns
+    // but the first go.
+    std::vector<size_t> ranked, plain;
+    for (size_t i = ncol; i-- > 1;)
+      if (t.columns[i].kind == Kind::integer) (t.columns[i].hide_rank > 0 ? ranked : plain).push_back(i);
+    std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) { return t.columns[a].hide_rank > t.columns[b].hide_rank; });
+    for (size_t i : ranked)
+      if (table_width() > style.width) hide(i);
+    for (size_t i : plain)
+      if (table_width() > style.width && table_width() - style.width > text_slack()) hide(i);
+    shorten_text();
+    for (size_t i = ncol; i-- > 1 && table_width() > style.width;)
+      if (shown[i] && t.columns[i].kind == Kind::text) hide(i);
+    // Listed in table order.
+    std::vector<std::string> ordered;
+    for (size_t i = 0; i < ncol; ++i)
+      if (!shown[i]) ordered.push_back(t.columns[i].title);
+    hidden = std::move(ordered);
+  }
   auto bar_value = [&](const std::vector<Value>& row) -> money::i128 {
     const Value& v = row[size_t(t.bar_column)];
     return t.columns[size_t(t.bar_column)].kind == Kind::percent ? money::i128(v.integer) : v.decimal.units();
@@ -100,8 +157,9 @@ std::string to_text(const Table& t, const TextStyle& style) {
   if (!t.title.empty()) out += bold + t.title + reset + "\n";
   auto line = [&](const std::vector<std::string>& r, const std::string& pre, const std::string& post) {
     std::string l = pre;
-    for (size_t i = 0; i < ncol; ++i) {
-      if (i) l += "  ";
+    for (size_t i = 0, n = 0; i < ncol; ++i) {
+      if (!shown[i]) continue;
+      if (n++) l += "  ";
       pad(l, r[i], width[i], right_aligned(t.columns[i].kind));
     }
     while (!l.empty() && l.back() == ' ') l.pop_back();
@@ -109,7 +167,8 @@ std::string to_text(const Table& t, const TextStyle& style) {
   };
   out += line(titles, "  " + bold, reset) + "\n";
   size_t rule = 0;
-  for (size_t i = 0; i < ncol; ++i) rule += width[i] + (i ? 2 : 0);
+  for (size_t i = 0, n = 0; i < ncol; ++i)
+    if (shown[i]) rule += width[i] + (n++ ? 2 : 0);
   std::string rule_line = "  " + dim;
   for (size_t i = 0; i < rule; ++i) rule_line += style.bars ? "\u2500" : "-";
   rule_line += reset + "\n";
@@ -128,6 +187,14 @@ std::string to_text(const Table& t, const TextStyle& style) {
   if (!total.empty()) {
     out += rule_line;
     out += line(total, "  " + bold, reset) + "\n";
+  }
+  if (!hidden.empty()) {
+    std::string names;
+    for (const auto& h : hidden) names.append(names.empty() ? "" : ", ").append(h);
+    const std::string head = "  (" + std::to_string(hidden.size()) + (hidden.size() == 1 ? " column" : " columns") + " hidden: ";
+    const std::string tail = "; --wide shows all)";
+    const size_t room = style.width > head.size() + tail.size() + 4 ? style.width - head.size() - tail.size() : 4;
+    out += dim + head + util::shorten_end(names, room) + tail + reset + "\n";
   }
   return out;
 }

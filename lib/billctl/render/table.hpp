@@ -25,6 +25,10 @@ struct Column {
   std::string title;
   Kind kind = Kind::text;
   bool additive = true;  // the totals row is the column's sum (false: distinct users, unit costs)
+  // On a terminal too narrow for the table, columns with a higher rank are hidden first; rank 0
+  // columns (the default) go after them, from the right. Money, decimals, percentages and the
+  // first column are never hidden.
+  int hide_rank = 0;
 };
 
 struct Value {
@@ -55,6 +59,11 @@ struct Table {
 struct TextStyle {
   bool bars = false;   // unicode bars (a terminal)
   bool color = false;  // ANSI colour (a terminal without NO_COLOR)
+  // The terminal's width: a table wider than it drops its bars, hides counts (Column::hide_rank
+  // first, then from the right), shortens long text in the middle ("…"), then hides text columns
+  // but the first, saying what it hid. Money, decimals, percentages and the first column are never
+  // hidden. 0: never shortened (piped output, --wide).
+  size_t width = 0;
 };
 
 // An aligned text table with a title line and a totals row.

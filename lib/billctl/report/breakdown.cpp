@@ -17,13 +17,13 @@ render::Table breakdown_table(const BreakdownSpec& spec, const usage::AggResult&
   t.currency = result.currency;
   for (auto d : spec.dims) t.columns.push_back(Column{std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
   const size_t nkeys = spec.dims.size();
-  t.columns.push_back({"requests", "requests", Kind::integer});
+  t.columns.push_back({"requests", "requests", Kind::integer, true, 1});
   t.columns.push_back({"input_tokens", "input", Kind::integer});
-  t.columns.push_back({"cached_input_tokens", "cached", Kind::integer});
+  t.columns.push_back({"cached_input_tokens", "cached", Kind::integer, true, 3});
   // cache_write_tokens means 5-minute writes everywhere (as in the usage record); 1-hour writes
   // have their own column.
-  t.columns.push_back({"cache_write_tokens", "writes 5m", Kind::integer});
-  t.columns.push_back({"cache_write_1h_tokens", "writes 1h", Kind::integer});
+  t.columns.push_back({"cache_write_tokens", "writes 5m", Kind::integer, true, 4});
+  t.columns.push_back({"cache_write_1h_tokens", "writes 1h", Kind::integer, true, 5});
   t.columns.push_back({"output_tokens", "output", Kind::integer});
   t.columns.push_back({"cost", "cost", Kind::money});
   t.columns.push_back({"share", "share", Kind::percent});

@@ -99,24 +99,7 @@ LiveView build_live(usage::Source& src, const std::vector<budgets::Budget>& budg
 
 namespace {
 
-// The text cut to `width` display columns, "…" marking the cut.
-std::string fit(const std::string& s, size_t width) {
-  if (util::display_width(s) <= width) return s;
-  std::string out;
-  size_t used = 0;
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    size_t n = util::decode_utf8(s, i, cp);
-    if (n == 0) n = 1;
-    const std::string_view ch(s.data() + i, n);
-    const size_t w = util::display_width(ch);
-    if (used + w + 1 > width) break;
-    out.append(ch);
-    used += w;
-    i += n;
-  }
-  return out + "…";
-}
+std::string fit(const std::string& s, size_t width) { return util::shorten_end(s, width); }
 
 std::string pad(std::string s, size_t width) {
   const size_t w = util::display_width(s);

@@ -203,6 +203,48 @@ size_t display_width(std::string_view s) {
   return w;
 }
 
+namespace {
+
+// Each character's byte offset and display width (an invalid byte: one column).
+std::vector<std::pair<size_t, size_t>> char_widths(std::string_view s) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    size_t n = decode_utf8(s, i, cp);
+    const size_t w = n == 0 ? 1 : (cp < 0x20 || cp == 0x7F || zero_width(cp)) ? 0 : double_width(cp) ? 2 : 1;
+    out.push_back({i, w});
+    i += n == 0 ? 1 : n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string shorten_end(std::string_view s, size_t width) {
+  if (display_width(s) <= width) return std::string(s);
+  if (width == 0) return {};
+  const auto chars = char_widths(s);
+  size_t used = 0, k = 0;
+  for (; k < chars.size() && used + chars[k].second + 1 <= width; ++k) used += chars[k].second;
+  const size_t end = k < chars.size() ? chars[k].first : s.size();
+  return std::string(s.substr(0, end)) + "\u2026";
+}
+
+std::string shorten_middle(std::string_view s, size_t width) {
+  if (display_width(s) <= width) return std::string(s);
+  if (width < 3) return shorten_end(s, width);
+  const auto chars = char_widths(s);
+  const size_t room = width - 1, head_room = (room + 1) / 2, tail_room = room - head_room;
+  size_t used = 0, head = 0;
+  for (; head < chars.size() && used + chars[head].second <= head_room; ++head) used += chars[head].second;
+  size_t tail = chars.size();
+  used = 0;
+  while (tail > head && used + chars[tail - 1].second <= tail_room) used += chars[--tail].second;
+  const size_t head_end = head < chars.size() ? chars[head].first : s.size();
+  const size_t tail_begin = tail < chars.size() ? chars[tail].first : s.size();
+  return std::string(s.substr(0, head_end)) + "\u2026" + std::string(s.substr(tail_begin));
+}
+
 bool has_control(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);

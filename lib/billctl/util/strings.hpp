@@ -26,6 +26,10 @@ bool valid_utf8(std::string_view s);
 // Number of terminal columns the UTF-8 text occupies: two for East Asian wide characters and
 // emoji, none for combining marks and controls.
 size_t display_width(std::string_view s);
+// The text cut to at most `width` display columns, "…" (U+2026) marking where: at the end, or in
+// the middle (keeping both ends: "anthropic/claude-…-20250929"). Text that fits is returned as is.
+std::string shorten_end(std::string_view s, size_t width);
+std::string shorten_middle(std::string_view s, size_t width);
 // Does the text hold a C0 or C1 control character (or DEL)?
 bool has_control(std::string_view s);
 // The text with control characters (C0, DEL, C1) and invalid UTF-8 bytes written as visible

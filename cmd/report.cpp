@@ -258,6 +258,8 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   if ((xlsx || focus) && o.recommendations) throw UsageError("--recommendations is for table and json output");
   if (!report::is_report_format(o.format))
     throw UsageError("invalid --format '" + o.format + "': expected " + report::k_report_formats);
+  if ((o.limit >= 0 || o.all) && o.format != "table")
+    throw UsageError(std::string(o.all ? "--all" : "--limit") + " is for --format table (csv, json and the files hold every row)");
   const Format f = xlsx || focus ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
@@ -309,7 +311,9 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   const report::OutputFormat of = f == Format::table ? report::OutputFormat::table
                                   : f == Format::csv ? report::OutputFormat::csv
                                                      : report::OutputFormat::json;
-  std::string out = report::render_report(r, of, env.style());
+  // On a terminal the breakdowns show their top rows; piped, written or --all, every row.
+  const size_t rows = o.all ? 0 : o.limit >= 0 ? size_t(o.limit) : env.out_tty && o.output.empty() ? 10 : 0;
+  std::string out = report::render_report(r, of, env.style(), rows);
   if (o.recommendations) {
     // A section of the report: the same recommendations as 'report recommendations'.
     const money::Decimal min = parse_min_saving(o.min_saving);
@@ -375,6 +379,10 @@ void add_report(CLI::App& root, CommandTable& table) {
   rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
   rep->add_option("--format", o->format, "Output format: table, csv, json, pdf or xlsx (with -o FILE), or focus (FinOps FOCUS 1.2 CSV)")->type_name("FORMAT");
   rep->add_option("-o,--output", o->output, "Write the output to FILE (atomically) instead of stdout")->type_name("FILE");
+  CLI::Option* limit = rep->add_option("--limit", o->limit, "Table: the top N rows of each breakdown (default 10 on a terminal, all when piped)")
+                           ->type_name("N")
+                           ->check(whole_number(1, 1000000));
+  rep->add_flag("--all", o->all, "Table: every row of each breakdown, also on a terminal")->excludes(limit);
   table.push_back({rep, [o](Env& env) { run_report(*o, env); }});
 }
 

@@ -22,6 +22,10 @@ struct ReportOptions {
   std::string prices;
   bool recommendations = false;
   std::string min_saving = "1";
+  // Rows per breakdown in the table format: 0 every row (piped, -o, --all); default 10 on a
+  // terminal (not saved in templates).
+  int64_t limit = -1;  // -1: the default for where the output goes
+  bool all = false;
 };
 
 // The report document in o.format; `built` (when given) receives the report it was made of, and

@@ -106,7 +106,7 @@ _billctl() {
     "invoices issue") opts="-h --help --actor --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "invoices mark-paid") opts="-h --help --reference --actor --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "invoices void") opts="-h --help --reason --actor --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
-    "report") opts="recommendations save run list show rm send reconcile -h --help --period --since --until --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "report") opts="recommendations save run list show rm send reconcile -h --help --period --since --until --where --input --input-format --on-error --prices --allow-unpriced --recommendations --min-saving --format -o --output --limit --all --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "report recommendations") opts="-h --help --period --where --min-saving --format -o --output --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "report save") opts="-h --help --description --period --where --format --recommendations --min-saving --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "report run") opts="-h --help --period -o --output --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;

@@ -271,6 +271,8 @@ complete -c billctl -n '__fish_seen_subcommand_from report' -l recommendations -
 complete -c billctl -n '__fish_seen_subcommand_from report' -l min-saving -r -d 'With --recommendations: leave out those that save less (default 1)'
 complete -c billctl -n '__fish_seen_subcommand_from report' -l format -r -d 'Output format: table, csv, json, pdf or xlsx (with -o FILE), or focus (FinOps FOCUS 1.2 CSV)'
 complete -c billctl -n '__fish_seen_subcommand_from report' -s o -l output -r -F -d 'Write the output to FILE (atomically) instead of stdout'
+complete -c billctl -n '__fish_seen_subcommand_from report' -l limit -r -d 'Table: the top N rows of each breakdown (default 10 on a terminal, all when piped)'
+complete -c billctl -n '__fish_seen_subcommand_from report' -l all -d 'Table: every row of each breakdown, also on a terminal'
 complete -c billctl -n '__fish_seen_subcommand_from report; and __fish_seen_subcommand_from recommendations' -s h -l help -d 'Print this help message and exit'
 complete -c billctl -n '__fish_seen_subcommand_from report; and __fish_seen_subcommand_from recommendations' -l period -r -d 'Period (default last-month)'
 complete -c billctl -n '__fish_seen_subcommand_from report; and __fish_seen_subcommand_from recommendations' -l where -r -d 'Only usage where KEY=VALUE (repeatable)'

@@ -179,7 +179,7 @@ std::string catalogs_text(const MonthlyReport& r) {
 
 }  // namespace
 
-std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style) {
+std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style, size_t rows) {
   switch (f) {
     case OutputFormat::table: {
       std::string out;
@@ -195,7 +195,17 @@ std::string render_report(const MonthlyReport& r, OutputFormat f, const render::
       for (const auto& t : r.breakdowns) {
         bool blank_only = t.rows.size() == 1 && t.rows[0][0].text.empty();
         if (blank_only) continue;  // nothing attributed on this dimension
-        out += render::to_text(t, style) + "\n";
+        if (rows == 0 || t.rows.size() <= rows) {
+          out += render::to_text(t, style) + "\n";
+          continue;
+        }
+        // The top rows; the totals row stays the whole breakdown's.
+        render::Table top = t;
+        top.rows.resize(rows);
+        const size_t more = t.rows.size() - rows;
+        out += render::to_text(top, style);
+        out.append("  \u2026 ").append(util::group_thousands(int64_t(more))).append(" more ").append(t.columns[0].title);
+        out.append(more == 1 ? "" : "s").append(" (use --all or --format csv)\n\n");
       }
       out += render::to_text(r.top_users, style) + "\n";
       out += render::to_text(r.daily, style);

@@ -49,6 +49,8 @@ std::string percent_text(int64_t tenths, bool sign);
 
 enum class OutputFormat { table, csv, json };
 
-std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style);
+// `rows`: in the table format, each breakdown's first rows (largest first) and a line saying how
+// many more there are; 0 for every row. CSV and JSON always hold every row.
+std::string render_report(const MonthlyReport& r, OutputFormat f, const render::TextStyle& style, size_t rows = 0);
 
 }  // namespace billctl::report

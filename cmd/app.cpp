@@ -227,6 +227,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   add_prices(app, table);
   add_completion(app, table);
   add_doctor(app, table);
+  add_config(app, table);
 }
 
 std::optional<std::string> real_getenv(const std::string& name) {

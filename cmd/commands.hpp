@@ -32,6 +32,7 @@ void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
 void add_doctor(CLI::App& root, CommandTable& table);
+void add_config(CLI::App& root, CommandTable& table);
 
 // Output formats shared by the reporting commands.
 enum class Format { table, csv, json };

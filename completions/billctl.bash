@@ -13,6 +13,7 @@ _billctl() {
       "/prices") path="prices" ;;
       "/completion") path="completion" ;;
       "/doctor") path="doctor" ;;
+      "/config") path="config" ;;
       "usage/import") path="usage import" ;;
       "usage/summary") path="usage summary" ;;
       "usage/top") path="usage top" ;;
@@ -59,6 +60,10 @@ _billctl() {
       "prices/list") path="prices list" ;;
       "prices/show") path="prices show" ;;
       "prices/import") path="prices import" ;;
+      "config/path") path="config path" ;;
+      "config/list") path="config list" ;;
+      "config/get") path="config get" ;;
+      "config/set") path="config set" ;;
     esac
   done
   case "$prev" in
@@ -67,7 +72,7 @@ _billctl() {
       return ;;
   esac
   case "$path" in
-    "") opts="usage budgets credits invoices report forecast prices completion doctor -h --help --version --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "") opts="usage budgets credits invoices report forecast prices completion doctor config -h --help --version --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "usage") opts="import summary top log anomalies patterns pull watch -h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "usage import") opts="-h --help --format --on-error --rejects --allow-unpriced --prices --set --output-format --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "usage summary") opts="-h --help --period --since --until --where --by --limit --format -o --output --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
@@ -123,6 +128,11 @@ _billctl() {
     "prices import") opts="-h --help --format --name --effective-from --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "completion") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
     "doctor") opts="-h --help --format --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "config") opts="path list get set -h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "config path") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "config list") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "config get") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
+    "config set") opts="-h --help --db --config --now --color --no-color -q --quiet --no-pager --wide" ;;
   esac
   COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

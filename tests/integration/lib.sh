@@ -61,3 +61,10 @@ schema = json.load(open(f"{root}/schemas/{kind}.schema.json", encoding="utf-8"))
 jsonschema.Draft202012Validator(schema).validate(doc)
 ' "$1" "$SOURCE_DIR"
 }
+
+# Puts billctl on PATH as "billctl" (for commands run through a shell, a pty or tmux).
+billctl_on_path() {
+  mkdir -p "$WORK/bin"
+  ln -sf "$BILLCTL_BIN" "$WORK/bin/billctl"
+  export PATH="$WORK/bin:$PATH"
+}

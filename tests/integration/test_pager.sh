@@ -5,10 +5,7 @@
 # pty from script(1); the real less runs in tmux and is quit with q.
 source "$(dirname "$0")/lib.sh"
 export BILLCTL_DB="$WORK/store.db"
-bin_dir="$WORK/bin"
-mkdir -p "$bin_dir"
-ln -s "$BILLCTL_BIN" "$bin_dir/billctl"
-export PATH="$bin_dir:$PATH"
+billctl_on_path
 billctl usage import --quiet "$(dirname "$0")/../fixtures/small.csv"
 on_tty() { script -qec "$1" /dev/null | tr -d '\r'; }
 cmd="billctl usage summary --period 2026-10 --by user"

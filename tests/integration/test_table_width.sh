@@ -3,10 +3,7 @@
 # hidden columns are named with "--wide shows all"; --wide and piped output are never cut.
 source "$(dirname "$0")/lib.sh"
 export BILLCTL_DB="$WORK/store.db"
-bin_dir="$WORK/bin"
-mkdir -p "$bin_dir"
-ln -s "$BILLCTL_BIN" "$bin_dir/billctl"
-export PATH="$bin_dir:$PATH"
+billctl_on_path
 billctl usage import --quiet "$(dirname "$0")/../fixtures/small.csv"
 on_tty() { script -qec "$1" /dev/null | tr -d '\r'; }
 widest() { python3 -c 'import sys, unicodedata

@@ -4,10 +4,7 @@
 # and gives the screen back. Not a terminal: one snapshot. A bad --interval is exit 2.
 source "$(dirname "$0")/lib.sh"
 export BILLCTL_DB="$WORK/store.db" BILLCTL_NOW=2026-10-31T23:50:00Z
-bin_dir="$WORK/bin"
-mkdir -p "$bin_dir"
-ln -s "$BILLCTL_BIN" "$bin_dir/billctl"
-export PATH="$bin_dir:$PATH"
+billctl_on_path
 billctl usage import --quiet "$(dirname "$0")/../fixtures/small.csv"
 billctl budgets set all --limit "10 USD" >/dev/null
 

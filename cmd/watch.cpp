@@ -89,11 +89,12 @@ class Screen {
 // a resize. True when it is time to quit.
 bool wait_for_key(int64_t seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  const bool keyboard = ::isatty(0) != 0;  // stdin from elsewhere: only signals end the view
   while (!g_quit && !g_resized) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
     if (left <= 0) return false;
     pollfd p{0, POLLIN, 0};
-    const int n = ::poll(&p, 1, int(left));
+    const int n = ::poll(&p, keyboard ? 1 : 0, int(left));
     if (n < 0 && errno != EINTR) return false;
     if (n > 0 && (p.revents & (POLLHUP | POLLERR))) return true;  // no keyboard any more
     if (n > 0 && (p.revents & POLLIN)) {

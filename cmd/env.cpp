@@ -210,15 +210,6 @@ const pricing::Catalog& Env::catalog_for_files() {
 namespace {
 
 // Writes all of `s` to `fd`; false with errno set on failure (EPIPE: the reader left).
-bool write_all(int fd, std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t w = ::write(fd, s.data(), s.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return false;
-    s.remove_prefix(size_t(w));
-  }
-  return true;
-}
 
 // The terminal's width: $COLUMNS, else the tty's, else 80.
 size_t screen_columns(const std::string& columns_env) {
@@ -264,7 +255,7 @@ int page(const std::string& command, std::string_view content) {
   struct sigaction ignore{}, old{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &old);
-  write_all(fds[1], content);
+  util::write_all(fds[1], content);
   ::close(fds[1]);
   ::sigaction(SIGPIPE, &old, nullptr);
   int status = 0;
@@ -296,7 +287,7 @@ void Env::emit(const std::string& content, const std::string& path) {
         if (own || general) note("note: the pager '" + pager + "' could not be run; writing to the terminal");
       }
     }
-    if (!write_all(1, content)) throw DataError(std::string("cannot write to standard output: ") + std::strerror(errno));
+    if (!util::write_all(1, content)) throw DataError(std::string("cannot write to standard output: ") + std::strerror(errno));
     return;
   }
   util::write_file_atomic(path, content);

@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "billctl/report/live.hpp"
+#include "billctl/util/io.hpp"
 #include "billctl/util/strings.hpp"
 #include "commands.hpp"
 
@@ -30,14 +31,7 @@ struct WatchFlags {
   bool once = false;
 };
 
-void write_out(std::string_view s) {
-  while (!s.empty()) {
-    const ssize_t w = ::write(1, s.data(), s.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return;
-    s.remove_prefix(size_t(w));
-  }
-}
+void write_out(std::string_view s) { util::write_all(1, s); }
 
 // The terminal as the view needs it: the alternate screen, no cursor, keys read one at a time
 // without echo; everything restored on the way out, however it goes.

@@ -99,8 +99,6 @@ LiveView build_live(usage::Source& src, const std::vector<budgets::Budget>& budg
 
 namespace {
 
-std::string fit(const std::string& s, size_t width) { return util::shorten_end(s, width); }
-
 std::string pad(std::string s, size_t width) {
   const size_t w = util::display_width(s);
   if (w < width) s.append(width - w, ' ');
@@ -145,13 +143,13 @@ std::vector<std::string> render_live(const LiveView& v, const LiveStyle& st) {
   auto bold = [&](const std::string& s) { return st.color ? "\x1b[1m" + s + "\x1b[0m" : s; };
   std::vector<std::string> out;
   auto line = [&](const std::string& s) {
-    std::string l = fit(s, width);
+    std::string l = util::shorten_end(s, width);
     while (!l.empty() && l.back() == ' ') l.pop_back();
     out.push_back(std::move(l));
   };
   std::string head = "billctl usage watch  " + util::format_rfc3339(v.now);
   if (!st.footer.empty()) head += "  (" + st.footer + ")";
-  out.push_back(bold(fit(head, width)));
+  out.push_back(bold(util::shorten_end(head, width)));
   line("");
   line(pad("Today", 15) + money(v.today) + "  " + util::group_thousands(v.today_requests) + (v.today_requests == 1 ? " request" : " requests"));
   line(pad("Last hour", 15) + money(v.last_hour) + "  " + util::group_thousands(v.last_hour_requests) + (v.last_hour_requests == 1 ? " request" : " requests"));
@@ -173,7 +171,7 @@ std::vector<std::string> render_live(const LiveView& v, const LiveStyle& st) {
   size_t name_w = 0;
   for (const auto& s : v.budgets) name_w = std::max(name_w, std::min<size_t>(util::display_width(s.budget.name), 24));
   for (const auto& s : v.budgets) {
-    std::string l = "  " + pad(fit(s.budget.name, 24), name_w) + "  ";
+    std::string l = "  " + pad(util::shorten_end(s.budget.name, 24), name_w) + "  ";
     if (!s.error.empty()) {
       line(l + "error: " + s.error);
       continue;
@@ -206,7 +204,7 @@ std::vector<std::string> render_live(const LiveView& v, const LiveStyle& st) {
         std::string cell;
         if (i < list->size()) {
           const std::string amount = money((*list)[i].cost);
-          cell = "  " + fit((*list)[i].value, col - 3 - amount.size() - 1) + " ";
+          cell = "  " + util::shorten_end((*list)[i].value, col - 3 - amount.size() - 1) + " ";
           cell = pad(cell, col - 1 - amount.size()) + amount;
           any = true;
         }

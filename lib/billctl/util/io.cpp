@@ -13,6 +13,16 @@
 
 namespace billctl::util {
 
+bool write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t w = ::write(fd, s.data(), s.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return false;
+    s.remove_prefix(size_t(w));
+  }
+  return true;
+}
+
 namespace {
 std::string errno_text() { return std::strerror(errno); }
 }  // namespace

@@ -53,6 +53,8 @@ class AtomicFile {
   int m_fd = -1;
 };
 
+// Writes all of `s` to the file descriptor, retrying after signals; false on an error (errno set).
+bool write_all(int fd, std::string_view s);
 // Writes the whole content atomically.
 void write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 // Reads a whole (small) file. Throws DataError naming the path.

@@ -1,4 +1,5 @@
 #include "app.hpp"
+#include "complete.hpp"
 
 #include <unistd.h>
 
@@ -247,6 +248,13 @@ int run_main(int argc, char** argv) {
   CommandTable table;
   build(app, g, table);
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "__complete") {
+    // Completion never fails and never writes to stderr: the shell would show it mid-line.
+    args.erase(args.begin());
+    std::cout << complete(app, env, args, g);
+    std::cout.flush();
+    return 0;
+  }
   args = rewrite_help_and_version(std::move(args));
   try {
     check_words(app, args);

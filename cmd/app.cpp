@@ -209,7 +209,6 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.fallthrough();
   app.require_subcommand(1);
   app.set_version_flag("--version", "billctl 0.1.0");
-  app.footer("Also: 'billctl help [COMMAND]' (the same as --help) and 'billctl version'. See billctl(1).");
   app.add_option("--db", g.db, "The store (SQLite file); env BILLCTL_DB")->type_name("PATH");
   app.add_option("--config", g.config, "Config file; env BILLCTL_CONFIG")->type_name("PATH");
   app.add_option("--now", g.now, "Pin \"now\" (RFC 3339) for reproducible runs; env BILLCTL_NOW")->type_name("TIME");
@@ -229,6 +228,8 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   add_completion(app, table);
   add_doctor(app, table);
   add_config(app, table);
+  add_examples(app, table);
+  add_help_footers(app);
 }
 
 std::optional<std::string> real_getenv(const std::string& name) {

@@ -33,6 +33,10 @@ void add_prices(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
 void add_doctor(CLI::App& root, CommandTable& table);
 void add_config(CLI::App& root, CommandTable& table);
+void add_examples(CLI::App& root, CommandTable& table);
+// Ends every command's --help with the global options and the command's examples (after every
+// command was added).
+void add_help_footers(CLI::App& root);
 
 // Output formats shared by the reporting commands.
 enum class Format { table, csv, json };

@@ -194,7 +194,6 @@ void add_doctor(CLI::App& root, CommandTable& table) {
   auto format = std::make_shared<std::string>("table");
   CLI::App* app = root.add_subcommand("doctor", "Check the store, config, channels, time zone, prices and provider keys");
   app->add_option("--format", *format, "Output format: table, csv or json")->type_name("FORMAT");
-  app->footer("Examples:\n  billctl doctor\n  billctl doctor --format json | jq '.findings[] | select(.level != \"ok\")'");
   table.push_back({app, [format](Env& env) { run_doctor(*format, env); }, true});
 }
 

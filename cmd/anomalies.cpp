@@ -20,6 +20,7 @@ using render::Value;
 
 struct AnomalyFlags {
   std::string period = "this-month";
+  std::string since, until;
   std::string granularity = "day";
   std::string metric = "cost,errors";
   std::string sensitivity = "medium";
@@ -85,11 +86,11 @@ void notify_anomalies(const forecast::AnomalyReport& rep, forecast::Granularity 
 void run_anomalies(const AnomalyFlags& f, Env& env) {
   const Format fmt = parse_output_format(f.format);
   forecast::AnomalyOptions o;
-  o.period = util::parse_period(f.period, env.now()).flag_value("--period", f.period);
   o.now = env.now();
   if (f.granularity == "day") o.granularity = forecast::Granularity::day;
   else if (f.granularity == "hour") o.granularity = forecast::Granularity::hour;
   else throw UsageError("invalid --granularity '" + f.granularity + "': expected day or hour");
+  o.period = period_of(f.period, f.since, f.until, env, o.granularity == forecast::Granularity::hour ? 3600 : 86400);
   o.metrics = forecast::parse_metrics(f.metric);
   o.k = forecast::parse_sensitivity(f.sensitivity);
   o.where = usage::parse_filters(f.where);
@@ -173,6 +174,7 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
 
 struct PatternFlags {
   std::string period;
+  std::string since, until;
   std::vector<std::string> where;
   std::string format = "table";
   std::string output;
@@ -191,14 +193,16 @@ render::Json pct_json(const std::optional<int64_t>& tenths) {
 void run_patterns(const PatternFlags& f, Env& env) {
   const Format fmt = parse_output_format(f.format);
   util::Period period;
-  if (f.period.empty()) {
+  if (!f.since.empty() || !f.until.empty()) {
+    period = period_of(f.period, f.since, f.until, env, 86400);
+  } else if (f.period.empty()) {
     // The 8 whole weeks (UTC days) before today.
     const int64_t today = util::day_of(env.now());
     period.begin = (today - 56) * 86400;
     period.end = today * 86400;
     period.label = util::format_date(today - 56) + ".." + util::format_date(today - 1);
   } else {
-    period = util::parse_period(f.period, env.now()).flag_value("--period", f.period);
+    period = env.period(f.period, "--period");
   }
   auto where = usage::parse_filters(f.where);
   normalise_filters(where, env.catalog());
@@ -331,7 +335,9 @@ void run_patterns(const PatternFlags& f, Env& env) {
 void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
   auto f = std::make_shared<AnomalyFlags>();
   CLI::App* c = usage->add_subcommand("anomalies", "Spikes in cost, tokens, requests or failed requests, and who or what drove them");
-  c->add_option("--period", f->period, "Period to look at (default this-month): 2026-10, FROM..TO, today, ...")->type_name("PERIOD");
+  CLI::Option* period =
+      c->add_option("--period", f->period, "Period to look at (default this-month): 2026-10, FROM..TO, today, ...")->type_name("PERIOD");
+  add_since_until(c, period, f->since, f->until);
   c->add_option("--granularity", f->granularity, "Buckets: day (default) or hour")->type_name("G");
   c->add_option("--metric", f->metric, "cost, tokens, requests, errors, or a list (default cost,errors)")->type_name("METRIC");
   c->add_option("--sensitivity", f->sensitivity, "low, medium (default) or high")->type_name("LEVEL");
@@ -345,7 +351,8 @@ void add_usage_anomalies(CLI::App* usage, CommandTable& table) {
 
   auto pf = std::make_shared<PatternFlags>();
   CLI::App* pc = usage->add_subcommand("patterns", "When the organisation works, weekday seasonality, growth, feature adoption, rising and falling");
-  pc->add_option("--period", pf->period, "Period (default: the 8 weeks before today)")->type_name("PERIOD");
+  CLI::Option* pperiod = pc->add_option("--period", pf->period, "Period (default: the 8 weeks before today)")->type_name("PERIOD");
+  add_since_until(pc, pperiod, pf->since, pf->until);
   pc->add_option("--where", pf->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   add_output_options(pc, pf->format, pf->output);
   table.push_back({pc, [pf](Env& env) { run_patterns(*pf, env); }});

@@ -38,13 +38,24 @@ void add_since_until(CLI::App* app, CLI::Option* period, std::string& since, std
   u->excludes(period);
 }
 
-util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env) {
-  if (!since.empty() || !until.empty()) {
-    auto p = util::since_until(since, until, env.now());
-    if (!p) throw UsageError(p.error());
-    return *p;
+util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env,
+                       int64_t align) {
+  if (since.empty() && until.empty()) return env.period(period, "--period");
+  // A command that works on whole days (or hours) runs to the end of the current one by default.
+  std::string to = until;
+  if (to.empty() && align > 1) to = util::format_rfc3339((env.now() / align + 1) * align);
+  auto p = util::since_until(since, to, env.now(), env.week_start());
+  if (!p) throw UsageError(p.error());
+  if (align > 1) {
+    const char* unit = align == 3600 ? "hours" : "days";
+    if (p->begin % align != 0)
+      throw UsageError("invalid --since '" + since + "': this command works on whole " + unit + " (UTC), and " +
+                       util::format_rfc3339(p->begin) + " is not the start of one");
+    if (p->end % align != 0)
+      throw UsageError("invalid --until '" + until + "': this command works on whole " + unit + " (UTC), and " +
+                       util::format_rfc3339(p->end) + " is not the end of one");
   }
-  return util::parse_period(period, env.now()).flag_value("--period", period);
+  return *p;
 }
 
 CLI::Validator whole_number(int64_t lo, int64_t hi) {

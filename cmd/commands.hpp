@@ -47,8 +47,10 @@ void add_output_options(CLI::App* app, std::string& format, std::string& output)
 // Adds --since TIME and --until TIME, alternatives to `period` (the command's --period option).
 void add_since_until(CLI::App* app, CLI::Option* period, std::string& since, std::string& until);
 // The period a command reads: [--since, --until) when given, else --period. Throws UsageError
-// naming the flag and the value.
-util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env);
+// naming the flag and the value. With `align` (86400: whole days, 3600: hours), --since and
+// --until must fall on such boundaries (UTC) and --until defaults to the end of the current one.
+util::Period period_of(const std::string& period, const std::string& since, const std::string& until, Env& env,
+                       int64_t align = 0);
 
 // A table in the chosen format: the terminal table (or `empty` when it has no rows), RFC 4180
 // CSV, or a JSON document {"schema_version": 1, "kind": KIND, KEY: [rows]}.

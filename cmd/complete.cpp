@@ -8,6 +8,7 @@
 #include "complete.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -240,6 +241,21 @@ struct Completer {
     return c;
   }
 
+  // config get/set KEY: the top-level keys billctl knows and every dotted key the file has.
+  Candidates config_keys_of_file() {
+    std::set<std::string> keys(config_keys().begin(), config_keys().end());
+    std::function<void(const toml::table&, const std::string&)> walk = [&](const toml::table& t, const std::string& at) {
+      for (const auto& [k, v] : t) {
+        const std::string key = at + std::string(k.str());
+        if (const toml::table* sub = v.as_table()) walk(*sub, key + ".");
+        else keys.insert(key);
+      }
+    };
+    for (const auto& k : config_keys())
+      if (const toml::table* t = env.config_table(k)) walk(*t, k + ".");
+    return plain(std::vector<std::string>(keys.begin(), keys.end()));
+  }
+
   Candidates values(const CLI::App* cmd, const CLI::Option* o) {
     const std::string path = path_of(cmd);
     const std::string key = key_of(o);
@@ -267,6 +283,7 @@ struct Completer {
     if (type == "PLAN") return plans();
     if (type == "PACKAGE") return packages();
     if (type == "INVOICE") return plain(stored(store::NameKind::invoice, cur));
+    if (key == "key" && (path == "config get" || path == "config set")) return config_keys_of_file();
     if (type == "NAME" && o->get_positional()) {
       if (path.rfind("budgets ", 0) == 0) return plain(stored(store::NameKind::budget, cur));
       if (path.rfind("report ", 0) == 0) return plain(stored(store::NameKind::report_template, cur));

@@ -179,12 +179,10 @@ void run_config(const std::string& verb, const std::vector<std::string>& args, E
   }
   // set: only keys billctl knows at the top (a typo would stop every command).
   const std::string top = key.substr(0, key.find('.'));
-  static const char* const k_known[] = {"db", "tz", "prices", "notify", "credits", "plans", "orgs", "invoices", "providers", "reports"};
-  if (std::find(std::begin(k_known), std::end(k_known), top) == std::end(k_known)) {
-    std::vector<std::string> known(std::begin(k_known), std::end(k_known));
-    const std::string near = util::did_you_mean(top, known);
+  if (std::find(config_keys().begin(), config_keys().end(), top) == config_keys().end()) {
+    const std::string near = util::did_you_mean(top, config_keys());
     throw UsageError("unknown config key '" + top + "'" + (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                     "; known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices], [providers], [reports]");
+                     "; known: " + known_config_keys());
   }
   const std::string value = toml_value(args.at(1));
   if (is_secret(leaf_of(key)) && (mode & 077) != 0)

@@ -26,6 +26,7 @@ struct Options {
   std::string amount;    // --credits
   std::string package;   // buy PACKAGE, topup --package
   std::string period;
+  std::string since, until;
   std::string kind;
   std::string below;
   int64_t max_per_month = 1;
@@ -278,7 +279,7 @@ void run_refund(const Options& o, Env& env) {
 void run_deduct(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   if (o.organization.empty() == !o.all) throw UsageError("credits deduct needs --org NAME or --all");
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = period_of(o.period, o.since, o.until, env);
   auto ledger = open_ledger(env);
   const std::vector<credits::DeductResult> results =
       ledger.deduct(request(o, env), o.all ? std::vector<std::string>{} : std::vector<std::string>{o.organization}, p.begin, p.end,
@@ -328,7 +329,7 @@ void run_ledger(const Options& o, Env& env) {
   auto ledger = open_ledger(env);
   credits::LedgerFilter filter;
   filter.organization = o.organization;
-  if (!o.period.empty()) filter.period = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  if (!o.period.empty() || !o.since.empty() || !o.until.empty()) filter.period = period_of(o.period, o.since, o.until, env);
   if (!o.kind.empty() && !credits::find_kind(o.kind))
     throw UsageError("invalid --kind '" + o.kind + "': expected purchase, usage, correction, refund, adjustment, expiry, topup or invoice");
   filter.kind = o.kind;
@@ -438,7 +439,7 @@ void add_credits(CLI::App& root, CommandTable& table) {
   c = add_verb(cr, table, "deduct", "Charge imported usage to the balance, once per usage record", run_deduct, o);
   c->add_option("--org", o->organization, "The organization")->type_name("NAME");
   c->add_flag("--all", o->all, "Every organization with usage in the period");
-  c->add_option("--period", o->period, "Usage period (default this-month)")->type_name("PERIOD");
+  add_since_until(c, c->add_option("--period", o->period, "Usage period (default this-month)")->type_name("PERIOD"), o->since, o->until);
   c->add_option("--reference", o->reference, "Reference of the entries (default \"usage PERIOD\")")->type_name("REF");
   mutation_flags(c, *o);
   o->period = "this-month";
@@ -461,7 +462,8 @@ void add_credits(CLI::App& root, CommandTable& table) {
 
   c = add_verb(cr, table, "ledger", "The ledger entries, or a monthly summary by usage type", run_ledger, o);
   c->add_option("--org", o->organization, "Only this organization")->type_name("NAME");
-  c->add_option("--period", o->period, "Only entries made in this period")->type_name("PERIOD");
+  add_since_until(c, c->add_option("--period", o->period, "Only entries made in this period")->type_name("PERIOD"), o->since,
+                  o->until);
   c->add_option("--kind", o->kind, "Only this kind: purchase, usage, correction, refund, adjustment, expiry, topup, invoice")
       ->type_name("KIND");
   c->add_option("--actor", o->actor, "Only entries made by this actor")->type_name("NAME");

@@ -20,6 +20,25 @@
 
 namespace billctl::cmd {
 
+const std::vector<std::string>& config_keys() {
+  static const std::vector<std::string> k{"db", "tz", "week_start", "prices", "notify", "credits",
+                                          "plans", "orgs", "invoices", "providers", "reports"};
+  return k;
+}
+
+std::string known_config_keys() {
+  std::string out;
+  for (const auto& k : config_keys()) {
+    const bool table = k != "db" && k != "tz" && k != "week_start";
+    out += (out.empty() ? "" : ", ") + (table ? "[" + k + "]" : k);
+  }
+  return out;
+}
+
+util::Period Env::period(const std::string& text, const std::string& flag) const {
+  return util::parse_period(text, m_now, m_week_start).flag_value(flag, text);
+}
+
 Env::Env(std::ostream& o, std::ostream& e, bool otty, bool etty, GetEnv getenv, util::Seconds wall_clock)
     : out(o), err(e), out_tty(otty), err_tty(etty), m_getenv(std::move(getenv)), m_now(wall_clock) {}
 
@@ -76,13 +95,20 @@ void Env::configure(const GlobalOptions& g) {
   }
   for (const auto& [k, v] : cfg) {
     const std::string key(k.str());
-    if (key != "db" && key != "prices" && key != "tz" && key != "notify" && key != "credits" && key != "plans" &&
-        key != "orgs" && key != "invoices" && key != "providers" && key != "reports")
-      throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key '" + key +
-                      "' (known: db, tz, [prices], [notify], [credits], [plans], [orgs], [invoices], [providers], [reports])");
+    if (std::find(config_keys().begin(), config_keys().end(), key) == config_keys().end())
+      throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key '" + key + "' (known: " +
+                      known_config_keys() + ")");
   }
   if (auto db = cfg["db"].value<std::string>()) m_config_db = *db;
   if (auto tz = cfg["tz"].value<std::string>()) m_tz = *tz;
+  if (const toml::node* w = cfg.get("week_start")) {
+    const auto day = w->value<std::string>();
+    const auto n = day ? util::parse_weekday(*day) : std::nullopt;
+    if (!n)
+      throw DataError(m_config_path + ":" + std::to_string(w->source().begin.line) +
+                      ": week_start must be a day name, monday to sunday (monday, the ISO 8601 week, is the default)");
+    m_week_start = *n;
+  }
   m_config_private = (st.st_mode & 077) == 0;
   // Moved, never copied: a copied toml++ node forgets its source position (errors would say line 0).
   m_config = std::make_unique<toml::table>(std::move(cfg));

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "billctl/notify/channels.hpp"
 #include "billctl/pricing/catalog.hpp"
@@ -28,6 +29,11 @@ struct GlobalOptions {
   bool no_pager = false;
   bool wide = false;
 };
+
+// The config file's top-level keys and tables, in the order errors list them.
+const std::vector<std::string>& config_keys();
+// The same as text for errors: "db, tz, week_start, [prices], ..." (tables in brackets).
+std::string known_config_keys();
 
 class Env {
  public:
@@ -62,6 +68,11 @@ class Env {
   std::string actor(const std::string& flag) const;
   // The configured time zone for calendar periods (config key tz), default UTC.
   const std::string& tz() const { return m_tz; }
+  // The first day of a week for this-week and last-week: config week_start, 0 Monday (ISO) .. 6 Sunday.
+  int week_start() const { return m_week_start; }
+  // A period typed for `flag` (--period, --from, ...), relative to now and the week start; a bad one
+  // is a UsageError naming the flag, the value and the accepted forms.
+  util::Period period(const std::string& text, const std::string& flag) const;
 
   // The embedded store's interfaces; the store is opened (and migrated) on first use.
   usage::Source& usage() { return store().usage(); }
@@ -106,6 +117,7 @@ class Env {
   std::string m_config_prices;
   std::string m_prices_flag;
   std::string m_tz = "UTC";
+  int m_week_start = 0;
   const toml::table* m_notify = nullptr;  // the [notify] table of m_config, when the config has one
   std::unique_ptr<toml::table> m_config;  // the whole config file
   bool m_config_private = true;           // mode 0600 (no group or other bits)

@@ -17,6 +17,7 @@ using render::Value;
 
 struct ForecastOptions {
   std::string period = "this-month";
+  std::string since, until;
   std::string by;
   std::vector<std::string> where;
   std::string levels = "80,95";
@@ -246,7 +247,7 @@ bool same_scope(const std::vector<usage::Filter>& a, const std::vector<usage::Fi
 void run_forecast(const ForecastOptions& o, Env& env) {
   const Format fmt = parse_output_format(o.format);
   forecast::Options fo;
-  fo.period = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  fo.period = period_of(o.period, o.since, o.until, env, 86400);
   fo.now = env.now();
   fo.by = usage::parse_dims(o.by, "--by");
   for (usage::Dim d : fo.by)
@@ -313,8 +314,8 @@ void run_forecast(const ForecastOptions& o, Env& env) {
 
 void run_backtest(const BacktestOptions& o, Env& env) {
   const Format fmt = parse_output_format(o.format);
-  const util::Period from = util::parse_period(o.from, env.now()).flag_value("--from", o.from);
-  const util::Period to = util::parse_period(o.to, env.now()).flag_value("--to", o.to);
+  const util::Period from = env.period(o.from, "--from");
+  const util::Period to = env.period(o.to, "--to");
   if (from.kind != util::Period::Kind::month) throw UsageError("invalid --from '" + o.from + "': expected a month (2026-01)");
   if (to.kind != util::Period::Kind::month) throw UsageError("invalid --to '" + o.to + "': expected a month (2026-10)");
   if (to.begin < from.begin) throw UsageError("invalid --to '" + o.to + "': before --from '" + o.from + "'");
@@ -385,7 +386,9 @@ void add_forecast(CLI::App& root, CommandTable& table) {
   bt->add_option("--levels", bo->levels, "Interval levels in percent (default 80,95)")->type_name("LIST");
   add_output_options(bt, bo->format, bo->output);
 
-  fc->add_option("--period", o->period, "Period to forecast (default this-month): 2026-10, FROM..TO, this-month, today")->type_name("PERIOD");
+  CLI::Option* period =
+      fc->add_option("--period", o->period, "Period to forecast (default this-month): 2026-10, FROM..TO, this-month, today")->type_name("PERIOD");
+  add_since_until(fc, period, o->since, o->until);
   fc->add_option("--by", o->by, "Also per key of these dimensions (user, model, department, ...)")->type_name("DIM,...");
   fc->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   fc->add_option("--levels", o->levels, "Interval levels in percent (default 80,95)")->type_name("LIST");

@@ -155,7 +155,7 @@ void run_assign(const Options& o, Env& env) {
   }
   std::optional<util::Seconds> since;
   if (!o.since.empty()) {
-    const util::Period p = util::parse_period(o.since, env.now()).flag_value("--since", o.since);
+    const util::Period p = env.period(o.since, "--since");
     if (p.kind != util::Period::Kind::month) throw UsageError("invalid --since '" + o.since + "': expected a month, e.g. 2026-10");
     since = p.begin;
   }
@@ -166,7 +166,7 @@ void run_assign(const Options& o, Env& env) {
 
 void run_usage(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = env.period(o.period, "--period");
   const auto list = plans(env);
   Context ctx(env);
   const auto dir = directory(env, ctx.invoices, settings(env));
@@ -301,7 +301,7 @@ std::string show_text(const Invoice& inv, util::Seconds now, const render::TextS
 void run_generate(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   if (o.period.empty()) throw UsageError("invoices generate needs --period, e.g. --period 2026-10");
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = env.period(o.period, "--period");
   if (p.kind != util::Period::Kind::month) throw UsageError("invalid --period '" + o.period + "': invoices are monthly, e.g. 2026-10");
   const Settings s = settings(env);
   const auto list = plans(env);
@@ -349,7 +349,7 @@ void run_generate(const Options& o, Env& env) {
 void run_list(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   std::string period;
-  if (!o.period.empty()) period = util::parse_period(o.period, env.now()).flag_value("--period", o.period).label;
+  if (!o.period.empty()) period = env.period(o.period, "--period").label;
   if (!o.status.empty() && o.status != "draft" && o.status != "pending" && o.status != "paid" && o.status != "overdue" && o.status != "void")
     throw UsageError("invalid --status '" + o.status + "': expected draft, pending, overdue, paid or void");
   Context ctx(env);

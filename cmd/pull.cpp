@@ -65,7 +65,7 @@ void run_pull(const PullFlags& f, Env& env) {
   const util::Seconds now = env.now();
   const util::Seconds tomorrow = day_start(now) + 86400;
   if (!f.period.empty()) {
-    const util::Period p = util::parse_period(f.period, now).flag_value("--period", f.period);
+    const util::Period p = env.period(f.period, "--period");
     o.begin = day_start(p.begin);
     o.end = std::min(day_start(p.end + 86399), tomorrow);
   } else if (!f.since.empty()) {

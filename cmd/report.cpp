@@ -19,6 +19,7 @@ namespace {
 
 struct RecommendOptions {
   std::string period = "last-month";
+  std::string since, until;
   std::vector<std::string> where;
   std::string min_saving = "1";
   std::string format = "table";
@@ -97,7 +98,7 @@ std::string recommendations_output(const report::Recommendations& r, const util:
 
 void run_recommendations(const RecommendOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = period_of(o.period, o.since, o.until, env);
   auto where = usage::parse_filters(o.where);
   normalise_filters(where, env.catalog());
   const money::Decimal min = parse_min_saving(o.min_saving);
@@ -109,6 +110,7 @@ void run_recommendations(const RecommendOptions& o, Env& env) {
 
 struct ReconcileOptions {
   std::string period = "last-month";
+  std::string since, until;
   std::string provider;
   std::string by = "model";
   std::string tolerance = "1%";
@@ -133,7 +135,7 @@ std::string pct_text(const std::optional<money::Decimal>& p) {
 
 void run_reconcile(const ReconcileOptions& o, Env& env) {
   const Format f = parse_output_format(o.format);
-  const util::Period p = util::parse_period(o.period, env.now()).flag_value("--period", o.period);
+  const util::Period p = period_of(o.period, o.since, o.until, env, 86400);  // providers bill by the day
   report::ReconcileQuery q;
   q.period = p;
   if (!o.provider.empty()) {
@@ -348,7 +350,8 @@ void add_report(CLI::App& root, CommandTable& table) {
   std::shared_ptr<RecommendOptions> ro;
   CLI::App* rec = add_verb(rep, table, "recommendations", "What the period's usage would cost done differently, with savings and evidence",
                            &run_recommendations, ro);
-  rec->add_option("--period", ro->period, "Period (default last-month)")->type_name("PERIOD");
+  add_since_until(rec, rec->add_option("--period", ro->period, "Period (default last-month)")->type_name("PERIOD"), ro->since,
+                  ro->until);
   rec->add_option("--where", ro->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
   rec->add_option("--min-saving", ro->min_saving, "Leave out recommendations that save less (default 1)")->type_name("AMOUNT");
   add_output_options(rec, ro->format, ro->output);
@@ -356,7 +359,8 @@ void add_report(CLI::App& root, CommandTable& table) {
   std::shared_ptr<ReconcileOptions> co;
   CLI::App* rc = add_verb(rep, table, "reconcile", "billctl's computed cost beside what the providers billed, with variances and likely causes",
                           &run_reconcile, co);
-  rc->add_option("--period", co->period, "Period (default last-month)")->type_name("PERIOD");
+  add_since_until(rc, rc->add_option("--period", co->period, "Period (default last-month)")->type_name("PERIOD"), co->since,
+                  co->until);
   rc->add_option("--provider", co->provider, "Only this provider: openai or anthropic")->type_name("NAME");
   rc->add_option("--by", co->by, "Break down by DIMS: day, model, project (default model)")->type_name("DIMS");
   rc->add_option("--tolerance", co->tolerance, "Flag rows whose variance is above PCT of the billed cost (default 1%)")->type_name("PCT");

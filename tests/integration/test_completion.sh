@@ -51,6 +51,7 @@ check "2026-Q4 2026-Q3 2026 2026-11 2026-10 2026-09 2026-08 2026-07 2026-06 2026
 check ":files" usage import ""
 check ":files" --db ""
 check "bash" completion b
+check "tz" config get t
 # A store given on the command line is the one read; a missing store gives no values and no error.
 check "" --db "$WORK/none.db" budgets rm ""
 [ ! -e "$WORK/none.db" ] || fail "completion created a store"

@@ -61,6 +61,16 @@ TEST_CASE("periods people type", "[time]") {
   CHECK(parse_period("this-week", *parse_rfc3339("2026-11-08T23:00:00Z"))->label == "2026-11-02..2026-11-08");  // Sunday
   CHECK(parse_period("this-week", *parse_rfc3339("2026-11-09T00:00:00Z"))->label == "2026-11-09..2026-11-15");  // Monday
   CHECK(p("ytd").label == "2026-01-01..2026-11-04");
+  // A configured week start: Sunday-first weeks (6), Saturday-first (5).
+  CHECK(parse_period("this-week", now, 6)->label == "2026-11-01..2026-11-07");
+  CHECK(parse_period("last-week", now, 6)->label == "2026-10-25..2026-10-31");
+  CHECK(parse_period("this-week", *parse_rfc3339("2026-11-01T00:00:00Z"), 6)->label == "2026-11-01..2026-11-07");  // a Sunday
+  CHECK(parse_period("this-week", *parse_rfc3339("2026-10-31T23:59:59Z"), 6)->label == "2026-10-25..2026-10-31");  // Saturday
+  CHECK(parse_period("this-week", now, 5)->label == "2026-10-31..2026-11-06");
+  CHECK(since_until("last-week", "", now, 6)->begin == *parse_rfc3339("2026-10-25T00:00:00Z"));
+  CHECK(parse_weekday("sunday") == 6);
+  CHECK(parse_weekday("monday") == 0);
+  CHECK(!parse_weekday("Sun"));
   CHECK(p("2026-Q3").label == "2026-Q3");
   CHECK(p("2026-Q3").begin == *parse_rfc3339("2026-07-01T00:00:00Z"));
   CHECK(p("2026-Q3").end == *parse_rfc3339("2026-10-01T00:00:00Z"));

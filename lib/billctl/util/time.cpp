@@ -208,7 +208,14 @@ constexpr const char* k_period_forms =
     "YYYY-MM, YYYY-MM-DD, YYYY-Qn, YYYY, FROM..TO (dates or months), this-month, last-month, today, yesterday, "
     "mtd, ytd, this-week, last-week, Nd or last-N-days";
 
-Expected<Period> parse_period(std::string_view s, Seconds now) {
+std::optional<int> parse_weekday(std::string_view name) {
+  static constexpr const char* k_names[] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+  for (int i = 0; i < 7; ++i)
+    if (name == k_names[i]) return i;
+  return std::nullopt;
+}
+
+Expected<Period> parse_period(std::string_view s, Seconds now, int week_start) {
   auto bad = [&](const std::string& why) {
     return Expected<Period>::fail(why);
   };
@@ -223,9 +230,10 @@ Expected<Period> parse_period(std::string_view s, Seconds now) {
   }
   if (s == "yesterday") return day_period(today - 1);
   if (s == "ytd") return range_period(days_from_civil({td.year, 1, 1}), today);
-  // Weeks start on Monday (ISO 8601).
-  if (s == "this-week") return range_period(today - weekday(today), today - weekday(today) + 6);
-  if (s == "last-week") return range_period(today - weekday(today) - 7, today - weekday(today) - 1);
+  // Weeks start on Monday (ISO 8601) unless the config says otherwise.
+  const int into_week = (weekday(today) - week_start + 7) % 7;
+  if (s == "this-week") return range_period(today - into_week, today - into_week + 6);
+  if (s == "last-week") return range_period(today - into_week - 7, today - into_week - 1);
   if (const int64_t n = day_count(s); n > 0 || s == "0d" || s == "last-0-days") {
     if (n < 1 || n > 3660) return bad("a count of days must be 1-3660");
     return range_period(today - n + 1, today);  // the n days ending today
@@ -271,20 +279,20 @@ Expected<Period> parse_period(std::string_view s, Seconds now) {
   return bad(std::string("expected ") + k_period_forms);
 }
 
-Expected<Seconds> parse_bound(std::string_view text, Seconds now, bool end) {
+Expected<Seconds> parse_bound(std::string_view text, Seconds now, bool end, int week_start) {
   if (text.size() > 10 && (text[10] == 'T' || text[10] == 't' || text[10] == ' ')) return parse_rfc3339(text);
-  auto p = parse_period(text, now);
+  auto p = parse_period(text, now, week_start);
   if (!p) return Expected<Seconds>::fail("expected an RFC 3339 time or " + std::string(k_period_forms));
   return end ? p->end : p->begin;
 }
 
-Expected<Period> since_until(std::string_view since, std::string_view until, Seconds now) {
+Expected<Period> since_until(std::string_view since, std::string_view until, Seconds now, int week_start) {
   if (since.empty()) return Expected<Period>::fail("--until needs --since");
-  auto b = parse_bound(since, now, false);
+  auto b = parse_bound(since, now, false, week_start);
   if (!b) return Expected<Period>::fail("invalid --since '" + std::string(since) + "': " + b.error());
   Seconds e = now;
   if (!until.empty()) {
-    auto u = parse_bound(until, now, true);
+    auto u = parse_bound(until, now, true, week_start);
     if (!u) return Expected<Period>::fail("invalid --until '" + std::string(until) + "': " + u.error());
     e = *u;
   }

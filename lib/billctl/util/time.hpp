@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -52,16 +53,19 @@ struct Period {
 
 // Parses a period: 2026-10, 2026-10-05, 2026-10-01..2026-10-15 (inclusive), 2026-07..2026-09,
 // 2026-Q3, 2026, this-month, last-month, today, yesterday, mtd, ytd, this-week, last-week, 7d,
-// last-7-days. Relative names are resolved against `now`.
-Expected<Period> parse_period(std::string_view text, Seconds now);
+// last-7-days. Relative names are resolved against `now`; weeks start on `week_start`
+// (0 Monday, as ISO 8601, ... 6 Sunday).
+Expected<Period> parse_period(std::string_view text, Seconds now, int week_start = 0);
+// "monday" .. "sunday" -> 0 .. 6 (the config's week_start); nullopt for anything else.
+std::optional<int> parse_weekday(std::string_view name);
 // The period of the same shape just before p: the previous month, quarter, year, day, or range
 // of the same length.
 Period previous_period(const Period& p);
 // A time for --since / --until: RFC 3339 as written, else any period form, whose start (`end`
 // false) or end (`end` true) it stands for: --since 7d --until yesterday.
-Expected<Seconds> parse_bound(std::string_view text, Seconds now, bool end);
+Expected<Seconds> parse_bound(std::string_view text, Seconds now, bool end, int week_start = 0);
 // [since, until) from --since and --until (until defaults to now); label "2026-10-05..2026-10-07"
 // when both fall on UTC midnights, else the two RFC 3339 times.
-Expected<Period> since_until(std::string_view since, std::string_view until, Seconds now);
+Expected<Period> since_until(std::string_view since, std::string_view until, Seconds now, int week_start = 0);
 
 }  // namespace billctl::util

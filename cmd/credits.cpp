@@ -281,9 +281,23 @@ void run_deduct(const Options& o, Env& env) {
   if (o.organization.empty() == !o.all) throw UsageError("credits deduct needs --org NAME or --all");
   const util::Period p = period_of(o.period, o.since, o.until, env);
   auto ledger = open_ledger(env);
+  // The bar's length: the period's records, from the store's rollups (an organization's share
+  // only when one is named).
+  auto progress = env.progress("charging");
+  progress->set_units(false, "", "records");
+  uint64_t total = 0;
+  if (env.err_tty && !env.quiet()) {
+    usage::AggQuery q;
+    q.begin = p.begin;
+    q.end = p.end;
+    if (!o.all) q.where.push_back({usage::Dim::organization, {o.organization}});
+    total = uint64_t(env.usage().aggregate({q}).front().total().records);
+  }
+  ledger.on_progress([&](uint64_t records) { progress->update(records, total); });
   const std::vector<credits::DeductResult> results =
       ledger.deduct(request(o, env), o.all ? std::vector<std::string>{} : std::vector<std::string>{o.organization}, p.begin, p.end,
                     p.label);
+  progress->clear();
   render::Table t;
   t.id = "deductions";
   t.title = "Credit deductions " + p.label;

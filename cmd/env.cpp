@@ -153,7 +153,7 @@ notify::Settings Env::notify_settings() {
 }
 
 namespace {
-size_t screen_columns(const std::string& columns_env);
+size_t screen_columns(const std::string& columns_env, int fd = 1);
 }
 
 render::TextStyle Env::style() const {
@@ -237,12 +237,12 @@ namespace {
 
 // Writes all of `s` to `fd`; false with errno set on failure (EPIPE: the reader left).
 
-// The terminal's width: $COLUMNS, else the tty's, else 80.
-size_t screen_columns(const std::string& columns_env) {
+// The terminal's width: $COLUMNS, else that of the tty on `fd`, else 80.
+size_t screen_columns(const std::string& columns_env, int fd) {
   int64_t n = 0;
   if (!columns_env.empty() && util::parse_u63(columns_env, n) && n > 0) return size_t(n);
   winsize ws{};
-  if (::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
   return 80;
 }
 
@@ -317,6 +317,10 @@ void Env::emit(const std::string& content, const std::string& path) {
     return;
   }
   util::write_file_atomic(path, content);
+}
+
+std::unique_ptr<render::Progress> Env::progress(const std::string& label) {
+  return std::make_unique<render::Progress>(err, err_tty && !m_quiet, screen_columns(env("COLUMNS"), 2), label);
 }
 
 void Env::note(const std::string& text) {

@@ -11,6 +11,7 @@
 
 #include "billctl/notify/channels.hpp"
 #include "billctl/pricing/catalog.hpp"
+#include "billctl/render/progress.hpp"
 #include "billctl/render/table.hpp"
 #include "billctl/store/sqlite/store.hpp"
 #include "billctl/util/time.hpp"
@@ -97,6 +98,8 @@ class Env {
   // output taller than the screen goes through the pager ($BILLCTL_PAGER, $PAGER, less -FRX)
   // unless --no-pager or the pager is "" or "cat"; a reader that quits early is no error.
   void emit(const std::string& content, const std::string& path);
+  // A progress line on stderr for long work: drawn only on a terminal and without --quiet.
+  std::unique_ptr<render::Progress> progress(const std::string& label);
   // A note on stderr unless --quiet.
   void note(const std::string& text);
 

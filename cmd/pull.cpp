@@ -88,16 +88,15 @@ void run_pull(const PullFlags& f, Env& env) {
   if (o.api_key.empty())
     throw Error(ExitCode::auth, "no admin key for " + name + ": set " + cfg.key_name + " (an organization admin key, " +
                                     (name == "openai" ? "sk-admin-..." : "sk-ant-admin...") + ")");
-  if (env.err_tty && !env.quiet())
-    o.progress = [&env, name](int pages, int buckets, size_t records) {
-      env.err << "\rpulling " << name << ": " << pages << " pages, " << buckets << " buckets, " << records << " records\x1b[K"
-              << std::flush;
-    };
+  // Pages come until the API says there are no more: counts and rate, no bar.
+  auto progress = env.progress("pulling " + name);
+  progress->set_units(false, "records", "pages");
+  o.progress = [&progress](int pages, int, size_t records) { progress->update(uint64_t(pages), 0, records); };
   net::CurlHttpClient http;
   const pricing::Catalog& catalog = env.catalog();
   const providers::PullResult r =
       providers::pull(o, http, env.imports(), env.pulls(), catalog, now, f.dry_run);
-  if (o.progress) env.err << "\r\x1b[K" << std::flush;
+  progress->clear();
 
   for (const auto& d : r.days)
     if (d.change == "revised")

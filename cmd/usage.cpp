@@ -1,4 +1,6 @@
 // billctl usage import | summary | top | log
+#include <sys/stat.h>
+
 #include <memory>
 #include <ostream>
 
@@ -7,6 +9,7 @@
 #include "billctl/render/json.hpp"
 #include "billctl/report/breakdown.hpp"
 #include "billctl/util/strings.hpp"
+
 #include "commands.hpp"
 
 namespace billctl::cmd {
@@ -25,45 +28,6 @@ struct ImportOptions {
   std::string output_format = "table";
   std::string prices;
 };
-
-std::string human_bytes(uint64_t b) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  uint64_t whole = b, tenths = 0;
-  while (whole >= 1000 && u < 4) {
-    tenths = (whole % 1000) / 100;
-    whole /= 1000;
-    ++u;
-  }
-  return std::to_string(whole) + (u ? "." + std::to_string(tenths) : "") + " " + units[u];
-}
-
-// The progress line of a long import on a terminal: rows, bytes, rate and ETA, rewritten in
-// place (erasing what a longer previous line left), at most ten times a second.
-ingest::ProgressFn progress_printer(Env& env) {
-  if (!env.err_tty || env.quiet()) return {};
-  // Elapsed time from a monotonic clock, counted from the start of the import (not from the
-  // first report), is only for the progress line, never for data.
-  struct State {
-    std::chrono::steady_clock::time_point t0 = std::chrono::steady_clock::now();
-    double last = -1;
-  };
-  auto st = std::make_shared<State>();
-  return [&env, st](uint64_t bytes, uint64_t total, uint64_t rows) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - st->t0).count();
-    const bool done = total && bytes >= total;
-    if (!done && secs - st->last < 0.1) return;
-    st->last = secs;
-    std::string line = "\r" + util::group_thousands(int64_t(rows)) + " rows, " + human_bytes(bytes);
-    if (total) line += " of " + human_bytes(total);
-    if (secs > 0.5) {
-      line += ", " + util::group_thousands(int64_t(double(rows) / secs)) + " rows/s";
-      if (total && bytes > 0 && bytes < total)
-        line += ", about " + std::to_string(int64_t(double(total - bytes) * secs / double(bytes) + 0.5)) + " s left to read";
-    }
-    env.err << line << "\x1b[K" << (done ? "\n" : "") << std::flush;
-  };
-}
 
 ingest::IngestOptions ingest_options(const std::string& format, const std::string& on_error, const std::string& rejects,
                                      bool allow_unpriced, const std::vector<std::string>& set) {
@@ -92,11 +56,31 @@ void run_import(const ImportOptions& o, Env& env) {
   const pricing::Catalog& catalog = env.catalog();
   auto txn = env.imports().begin_import(catalog.info(), env.now());
   ingest::Ingestor ingestor(catalog, io, *txn);
-  for (const auto& f : files) txn->log_source(ingestor.read(f, progress_printer(env)));
+  // One bar over every file: bytes read of all of them (unknown with standard input).
+  auto progress = env.progress("reading");
+  progress->set_units(true, "records");
+  uint64_t total = 0, before_bytes = 0, before_rows = 0;
+  for (const auto& f : files) {
+    struct stat st{};
+    if (f == "-" || ::stat(f.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      total = 0;
+      break;
+    }
+    total += uint64_t(st.st_size);
+  }
+  for (const auto& f : files) {
+    const ingest::SourceStats& s = ingestor.read(f, [&](uint64_t bytes, uint64_t, uint64_t rows) {
+      progress->update(before_bytes + bytes, total, before_rows + rows);
+    });
+    txn->log_source(s);
+    before_bytes += s.read.bytes;
+    before_rows += s.read.rows;
+  }
   ingestor.finish();
-  if (env.err_tty && !env.quiet()) env.err << "writing the store (indexes, rollups)...\x1b[K\r" << std::flush;
+  txn->on_step([&](const std::string& what) { progress->step("writing the store: " + what); });
+  progress->step("writing the store");
   txn->commit();
-  if (env.err_tty && !env.quiet()) env.err << "\x1b[K" << std::flush;
+  progress->clear();
   const std::vector<uint64_t> replaced = txn->source_replaced();
 
   // Report what happened.

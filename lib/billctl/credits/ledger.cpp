@@ -541,7 +541,9 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   // entries record), so memory stays bounded whatever the number of records.
   std::string last_org, amount;
   State* st = nullptr;
+  uint64_t read = 0;
   if (!done) m_store.scan_charges(begin, end, organizations.size() == 1 ? organizations[0] : std::string(), [&](const ChargeRow& row) {
+    if (m_progress && ++read % 65536 == 0) m_progress(read);
     const std::string_view org = row.organization;
     if (!st || org != last_org) {
       last_org = org;

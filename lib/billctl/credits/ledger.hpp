@@ -131,6 +131,8 @@ class Ledger {
   // suffixed with ":ORGANIZATION". Results are sorted by organization.
   std::vector<DeductResult> deduct(const Request& r, const std::vector<std::string>& organizations, util::Seconds begin,
                                    util::Seconds end, const std::string& period_label);
+  // Told how many usage records a deduct has read so far (now and then), for a progress line.
+  void on_progress(std::function<void(uint64_t records)> fn) { m_progress = std::move(fn); }
   // Applies credits to an invoice (or, negative, returns them when it is voided).
   Outcome apply_to_invoice(const Request& r, Decimal credits, const std::string& invoice_number);
   // Records expiry entries for bonus credits whose time has come.
@@ -159,6 +161,7 @@ class Ledger {
 
   LedgerStore& m_store;
   Config m_cfg;
+  std::function<void(uint64_t)> m_progress;
 };
 
 }  // namespace billctl::credits

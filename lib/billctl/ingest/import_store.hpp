@@ -2,6 +2,8 @@
 // or none), logged with what it accepted, rejected and replaced.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +24,8 @@ class ImportTxn : public RecordSink {
   // commit() (an import into an empty store settles repeated ids when it builds its indexes).
   virtual std::vector<uint64_t> source_replaced() const = 0;
   virtual void commit() = 0;
+  // Told what commit() is doing when it takes long ("building index 2 of 4"), for a progress line.
+  void on_step(std::function<void(const std::string&)> fn) { m_step = std::move(fn); }
 
   // Provider data (usage pull, saved API pages); put_billed (RecordSink) stores billed lines.
   // Takes out what an earlier pull of `provider` stored for [begin, end): its billed lines, and
@@ -31,6 +35,14 @@ class ImportTxn : public RecordSink {
                                  const std::vector<std::string>& keep) = 0;
   virtual void put_pull_day(const providers::PullDay& d) = 0;
   virtual void set_pull_cursor(std::string_view provider, util::Seconds until) = 0;
+
+ protected:
+  void step(const std::string& what) const {
+    if (m_step) m_step(what);
+  }
+
+ private:
+  std::function<void(const std::string&)> m_step;
 };
 
 struct ImportLogRow {

@@ -186,6 +186,7 @@ class SqliteImport : public ingest::ImportTxn {
   }
   void commit() override {
     if (m_bulk) finish_bulk();
+    step("writing the rollups");
     m_roll.flush(m_db);
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
@@ -212,19 +213,26 @@ class SqliteImport : public ingest::ImportTxn {
   // the indexes are built.
   void finish_bulk() {
     m_bulk = false;
+    step("writing the rollups");
     m_roll.flush(m_db);
     m_roll.release();
     // An index build sorts in memory up to the page cache's size and merges from temporary files
     // beyond it: half the import's cache each keeps the peak where record-by-record imports are.
     m_db.exec("PRAGMA cache_size = -65536");
     const std::vector<std::string> indexes = usage_indexes();
+    const std::string of = " of " + std::to_string(indexes.size());
+    step("building index 1" + of);
     int rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      step("settling repeated ids");
       settle_repeated_ids();
       rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     }
     if (rc != SQLITE_OK) m_db.fail("cannot index the imported records");
-    for (size_t i = 1; i < indexes.size(); ++i) m_db.exec(indexes[i].c_str());
+    for (size_t i = 1; i < indexes.size(); ++i) {
+      step("building index " + std::to_string(i + 1) + of);
+      m_db.exec(indexes[i].c_str());
+    }
     m_db.exec("PRAGMA cache_size = -131072");
     Stmt upd(m_db, "UPDATE imports SET rows_replaced = ?2 WHERE id = ?1");
     for (const auto& src : m_sources) {

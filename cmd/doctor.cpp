@@ -176,12 +176,20 @@ void run_doctor(const std::string& format, Env& env) {
     for (const auto& x : found)
       out += std::string(level_name(x.level)) + "," + x.area + "," + render::csv_cell(x.text) + "\r\n";
   } else {
+    // On a terminal a long finding wraps under its text, never past the edge.
+    const size_t width = env.style().width;
     for (const auto& x : found) {
       std::string lvl = level_name(x.level);
       lvl.resize(5, ' ');
       std::string area = x.area;
       area.resize(9, ' ');
-      out += lvl + area + util::escape_controls(x.text) + "\n";
+      const std::string text = util::escape_controls(x.text);
+      if (width <= 14 + 20 || 14 + util::display_width(text) <= width) {
+        out += lvl + area + text + "\n";
+        continue;
+      }
+      const std::vector<std::string> lines = util::wrap_words(text, width - 14);
+      for (size_t i = 0; i < lines.size(); ++i) out += (i == 0 ? lvl + area : std::string(14, ' ')) + lines[i] + "\n";
     }
   }
   env.emit(out, "");

@@ -43,9 +43,11 @@ std::vector<Column> outlook_columns(const std::vector<Column>& keys, const std::
   std::vector<Column> c = keys;
   c.push_back({"actual", "actual", Kind::money});
   c.push_back({"mean", "forecast", Kind::money});
-  for (int l : levels) {
-    c.push_back({"lower_" + std::to_string(l), level_text(l) + " low", Kind::money});
-    c.push_back({"upper_" + std::to_string(l), level_text(l) + " high", Kind::money});
+  // On a narrow terminal the widest band goes first, then the next (--wide shows all).
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const int l = levels[i];
+    c.push_back({"lower_" + std::to_string(l), level_text(l) + " low", Kind::money, true, int(i) + 1});
+    c.push_back({"upper_" + std::to_string(l), level_text(l) + " high", Kind::money, true, int(i) + 1});
   }
   return c;
 }
@@ -223,7 +225,14 @@ std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
       out += "  " + level_text(b.level) + " interval" + std::string(b.level < 10 ? "  " : " ") + "   " + money_text(b.lower) + " .. " +
              money_text(b.upper) + "\n";
   out += "  history          " + std::to_string(f.history_days) + " days" + (f.insufficient_history ? " (insufficient: wide intervals)" : "") + "\n";
-  out += "  method           " + std::string(forecast::k_method) + "\n\n";
+  // The method's name wraps after its comma on a terminal too narrow for it.
+  const std::string method = forecast::k_method;
+  const size_t comma = method.find(", ");
+  const render::TextStyle style = env.style();
+  if (style.width && 19 + util::display_width(method) > style.width && comma != std::string::npos)
+    out += "  method           " + method.substr(0, comma + 1) + "\n                   " + method.substr(comma + 2) + "\n\n";
+  else
+    out += "  method           " + method + "\n\n";
   if (!f.budgets.empty()) out += render::to_text(budget_table(f), env.style()) + "\n";
   if (!f.by.empty()) out += render::to_text(by_table(f), env.style()) + "\n";
   out += render::to_text(daily_table(f), env.style());

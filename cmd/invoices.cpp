@@ -264,7 +264,7 @@ std::string show_text(const Invoice& inv, util::Seconds now, const render::TextS
   out += "  plan          " + inv.plan_title + "\n";
   out += "  period        " + inv.period + "\n";
   if (inv.status == "draft") {
-    out += "  issued        - (a draft: issue it with 'billctl invoices issue " + inv.number + "')\n";
+    out += "  issued        - (a draft: 'billctl invoices issue " + inv.number + "' issues it)\n";
   } else {
     out += "  issued        " + inv.issue_text() + "\n";
     out += "  due           " + inv.due_text() + " (net " + std::to_string(inv.net_days) + ")\n";

@@ -23,4 +23,48 @@ grep -q -- '--wide shows all' <<<"$out" && fail "--wide still says columns are h
 out=$(COLUMNS=60 billctl usage summary --period 2026-10 --by user,model)
 grep -q 'writes 1h' <<<"$out" || fail "piped output was cut: $out"
 [ "$(widest <<<"$out")" -gt 60 ] || fail "piped output was fitted to COLUMNS"
+
+# Every table billctl prints, at 80, 120 and 200 columns: no line wider than the terminal.
+billctl budgets set team --limit "10 USD" >/dev/null
+billctl budgets set eng --scope department:engineering --limit "2 USD" --period daily >/dev/null
+billctl credits buy starter --org acme --reference PO-1 >/dev/null
+billctl credits deduct --all --period 2026-10 >/dev/null
+billctl invoices plans assign acme starter --since 2026-10 >/dev/null
+billctl invoices plans assign globex professional --since 2026-10 >/dev/null
+billctl invoices generate --period 2026-10 >/dev/null
+billctl report save monthly --quiet
+commands=(
+  "usage summary --period 2026-10 --by department,model"
+  "usage top --period 2026-10"
+  "usage log"
+  "usage anomalies --period 2026-10"
+  "usage patterns --period 2026-10"
+  "budgets list"
+  "budgets status"
+  "budgets check"
+  "credits balance"
+  "credits packages"
+  "credits ledger"
+  "credits ledger --summary"
+  "invoices plans"
+  "invoices plans usage --period 2026-10"
+  "invoices list"
+  "invoices show INV-2026-000001"
+  "report --period 2026-10 --all"
+  "report recommendations --period 2026-10"
+  "report reconcile --period 2026-10"
+  "report list"
+  "forecast --period 2026-10 --by department"
+  "prices list"
+  "prices show gpt-4o"
+  "doctor"
+)
+for cols in 80 120 200; do
+  for c in "${commands[@]}"; do
+    out=$(COLUMNS=$cols on_tty "billctl --no-pager $c" || true)
+    [ -n "$out" ] || fail "'billctl $c' printed nothing"
+    w=$(widest <<<"$out")
+    [ "$w" -le $cols ] || fail "'billctl $c' is $w columns wide at $cols: $out"
+  done
+done
 echo "ok: tables fit the terminal"

@@ -92,3 +92,13 @@ TEST_CASE("TOML is rewritten to ASCII with the same values, or refused naming th
   CHECK(util::toml_ascii("x =2[\"Torstraße\"]\n", why) == "x =2[\"Torstra\\u00DFe\"]\n");
   CHECK(util::toml_ascii("bad = \"\xff\"\n", why).empty());
 }
+
+TEST_CASE("words wrap at spaces by display width", "[util][strings]") {
+  using billctl::util::wrap_words;
+  CHECK(wrap_words("the store is fine", 80) == std::vector<std::string>{"the store is fine"});
+  CHECK(wrap_words("the store is fine", 9) == std::vector<std::string>{"the store", "is fine"});
+  CHECK(wrap_words("a /very/long/path/that/does/not/fit b", 10) ==
+        std::vector<std::string>{"a", "/very/long/path/that/does/not/fit", "b"});
+  CHECK(wrap_words("日本語 の 店", 7) == std::vector<std::string>{"日本語", "の 店"});
+  CHECK(wrap_words("", 10) == std::vector<std::string>{""});
+}

@@ -122,12 +122,14 @@ std::string to_text(const Table& t, const TextStyle& style) {
         if (!total.empty()) total[widest] = util::shorten_middle(total[widest], width[widest]);
       }
     };
-    // Counts of low value (hide_rank > 0) go first, highest rank first; then, unless shortening
+    // Columns of low value (hide_rank > 0: counts, a forecast's outer bands) go first, highest
+    // rank first; then, unless shortening
     // text is enough, the other counts from the right; then text is shortened; then text columns
     // but the first go.
     std::vector<size_t> ranked, plain;
     for (size_t i = ncol; i-- > 1;)
-      if (t.columns[i].kind == Kind::integer) (t.columns[i].hide_rank > 0 ? ranked : plain).push_back(i);
+      if (t.columns[i].hide_rank > 0) ranked.push_back(i);
+      else if (t.columns[i].kind == Kind::integer) plain.push_back(i);
     std::stable_sort(ranked.begin(), ranked.end(), [&](size_t a, size_t b) { return t.columns[a].hide_rank > t.columns[b].hide_rank; });
     for (size_t i : ranked)
       if (table_width() > style.width) hide(i);

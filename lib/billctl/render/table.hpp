@@ -27,7 +27,7 @@ struct Column {
   bool additive = true;  // the totals row is the column's sum (false: distinct users, unit costs)
   // On a terminal too narrow for the table, columns with a higher rank are hidden first; rank 0
   // columns (the default) go after them, from the right. Money, decimals, percentages and the
-  // first column are never hidden.
+  // first column are never hidden unless ranked (a forecast's interval bands).
   int hide_rank = 0;
 };
 

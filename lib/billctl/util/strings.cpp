@@ -363,4 +363,32 @@ std::string base64(std::string_view data, bool wrap) {
   return out;
 }
 
+std::vector<std::string> wrap_words(std::string_view text, size_t width) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t line_w = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && text[i] == ' ') ++i;
+    const size_t j = std::min(text.find(' ', i), text.size());
+    if (j == i) break;
+    const std::string_view word = text.substr(i, j - i);
+    const size_t w = display_width(word);
+    if (!line.empty() && line_w + 1 + w > width) {
+      lines.push_back(std::move(line));
+      line.clear();
+      line_w = 0;
+    }
+    if (!line.empty()) {
+      line += ' ';
+      ++line_w;
+    }
+    line += word;
+    line_w += w;
+    i = j;
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
 }  // namespace billctl::util

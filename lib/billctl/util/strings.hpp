@@ -38,6 +38,9 @@ bool has_control(std::string_view s);
 std::string escape_controls(std::string_view s, bool keep_newlines = false);
 // Lowercase hex of bytes.
 std::string hex(const unsigned char* data, size_t n);
+// `text` broken at spaces into lines of at most `width` display columns (a word wider than that
+// stays whole on its own line).
+std::vector<std::string> wrap_words(std::string_view text, size_t width);
 // RFC 4648 base64 of the bytes; with `wrap`, lines of 76 characters ended by CRLF (MIME).
 std::string base64(std::string_view data, bool wrap = false);
 // SHA-256 of the bytes, as 64 hex digits.

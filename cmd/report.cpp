@@ -281,7 +281,12 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
     io.allow_unpriced = o.allow_unpriced;
     normalise_filters(where, env.catalog_for_files());
-    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io);
+    // Each pass over the files (the report, and for PDF and Excel the pack) shows its progress.
+    auto progress = env.progress("reading");
+    progress->set_units(true, "records");
+    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io, [&](uint64_t bytes, uint64_t total, uint64_t rows) {
+      progress->update(bytes, total, rows);
+    });
     r = report::build_monthly_report(files, p, where, env.now());
     if (r.total.records == 0) hint_unmatched(env, files, p, where);
     rejected = files.rejected();

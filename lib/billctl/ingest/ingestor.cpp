@@ -60,10 +60,11 @@ const SourceStats& Ingestor::read(const std::string& path, const ProgressFn& pro
   return m_sources.back();
 }
 
-const SourceStats& Ingestor::read_range(const std::string& path, Format format, const ReadOptions& range) {
+const SourceStats& Ingestor::read_range(const std::string& path, Format format, const ReadOptions& range,
+                                        const ProgressFn& progress) {
   m_sources.push_back(SourceStats{});
   m_sources.back().path = path;
-  m_sources.back().read = read_source(path, format, m_options.defaults, *this, {}, range);
+  m_sources.back().read = read_source(path, format, m_options.defaults, *this, progress, range);
   return m_sources.back();
 }
 

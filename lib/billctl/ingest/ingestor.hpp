@@ -70,7 +70,8 @@ class Ingestor : private RecordHandler {
   // Reads one input (file or "-"); throws DataError at the first bad row unless skipping.
   const SourceStats& read(const std::string& path, const ProgressFn& progress = {});
   // Reads part of a regular file (see ReadOptions) in a known format.
-  const SourceStats& read_range(const std::string& path, Format format, const ReadOptions& range);
+  const SourceStats& read_range(const std::string& path, Format format, const ReadOptions& range,
+                                const ProgressFn& progress = {});
   // Prices and hands on what a provider pull fetched, as one source named `name`.
   const SourceStats& read_page(const std::string& name, Format format, const providers::Page& page);
   // Writes the rejects file (atomically) when one was asked for.

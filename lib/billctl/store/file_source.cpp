@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <atomic>
 #include <thread>
 
 #include "billctl/store/id_dedupe.hpp"
@@ -72,7 +73,8 @@ FileUsageSource::FileUsageSource(std::vector<std::string> paths, const pricing::
 // (its last record ends elsewhere) and the second half is read again by the first thread.
 bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
                                     ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra,
-                                    DuplicateFinder* ids, const std::vector<uint64_t>* skip) {
+                                    DuplicateFinder* ids, const std::vector<uint64_t>* skip,
+                                    const ingest::ProgressFn& progress) {
   if (m_threads < 2) return false;
   const uint64_t size = regular_file_size(path);
   if (size < m_parallel_min || size == 0) return false;
@@ -102,10 +104,22 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   ingest::ReadOptions range2 = m_options.read;
   range2.begin = split;
   range2.columns = &layout.columns;
+  // The worker's counts reach the line through the main thread, which alone draws it.
+  std::atomic<uint64_t> bytes2{0}, rows2{0};
+  ingest::ProgressFn progress2, progress1;
+  if (progress) {
+    progress2 = [&](uint64_t bytes, uint64_t, uint64_t rows) {
+      bytes2.store(bytes, std::memory_order_relaxed);
+      rows2.store(rows, std::memory_order_relaxed);
+    };
+    progress1 = [&](uint64_t bytes, uint64_t total, uint64_t rows) {
+      progress(bytes + bytes2.load(std::memory_order_relaxed), total, rows + rows2.load(std::memory_order_relaxed));
+    };
+  }
   std::exception_ptr error2;
   std::thread worker([&] {
     try {
-      second.read_range(path, format, range2);
+      second.read_range(path, format, range2, progress2);
     } catch (...) {
       error2 = std::current_exception();
     }
@@ -113,12 +127,16 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   std::exception_ptr error1;
   ingest::SourceResult r1;
   try {
-    r1 = main.read_range(path, format, first).read;
+    r1 = main.read_range(path, format, first, progress1).read;
   } catch (...) {
     error1 = std::current_exception();
   }
   worker.join();
   if (error1) std::rethrow_exception(error1);
+  if (progress && !error2) {
+    const ingest::SourceResult& r2 = second.sources().back().read;
+    progress(r1.bytes + r2.bytes, 0, r1.rows + r2.rows);
+  }
   if (r1.stop_offset != split) {
     // Misaligned: a record spans the split. Read the rest here, in order.
     ingest::ReadOptions rest = first;
@@ -168,9 +186,40 @@ std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<
   AggregatingSink sink(agg, ids, skip);
   ingest::Ingestor ingestor(m_catalog, m_options, sink);
   std::vector<std::vector<usage::AggResult>> parts;
+  // Progress over every file's bytes (unknown with standard input or a pipe).
+  uint64_t total = 0, before_bytes = 0, before_rows = 0;
+  if (m_progress)
+    for (const auto& p : m_paths) {
+      const uint64_t size = p == "-" ? 0 : regular_file_size(p);
+      if (size == 0) {
+        total = 0;
+        break;
+      }
+      total += size;
+    }
+  uint64_t file_bytes = 0, file_rows = 0;  // of the file being read, as last reported
+  ingest::ProgressFn file_progress;
+  if (m_progress)
+    file_progress = [&](uint64_t bytes, uint64_t, uint64_t rows) {
+      file_bytes = bytes;
+      file_rows = rows;
+      m_progress(before_bytes + bytes, total, before_rows + rows);
+    };
   for (size_t i = 0; i < m_paths.size(); ++i) {
     sink.start(i, 0);
-    if (!read_parallel(i, m_paths[i], queries, ingestor, parts, ids, skip)) ingestor.read(m_paths[i], skip ? ingest::ProgressFn() : m_progress);
+    file_bytes = file_rows = 0;
+    const size_t sources = ingestor.sources().size();
+    if (!read_parallel(i, m_paths[i], queries, ingestor, parts, ids, skip, file_progress)) {
+      ingestor.read(m_paths[i], file_progress);
+      file_bytes = file_rows = 0;
+      for (size_t s = sources; s < ingestor.sources().size(); ++s) {
+        file_bytes += ingestor.sources()[s].read.bytes;
+        file_rows += ingestor.sources()[s].read.rows;
+      }
+    }
+    before_bytes += file_bytes;
+    before_rows += file_rows;
+    if (m_progress) m_progress(before_bytes, total, before_rows);
   }
   ingestor.finish();
   m_rejected += ingestor.total_rejected();

@@ -32,9 +32,10 @@ class FileUsageSource : public usage::Source {
   void set_parallel_min_bytes(uint64_t n) { m_parallel_min = n; }
 
  private:
+  // `progress` (may be empty) is told the bytes and rows both halves have read.
   bool read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
                      ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra, DuplicateFinder* ids,
-                     const std::vector<uint64_t>* skip);
+                     const std::vector<uint64_t>* skip, const ingest::ProgressFn& progress);
   std::vector<usage::AggResult> aggregate_pass(const std::vector<usage::AggQuery>& queries, DuplicateFinder* ids,
                                                const std::vector<uint64_t>* skip);
   std::vector<std::string> m_paths;

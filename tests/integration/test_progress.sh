@@ -20,7 +20,7 @@ seen_bar=0 seen_store=0
 for _ in $(seq 1200); do
   s=$(screen)
   grep -q '^reading .* %  [0-9,]* records  .* of .*MB  .*records/s  [0-9]*:[0-9][0-9] left' <<<"$s" && seen_bar=1
-  grep -q '^reading: writing the store' <<<"$s" && seen_store=1
+  grep -q '^writing the store' <<<"$s" && seen_store=1
   grep -q 'import-exit=' <<<"$s" && break
   sleep 0.1
 done

@@ -150,8 +150,8 @@ void Progress::step(const std::string& text) {
   if (!m_enabled) return;
   const double now = m_clock();
   if (now - m_t0 < k_quiet_seconds) return;
-  std::string line = m_label;
-  line.append(": ").append(text).append("  ").append(duration_text(now - m_t0));
+  std::string line = text;
+  line.append("  ").append(duration_text(now - m_t0));
   draw(util::shorten_end(line, m_width));
   m_last_draw = now;
 }

@@ -47,7 +47,8 @@ class Progress {
   void update(uint64_t done, uint64_t total, uint64_t items = 0);
   // Units are bytes, or named `unit_name`; `item_name` names the items counted besides (or "").
   void set_units(bool bytes, std::string item_name, std::string unit_name = "");
-  // A step that has no measure ("writing the store: building indexes"), shown with its time.
+  // A step that has no measure ("writing the store: building index 2 of 4"), shown instead of
+  // the bar with the time since the start.
   void step(const std::string& text);
   // Erases the line (nothing is left on the terminal).
   void clear();

@@ -110,22 +110,28 @@ std::string table_output(const render::Table& t, Format f, Env& env, const std::
   return t.rows.empty() ? empty : render::to_text(t, env.style());
 }
 
-namespace {
-
-bool takes_value(const CLI::Option* o) { return o->get_type_size_max() > 0 && o->get_expected_max() > 0; }
-
-// The option `name` ("--limit", "-o") of `app` or of an ancestor (options fall through).
-const CLI::Option* find_option(const CLI::App* app, const std::string& name) {
+const CLI::Option* find_flag(const CLI::App* app, const std::string& name) {
   for (; app; app = app->get_parent())
     for (const CLI::Option* o : app->get_options({}))
       if (!o->get_positional() && o->check_name(name)) return o;
   return nullptr;
 }
 
-std::string command_path(const CLI::App* app) {
+std::string verb_path(const CLI::App* app) {
   std::string path;
-  for (; app; app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
+  for (; app && app->get_parent(); app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
   return path;
+}
+
+namespace {
+
+bool takes_value(const CLI::Option* o) { return o->get_type_size_max() > 0 && o->get_expected_max() > 0; }
+
+// "billctl budgets set".
+std::string command_path(const CLI::App* app) {
+  const CLI::App* root = app;
+  while (root->get_parent()) root = root->get_parent();
+  return app == root ? root->get_name() : root->get_name() + " " + verb_path(app);
 }
 
 bool hidden(const CLI::App* a) { return a->get_name().rfind("__", 0) == 0; }
@@ -148,7 +154,7 @@ void check_words(const CLI::App& root, const std::vector<std::string>& args) {
     if (w.size() > 1 && w[0] == '-' && !(w[1] >= '0' && w[1] <= '9')) {
       const bool is_long = w.rfind("--", 0) == 0;
       const std::string name = is_long ? w.substr(0, w.find('=')) : w.substr(0, 2);
-      const CLI::Option* o = find_option(app, name);
+      const CLI::Option* o = find_flag(app, name);
       if (!o) {
         std::vector<std::string> names;
         for (const CLI::App* a = app; a; a = a->get_parent())

@@ -64,6 +64,11 @@ void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog
 // the period, with the nearest existing value ("did you mean 'sales'?").
 void hint_unmatched(Env& env, usage::Source& source, const util::Period& p, const std::vector<usage::Filter>& where);
 
+// "budgets set": the words after "billctl" that name `app` (empty for the top level).
+std::string verb_path(const CLI::App* app);
+// The flag `name` ("--limit", "-o") of `app` or of a command above it (flags fall through).
+const CLI::Option* find_flag(const CLI::App* app, const std::string& name);
+
 // A validator for a whole-number flag: accepts lo..hi, and names the value and the range otherwise.
 CLI::Validator whole_number(int64_t lo, int64_t hi);
 

@@ -6,6 +6,7 @@
 // and templates from the store (read-only, never migrated or created), plans, packages and channels
 // from the config. It never fails: anything it cannot read gives no candidates.
 #include "complete.hpp"
+#include "commands.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -35,23 +36,9 @@ bool hidden(const CLI::App* a) { return a->get_group().empty() || a->get_name().
 bool takes_value(const CLI::Option* o) { return !o->get_type_name().empty(); }
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-std::string path_of(const CLI::App* app) {
-  std::string path;
-  for (; app && app->get_parent(); app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
-  return path;
-}
-
 const CLI::App* find_subcommand(const CLI::App* app, const std::string& word) {
   for (const CLI::App* c : app->get_subcommands({}))
     if (!hidden(c) && c->check_name(word)) return c;
-  return nullptr;
-}
-
-// A flag of the command or of a command above it (global flags fall through).
-const CLI::Option* find_flag(const CLI::App* app, const std::string& word) {
-  for (; app; app = app->get_parent())
-    for (const CLI::Option* o : app->get_options({}))
-      if (!o->get_positional() && o->check_name(word)) return o;
   return nullptr;
 }
 
@@ -206,19 +193,12 @@ struct Completer {
     return plain(names);
   }
 
-  Candidates models() {
+  // Models or providers: those of the built-in catalog and those in the store.
+  Candidates catalog_names(std::string pricing::PriceEntry::*field, std::string_view dim) {
     std::set<std::string> names;
     const pricing::Catalog builtin = pricing::Catalog::builtin();
-    for (const auto& e : builtin.entries()) names.insert(e.model);
-    for (const auto& v : stored(store::NameKind::dimension, cur, "model")) names.insert(v);
-    return plain(std::vector<std::string>(names.begin(), names.end()));
-  }
-
-  Candidates providers() {
-    std::set<std::string> names;
-    const pricing::Catalog builtin = pricing::Catalog::builtin();
-    for (const auto& e : builtin.entries()) names.insert(e.provider);
-    for (const auto& v : stored(store::NameKind::dimension, cur, "provider")) names.insert(v);
+    for (const auto& e : builtin.entries()) names.insert(e.*field);
+    for (const auto& v : stored(store::NameKind::dimension, cur, dim)) names.insert(v);
     return plain(std::vector<std::string>(names.begin(), names.end()));
   }
 
@@ -257,7 +237,7 @@ struct Completer {
   }
 
   Candidates values(const CLI::App* cmd, const CLI::Option* o) {
-    const std::string path = path_of(cmd);
+    const std::string path = verb_path(cmd);
     const std::string key = key_of(o);
     const std::string type = o->get_type_name();
     if (type == "FILE" || type == "PATH") return {{":files", ""}};
@@ -277,8 +257,9 @@ struct Completer {
     if (key == "org" || key == "organization" || type == "ORG") return organizations();
     if (key == "department" || key == "feature" || key == "project" || key == "user")
       return dimension_values(key, "", cur);
-    if (key == "model") return models();
-    if (key == "provider") return path == "report reconcile" ? plain({"openai", "anthropic"}) : providers();
+    if (key == "model") return catalog_names(&pricing::PriceEntry::model, "model");
+    if (key == "provider")
+      return path == "report reconcile" ? plain({"openai", "anthropic"}) : catalog_names(&pricing::PriceEntry::provider, "provider");
     if (key == "channel" || (key == "to" && path == "report send")) return channels();
     if (type == "PLAN") return plans();
     if (type == "PACKAGE") return packages();

@@ -131,14 +131,8 @@ const std::map<std::string, Examples>& table() {
   return t;
 }
 
-std::string path_of(const CLI::App* app) {
-  std::string path;
-  for (; app && app->get_parent(); app = app->get_parent()) path = app->get_name() + (path.empty() ? "" : " " + path);
-  return path;
-}
-
 void visit(CLI::App* app, const std::string& globals) {
-  const std::string path = path_of(app);
+  const std::string path = verb_path(app);
   std::string footer;
   if (!path.empty()) footer = globals + "\n\n";
   else footer = "Also: 'billctl help [COMMAND]' (the same as --help) and 'billctl version'. See billctl(1).\n\n";

@@ -3,6 +3,8 @@
 #include "billctl/store/sqlite/common.hpp"
 
 #include <algorithm>
+#include <string>
+#include <tuple>
 #include <charconv>
 
 namespace billctl::store {
@@ -189,8 +191,69 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
   run();
 }
 
-void RollupDeltas::flush(Db& db) {
+namespace {
+
+constexpr const char* k_stage_columns =
+    "records, requests, error_requests, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens,"
+    " output_tokens, unpriced_records, cost_micro, cost_pico";
+
+void create_stage(Db& db) {
+  db.exec(
+      "CREATE TEMP TABLE IF NOT EXISTS rollup_stage(combo INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+      " hour INTEGER NOT NULL, currency TEXT NOT NULL, metered INTEGER NOT NULL, records INTEGER NOT NULL,"
+      " requests INTEGER NOT NULL, error_requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL,"
+      " cached_input_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL,"
+      " output_tokens INTEGER NOT NULL, unpriced_records INTEGER NOT NULL, cost_micro INTEGER NOT NULL,"
+      " cost_pico INTEGER NOT NULL)");
+}
+
+}  // namespace
+
+void RollupDeltas::merge_staged(Db& db) {
+  sqlite3_stmt* probe = nullptr;
+  // No stage table (nothing was staged on this connection): nothing to do.
+  if (sqlite3_prepare_v2(db.handle(), "SELECT EXISTS(SELECT 1 FROM temp.rollup_stage)", -1, &probe, nullptr) != SQLITE_OK) {
+    sqlite3_finalize(probe);
+    return;
+  }
+  const bool any = sqlite3_step(probe) == SQLITE_ROW && sqlite3_column_int(probe, 0) != 0;
+  sqlite3_finalize(probe);
+  if (!any) return;
+  for (const auto& [combo, table, key] : {std::tuple{0, "usage_dim_hourly", "dim"}, std::tuple{1, "usage_combo_hourly", "combo"}}) {
+    std::string sums, updates;
+    std::string_view cols = k_stage_columns;
+    for (size_t at = 0; at < cols.size();) {
+      size_t comma = cols.find(',', at);
+      if (comma == std::string_view::npos) comma = cols.size();
+      std::string c(cols.substr(at, comma - at));
+      c.erase(0, c.find_first_not_of(' '));
+      sums += ", sum(" + c + ")";
+      updates += std::string(updates.empty() ? "" : ", ") + c + " = " + c + " + excluded." + c;
+      at = comma + 1;
+    }
+    const std::string sql = std::string("INSERT INTO ") + table + "(" + key + ", value, hour, currency, metered, " +
+                            k_stage_columns + ") SELECT key, value, hour, currency, metered" + sums +
+                            " FROM temp.rollup_stage WHERE combo = " + std::to_string(combo) +
+                            " GROUP BY key, value, hour, currency, metered ORDER BY key, value, hour, currency, metered"
+                            " ON CONFLICT(" + key + ", value, hour, currency, metered) DO UPDATE SET " + updates;
+    char* err = nullptr;
+    if (sqlite3_exec(db.handle(), sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string why = err ? err : "";
+      sqlite3_free(err);
+      if (why.find("integer overflow") != std::string::npos)
+        throw DataError("token or request totals of one hour exceed the 64-bit range (9.2e18)");
+      db.fail("cannot write the rollups");
+    }
+  }
+  db.exec("DELETE FROM temp.rollup_stage");
+}
+
+void RollupDeltas::flush(Db& db, bool staged) {
+  if (staged) create_stage(db);
   auto upsert = [&](const char* table, const char* key) {
+    if (staged)
+      return std::string("INSERT INTO temp.rollup_stage VALUES(") + (std::string_view(key) == "dim" ? "0" : "1") +
+             ", ?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
     return std::string("INSERT INTO ") + table + " VALUES(?1, ?2, ?3, ?4, ?16, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
            " ON CONFLICT(" + key + ", value, hour, currency, metered) DO UPDATE SET records = records + ?5, requests = requests + ?6,"
            " error_requests = error_requests + ?7, input_tokens = input_tokens + ?8,"

@@ -60,8 +60,13 @@ class RollupDeltas {
   // meter record's model being its meter.
   void add(const std::string_view (&values)[k_rollup_dims], util::Seconds ts, std::string_view currency, bool metered,
            const usage::Totals& t);
-  // Adds the deltas to usage_dim_hourly and usage_combo_hourly, and forgets them.
-  void flush(Db& db);
+  // Adds the deltas to usage_dim_hourly and usage_combo_hourly, and forgets them. Staged: appends
+  // them to a temporary table instead (no B-tree seeks into rollup tables that grow with the
+  // store, so a long import keeps its pace), for merge_staged() to add them up at the end.
+  void flush(Db& db, bool staged = false);
+  // Adds what flush(db, true) staged to the rollup tables, each key once, in key order, and
+  // empties the stage. Must run before records are deleted (their triggers update the rollups).
+  static void merge_staged(Db& db);
   // Room for n slots, so that growing past a power of two never holds two copies at once.
   void reserve(size_t n) { m_slots.reserve(n); }
   // Gives the slots' memory back (after a flush, before work that needs memory of its own).

@@ -144,6 +144,7 @@ class SqliteImport : public ingest::ImportTxn {
   uint64_t remove_pulled(std::string_view provider, util::Seconds begin, util::Seconds end,
                          const std::vector<std::string>& keep) override {
     if (m_bulk) finish_bulk();
+    settle_rollups();  // the deletes' triggers update rollup rows, which must hold every delta
     const std::string p(provider);
     Stmt del_billed(m_db, "DELETE FROM billed_costs WHERE provider = ?1 AND day >= ?2 AND day < ?3");
     del_billed.bind(1, p).bind(2, begin).bind(3, end);
@@ -187,7 +188,7 @@ class SqliteImport : public ingest::ImportTxn {
   void commit() override {
     if (m_bulk) finish_bulk();
     step("writing the rollups");
-    m_roll.flush(m_db);
+    settle_rollups();
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
   }
@@ -214,7 +215,7 @@ class SqliteImport : public ingest::ImportTxn {
   void finish_bulk() {
     m_bulk = false;
     step("writing the rollups");
-    m_roll.flush(m_db);
+    settle_rollups();
     m_roll.release();
     // An index build sorts in memory up to the page cache's size and merges from temporary files
     // beyond it: half the import's cache each keeps the peak where record-by-record imports are.
@@ -294,6 +295,12 @@ class SqliteImport : public ingest::ImportTxn {
     }
   }
 
+  // Every delta of the import into the rollup tables: those held in memory and those staged.
+  void settle_rollups() {
+    m_roll.flush(m_db, true);
+    RollupDeltas::merge_staged(m_db);
+  }
+
   // The replaced count of the source that loaded row `rowid` (one not yet logged: the current).
   uint64_t& replaced_at(int64_t rowid) {
     for (auto& src : m_sources)
@@ -303,7 +310,7 @@ class SqliteImport : public ingest::ImportTxn {
 
   void add_to_rollup(const usage::PricedRecord& pr) {
     const usage::UsageRecord& r = *pr.record;
-    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db);
+    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db, true);
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));

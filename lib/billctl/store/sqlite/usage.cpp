@@ -188,7 +188,11 @@ class SqliteImport : public ingest::ImportTxn {
   void commit() override {
     if (m_bulk) finish_bulk();
     step("writing the rollups");
-    settle_rollups();
+    m_roll.flush(m_db, true);
+    m_roll.release();
+    m_db.exec("PRAGMA cache_size = -65536");
+    RollupDeltas::merge_staged(m_db);
+    m_db.exec("PRAGMA cache_size = -131072");
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
   }
@@ -215,11 +219,13 @@ class SqliteImport : public ingest::ImportTxn {
   void finish_bulk() {
     m_bulk = false;
     step("writing the rollups");
-    settle_rollups();
+    // An index build (and the stage's GROUP BY) sorts in memory up to the page cache's size and
+    // merges from temporary files beyond it: half the import's cache, with the deltas' memory
+    // given back first, keeps the peak where record-by-record imports are.
+    m_roll.flush(m_db, true);
     m_roll.release();
-    // An index build sorts in memory up to the page cache's size and merges from temporary files
-    // beyond it: half the import's cache each keeps the peak where record-by-record imports are.
     m_db.exec("PRAGMA cache_size = -65536");
+    RollupDeltas::merge_staged(m_db);
     const std::vector<std::string> indexes = usage_indexes();
     const std::string of = " of " + std::to_string(indexes.size());
     step("building index 1" + of);

@@ -269,6 +269,10 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   env.set_prices_file(o.prices);
   const util::Period p = period_of(o.period, o.since, o.until, env);
   auto where = usage::parse_filters(o.where);
+  // A report that takes more than a second says what it is doing: reading files (a bar), or its
+  // steps. The line is gone before the report is written.
+  auto progress = env.progress("reading");
+  progress->set_units(true, "records");
   report::MonthlyReport r;
   rejected = 0;
   usage::AggResult by_day_department;
@@ -282,13 +286,14 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     io.allow_unpriced = o.allow_unpriced;
     normalise_filters(where, env.catalog_for_files());
     // Each pass over the files (the report, and for PDF and Excel the pack) shows its progress.
-    auto progress = env.progress("reading");
-    progress->set_units(true, "records");
     store::FileUsageSource files(o.inputs, env.catalog_for_files(), io, [&](uint64_t bytes, uint64_t total, uint64_t rows) {
       progress->update(bytes, total, rows);
     });
     r = report::build_monthly_report(files, p, where, env.now());
-    if (r.total.records == 0) hint_unmatched(env, files, p, where);
+    if (r.total.records == 0) {
+      progress->clear();
+      hint_unmatched(env, files, p, where);
+    }
     rejected = files.rejected();
     if (xlsx) by_day_department = daily_by_department(files, p, where);
     // The report is of the files: the store's budgets are not theirs.
@@ -296,9 +301,14 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     if (focus) return report::focus_csv(files, env.catalog_for_files(), p, where);
   } else {
     normalise_filters(where, env.catalog());
+    progress->step("adding up the usage of " + p.label);
     r = report::build_monthly_report(env.usage(), p, where, env.now());
-    if (r.total.records == 0) hint_unmatched(env, env.usage(), p, where);
+    if (r.total.records == 0) {
+      progress->clear();  // the note goes to the same terminal
+      hint_unmatched(env, env.usage(), p, where);
+    }
     if (xlsx) by_day_department = daily_by_department(env.usage(), p, where);
+    if (xlsx) progress->step("the forecast, budgets, drivers and chargeback");
     if (xlsx) pack = report::build_pack(env.usage(), r, env.budgets().list_budgets(), env.now());
     if (focus) {
       if (built) *built = std::move(r);
@@ -307,6 +317,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   }
   if (xlsx) {
     std::string out;
+    progress->step(pdf ? "drawing the PDF" : "writing the workbook");
     if (pdf) {
       out = report::report_pdf(r, by_day_department, pack, render::PdfFonts{});
     } else {

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "billctl/render/progress.hpp"
 #include "billctl/util/strings.hpp"
@@ -101,4 +104,22 @@ TEST_CASE("progress: the time left follows the recent rate when the work slows d
   const std::string last = s.substr(s.rfind('\r'));
   // 2200 done, 7800 left at ~20/s (the last 10 s): about 6:30, not the 2:30 the whole-run average says.
   CHECK(last.find("6:3") != std::string::npos);
+}
+
+TEST_CASE("progress: a step that blocks still appears once it takes a second, with its time", "[progress]") {
+  std::ostringstream out;
+  std::atomic<double> now{0};
+  {
+    Progress p(out, true, 120, "report", [&] { return now.load(); });
+    p.step("drawing the PDF");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    CHECK(out.str().empty());  // not before a second
+    now = 3.0;                 // the step runs on; the helper redraws it
+    for (int i = 0; i < 50 && out.str().find("drawing the PDF  0:03") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(out.str().find("\rdrawing the PDF  0:03") != std::string::npos);
+    p.clear();
+    const std::string s = out.str();
+    CHECK(s.substr(s.size() - 5) == "\r\x1b[2K");
+  }
 }

@@ -106,6 +106,19 @@ Progress::Progress(std::ostream& out, bool enabled, size_t width, std::string la
 
 Progress::~Progress() { clear(); }
 
+void Progress::tick() {
+  std::unique_lock<std::mutex> lock(m_mutex);
+  while (!m_stop) {
+    m_wake.wait_for(lock, std::chrono::milliseconds(100));
+    if (m_stop || m_step.empty()) continue;
+    const double now = m_clock();
+    if (now - m_t0 < k_quiet_seconds) continue;
+    std::string line = m_step;
+    line.append("  ").append(duration_text(now - m_t0));
+    draw(util::shorten_end(line, m_width));
+  }
+}
+
 void Progress::set_units(bool bytes, std::string item_name, std::string unit_name) {
   m_bytes = bytes;
   m_item_name = std::move(item_name);
@@ -114,6 +127,8 @@ void Progress::set_units(bool bytes, std::string item_name, std::string unit_nam
 
 void Progress::update(uint64_t done, uint64_t total, uint64_t items) {
   if (!m_enabled) return;
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_step.clear();
   const double now = m_clock();
   if (now - m_t0 < k_quiet_seconds || (m_last_draw >= 0 && now - m_last_draw < k_redraw_seconds)) {
     if (m_samples.empty()) m_samples.push_back(m_first = {now, done, items});
@@ -148,12 +163,16 @@ void Progress::update(uint64_t done, uint64_t total, uint64_t items) {
 
 void Progress::step(const std::string& text) {
   if (!m_enabled) return;
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_step = text.empty() ? " " : text;
   const double now = m_clock();
-  if (now - m_t0 < k_quiet_seconds) return;
-  std::string line = text;
-  line.append("  ").append(duration_text(now - m_t0));
-  draw(util::shorten_end(line, m_width));
-  m_last_draw = now;
+  if (now - m_t0 >= k_quiet_seconds) {
+    std::string line = m_step;
+    line.append("  ").append(duration_text(now - m_t0));
+    draw(util::shorten_end(line, m_width));
+    m_last_draw = now;
+  }
+  if (!m_ticker.joinable()) m_ticker = std::thread([this] { tick(); });
 }
 
 void Progress::draw(const std::string& line) {
@@ -162,6 +181,17 @@ void Progress::draw(const std::string& line) {
 }
 
 void Progress::clear() {
+  if (m_ticker.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      m_stop = true;
+    }
+    m_wake.notify_all();
+    m_ticker.join();
+    m_stop = false;
+  }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  m_step.clear();
   if (!m_drawn) return;
   m_out << "\r\x1b[2K" << std::flush;
   m_drawn = false;

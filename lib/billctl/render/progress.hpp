@@ -9,8 +9,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <condition_variable>
 #include <iosfwd>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace billctl::render {
 
@@ -48,14 +51,21 @@ class Progress {
   // Units are bytes, or named `unit_name`; `item_name` names the items counted besides (or "").
   void set_units(bool bytes, std::string item_name, std::string unit_name = "");
   // A step that has no measure ("writing the store: building index 2 of 4"), shown instead of
-  // the bar with the time since the start.
+  // the bar with the time since the start, which a helper thread keeps counting while the step
+  // runs (a step blocks the caller; the line still appears once the work takes a second).
   void step(const std::string& text);
   // Erases the line (nothing is left on the terminal).
   void clear();
   bool drawn() const { return m_drawn; }
 
  private:
-  void draw(const std::string& line);
+  void draw(const std::string& line);  // with m_mutex held
+  void tick();                          // the helper thread
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  std::thread m_ticker;
+  bool m_stop = false;
+  std::string m_step;  // the step being shown; empty in bar mode
   std::ostream& m_out;
   bool m_enabled;
   size_t m_width;

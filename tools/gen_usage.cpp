@@ -1,10 +1,13 @@
 // gen-usage: deterministic synthetic usage for demos, tests and benchmarks.
 //
-//   gen-usage --records N [--month 2026-10] [--seed 1] [--format csv|jsonl] [--no-ids] [--shape plain|real]
+//   gen-usage --records N [--month 2026-10] [--seed 1] [--format csv|jsonl] [--no-ids] [--shape plain|real|messy]
 //
 // --shape real writes what exports of real gateways look like: ids "evt_<16 hex>", millisecond
 // timestamps, a currency column on every row and a provider cost on one row in ten, the columns in
 // another order, ~1,000 users in 8 departments, 20 features and 40 projects.
+// --shape messy is real with what hand-made and spreadsheet exports add: CRLF line ends, timestamps
+// in whole seconds, department names in other scripts and with commas ("営業", "sales, EMEA"), and
+// one project in 20 with a comma, so those fields are quoted.
 //
 // The same arguments give the same bytes on every machine (own PRNG, integer arithmetic only).
 // The shape is meant to look like a real organisation: a few heavy users (Zipf), a weekday and
@@ -80,6 +83,8 @@ const char* k_features[] = {"chat", "code-review", "search", "summarize", "agent
 const char* k_projects[] = {"atlas",  "beacon", "comet",  "delta", "ember",  "falcon",
                             "garnet", "harbor", "indigo", "jade",  "kestrel", "lumen"};
 const char* k_departments_real[] = {"engineering", "support", "sales", "marketing", "research", "finance", "legal", "operations"};
+const char* k_departments_messy[] = {"engineering", "support", "sales, EMEA", "marketing", "Forschung & Entwicklung",
+                                     "\xe5\x96\xb6\xe6\xa5\xad" /* 営業 */, "l\xc3\xa9gal", "operations"};
 const char* k_first[] = {"alice", "bob",   "carol", "dave",  "erin", "frank", "grace", "heidi", "ivan",  "judy",
                          "ken",   "laura", "mike",  "nina",  "oscar", "peggy", "quinn", "rupert", "sybil", "trent",
                          "ursula", "victor", "wendy", "xavier", "yara",  "zoe"};
@@ -112,7 +117,7 @@ int64_t days_from_civil(int y, unsigned m, unsigned d) {
 }
 
 void usage() {
-  std::fprintf(stderr, "usage: gen-usage --records N [--month YYYY-MM] [--seed S] [--format csv|jsonl] [--no-ids] [--shape plain|real]\n");
+  std::fprintf(stderr, "usage: gen-usage --records N [--month YYYY-MM] [--seed S] [--format csv|jsonl] [--no-ids] [--shape plain|real|messy]\n");
   std::exit(2);
 }
 
@@ -137,8 +142,10 @@ int main(int argc, char** argv) {
     else if (a == "--shape") shape = val();
     else usage();
   }
-  if (records == 0 || month.size() != 7 || (format != "csv" && format != "jsonl") || (shape != "plain" && shape != "real")) usage();
-  const bool real = shape == "real";
+  if (records == 0 || month.size() != 7 || (format != "csv" && format != "jsonl") || (shape != "plain" && shape != "real" && shape != "messy")) usage();
+  const bool messy = shape == "messy";
+  const bool real = shape == "real" || messy;
+  const char* eol = messy ? "\r\n" : "\n";
   const int year = std::atoi(month.substr(0, 4).c_str());
   const unsigned mon = unsigned(std::atoi(month.substr(5, 2).c_str()));
   if (mon < 1 || mon > 12) usage();
@@ -180,6 +187,16 @@ int main(int argc, char** argv) {
   };
   auto put = [&](const char* s) { out.insert(out.end(), s, s + std::strlen(s)); };
   auto put_s = [&](const std::string& s) { out.insert(out.end(), s.begin(), s.end()); };
+  // A CSV field, quoted when it holds a comma or a quote.
+  auto put_field = [&](const std::string& v) {
+    if (v.find_first_of(",\"") == std::string::npos) return put_s(v);
+    put("\"");
+    for (char c : v) {
+      if (c == '"') put("\"");
+      out.push_back(c);
+    }
+    put("\"");
+  };
   auto put_u = [&](uint64_t v) {
     char b[24];
     int n = std::snprintf(b, sizeof b, "%llu", static_cast<unsigned long long>(v));
@@ -196,6 +213,7 @@ int main(int argc, char** argv) {
               "cache_write_tokens,cache_write_1h_tokens,output_tokens,requests,service_tier,status\n"
             : "timestamp,provider,model,organization,department,user,feature,project,input_tokens,cached_input_tokens,"
               "cache_write_tokens,cache_write_1h_tokens,output_tokens,requests,service_tier,status\n");
+  if (messy && format == "csv") out.insert(out.end() - 1, '\r');  // the header's line end too
 
   for (uint64_t i = 0; i < records; ++i) {
     const int u = int(users.pick(rng));
@@ -211,6 +229,7 @@ int main(int argc, char** argv) {
       if (f >= 8) real_feature.append("-").append(std::to_string(f / 8 + 1));
       real_project = k_projects[pj % 12];
       if (pj >= 12) real_project.append("-").append(std::to_string(pj / 12 + 1));
+      if (messy && pj % 20 == 7) real_project.append(", phase 2");
     }
     uint64_t input = skewed(rng, m.input_scale);
     uint64_t output = skewed(rng, m.output_scale);
@@ -250,20 +269,22 @@ int main(int argc, char** argv) {
         std::snprintf(cost, sizeof cost, "%llu.%06llu", static_cast<unsigned long long>((input + output) / 400000),
                       static_cast<unsigned long long>((input * 3 + output * 11) % 1000000));
       std::string t(tsbuf);
-      t.pop_back();  // the 'Z'
-      t += ms;
-      const char* dept = k_departments_real[user_dept[u]];
+      if (!messy) {
+        t.pop_back();  // the 'Z'
+        t += ms;
+      }
+      const std::string dept = messy ? k_departments_messy[user_dept[u]] : k_departments_real[user_dept[u]];
       if (format == "csv") {
         put_s(t); put(",");
         if (ids) { put(id); put(","); }
-        put_s(user); put(","); put(dept); put(","); put(k_orgs[user_org[u]]); put(","); put(m.name); put(",");
-        put(m.provider); put(","); put_s(real_feature); put(","); put_s(real_project); put(",");
+        put_s(user); put(","); put_field(dept); put(","); put(k_orgs[user_org[u]]); put(","); put(m.name); put(",");
+        put(m.provider); put(","); put_field(real_feature); put(","); put_field(real_project); put(",");
         put_u(input); put(","); put_u(output); put(","); put_u(cached); put(","); put_u(cw5); put(","); put_u(cw1h);
-        put(",1,"); put(error ? "error" : "ok"); put(","); put(batch ? "batch" : "standard"); put(",USD,"); put(cost); put("\n");
+        put(",1,"); put(error ? "error" : "ok"); put(","); put(batch ? "batch" : "standard"); put(",USD,"); put(cost); put(eol);
       } else {
         put("{\"timestamp\":\""); put_s(t); put("\",");
         if (ids) { put("\"id\":\""); put(id); put("\","); }
-        put("\"user\":\""); put_s(user); put("\",\"department\":\""); put(dept);
+        put("\"user\":\""); put_s(user); put("\",\"department\":\""); put_s(dept);
         put("\",\"organization\":\""); put(k_orgs[user_org[u]]); put("\",\"model\":\""); put(m.name);
         put("\",\"provider\":\""); put(m.provider); put("\",\"feature\":\""); put_s(real_feature);
         put("\",\"project\":\""); put_s(real_project); put("\",\"input_tokens\":"); put_u(input);
@@ -272,7 +293,7 @@ int main(int argc, char** argv) {
         put(",\"requests\":1,\"status\":\""); put(error ? "error" : "ok"); put("\",\"service_tier\":\"");
         put(batch ? "batch" : "standard"); put("\",\"currency\":\"USD\"");
         if (*cost) { put(",\"cost\":"); put(cost); }
-        put("}\n");
+        put("}"); put(eol);
       }
     } else if (format == "csv") {
       if (ids) {

@@ -111,3 +111,68 @@ TEST_CASE("records straddling buffer refills", "[ingest][csv][property]") {
   CHECK(p.errors.empty());
   CHECK(p.records == want);
 }
+
+namespace {
+
+// The plain_text() verdict of each record of `content`.
+std::vector<bool> plain_verdicts(const std::string& content) {
+  test::TempDir dir;
+  billctl::util::FileSource src(dir.file("x.csv", content));
+  ReadBuffer buf(src, nullptr);
+  CsvReader r(buf);
+  std::vector<bool> out;
+  for (auto res = r.next(); res != CsvReader::Result::end; res = r.next())
+    if (res == CsvReader::Result::record) out.push_back(r.plain_text());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a record says whether all its text is printable ASCII", "[ingest][csv]") {
+  // Long enough that the 16-byte scan reads them (the general scan never vouches for a record).
+  const std::string pad = ",0123456789abcdef0123456789";
+  CHECK(plain_verdicts("alice" + pad + "\nbob" + pad + "\r\n") == std::vector<bool>{true, true});
+  CHECK(plain_verdicts("caf\xc3\xa9" + pad + "\n") == std::vector<bool>{false});  // UTF-8
+  CHECK(plain_verdicts("a\tb" + pad + "\n") == std::vector<bool>{false});         // a tab
+  CHECK(plain_verdicts("a\rb" + pad + "\n") == std::vector<bool>{false});         // a CR inside
+  CHECK(plain_verdicts("a\x7f" + pad + "\n") == std::vector<bool>{false});        // DEL
+  CHECK(plain_verdicts("\"quoted\"" + pad + "\n") == std::vector<bool>{false});   // the general scan
+  // What follows the line end in the same 16 bytes does not count against the record.
+  CHECK(plain_verdicts("ab" + pad + "\n\xc3\xa9" + pad + "\n") == std::vector<bool>{true, false});
+}
+
+TEST_CASE("the 16-byte scan and the general scan read the same fields", "[ingest][csv][property]") {
+  // Random records of plain and quoted fields, CR and LF line ends, at every alignment.
+  uint64_t seed = 7;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  std::string content;
+  Rows want;
+  for (int i = 0; i < 20000; ++i) {
+    std::vector<std::string> rec;
+    const size_t fields = 1 + rnd(6);
+    for (size_t f = 0; f < fields; ++f) {
+      std::string v(rnd(30), 'a' + char(rnd(26)));
+      if (rnd(10) == 0) v += "\xc3\xa9";
+      if (fields == 1 && v.empty()) v = "z";  // a blank line is no record
+      const bool quoted = rnd(8) == 0;
+      if (quoted && rnd(2)) v += ",\"x";
+      content += f ? "," : "";
+      if (quoted) {
+        content += '"';
+        for (char c : v) content += c == '"' ? std::string("\"\"") : std::string(1, c);
+        content += '"';
+      } else {
+        content += v;
+      }
+      rec.push_back(v);
+    }
+    content += rnd(3) == 0 ? "\r\n" : "\n";
+    want.push_back(rec);
+  }
+  auto p = parse(content);
+  CHECK(p.errors.empty());
+  CHECK(p.records == want);
+}

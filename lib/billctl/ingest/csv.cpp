@@ -4,16 +4,72 @@
 
 #include "billctl/util/simd.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace billctl::ingest {
+
+// The common record: no quotes, ending within the buffer. The bytes are looked at 16 at a time;
+// each separator found ends a field. Also notes whether every byte of the fields is printable
+// ASCII (then text values need no further check). False: the general scan must read the record.
+bool CsvReader::scan_plain(size_t start, size_t& end_out) {
+#if defined(__SSE2__)
+  const char* d = m_buf.data();
+  const size_t end = m_buf.end();
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i nl = _mm_set1_epi8('\n');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i lo = _mm_set1_epi8(0x20);
+  const __m128i del = _mm_set1_epi8(0x7f);
+  m_spans.clear();
+  size_t field = start;
+  unsigned odd = 0;  // bytes outside printable ASCII, other than the line end
+  for (size_t i = start; i + 16 <= end; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d + i));
+    unsigned mask = unsigned(_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, nl)), _mm_cmpeq_epi8(v, quote))));
+    const unsigned bad = unsigned(_mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del))));
+    while (mask) {
+      const size_t pos = i + size_t(__builtin_ctz(mask));
+      const char c = d[pos];
+      if (c == '"') return false;
+      if (c == ',') {
+        m_spans.emplace_back(field, pos);
+        field = pos + 1;
+      } else {  // the line end
+        size_t fend = pos;
+        if (fend > field && d[fend - 1] == '\r') --fend;
+        m_spans.emplace_back(field, fend);
+        // Bytes before the line end (and its '\r') only.
+        const size_t upto = fend - i;  // 0..15
+        odd |= bad & ((1u << upto) - 1);
+        m_plain_text = odd == 0;
+        end_out = pos;
+        return true;
+      }
+      mask &= mask - 1;
+    }
+    odd |= bad;
+  }
+#else
+  (void)start;
+  (void)end_out;
+#endif
+  return false;
+}
 
 // Scans one record starting at `start`. Field spans go to m_spans (offsets into the buffer).
 CsvReader::Scan CsvReader::scan_record(size_t start, size_t& end_out, size_t& newlines) {
+  newlines = 0;
+  m_any_escaped = false;
+  if (scan_plain(start, end_out)) return Scan::done;
+  m_plain_text = false;
   const char* d = m_buf.data();
   const size_t end = m_buf.end();
   const bool eof = m_buf.eof();
   m_spans.clear();
   m_escaped.clear();
-  newlines = 0;
   size_t i = start;
   for (;;) {
     // One field starting at i.
@@ -39,6 +95,7 @@ CsvReader::Scan CsvReader::scan_record(size_t start, size_t& end_out, size_t& ne
         for (size_t k = i + 1; k < qpos; ++k) newlines += d[k] == '\n';
         m_spans.emplace_back(i + 1, qpos);
         m_escaped.push_back(escaped);
+        m_any_escaped = m_any_escaped || escaped;
         i = qpos + 1;
         break;
       }
@@ -129,11 +186,13 @@ CsvReader::Result CsvReader::next() {
     m_buf.consume_to(end < m_buf.end() ? end + 1 : end);
     // Fields; unescape "" into scratch (reserved once per record so views stay valid).
     m_fields.clear();
-    bool any_escaped = false;
-    for (uint8_t e : m_escaped) any_escaped = any_escaped || e;
-    if (any_escaped && m_scratch.capacity() < end - start) m_scratch.reserve(end - start);
-    m_scratch.clear();
-    for (size_t f = 0; f < m_spans.size(); ++f) {
+    if (!m_any_escaped) {
+      for (const auto& [a, b] : m_spans) m_fields.emplace_back(d + a, b - a);
+    } else {
+      if (m_scratch.capacity() < end - start) m_scratch.reserve(end - start);
+      m_scratch.clear();
+    }
+    for (size_t f = 0; m_any_escaped && f < m_spans.size(); ++f) {
       const auto [a, b] = m_spans[f];
       if (!m_escaped[f]) {
         m_fields.emplace_back(d + a, b - a);

@@ -34,15 +34,21 @@ class CsvReader {
   // The raw bytes of the current record, without its line end.
   std::string_view raw() const { return m_raw; }
   const std::string& error() const { return m_error; }
+  // True when every byte of the current record's fields is printable ASCII (0x20..0x7e): no
+  // UTF-8, no control characters. Text values then need no further check.
+  bool plain_text() const { return m_plain_text; }
 
  private:
   enum class Scan { done, need_more, bad };
   Scan scan_record(size_t start, size_t& end_out, size_t& newlines);
+  bool scan_plain(size_t start, size_t& end_out);
 
   ReadBuffer& m_buf;
   std::vector<std::string_view> m_fields;
   std::vector<std::pair<size_t, size_t>> m_spans;  // offsets of each field
-  std::vector<uint8_t> m_escaped;
+  std::vector<uint8_t> m_escaped;  // per field, when !m_any_escaped is false
+  bool m_any_escaped = false;
+  bool m_plain_text = false;
   std::string m_scratch;
   std::string_view m_raw;
   std::string m_error;

@@ -27,8 +27,8 @@ bool ascii_only(std::string_view s) {
   return true;
 }
 
-std::string set_text(std::string_view& dst, Field f, std::string_view text) {
-  if (util::printable_ascii(text) && text.size() <= k_max_text) {  // the common case, checked 16 bytes at a time
+std::string set_text(std::string_view& dst, Field f, std::string_view text, bool plain) {
+  if (text.size() <= k_max_text && (plain || util::printable_ascii(text))) {  // the common case, checked 16 bytes at a time
     dst = text;
     return {};
   }
@@ -73,11 +73,11 @@ std::optional<Field> find_field(std::string_view name) {
   return std::nullopt;
 }
 
-std::string set_field(usage::UsageRecord& r, Field f, std::string_view text) {
+std::string set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain) {
   switch (f) {
     case Field::id:
       if (text.size() > 256) return refuse(f, text, "longer than 256 bytes");
-      return set_text(r.id, f, text);
+      return set_text(r.id, f, text, plain);
     case Field::timestamp: {
       auto t = util::parse_rfc3339(text);
       if (!t) return t.error();
@@ -86,14 +86,14 @@ std::string set_field(usage::UsageRecord& r, Field f, std::string_view text) {
       r.timestamp = *t;
       return {};
     }
-    case Field::provider: return set_text(r.provider, f, text);
-    case Field::model: return set_text(r.model, f, text);
-    case Field::organization: return set_text(r.organization, f, text);
-    case Field::department: return set_text(r.department, f, text);
-    case Field::user: return set_text(r.user, f, text);
-    case Field::feature: return set_text(r.feature, f, text);
-    case Field::project: return set_text(r.project, f, text);
-    case Field::session: return set_text(r.session, f, text);
+    case Field::provider: return set_text(r.provider, f, text, plain);
+    case Field::model: return set_text(r.model, f, text, plain);
+    case Field::organization: return set_text(r.organization, f, text, plain);
+    case Field::department: return set_text(r.department, f, text, plain);
+    case Field::user: return set_text(r.user, f, text, plain);
+    case Field::feature: return set_text(r.feature, f, text, plain);
+    case Field::project: return set_text(r.project, f, text, plain);
+    case Field::session: return set_text(r.session, f, text, plain);
     case Field::input_tokens: return set_count(r.input_tokens, f, text);
     case Field::cached_input_tokens: return set_count(r.cached_input_tokens, f, text);
     case Field::cache_write_tokens: return set_count(r.cache_write_tokens, f, text);
@@ -136,8 +136,8 @@ std::string set_field(usage::UsageRecord& r, Field f, std::string_view text) {
       r.currency = *c;
       return {};
     }
-    case Field::meter: return set_text(r.meter, f, text);
-    case Field::unit: return set_text(r.unit, f, text);
+    case Field::meter: return set_text(r.meter, f, text, plain);
+    case Field::unit: return set_text(r.unit, f, text, plain);
     case Field::quantity: {
       if (text.empty()) return {};
       auto d = money::Decimal::parse(text);

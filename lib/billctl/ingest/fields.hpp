@@ -32,8 +32,9 @@ std::vector<std::string> field_names();
 constexpr size_t k_max_text = 1024;
 
 // Sets one field of `r` from its text. Returns an empty string, or the reason it was refused
-// ("invalid input_tokens '-5': must be a non-negative integer").
-std::string set_field(usage::UsageRecord& r, Field f, std::string_view text);
+// ("invalid input_tokens '-5': must be a non-negative integer"). `plain`: the caller knows the text
+// is printable ASCII (the CSV reader checks whole records at once).
+std::string set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain = false);
 // Checks a record once all its fields are set; returns the reason it is refused, or empty.
 std::string validate(const usage::UsageRecord& r, bool has_timestamp);
 

@@ -181,9 +181,10 @@ void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults
     usage::UsageRecord rec;
     std::string why;
     bool ts_set = false;
+    const bool plain = csv.plain_text();
     for (size_t i = 0; i < fields.size() && why.empty(); ++i) {
       if (!columns[i]) continue;
-      why = set_field(rec, *columns[i], fields[i]);
+      why = set_field(rec, *columns[i], fields[i], plain);
       ts_set = ts_set || *columns[i] == Field::timestamp;
     }
     if (why.empty()) why = validate(rec, ts_set && !fields.empty());

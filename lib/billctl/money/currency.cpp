@@ -1,6 +1,8 @@
 #include "billctl/money/currency.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace billctl::money {
 
@@ -45,18 +47,23 @@ constexpr std::array k_table{
     Entry{"VUV", 0}, Entry{"WST", 2}, Entry{"XAF", 0}, Entry{"XCD", 2}, Entry{"XOF", 0},
     Entry{"XPF", 0}, Entry{"YER", 2}, Entry{"ZAR", 2}, Entry{"ZMW", 2}, Entry{"ZWG", 2},
 };
+static_assert(std::is_sorted(k_table.begin(), k_table.end(), [](const Entry& a, const Entry& b) {
+  return std::string_view(a.code) < std::string_view(b.code);
+}));
 
 }  // namespace
 
 Expected<Currency> find_currency(std::string_view code) {
+  // The table is sorted: a binary search on the three bytes (this runs once per imported row).
   if (code.size() == 3) {
-    for (const Entry& e : k_table) {
-      if (code == e.code) {
-        Currency c;
-        for (int i = 0; i < 3; ++i) c.code[i] = e.code[i];
-        c.minor_units = e.minor;
-        return c;
-      }
+    const auto it = std::lower_bound(k_table.begin(), k_table.end(), code, [](const Entry& e, std::string_view c) {
+      return std::memcmp(e.code, c.data(), 3) < 0;
+    });
+    if (it != k_table.end() && std::memcmp(it->code, code.data(), 3) == 0) {
+      Currency c;
+      std::memcpy(c.code, it->code, 3);
+      c.minor_units = it->minor;
+      return c;
     }
   }
   return Expected<Currency>::fail("unknown currency '" + std::string(code.substr(0, 16)) +

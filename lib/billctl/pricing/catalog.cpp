@@ -252,14 +252,8 @@ Catalog Catalog::overlay(const Catalog& base, const std::vector<PriceEntry>& ove
 }
 
 int Catalog::resolve(std::string_view model) const {
-  if (m_last >= 0 && model == m_last_name) return m_last;
-  if (auto it = m_memo.find(model); it != m_memo.end()) {
-    if (it->second >= 0) {
-      m_last = it->second;
-      m_last_name = it->first;
-    }
-    return it->second;
-  }
+  const int32_t name = m_memo_names.id(model);
+  if (size_t(name) < m_memo.size()) return m_memo[size_t(name)];
   int found = -1;
   std::string cand = util::to_lower(model);
   for (int guard = 0; guard < 6 && !cand.empty(); ++guard) {
@@ -273,7 +267,7 @@ int Catalog::resolve(std::string_view model) const {
     }
     cand = strip_once(cand);
   }
-  m_memo.emplace(std::string(model), found);
+  m_memo.push_back(found);  // ids are dense: this one is m_memo.size() - 1
   return found;
 }
 

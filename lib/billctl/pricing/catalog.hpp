@@ -16,6 +16,7 @@
 #include "billctl/money/decimal.hpp"
 #include "billctl/usage/record.hpp"
 #include "billctl/usage/source.hpp"
+#include "billctl/util/intern.hpp"
 #include "billctl/util/simd.hpp"
 
 namespace billctl::pricing {
@@ -72,9 +73,8 @@ class Catalog {
   std::vector<PriceEntry> m_entries;                 // sorted by model, effective_day
   std::vector<std::vector<size_t>> m_timelines;      // entry indexes per model
   std::unordered_map<std::string, int, util::FastHash, std::equal_to<>> m_index;  // name or alias → timeline
-  mutable std::unordered_map<std::string, int, util::FastHash, std::equal_to<>> m_memo;  // raw record names
-  mutable std::string m_last_name;  // one-entry cache in front of m_memo (a copy: safe when copied)
-  mutable int m_last = -1;
+  mutable util::Interner m_memo_names;  // raw record names, as they came
+  mutable std::vector<int> m_memo;       // per name: its timeline or -1
   CatalogInfo m_info;
 };
 

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <queue>
+#include <utility>
 
 #include "billctl/util/error.hpp"
 
@@ -11,29 +12,31 @@ namespace billctl::store {
 
 namespace {
 
-// Two independent 64-bit hashes (FNV-1a and a multiply-xorshift over 8-byte words): a false
-// match of two different ids needs both to collide (about 1 in 2^128 per pair).
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
-  return h;
-}
-
-uint64_t mix(std::string_view s) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ (s.size() * 0xff51afd7ed558ccdull);
+// Two independent 64-bit hashes of the id, computed together over its 8-byte words (two
+// multiply-xorshift lanes with different constants and seeds): a false match of two different ids
+// needs both to collide (about 1 in 2^128 per pair).
+void hash_id(std::string_view s, uint64_t& h1, uint64_t& h2) {
+  uint64_t a = 0x9e3779b97f4a7c15ull ^ (s.size() * 0xff51afd7ed558ccdull);
+  uint64_t b = 0xcbf29ce484222325ull ^ (s.size() * 0x94d049bb133111ebull);
   size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
+    a = (a ^ w) * 0xc4ceb9fe1a85ec53ull;
+    a ^= a >> 29;
+    b = (b ^ w) * 0xbf58476d1ce4e5b9ull;
+    b ^= b >> 31;
   }
   uint64_t tail = 0;
   std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ tail) * 0xff51afd7ed558ccdull;
-  h ^= h >> 32;
-  h *= 0xc4ceb9fe1a85ec53ull;
-  return h ^ (h >> 29);
+  a = (a ^ tail) * 0xff51afd7ed558ccdull;
+  a ^= a >> 32;
+  a *= 0xc4ceb9fe1a85ec53ull;
+  h1 = a ^ (a >> 29);
+  b = (b ^ tail) * 0x94d049bb133111ebull;
+  b ^= b >> 31;
+  b *= 0xd6e8feb86659fd93ull;
+  h2 = b ^ (b >> 32);
 }
 
 [[noreturn]] void io_failure(const char* what) {
@@ -49,14 +52,42 @@ DuplicateFinder::~DuplicateFinder() {
 }
 
 void DuplicateFinder::add(std::string_view id, uint64_t position) {
-  m_buf.push_back({fnv1a(id), mix(id), position});
+  uint64_t h1, h2;
+  hash_id(id, h1, h2);
+  m_buf.push_back({h1, h2, position});
   ++m_logged;
   if (m_buf.size() >= m_max) spill();
 }
 
+// Sorts the log: three radix passes on the top 33 bits of h1 (random: equal prefixes are rare),
+// then each run of equal prefixes by the whole entry.
+void DuplicateFinder::sort_log() {
+  constexpr int k_bits = 11;
+  constexpr size_t k_buckets = size_t(1) << k_bits;
+  m_scratch.resize(m_buf.size());
+  std::vector<size_t> count(k_buckets);
+  for (int pass = 0; pass < 3; ++pass) {
+    const int shift = 64 - k_bits * (3 - pass);
+    std::fill(count.begin(), count.end(), 0);
+    for (const Entry& e : m_buf) ++count[(e.h1 >> shift) & (k_buckets - 1)];
+    size_t at = 0;
+    for (size_t& c : count) at += std::exchange(c, at);
+    for (const Entry& e : m_buf) m_scratch[count[(e.h1 >> shift) & (k_buckets - 1)]++] = e;
+    m_buf.swap(m_scratch);
+  }
+  constexpr int k_sorted = 64 - 3 * k_bits;
+  for (size_t i = 0; i < m_buf.size();) {
+    size_t j = i + 1;
+    while (j < m_buf.size() && (m_buf[j].h1 >> k_sorted) == (m_buf[i].h1 >> k_sorted)) ++j;
+    if (j - i > 1) std::sort(m_buf.begin() + ptrdiff_t(i), m_buf.begin() + ptrdiff_t(j));
+    i = j;
+  }
+  m_scratch.clear();
+}
+
 void DuplicateFinder::spill() {
   if (m_buf.empty()) return;
-  std::sort(m_buf.begin(), m_buf.end());
+  sort_log();
   std::FILE* f = std::tmpfile();
   if (!f) io_failure("create");
   m_runs.push_back(f);
@@ -88,7 +119,7 @@ std::vector<uint64_t> DuplicateFinder::superseded() {
     have = true;
   };
   if (m_runs.empty()) {
-    std::sort(m_buf.begin(), m_buf.end());
+    sort_log();
     for (const Entry& e : m_buf) visit(e);
   } else {
     spill();
@@ -126,6 +157,7 @@ std::vector<uint64_t> DuplicateFinder::superseded() {
   }
   m_buf.clear();
   m_buf.shrink_to_fit();
+  m_scratch.shrink_to_fit();
   m_logged = 0;
   std::sort(out.begin(), out.end());
   return out;

@@ -20,7 +20,7 @@ inline uint64_t record_position(uint64_t file, uint64_t part, uint64_t ordinal) 
 
 class DuplicateFinder {
  public:
-  explicit DuplicateFinder(size_t max_in_memory = size_t(1) << 20);  // 24 MB of entries
+  explicit DuplicateFinder(size_t max_in_memory = size_t(1) << 18);  // 6 MB of entries (and as much to sort)
   ~DuplicateFinder();
   DuplicateFinder(const DuplicateFinder&) = delete;
   DuplicateFinder& operator=(const DuplicateFinder&) = delete;
@@ -41,8 +41,10 @@ class DuplicateFinder {
     }
   };
   void spill();
+  void sort_log();
   size_t m_max;
   std::vector<Entry> m_buf;
+  std::vector<Entry> m_scratch;  // the radix sort's other buffer
   std::vector<std::FILE*> m_runs;  // sorted runs in anonymous temporary files
   uint64_t m_logged = 0;
 };

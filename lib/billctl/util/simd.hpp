@@ -54,11 +54,13 @@ inline bool printable_ascii(std::string_view s) {
   return true;
 }
 
-// A fast non-cryptographic hash for short keys (model names, user names).
+// A fast non-cryptographic hash for short keys (model names, user names). Never stored: only
+// in-memory tables use it. The last partial word is read without a call to memcpy.
 inline uint64_t fast_hash(std::string_view s) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ (s.size() * 0xff51afd7ed558ccdull);
   const char* p = s.data();
   size_t n = s.size();
+  const bool long_key = n >= 8;
   while (n >= 8) {
     uint64_t w;
     std::memcpy(&w, p, 8);
@@ -68,7 +70,19 @@ inline uint64_t fast_hash(std::string_view s) {
     n -= 8;
   }
   uint64_t w = 0;
-  if (n > 0) std::memcpy(&w, p, n);  // an empty view may have no data pointer
+  if (n > 0) {
+    if (long_key) {  // the key's last 8 bytes, shifted down to the n that are left
+      std::memcpy(&w, p + n - 8, 8);
+      w >>= 8 * (8 - n);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, p, 4);
+      std::memcpy(&b, p + n - 4, 4);
+      w = a | uint64_t(b) << 32;
+    } else {
+      w = uint64_t(uint8_t(p[0])) | uint64_t(uint8_t(p[n / 2])) << 8 | uint64_t(uint8_t(p[n - 1])) << 16;
+    }
+  }
   h = (h ^ w) * 0x94d049bb133111ebull;
   h ^= h >> 32;
   return h;

@@ -13,6 +13,7 @@
 #include "billctl/ingest/csv.hpp"
 #include "billctl/ingest/gateways.hpp"
 #include "billctl/providers/pages.hpp"
+#include "billctl/util/simd.hpp"
 #include "billctl/util/strings.hpp"
 
 namespace billctl::ingest {
@@ -246,9 +247,28 @@ bool json_text(od::value v, std::string_view& out, std::string& why, std::string
   }
 }
 
+// The field of each key of a JSON record. Exports write their keys in one order on every line,
+// so the key at each position is remembered with its field: one comparison per key, not a search.
+class KeyCache {
+ public:
+  std::optional<Field> find(size_t position, std::string_view key) {
+    if (position >= m_keys.size()) m_keys.resize(position + 1);
+    auto& [text, field] = m_keys[position];
+    if (key.size() != text.size() || !util::same_bytes(key.data(), text.data(), key.size())) {
+      text.assign(key);
+      field = find_field(key);
+    }
+    return field;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<Field>>> m_keys;
+};
+
 void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
                 SourceResult& res, const ProgressFn& progress, uint64_t total) {
   od::parser parser;
+  KeyCache keys;
   IdDeriver ids;
   uint64_t ordinal = 0;
   for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
@@ -261,9 +281,10 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
     try {
       od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
       od::object obj = doc.get_object();
+      size_t k = 0;
       for (auto field : obj) {
         std::string_view key = field.unescaped_key();
-        auto f = find_field(key);
+        auto f = keys.find(k++, key);
         if (!f) {
           continue;  // unknown keys are allowed in JSON records
         }

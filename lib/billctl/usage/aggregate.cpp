@@ -170,6 +170,20 @@ void Totals::add(const Totals& o) {
   cost += o.cost;
 }
 
+void Totals::add_nonnegative(const Totals& o) {
+  uint64_t* a[] = {reinterpret_cast<uint64_t*>(&records), reinterpret_cast<uint64_t*>(&requests),
+                   reinterpret_cast<uint64_t*>(&error_requests), reinterpret_cast<uint64_t*>(&input_tokens),
+                   reinterpret_cast<uint64_t*>(&cached_input_tokens), reinterpret_cast<uint64_t*>(&cache_write_tokens),
+                   reinterpret_cast<uint64_t*>(&cache_write_1h_tokens), reinterpret_cast<uint64_t*>(&output_tokens),
+                   reinterpret_cast<uint64_t*>(&unpriced_records)};
+  const int64_t b[] = {o.records, o.requests, o.error_requests, o.input_tokens, o.cached_input_tokens,
+                       o.cache_write_tokens, o.cache_write_1h_tokens, o.output_tokens, o.unpriced_records};
+  uint64_t sign = 0;
+  for (size_t i = 0; i < 9; ++i) sign |= (*a[i] += uint64_t(b[i]));
+  if (sign >> 63) count_overflow();
+  cost += o.cost;
+}
+
 int64_t Totals::tokens() const {
   int64_t t = input_tokens;
   add_checked(t, cached_input_tokens);
@@ -339,6 +353,9 @@ void Aggregator::add(const PricedRecord& pr) {
     if (m->time_needed[t]) ids[k_text_dims + t] = m->time[t].id(time_bucket(Dim(k_text_dims + t), r.timestamp));
 
   const Totals t = totals_of(pr);
+  // A record's counts are never negative (the readers refuse that); checked anyway, once.
+  const bool nonneg = (t.requests | t.error_requests | t.input_tokens | t.cached_input_tokens | t.cache_write_tokens |
+                       t.cache_write_1h_tokens | t.output_tokens) >= 0;
 
   const int64_t reqs = r.requests > 0 ? r.requests : 1;
   for (auto& qs : m->queries) {
@@ -367,12 +384,14 @@ void Aggregator::add(const PricedRecord& pr) {
         qs.keys.emplace_back();
         qs.totals.emplace_back();
       }
-      qs.totals[0].add(t);
+      if (nonneg) qs.totals[0].add_nonnegative(t);
+      else qs.totals[0].add(t);
       continue;
     }
     Key key{};
     for (size_t i = 0; i < qs.q.by.size(); ++i) key[i] = ids[size_t(qs.q.by[i])];
-    qs.group(key).add(t);
+    if (nonneg) qs.group(key).add_nonnegative(t);
+    else qs.group(key).add(t);
   }
 }
 

@@ -74,6 +74,10 @@ struct Totals {
 
   // Adds o; throws DataError when a count would leave the 64-bit range (never wraps).
   void add(const Totals& o);
+  // The same for totals whose counts are all non-negative and added to non-negative counts (a
+  // record's): a count overflows exactly when its sum has the sign bit set, so the nine sums are
+  // added unchecked (vectorisable) and checked once.
+  void add_nonnegative(const Totals& o);
   // Every count and the cost with the opposite sign (to take a replaced record out).
   Totals negated() const;
   // All token classes; throws DataError when the sum leaves the 64-bit range.

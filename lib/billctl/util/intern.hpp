@@ -48,18 +48,6 @@ class Interner {
   }
 
  private:
-  // Names are short: comparing words inline beats a call to memcmp.
-  static bool same_bytes(const char* a, const char* b, size_t n) {
-    for (; n >= 8; a += 8, b += 8, n -= 8) {
-      uint64_t x, y;
-      std::memcpy(&x, a, 8);
-      std::memcpy(&y, b, 8);
-      if (x != y) return false;
-    }
-    for (; n > 0; ++a, ++b, --n)
-      if (*a != *b) return false;
-    return true;
-  }
   struct Slot {
     uint64_t hash = 0;
     int32_t id = -1;

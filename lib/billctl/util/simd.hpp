@@ -88,6 +88,20 @@ inline uint64_t fast_hash(std::string_view s) {
   return h;
 }
 
+// Equality of two byte ranges of length n. Keys are short: comparing words inline beats a call
+// to memcmp.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  for (; n >= 8; a += 8, b += 8, n -= 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+  }
+  for (; n > 0; ++a, ++b, --n)
+    if (*a != *b) return false;
+  return true;
+}
+
 struct FastHash {
   using is_transparent = void;
   size_t operator()(std::string_view s) const { return size_t(fast_hash(s)); }

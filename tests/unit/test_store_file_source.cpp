@@ -165,3 +165,45 @@ TEST_CASE("the id log finds repeats the same way in memory and spilled to disk",
     CHECK(f.superseded() == expected);
   }
 }
+
+TEST_CASE("many small files read on two threads give what one thread gives", "[store][parallel]") {
+  test::TempDir dir;
+  auto run_files = [&](const std::vector<std::string>& paths, unsigned threads, ingest::OnError on_error,
+                       uint64_t* rejected = nullptr, uint64_t* replaced = nullptr) {
+    const pricing::Catalog c = pricing::Catalog::builtin();
+    ingest::IngestOptions o;
+    o.on_error = on_error;
+    store::FileUsageSource src(paths, c, o);
+    src.set_threads(threads);
+    auto r = src.aggregate(queries());
+    if (rejected) *rejected = src.rejected();
+    if (replaced) *replaced = src.replaced();
+    return r;
+  };
+  // 40 files; ids repeat across files (a later file's record replaces an earlier one's, revised).
+  std::vector<std::string> paths;
+  for (int f = 0; f < 40; ++f) {
+    std::string s = "id,timestamp,model,user,input_tokens,output_tokens\n";
+    for (int i = 0; i < 50; ++i)
+      s += "r" + std::to_string((f * 50 + i) % 1500) + ",2026-10-" + std::to_string(10 + i % 9) + "T0" +
+           std::to_string(f % 10) + ":00:00Z,gpt-4o,u" + std::to_string(i % 7) + "," + std::to_string(f * 100 + i) + ",1\n";
+    paths.push_back(dir.file("f" + std::to_string(100 + f) + ".csv", s));
+  }
+  uint64_t rep1 = 0, rep2 = 0;
+  const auto one = run_files(paths, 1, ingest::OnError::fail, nullptr, &rep1);
+  const auto two = run_files(paths, 2, ingest::OnError::fail, nullptr, &rep2);
+  same(two, one);
+  CHECK(one[0].total().records == 1500);
+  CHECK(rep1 == 500);
+  CHECK(rep2 == 500);
+  SECTION("the first bad row in file order stops the read, whichever thread meets it") {
+    auto bad = paths;
+    bad[7] = dir.file("bad7.csv", "id,timestamp,model,user,input_tokens,output_tokens\nx,2026-10-01T00:00:00Z,gpt-4o,u,-7,1\n");
+    bad[31] = dir.file("bad31.csv", "id,timestamp,model,user,input_tokens,output_tokens\ny,2026-10-01T00:00:00Z,gpt-4o,u,-31,1\n");
+    for (int k = 0; k < 5; ++k) CHECK_THROWS_WITH(run_files(bad, 2, ingest::OnError::fail), Catch::Contains("bad7.csv:2: invalid input_tokens '-7'"));
+    uint64_t rej = 0;
+    const auto skipped = run_files(bad, 2, ingest::OnError::skip, &rej);
+    CHECK(rej == 2);
+    same(skipped, run_files(bad, 1, ingest::OnError::skip));
+  }
+}

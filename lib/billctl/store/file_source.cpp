@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "billctl/store/id_dedupe.hpp"
@@ -57,6 +58,22 @@ uint64_t next_line_start(const std::string& path, uint64_t from, uint64_t size) 
     at += n;
   }
 }
+
+// One thread's share of a set of files: its own catalog (lookups memoise), aggregator, id log and
+// ingestor.
+struct FileWorker {
+  FileWorker(const pricing::Catalog& c, const std::vector<usage::AggQuery>& queries, bool log_ids,
+             const std::vector<uint64_t>* skip, const ingest::IngestOptions& o)
+      : catalog(c), agg(queries), sink(agg, log_ids ? &ids : nullptr, skip), options(o), ingestor(catalog, options, sink) {}
+  pricing::Catalog catalog;
+  usage::Aggregator agg;
+  DuplicateFinder ids;
+  AggregatingSink sink;
+  ingest::IngestOptions options;
+  ingest::Ingestor ingestor;
+  std::exception_ptr error;  // what stopped this worker, and in which file
+  size_t error_file = SIZE_MAX;
+};
 
 }  // namespace
 
@@ -178,10 +195,69 @@ std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage
   return aggregate_pass(queries, nullptr, &skip);
 }
 
+// Many small files (a directory of Claude Code logs): two threads take whole files in turn. Every
+// record keeps the position it has in file order (the id log needs no more), the results are
+// merged, and a bad row stops the read with the error of the first file, in file order, that has
+// one, exactly as reading them one by one would. Not with a rejects file (its rows are in order),
+// standard input, or a file large enough to be split in halves itself.
+std::optional<std::vector<usage::AggResult>> FileUsageSource::read_files_parallel(const std::vector<usage::AggQuery>& queries,
+                                                                                  DuplicateFinder* ids,
+                                                                                  const std::vector<uint64_t>* skip) {
+  if (m_threads < 2 || m_paths.size() < 2 || !m_options.rejects_path.empty()) return std::nullopt;
+  uint64_t total = 0;
+  for (const auto& p : m_paths) {
+    if (p == "-") return std::nullopt;
+    const uint64_t size = regular_file_size(p);
+    if (size >= m_parallel_min) return std::nullopt;
+    total += size;
+  }
+  std::vector<std::unique_ptr<FileWorker>> workers;
+  for (unsigned t = 0; t < m_threads; ++t)
+    workers.push_back(std::make_unique<FileWorker>(m_catalog, queries, ids != nullptr, skip, m_options));
+  std::atomic<size_t> next{0}, failed{SIZE_MAX};
+  std::atomic<uint64_t> done_bytes{0}, done_rows{0};
+  auto work = [&](FileWorker& w, bool draws) {
+    for (;;) {
+      const size_t i = next.fetch_add(1);
+      if (i >= m_paths.size() || i > failed.load()) return;
+      w.sink.start(i, 0);
+      try {
+        const ingest::SourceStats& s = w.ingestor.read(m_paths[i]);
+        done_bytes += s.read.bytes;
+        done_rows += s.read.rows;
+      } catch (...) {
+        w.error = std::current_exception();
+        w.error_file = i;
+        for (size_t f = failed.load(); i < f && !failed.compare_exchange_weak(f, i);) {
+        }
+        return;
+      }
+      if (draws && m_progress) m_progress(done_bytes.load(), total, done_rows.load());  // one thread draws
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers.size(); ++t) threads.emplace_back(work, std::ref(*workers[t]), false);
+  work(*workers[0], true);
+  for (auto& t : threads) t.join();
+  for (auto& w : workers)
+    if (w->error && w->error_file == failed.load()) std::rethrow_exception(w->error);
+  std::vector<std::vector<usage::AggResult>> parts;
+  for (auto& w : workers) {
+    w->ingestor.finish();
+    m_rejected += w->ingestor.total_rejected();
+    m_unpriced += w->ingestor.total_unpriced();
+    parts.push_back(w->agg.results());
+    if (ids) ids->absorb(w->ids);
+  }
+  if (m_progress) m_progress(done_bytes.load(), total, done_rows.load());
+  return usage::merge_results(std::move(parts));
+}
+
 std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<usage::AggQuery>& queries,
                                                               DuplicateFinder* ids, const std::vector<uint64_t>* skip) {
   m_rejected = 0;
   m_unpriced = 0;
+  if (auto r = read_files_parallel(queries, ids, skip)) return std::move(*r);
   usage::Aggregator agg(queries);
   AggregatingSink sink(agg, ids, skip);
   ingest::Ingestor ingestor(m_catalog, m_options, sink);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +37,8 @@ class FileUsageSource : public usage::Source {
   bool read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
                      ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra, DuplicateFinder* ids,
                      const std::vector<uint64_t>* skip, const ingest::ProgressFn& progress);
+  std::optional<std::vector<usage::AggResult>> read_files_parallel(const std::vector<usage::AggQuery>& queries,
+                                                                   DuplicateFinder* ids, const std::vector<uint64_t>* skip);
   std::vector<usage::AggResult> aggregate_pass(const std::vector<usage::AggQuery>& queries, DuplicateFinder* ids,
                                                const std::vector<uint64_t>* skip);
   std::vector<std::string> m_paths;

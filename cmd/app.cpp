@@ -123,6 +123,8 @@ std::string verb_path(const CLI::App* app) {
   return path;
 }
 
+bool hidden_command(const CLI::App* a) { return a->get_group().empty() || a->get_name().rfind("__", 0) == 0; }
+
 namespace {
 
 bool takes_value(const CLI::Option* o) { return o->get_type_size_max() > 0 && o->get_expected_max() > 0; }
@@ -134,12 +136,10 @@ std::string command_path(const CLI::App* app) {
   return app == root ? root->get_name() : root->get_name() + " " + verb_path(app);
 }
 
-bool hidden(const CLI::App* a) { return a->get_name().rfind("__", 0) == 0; }
-
 std::string known_commands(const CLI::App* app) {
   std::string out;
   for (const CLI::App* c : app->get_subcommands({}))
-    if (!hidden(c)) out += (out.empty() ? "" : ", ") + c->get_name();
+    if (!hidden_command(c)) out += (out.empty() ? "" : ", ") + c->get_name();
   return out;
 }
 
@@ -190,7 +190,7 @@ void check_words(const CLI::App& root, const std::vector<std::string>& args) {
     if (has_positionals) continue;
     std::vector<std::string> names;
     for (const CLI::App* c : subs)
-      if (!hidden(c)) names.push_back(c->get_name());
+      if (!hidden_command(c)) names.push_back(c->get_name());
     const std::string hint = util::did_you_mean(w, names);
     const std::string where = app == &root ? std::string() : command_path(app).substr(root.get_name().size() + 1) + " ";
     throw UsageError("unknown command '" + where + w + "'" + (hint.empty() ? "" : " (did you mean '" + where + hint + "'?)") +

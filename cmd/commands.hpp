@@ -66,6 +66,8 @@ void hint_unmatched(Env& env, usage::Source& source, const util::Period& p, cons
 
 // "budgets set": the words after "billctl" that name `app` (empty for the top level).
 std::string verb_path(const CLI::App* app);
+// A command kept out of help, completion and suggestions (the "__" ones, in no help group).
+bool hidden_command(const CLI::App* app);
 // The flag `name` ("--limit", "-o") of `app` or of a command above it (flags fall through).
 const CLI::Option* find_flag(const CLI::App* app, const std::string& name);
 

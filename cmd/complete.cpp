@@ -32,13 +32,12 @@ struct Candidate {
 };
 using Candidates = std::vector<Candidate>;
 
-bool hidden(const CLI::App* a) { return a->get_group().empty() || a->get_name().rfind("__", 0) == 0; }
 bool takes_value(const CLI::Option* o) { return !o->get_type_name().empty(); }
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 const CLI::App* find_subcommand(const CLI::App* app, const std::string& word) {
   for (const CLI::App* c : app->get_subcommands({}))
-    if (!hidden(c) && c->check_name(word)) return c;
+    if (!hidden_command(c) && c->check_name(word)) return c;
   return nullptr;
 }
 
@@ -349,7 +348,7 @@ std::string complete(const CLI::App& root, Env& env, const std::vector<std::stri
     } else {
       if (positional == 0)
         for (const CLI::App* sub : app->get_subcommands({}))
-          if (!hidden(sub)) c.push_back({sub->get_name(), sub->get_description()});
+          if (!hidden_command(sub)) c.push_back({sub->get_name(), sub->get_description()});
       // The positional argument this word is (a vector one takes every word from its place on).
       size_t index = 0;
       for (const CLI::Option* o : app->get_options({})) {

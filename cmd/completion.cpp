@@ -18,7 +18,6 @@ struct Node {
   std::vector<Node> children;
 };
 
-bool hidden(const CLI::App* a) { return a->get_group().empty() || a->get_name().rfind("__", 0) == 0; }
 
 Node walk(const CLI::App* app, const std::string& path) {
   Node n;
@@ -30,7 +29,7 @@ Node walk(const CLI::App* app, const std::string& path) {
     n.options.push_back(o);
   }
   for (const CLI::App* c : app->get_subcommands({})) {
-    if (hidden(c)) continue;
+    if (hidden_command(c)) continue;
     n.children.push_back(walk(c, path.empty() ? c->get_name() : path + " " + c->get_name()));
   }
   return n;

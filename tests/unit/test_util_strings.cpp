@@ -56,6 +56,18 @@ TEST_CASE("token totals never wrap", "[usage][overflow]") {
   usage::Totals b;
   b.input_tokens = 10;
   CHECK_THROWS_AS(a.add(b), DataError);
+  // A record's non-negative counts, added unchecked and checked once: every count is watched.
+  for (int64_t usage::Totals::*field : {&usage::Totals::records, &usage::Totals::requests, &usage::Totals::error_requests,
+                                        &usage::Totals::input_tokens, &usage::Totals::cached_input_tokens,
+                                        &usage::Totals::cache_write_tokens, &usage::Totals::cache_write_1h_tokens,
+                                        &usage::Totals::output_tokens, &usage::Totals::unpriced_records}) {
+    usage::Totals sum, one;
+    sum.*field = INT64_MAX - 5;
+    one.*field = 5;
+    sum.add_nonnegative(one);
+    CHECK(sum.*field == INT64_MAX);
+    CHECK_THROWS_AS(sum.add_nonnegative(one), DataError);
+  }
   usage::Totals c;
   c.input_tokens = INT64_MAX / 2 + 1;
   c.output_tokens = INT64_MAX / 2 + 1;

@@ -171,16 +171,14 @@ void Totals::add(const Totals& o) {
 }
 
 void Totals::add_nonnegative(const Totals& o) {
-  uint64_t* a[] = {reinterpret_cast<uint64_t*>(&records), reinterpret_cast<uint64_t*>(&requests),
-                   reinterpret_cast<uint64_t*>(&error_requests), reinterpret_cast<uint64_t*>(&input_tokens),
-                   reinterpret_cast<uint64_t*>(&cached_input_tokens), reinterpret_cast<uint64_t*>(&cache_write_tokens),
-                   reinterpret_cast<uint64_t*>(&cache_write_1h_tokens), reinterpret_cast<uint64_t*>(&output_tokens),
-                   reinterpret_cast<uint64_t*>(&unpriced_records)};
-  const int64_t b[] = {o.records, o.requests, o.error_requests, o.input_tokens, o.cached_input_tokens,
-                       o.cache_write_tokens, o.cache_write_1h_tokens, o.output_tokens, o.unpriced_records};
-  uint64_t sign = 0;
-  for (size_t i = 0; i < 9; ++i) sign |= (*a[i] += uint64_t(b[i]));
-  if (sign >> 63) count_overflow();
+  // Unsigned adds (no undefined behaviour); the OR of the sums has the sign bit set exactly when
+  // one of them left the 63-bit range.
+  auto add = [](int64_t& a, int64_t b) { return a = int64_t(uint64_t(a) + uint64_t(b)); };
+  const int64_t sums = add(records, o.records) | add(requests, o.requests) | add(error_requests, o.error_requests) |
+                       add(input_tokens, o.input_tokens) | add(cached_input_tokens, o.cached_input_tokens) |
+                       add(cache_write_tokens, o.cache_write_tokens) | add(cache_write_1h_tokens, o.cache_write_1h_tokens) |
+                       add(output_tokens, o.output_tokens) | add(unpriced_records, o.unpriced_records);
+  if (sums < 0) count_overflow();
   cost += o.cost;
 }
 

@@ -97,3 +97,53 @@ TEST_CASE("Claude Code session logs are de-duplicated by message and request id"
   CHECK(c.records[0].feature == "claude-code");
   CHECK(c.rejects.empty());
 }
+
+TEST_CASE("flat JSON Lines records read without the parser exactly as the parser reads them", "[ingest][jsonl][property]") {
+  // Each line is read twice: as written (flat records take the fast scan) and with an escaped
+  // unknown key in front, which sends the line to simdjson. Records and reasons must be equal.
+  const std::vector<std::string> keys = {"timestamp", "id", "model", "user", "feature", "input_tokens", "output_tokens",
+                                         "requests", "note", "status", "cost", "currency"};
+  const std::vector<std::string> values = {
+      "\"2026-10-01T00:00:00Z\"", "\"2026-10-01T00:00:00.123Z\"", "\"gpt-4o\"", "\"claude-haiku-4-5\"", "\"alice\"",
+      "\"a b\"", "\"\"", "\"x\x7fy\"", "\"caf\xc3\xa9\"", "\"tab\\tbed\"", "12", "0", "-3", "1.5", "1e3", "2E+2", "01",
+      "null", "true", "[1]", "{\"a\":1}", "\"USD\"", "\"ok\"", "\"error\"", "0.25", "-0", "1.", "-"};
+  uint64_t seed = 11;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  std::string fast, slow;
+  for (int i = 0; i < 4000; ++i) {
+    std::string body;
+    const size_t n = rnd(9);
+    for (size_t k = 0; k < n; ++k) {
+      const std::string ws = rnd(6) == 0 ? " " : rnd(8) == 0 ? "\t" : "";
+      body += (k ? "," + ws : "") + "\"" + keys[rnd(keys.size())] + "\"" + ws + ":" + ws + values[rnd(values.size())];
+    }
+    if (rnd(3)) body = "\"timestamp\":\"2026-10-0" + std::to_string(1 + rnd(9)) + "T10:00:00Z\",\"model\":\"gpt-4o\"" +
+                       (body.empty() ? "" : ",") + body;
+    const std::string tail = rnd(20) == 0 ? " x" : rnd(20) == 0 ? " " : "";
+    fast += "{" + body + "}" + tail + "\n";
+    slow += "{\"\\u0078\":0" + std::string(body.empty() ? "" : ",") + body + "}" + tail + "\n";
+  }
+  auto a = test::read_text(fast, "in.jsonl");
+  auto b = test::read_text(slow, "in.jsonl");
+  REQUIRE(a.records.size() == b.records.size());
+  REQUIRE(a.rejects.size() == b.rejects.size());
+  CHECK(a.records.size() > 500);
+  CHECK(a.rejects.size() > 500);
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    INFO("record " << i);
+    CHECK(a.records[i].line == b.records[i].line);
+    CHECK(a.records[i].model == b.records[i].model);
+    CHECK(a.records[i].user == b.records[i].user);
+    CHECK(a.records[i].feature == b.records[i].feature);
+    CHECK(a.records[i].input == b.records[i].input);
+    CHECK(a.records[i].output == b.records[i].output);
+    CHECK(a.records[i].requests == b.records[i].requests);
+    CHECK(a.records[i].ts == b.records[i].ts);
+    const bool derived = a.records[i].id.rfind("r:", 0) == 0;  // derived ids hash the line's bytes
+    if (!derived) CHECK(a.records[i].id == b.records[i].id);
+  }
+  for (size_t i = 0; i < a.rejects.size(); ++i) CHECK(a.rejects[i] == b.rejects[i]);
+}

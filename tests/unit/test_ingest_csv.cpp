@@ -139,6 +139,10 @@ TEST_CASE("a record says whether all its text is printable ASCII", "[ingest][csv
   CHECK(plain_verdicts("\"quoted\"" + pad + "\n") == std::vector<bool>{false});   // the general scan
   // What follows the line end in the same 16 bytes does not count against the record.
   CHECK(plain_verdicts("ab" + pad + "\n\xc3\xa9" + pad + "\n") == std::vector<bool>{true, false});
+  // A CRLF split across two 16-byte blocks: the field ends before the '\r' all the same.
+  const std::string split = "0123456789abcde\r\n0123456789abcdef0123456789abcdef\n";
+  CHECK(parse(split).records == Rows{{"0123456789abcde"}, {"0123456789abcdef0123456789abcdef"}});
+  CHECK(plain_verdicts(split).size() == 2);
 }
 
 TEST_CASE("the 16-byte scan and the general scan read the same fields", "[ingest][csv][property]") {

@@ -41,8 +41,9 @@ bool CsvReader::scan_plain(size_t start, size_t& end_out) {
         size_t fend = pos;
         if (fend > field && d[fend - 1] == '\r') --fend;
         m_spans.emplace_back(field, fend);
-        // Bytes before the line end (and its '\r') only.
-        const size_t upto = fend - i;  // 0..15
+        // Bytes of this block before the line end (and its '\r') only. A '\r' that ended the
+        // previous block was counted there: such a record is not vouched for (rare; still right).
+        const size_t upto = fend > i ? fend - i : 0;  // 0..15
         odd |= bad & ((1u << upto) - 1);
         m_plain_text = odd == 0;
         end_out = pos;

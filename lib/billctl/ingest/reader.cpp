@@ -382,34 +382,34 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
     usage::UsageRecord rec;
     std::string why;
     bool ts_set = false;
+    // One field of the record, as the flat scan or simdjson found it; false stops the record.
+    auto put = [&](Field f, std::string_view value, bool plain) {
+      why = set_field(rec, f, value, plain);
+      ts_set = ts_set || (f == Field::timestamp && !value.empty());
+      return why.empty();
+    };
     size_t count = 0;
     if (scan_flat_object(text, flat, count)) {
       const bool plain = util::printable_ascii(text);
       for (size_t k = 0; k < count; ++k) {
-        auto f = keys.find(k, flat[k].key);
-        if (!f) continue;  // unknown keys are allowed in JSON records
-        why = set_field(rec, *f, flat[k].value, plain);
-        if (!why.empty()) break;
-        ts_set = ts_set || (*f == Field::timestamp && !flat[k].value.empty());
+        auto f = keys.find(k, flat[k].key);  // unknown keys are allowed in JSON records
+        if (f && !put(*f, flat[k].value, plain)) break;
       }
-    } else try {
-      od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
-      od::object obj = doc.get_object();
-      size_t k = 0;
-      for (auto field : obj) {
-        std::string_view key = field.unescaped_key();
-        auto f = keys.find(k++, key);
-        if (!f) {
-          continue;  // unknown keys are allowed in JSON records
+    } else {
+      try {
+        od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
+        od::object obj = doc.get_object();
+        size_t k = 0;
+        for (auto field : obj) {
+          std::string_view key = field.unescaped_key();
+          auto f = keys.find(k++, key);
+          if (!f) continue;
+          std::string_view value;
+          if (!json_text(field.value(), value, why, key) || !put(*f, value, false)) break;
         }
-        std::string_view value;
-        if (!json_text(field.value(), value, why, key)) break;
-        why = set_field(rec, *f, value);
-        if (!why.empty()) break;
-        ts_set = ts_set || (*f == Field::timestamp && !value.empty());
+      } catch (const simdjson::simdjson_error& e) {
+        why = std::string("invalid JSON: ") + simdjson::error_message(e.error());
       }
-    } catch (const simdjson::simdjson_error& e) {
-      why = std::string("invalid JSON: ") + simdjson::error_message(e.error());
     }
     if (why.empty()) why = validate(rec, ts_set);
     if (!why.empty()) {

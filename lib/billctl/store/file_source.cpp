@@ -59,8 +59,8 @@ uint64_t next_line_start(const std::string& path, uint64_t from, uint64_t size) 
   }
 }
 
-// One thread's share of a set of files: its own catalog (lookups memoise), aggregator, id log and
-// ingestor.
+// What one reading thread holds (half of a large file, or its share of many files): its own catalog
+// (lookups memoise), aggregator, id log and ingestor.
 struct FileWorker {
   FileWorker(const pricing::Catalog& c, const std::vector<usage::AggQuery>& queries, bool log_ids,
              const std::vector<uint64_t>* skip, const ingest::IngestOptions& o)
@@ -111,13 +111,8 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   first.end = split;
 
   // The second half, on its own thread with its own catalog (lookups memoise) and aggregator.
-  const pricing::Catalog catalog2 = m_catalog;
-  usage::Aggregator agg2(queries);
-  DuplicateFinder ids2;
-  AggregatingSink sink2(agg2, ids ? &ids2 : nullptr, skip);
-  sink2.start(file_index, 1);
-  ingest::IngestOptions options2 = m_options;
-  ingest::Ingestor second(catalog2, options2, sink2);
+  FileWorker second(m_catalog, queries, ids != nullptr, skip, m_options);
+  second.sink.start(file_index, 1);
   ingest::ReadOptions range2 = m_options.read;
   range2.begin = split;
   range2.columns = &layout.columns;
@@ -136,7 +131,7 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   std::exception_ptr error2;
   std::thread worker([&] {
     try {
-      second.read_range(path, format, range2, progress2);
+      second.ingestor.read_range(path, format, range2, progress2);
     } catch (...) {
       error2 = std::current_exception();
     }
@@ -151,7 +146,7 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   worker.join();
   if (error1) std::rethrow_exception(error1);
   if (progress && !error2) {
-    const ingest::SourceResult& r2 = second.sources().back().read;
+    const ingest::SourceResult& r2 = second.ingestor.sources().back().read;
     progress(r1.bytes + r2.bytes, 0, r1.rows + r2.rows);
   }
   if (r1.stop_offset != split) {
@@ -170,10 +165,10 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
       throw ingest::RowError(e.source(), e.line() + r1.next_line - 1, e.reason());
     }
   }
-  m_rejected += second.total_rejected();
-  m_unpriced += second.total_unpriced();
-  extra.push_back(agg2.results());
-  if (ids) ids->absorb(ids2);
+  m_rejected += second.ingestor.total_rejected();
+  m_unpriced += second.ingestor.total_unpriced();
+  extra.push_back(second.agg.results());
+  if (ids) ids->absorb(second.ids);
   return true;
 }
 

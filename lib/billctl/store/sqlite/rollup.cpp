@@ -3,6 +3,7 @@
 #include "billctl/store/sqlite/common.hpp"
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <tuple>
 #include <charconv>
@@ -193,18 +194,17 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
 
 namespace {
 
-constexpr const char* k_stage_columns =
-    "records, requests, error_requests, input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens,"
-    " output_tokens, unpriced_records, cost_micro, cost_pico";
+// The totals a rollup row holds, in table order.
+constexpr std::array<const char*, 11> k_total_columns = {
+    "records", "requests", "error_requests", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+    "cache_write_1h_tokens", "output_tokens", "unpriced_records", "cost_micro", "cost_pico"};
 
 void create_stage(Db& db) {
-  db.exec(
+  std::string sql =
       "CREATE TEMP TABLE IF NOT EXISTS rollup_stage(combo INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
-      " hour INTEGER NOT NULL, currency TEXT NOT NULL, metered INTEGER NOT NULL, records INTEGER NOT NULL,"
-      " requests INTEGER NOT NULL, error_requests INTEGER NOT NULL, input_tokens INTEGER NOT NULL,"
-      " cached_input_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL, cache_write_1h_tokens INTEGER NOT NULL,"
-      " output_tokens INTEGER NOT NULL, unpriced_records INTEGER NOT NULL, cost_micro INTEGER NOT NULL,"
-      " cost_pico INTEGER NOT NULL)");
+      " hour INTEGER NOT NULL, currency TEXT NOT NULL, metered INTEGER NOT NULL";
+  for (const char* c : k_total_columns) sql.append(", ").append(c).append(" INTEGER NOT NULL");
+  db.exec((sql + ")").c_str());
 }
 
 }  // namespace
@@ -220,19 +220,14 @@ void RollupDeltas::merge_staged(Db& db) {
   sqlite3_finalize(probe);
   if (!any) return;
   for (const auto& [combo, table, key] : {std::tuple{0, "usage_dim_hourly", "dim"}, std::tuple{1, "usage_combo_hourly", "combo"}}) {
-    std::string sums, updates;
-    std::string_view cols = k_stage_columns;
-    for (size_t at = 0; at < cols.size();) {
-      size_t comma = cols.find(',', at);
-      if (comma == std::string_view::npos) comma = cols.size();
-      std::string c(cols.substr(at, comma - at));
-      c.erase(0, c.find_first_not_of(' '));
-      sums += ", sum(" + c + ")";
-      updates += std::string(updates.empty() ? "" : ", ") + c + " = " + c + " + excluded." + c;
-      at = comma + 1;
+    std::string columns, sums, updates;
+    for (const char* c : k_total_columns) {
+      columns.append(", ").append(c);
+      sums.append(", sum(").append(c).append(")");
+      updates.append(updates.empty() ? "" : ", ").append(c).append(" = ").append(c).append(" + excluded.").append(c);
     }
-    const std::string sql = std::string("INSERT INTO ") + table + "(" + key + ", value, hour, currency, metered, " +
-                            k_stage_columns + ") SELECT key, value, hour, currency, metered" + sums +
+    const std::string sql = std::string("INSERT INTO ") + table + "(" + key + ", value, hour, currency, metered" +
+                            columns + ") SELECT key, value, hour, currency, metered" + sums +
                             " FROM temp.rollup_stage WHERE combo = " + std::to_string(combo) +
                             " GROUP BY key, value, hour, currency, metered ORDER BY key, value, hour, currency, metered"
                             " ON CONFLICT(" + key + ", value, hour, currency, metered) DO UPDATE SET " + updates;

@@ -145,6 +145,7 @@ class SqliteImport : public ingest::ImportTxn {
                          const std::vector<std::string>& keep) override {
     if (m_bulk) finish_bulk();
     settle_rollups();  // the deletes' triggers update rollup rows, which must hold every delta
+    m_db.exec("PRAGMA cache_size = -131072");
     const std::string p(provider);
     Stmt del_billed(m_db, "DELETE FROM billed_costs WHERE provider = ?1 AND day >= ?2 AND day < ?3");
     del_billed.bind(1, p).bind(2, begin).bind(3, end);
@@ -188,10 +189,7 @@ class SqliteImport : public ingest::ImportTxn {
   void commit() override {
     if (m_bulk) finish_bulk();
     step("writing the rollups");
-    m_roll.flush(m_db, true);
-    m_roll.release();
-    m_db.exec("PRAGMA cache_size = -65536");
-    RollupDeltas::merge_staged(m_db);
+    settle_rollups();
     m_db.exec("PRAGMA cache_size = -131072");
     m_db.exec("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'usage_version'");
     m_txn.commit();
@@ -219,13 +217,7 @@ class SqliteImport : public ingest::ImportTxn {
   void finish_bulk() {
     m_bulk = false;
     step("writing the rollups");
-    // An index build (and the stage's GROUP BY) sorts in memory up to the page cache's size and
-    // merges from temporary files beyond it: half the import's cache, with the deltas' memory
-    // given back first, keeps the peak where record-by-record imports are.
-    m_roll.flush(m_db, true);
-    m_roll.release();
-    m_db.exec("PRAGMA cache_size = -65536");
-    RollupDeltas::merge_staged(m_db);
+    settle_rollups();  // leaves half the page cache for the index builds too
     const std::vector<std::string> indexes = usage_indexes();
     const std::string of = " of " + std::to_string(indexes.size());
     step("building index 1" + of);
@@ -302,8 +294,13 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   // Every delta of the import into the rollup tables: those held in memory and those staged.
+  // The stage's GROUP BY (and an index build after it) sorts in memory up to the page cache's size
+  // and merges from temporary files beyond it: with the deltas' memory given back first, half the
+  // import's cache keeps the peak where record-by-record imports are. The caller restores it.
   void settle_rollups() {
     m_roll.flush(m_db, true);
+    m_roll.release();
+    m_db.exec("PRAGMA cache_size = -65536");
     RollupDeltas::merge_staged(m_db);
   }
 

@@ -226,7 +226,10 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.fallthrough();
   app.require_subcommand(1);
   app.set_version_flag("--version", "billctl 0.1.0");
-  app.add_option("--db", g.db, "The store (SQLite file); env BILLCTL_DB")->type_name("PATH");
+  app.add_option("--db", g.db, "The store: a SQLite file, or clickhouse://HOST:PORT/DATABASE for usage; env BILLCTL_DB")
+      ->type_name("PATH|URL");
+  app.add_option("--state", g.state, "With usage in ClickHouse, the SQLite file for everything else; env BILLCTL_STATE")
+      ->type_name("PATH");
   app.add_option("--config", g.config, "Config file; env BILLCTL_CONFIG")->type_name("PATH");
   app.add_option("--now", g.now, "Pin \"now\" (RFC 3339) for reproducible runs; env BILLCTL_NOW")->type_name("TIME");
   app.add_option("--color", g.color, "Colour and bars: auto, always or never")->type_name("WHEN");

@@ -21,7 +21,7 @@
 namespace billctl::cmd {
 
 const std::vector<std::string>& config_keys() {
-  static const std::vector<std::string> k{"db", "tz", "week_start", "prices", "notify", "credits",
+  static const std::vector<std::string> k{"db", "tz", "week_start", "store", "prices", "notify", "credits",
                                           "plans", "orgs", "invoices", "providers", "reports"};
   return k;
 }
@@ -67,6 +67,9 @@ void Env::configure(const GlobalOptions& g) {
   if (g.no_color) m_color = ColorMode::never;
   m_no_color_env = !env("NO_COLOR").empty();
   m_db_flag = g.db;
+  m_state_flag = g.state;
+  m_ch_options.user = env("BILLCTL_CLICKHOUSE_USER");
+  m_ch_options.password = env("BILLCTL_CLICKHOUSE_PASSWORD");
 
   // Config: --config, $BILLCTL_CONFIG, $XDG_CONFIG_HOME/billctl/config.toml ($HOME/.config/...).
   m_config_path = !g.config.empty() ? g.config : env("BILLCTL_CONFIG");
@@ -110,6 +113,7 @@ void Env::configure(const GlobalOptions& g) {
     m_week_start = *n;
   }
   m_config_private = (st.st_mode & 077) == 0;
+  if (const toml::node* n = cfg.get("store")) parse_store_table(n);
   // Moved, never copied: a copied toml++ node forgets its source position (errors would say line 0).
   m_config = std::make_unique<toml::table>(std::move(cfg));
   m_notify = (*m_config)["notify"].as_table();
@@ -166,10 +170,99 @@ render::TextStyle Env::style() const {
   return s;
 }
 
+// [store]: where usage lives and how to reach it (SPEC §11).
+void Env::parse_store_table(const toml::node* n) {
+  auto line = [&](const toml::node& x) { return m_config_path + ":" + std::to_string(x.source().begin.line) + ": "; };
+  const toml::table* t = n->as_table();
+  if (!t) throw DataError(line(*n) + "store must be a table ([store])");
+  static const std::vector<std::string> known{"usage", "state", "user", "password_env", "password", "timeout", "compress"};
+  for (const auto& [k, v] : *t) {
+    const std::string key(k.str());
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw DataError(line(v) + "unknown key 'store." + key +
+                      "' (known: usage, state, user, password_env, password, timeout, compress)");
+    const bool text = key != "timeout" && key != "compress";
+    if (text && !v.is_string()) throw DataError(line(v) + "store." + key + " must be a string");
+  }
+  auto text = [&](const char* key) { return (*t)[key].value<std::string>().value_or(""); };
+  m_config_store_usage = text("usage");
+  if (!m_config_store_usage.empty()) store::ch::parse_url(m_config_store_usage, line(*t->get("usage")) + "store.usage");
+  m_config_state = text("state");
+  const auto slash = m_config_path.find_last_of('/');
+  if (!m_config_state.empty() && m_config_state[0] != '/' && slash != std::string::npos)
+    m_config_state = m_config_path.substr(0, slash + 1) + m_config_state;
+  if (m_ch_options.user.empty()) m_ch_options.user = text("user");
+  if (m_ch_options.password.empty()) {
+    if (const std::string var = text("password_env"); !var.empty()) {
+      m_ch_options.password = env(var);
+      if (m_ch_options.password.empty())
+        throw DataError(line(*t->get("password_env")) + "store.password_env names " + var + ", which is not set");
+    } else if (const toml::node* p = t->get("password")) {
+      if (!m_config_private)
+        throw DataError(line(*p) + "store.password is a secret: make the config private (chmod 600 " + m_config_path +
+                        ") or use store.password_env");
+      m_ch_options.password = text("password");
+    }
+  }
+  if (const toml::node* x = t->get("timeout")) {
+    const auto secs = x->value<int64_t>();
+    if (!secs || *secs <= 0 || *secs > 86400) throw DataError(line(*x) + "store.timeout must be whole seconds, 1 to 86400");
+    m_ch_options.timeout_ms = long(*secs * 1000);
+  }
+  if (const toml::node* x = t->get("compress")) {
+    const auto on = x->value<bool>();
+    if (!on) throw DataError(line(*x) + "store.compress must be true or false");
+    m_ch_options.compress = *on;
+    m_ch_compress_set = true;
+  }
+}
+
+std::string Env::usage_setting() const {
+  if (!m_db_flag.empty()) return m_db_flag;
+  if (const std::string e = env("BILLCTL_DB"); !e.empty()) return e;
+  if (!m_config_db.empty()) return m_config_db;
+  return m_config_store_usage;
+}
+
+bool Env::usage_in_clickhouse() { return store::ch::is_url(usage_setting()); }
+
+usage::Source& Env::usage() {
+  if (!usage_in_clickhouse()) return store().usage();
+  imports();
+  return *m_clickhouse;
+}
+
+ingest::ImportStore& Env::imports() {
+  const std::string where = usage_setting();
+  if (!store::ch::is_url(where)) return store().imports();
+  if (!m_clickhouse) {
+    const char* what = !m_db_flag.empty() ? "--db" : !env("BILLCTL_DB").empty() ? "BILLCTL_DB" : !m_config_db.empty() ? "db" : "store.usage";
+    store::ch::Config c = store::ch::parse_url(where, what);
+    c.user = m_ch_options.user.empty() ? "default" : m_ch_options.user;
+    c.password = m_ch_options.password;
+    c.timeout_ms = m_ch_options.timeout_ms;
+    if (m_ch_compress_set) c.compress = m_ch_options.compress;
+    m_clickhouse = std::make_unique<store::ch::ClickHouseUsage>(std::move(c), std::make_unique<net::CurlHttpClient>());
+  }
+  return *m_clickhouse;
+}
+
+std::string Env::usage_location() {
+  const std::string where = usage_setting();
+  if (store::ch::is_url(where)) return store::ch::display(store::ch::parse_url(where, "--db"));
+  return db_path();
+}
+
 const std::string& Env::db_path() {
   if (m_db_path.empty())
-    m_db_path = store::default_db_path(m_db_flag, env("BILLCTL_DB").empty() ? m_config_db : env("BILLCTL_DB"),
-                                       env("XDG_DATA_HOME"), env("HOME"));
+  {
+    std::string state = m_state_flag.empty() ? env("BILLCTL_STATE") : m_state_flag;
+    if (state.empty()) state = m_config_state;
+    const std::string where = usage_setting();
+    // With usage in ClickHouse the embedded store is the state file; otherwise it holds both.
+    if (state.empty() && !store::ch::is_url(where)) state = where;
+    m_db_path = store::default_db_path(state, "", env("XDG_DATA_HOME"), env("HOME"));
+  }
   return m_db_path;
 }
 

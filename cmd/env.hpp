@@ -13,6 +13,7 @@
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/progress.hpp"
 #include "billctl/render/table.hpp"
+#include "billctl/store/clickhouse/usage.hpp"
 #include "billctl/store/sqlite/store.hpp"
 #include "billctl/util/time.hpp"
 
@@ -22,6 +23,7 @@ enum class ColorMode { auto_detect, always, never };
 
 struct GlobalOptions {
   std::string db;
+  std::string state;
   std::string config;
   std::string now;
   std::string color = "auto";
@@ -75,9 +77,10 @@ class Env {
   // is a UsageError naming the flag, the value and the accepted forms.
   util::Period period(const std::string& text, const std::string& flag) const;
 
-  // The embedded store's interfaces; the store is opened (and migrated) on first use.
-  usage::Source& usage() { return store().usage(); }
-  ingest::ImportStore& imports() { return store().imports(); }
+  // The store's interfaces; the store is opened (and migrated) on first use. Usage comes from
+  // ClickHouse when --db (BILLCTL_DB, config db or [store] usage) is a clickhouse:// address.
+  usage::Source& usage();
+  ingest::ImportStore& imports();
   pricing::PriceStore& prices() { return store().prices(); }
   budgets::BudgetStore& budgets() { return store().budgets(); }
   notify::AlertLog& alerts() { return store().alerts(); }
@@ -85,7 +88,12 @@ class Env {
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
   providers::PullLog& pulls() { return store().pulls(); }
   report::TemplateStore& templates() { return store().templates(); }
+  // The embedded store's file (with ClickHouse: --state, BILLCTL_STATE, [store] state or the default).
   const std::string& db_path();
+  // Where usage lives, for messages: the embedded store's path or the ClickHouse address.
+  std::string usage_location();
+  // Is usage in ClickHouse? Commands that read records one by one from the embedded store refuse it.
+  bool usage_in_clickhouse();
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();
   // The catalog for pricing export files (report --input): the same as catalog() when the store
@@ -125,7 +133,15 @@ class Env {
   std::unique_ptr<toml::table> m_config;  // the whole config file
   bool m_config_private = true;           // mode 0600 (no group or other bits)
   store::SqliteStore& store();
+  // The usage location: --db, BILLCTL_DB, config db, [store] usage (the first set).
+  std::string usage_setting() const;
+  void parse_store_table(const toml::node* n);
   std::unique_ptr<store::SqliteStore> m_store;
+  std::unique_ptr<store::ch::ClickHouseUsage> m_clickhouse;
+  std::string m_state_flag;
+  std::string m_config_store_usage, m_config_state;
+  store::ch::Config m_ch_options;  // [store] user, password, timeout, compress (the address comes later)
+  bool m_ch_compress_set = false;
   std::unique_ptr<pricing::Catalog> m_catalog;
 };
 

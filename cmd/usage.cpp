@@ -110,14 +110,14 @@ void run_import(const ImportOptions& o, Env& env) {
       out += "imported " + util::group_thousands(int64_t(acc)) + " records (" + util::group_thousands(int64_t(rep)) +
              " replaced, " + util::group_thousands(int64_t(rej)) + " rejected, " + util::group_thousands(int64_t(unp)) +
              " unpriced)" + (billed ? " and " + util::group_thousands(int64_t(billed)) + " billed cost lines" : std::string()) +
-             " into " + env.db_path() + "\n";
+             " into " + env.usage_location() + "\n";
       break;
     case Format::csv: out = render::to_csv(t); break;
     case Format::json: {
       render::Json j;
       j["schema_version"] = 1;
       j["kind"] = "billctl.usage.import";
-      j["store"] = env.db_path();
+      j["store"] = env.usage_location();
       j["catalog"] = {{"name", catalog.info().name}, {"sha256", catalog.info().hash}, {"as_of", catalog.info().as_of}};
       j["sources"] = render::rows_json(t);
       j["accepted"] = acc;

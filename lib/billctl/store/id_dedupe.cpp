@@ -108,13 +108,16 @@ void DuplicateFinder::absorb(DuplicateFinder& other) {
   other.m_logged = 0;
 }
 
-std::vector<uint64_t> DuplicateFinder::superseded() {
+std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replacing) {
   std::vector<uint64_t> out;
   // Equal ids are adjacent in (hash, position) order: all but the last position are replaced.
   Entry prev{};
   bool have = false;
   auto visit = [&](const Entry& e) {
-    if (have && e.h1 == prev.h1 && e.h2 == prev.h2) out.push_back(prev.pos);
+    if (have && e.h1 == prev.h1 && e.h2 == prev.h2) {
+      out.push_back(prev.pos);
+      if (replacing) replacing->push_back(e.pos);
+    }
     prev = e;
     have = true;
   };

@@ -30,7 +30,8 @@ class DuplicateFinder {
   // Takes over everything `other` logged (the other half of a file).
   void absorb(DuplicateFinder& other);
   // Positions of records replaced by a later one with the same id, ascending. Consumes the log.
-  std::vector<uint64_t> superseded();
+  // `replacing`, when given, receives the positions of the records that replace one (in no order).
+  std::vector<uint64_t> superseded(std::vector<uint64_t>* replacing = nullptr);
   uint64_t logged() const { return m_logged; }
 
  private:

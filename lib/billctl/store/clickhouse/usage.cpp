@@ -1,0 +1,479 @@
+#include "billctl/store/clickhouse/usage.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "billctl/store/id_dedupe.hpp"
+#include "billctl/util/error.hpp"
+
+namespace billctl::store::ch {
+
+namespace {
+
+constexpr const char* k_usage_columns =
+    "id String, ts Int64, provider String, model String, organization String, department String, user String,"
+    " feature String, project String, session String, input_tokens Int64, cached_input_tokens Int64,"
+    " cache_write_tokens Int64, cache_write_1h_tokens Int64, output_tokens Int64, requests Int64,"
+    " service_tier String, status String, cost_micro Int64, cost_pico Int64, currency String, cost_source Int8,"
+    " meter String, quantity String, unit String, txn UInt64, src UInt64, vtxn UInt64, vseq UInt64, sign Int8";
+constexpr const char* k_insert_columns =
+    "id, ts, provider, model, organization, department, user, feature, project, session, input_tokens,"
+    " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+    " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, txn, src, vtxn, vseq, sign";
+// The record columns of a version, for copying it as a cancelling row.
+constexpr const char* k_record_any =
+    "id, any(ts), any(provider), any(model), any(organization), any(department), any(user), any(feature),"
+    " any(project), any(session), any(input_tokens), any(cached_input_tokens), any(cache_write_tokens),"
+    " any(cache_write_1h_tokens), any(output_tokens), any(requests), any(service_tier), any(status),"
+    " any(cost_micro), any(cost_pico), any(currency), any(cost_source), any(meter), any(quantity), any(unit)";
+constexpr const char* k_visible = "txn IN (SELECT txn FROM imports)";
+constexpr int64_t k_cost_micro = 1'000'000;
+constexpr size_t k_batch_bytes = size_t(32) << 20;  // an insert's body
+
+// Appends RowBinary values.
+struct RowBinary {
+  std::string& out;
+  void str(std::string_view s) {
+    uint64_t n = s.size();
+    while (n >= 0x80) {
+      out += char(uint8_t(n) | 0x80);
+      n >>= 7;
+    }
+    out += char(uint8_t(n));
+    out.append(s);
+  }
+  void i64(int64_t v) {
+    char b[8];
+    std::memcpy(b, &v, 8);  // little-endian (x86-64, aarch64)
+    out.append(b, 8);
+  }
+  void u64(uint64_t v) { i64(int64_t(v)); }
+  void i8(int8_t v) { out += char(v); }
+};
+
+// The SQL of a text dimension (a meter record's model is its meter, as usage::dim_value has it).
+std::string dim_sql(usage::Dim d) {
+  switch (d) {
+    case usage::Dim::model: return "if(model = '', meter, model)";
+    case usage::Dim::day:
+    case usage::Dim::week:
+    case usage::Dim::month: return "intDiv(ts - if(ts < 0, 86399, 0), 86400)";
+    case usage::Dim::hour: return "intDiv(ts - if(ts < 0, 3599, 0), 3600)";
+    default: return std::string(usage::dim_name(d));
+  }
+}
+
+bool is_time(usage::Dim d) { return size_t(d) >= usage::k_text_dims; }
+
+// The WHERE of a query: visible rows of its period, filters, and the input-per-request bounds.
+std::string where_sql(const usage::AggQuery& q) {
+  std::string w = std::string(k_visible) + " AND ts >= " + std::to_string(q.begin) + " AND ts < " + std::to_string(q.end);
+  for (const auto& f : q.where) w += " AND " + dim_sql(f.dim) + " IN (" + quote_list(f.values) + ")";
+  const std::string input = "(input_tokens + cached_input_tokens + cache_write_tokens + cache_write_1h_tokens)";
+  const std::string reqs = "if(requests > 0, requests, 1)";
+  if (q.input_above > 0) w += " AND " + input + " > " + std::to_string(q.input_above) + " * " + reqs;
+  if (q.input_upto > 0) w += " AND " + input + " <= " + std::to_string(q.input_upto) + " * " + reqs;
+  return w;
+}
+
+// The totals' sums (11 columns, in usage::Totals order with the cost as micro and pico), then the
+// count columns again as floats: Int64 sums wrap, and a total is exact when its float sum agrees.
+constexpr const char* k_sums =
+    "sum(sign), sum(sign * requests), sum(if(status = 'error', sign * requests, 0)), sum(sign * input_tokens),"
+    " sum(sign * cached_input_tokens), sum(sign * cache_write_tokens), sum(sign * cache_write_1h_tokens),"
+    " sum(sign * output_tokens), sum(if(cost_source = 0 AND meter = '', sign, 0)), sum(sign * cost_micro),"
+    " sum(sign * cost_pico), sum(sign * toFloat64(requests)), sum(sign * toFloat64(input_tokens)),"
+    " sum(sign * toFloat64(cached_input_tokens)), sum(sign * toFloat64(cache_write_tokens)),"
+    " sum(sign * toFloat64(cache_write_1h_tokens)), sum(sign * toFloat64(output_tokens))";
+constexpr size_t k_sum_columns = 17;
+
+int64_t to_i64(std::string_view s) {
+  int64_t v = 0;
+  bool neg = !s.empty() && s[0] == '-';
+  for (size_t i = neg; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') throw DataError("ClickHouse returned '" + std::string(s) + "' where a number belongs");
+    v = int64_t(uint64_t(v) * 10 + uint64_t(s[i] - '0'));
+  }
+  return neg ? int64_t(0 - uint64_t(v)) : v;
+}
+
+usage::Totals totals_from(const std::vector<std::string_view>& f, size_t at) {
+  usage::Totals t;
+  int64_t* counts[] = {&t.records,    &t.requests, &t.error_requests, &t.input_tokens, &t.cached_input_tokens,
+                       &t.cache_write_tokens, &t.cache_write_1h_tokens, &t.output_tokens, &t.unpriced_records};
+  for (size_t i = 0; i < 9; ++i) *counts[i] = to_i64(f[at + i]);
+  t.cost = money::i128(to_i64(f[at + 9])) * k_cost_micro + to_i64(f[at + 10]);
+  // requests, input .. output: a wrapped Int64 sum differs from the float sum by about 2^64.
+  const int64_t exact[] = {t.requests, t.input_tokens, t.cached_input_tokens, t.cache_write_tokens, t.cache_write_1h_tokens,
+                           t.output_tokens};
+  for (size_t i = 0; i < 6; ++i)
+    if (std::fabs(std::strtod(std::string(f[at + 11 + i]).c_str(), nullptr) - double(exact[i])) > 4.0e18) usage::count_overflow();
+  return t;
+}
+
+}  // namespace
+
+ClickHouseUsage::ClickHouseUsage(Config config, std::unique_ptr<net::HttpClient> http)
+    : m_http(std::move(http)), m_client(std::move(config), *m_http) {}
+
+ClickHouseUsage::~ClickHouseUsage() = default;
+
+void ClickHouseUsage::ensure_schema() {
+  if (m_ready) return;
+  const Config& c = m_client.config();
+  const std::string db = c.database;
+  for (size_t s = 0; s < c.shards.size(); ++s) {
+    // CREATE DATABASE goes to a server without naming the database (it may not exist yet).
+    Config bare = c;
+    bare.database = "system";
+    Client(bare, *m_http).query("CREATE DATABASE IF NOT EXISTS " + db, s);
+  }
+  m_client.query(std::string("CREATE TABLE IF NOT EXISTS billctl_schema (version UInt32) ENGINE = TinyLog"));
+  const int64_t version = m_client.scalar("SELECT max(version) FROM billctl_schema");
+  if (version > k_schema_version)
+    throw DataError(display(c) + ": schema version " + std::to_string(version) + " is newer than this billctl understands (" +
+                    std::to_string(k_schema_version) + "); upgrade billctl");
+  m_client.query(std::string("CREATE TABLE IF NOT EXISTS usage (") + k_usage_columns +
+                 ") ENGINE = MergeTree() PARTITION BY toYYYYMM(toDateTime(ts, 'UTC')) ORDER BY (ts, vtxn, vseq)");
+  m_client.query(
+      "CREATE TABLE IF NOT EXISTS imports (txn UInt64, id Int64, at String, source String, digest String, format String,"
+      " bytes Int64, accepted Int64, rejected Int64, replaced Int64, unpriced Int64, min_ts Int64, max_ts Int64,"
+      " catalog String, catalog_hash String, catalog_as_of String) ENGINE = MergeTree() ORDER BY (id, txn)");
+  if (version < k_schema_version) m_client.query("INSERT INTO billctl_schema VALUES (" + std::to_string(k_schema_version) + ")");
+  m_ready = true;
+}
+
+usage::AggResult ClickHouseUsage::aggregate_one(const usage::AggQuery& q) {
+  std::string keys;
+  for (usage::Dim d : q.by) keys += ", " + dim_sql(d);
+  std::string sql = "SELECT currency" + keys + ", " + k_sums + " FROM usage WHERE " + where_sql(q);
+  if (q.tokens_only) sql += " AND meter = ''";
+  sql += " GROUP BY currency" + keys + " FORMAT TabSeparated";
+  const std::string body = m_client.query(sql);
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  usage::ResultBuilder rb;
+  const size_t n = q.by.size();
+  while (rows.next(f)) {
+    if (f.size() != 1 + n + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+    const usage::Totals t = totals_from(f, 1 + n);
+    if (t.records == 0) continue;  // every record of the group was replaced
+    std::vector<std::string> key;
+    for (size_t i = 0; i < n; ++i) {
+      const usage::Dim d = q.by[i];
+      if (!is_time(d)) key.emplace_back(f[1 + i]);
+      else key.push_back(usage::time_label(d, to_i64(f[1 + i]) * (d == usage::Dim::hour ? 3600 : 86400)));
+    }
+    rb.add(std::move(key), f[0], t);
+  }
+  usage::AggResult res = rb.finish();
+  if (q.meters) {
+    // Storage is billed at its peak day and quantities are exact decimals: the period's live meter
+    // records (few: one per meter, series and day or hour) are added up here.
+    const std::string m =
+        "SELECT any(ts), any(organization), any(department), any(user), any(feature), any(project), any(meter),"
+        " any(quantity), any(unit) FROM usage WHERE " + where_sql(q) +
+        " AND meter != '' GROUP BY vtxn, vseq HAVING sum(sign) > 0 FORMAT TabSeparated";
+    const std::string mb = m_client.query(m);
+    TsvReader mrows(mb);
+    usage::UsageRecord r;
+    while (mrows.next(f)) {
+      if (f.size() != 9) throw DataError("ClickHouse returned a meter row of " + std::to_string(f.size()) + " columns");
+      r.timestamp = to_i64(f[0]);
+      r.organization = f[1];
+      r.department = f[2];
+      r.user = f[3];
+      r.feature = f[4];
+      r.project = f[5];
+      r.meter = f[6];
+      r.quantity = money::Decimal::parse(f[7]).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+      r.unit = f[8];
+      res.meters.add(r);
+    }
+  }
+  return res;
+}
+
+std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
+  ensure_schema();
+  std::vector<usage::AggResult> out;
+  out.reserve(queries.size());
+  for (const auto& q : queries) out.push_back(aggregate_one(q));
+  return out;
+}
+
+std::vector<usage::CatalogInfo> ClickHouseUsage::catalogs_used(util::Seconds begin, util::Seconds end) {
+  ensure_schema();
+  // Newest first by when a catalog was first used, as the SQLite store registers them.
+  const std::string body = m_client.query(
+      "SELECT catalog, catalog_hash, any(catalog_as_of), min(id) AS first FROM imports WHERE id > 0 AND accepted > 0"
+      " AND min_ts < " + std::to_string(end) + " AND max_ts >= " + std::to_string(begin) +
+      " GROUP BY catalog, catalog_hash ORDER BY first DESC FORMAT TabSeparated");
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  std::vector<usage::CatalogInfo> out;
+  while (rows.next(f)) {
+    if (f.size() != 4) continue;
+    usage::CatalogInfo c;
+    c.name = f[0];
+    c.hash = f[1];
+    c.as_of = f[2];
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+bool ClickHouseUsage::may_have_sessions(util::Seconds begin, util::Seconds end) {
+  ensure_schema();
+  return !m_client
+              .column("SELECT 1 FROM usage WHERE " + std::string(k_visible) + " AND session != '' AND ts >= " +
+                      std::to_string(begin) + " AND ts < " + std::to_string(end) + " LIMIT 1")
+              .empty();
+}
+
+std::vector<ingest::ImportLogRow> ClickHouseUsage::import_log(size_t limit) {
+  ensure_schema();
+  const std::string body = m_client.query(
+      "SELECT id, at, source, digest, format, catalog, accepted, rejected, replaced, unpriced FROM imports WHERE id > 0"
+      " ORDER BY id DESC, txn LIMIT " + std::to_string(limit) + " FORMAT TabSeparated");
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  std::vector<ingest::ImportLogRow> out;
+  while (rows.next(f)) {
+    if (f.size() != 10) continue;
+    ingest::ImportLogRow r;
+    r.id = to_i64(f[0]);
+    r.at = f[1];
+    r.source = f[2];
+    r.digest = f[3];
+    r.format = f[4];
+    r.catalog = f[5];
+    r.accepted = to_i64(f[6]);
+    r.rejected = to_i64(f[7]);
+    r.replaced = to_i64(f[8]);
+    r.unpriced = to_i64(f[9]);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<std::string> ClickHouseUsage::usage_currencies() {
+  ensure_schema();
+  return m_client.column("SELECT currency FROM usage WHERE " + std::string(k_visible) +
+                         " AND (cost_micro != 0 OR cost_pico != 0) GROUP BY currency HAVING sum(sign) > 0 ORDER BY currency");
+}
+
+// ---- imports -------------------------------------------------------------------------------------
+
+namespace {
+
+class ClickHouseImport : public ingest::ImportTxn {
+ public:
+  ClickHouseImport(Client& client, const usage::CatalogInfo& catalog, util::Seconds now)
+      : m_client(client), m_catalog(catalog), m_now(util::format_rfc3339(now)) {
+    std::random_device rd;
+    std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(now));
+    m_txn = (gen() >> 1) | 1;  // never 0
+    m_buf.reserve(k_batch_bytes + (size_t(1) << 20));
+  }
+
+  ~ClickHouseImport() override {
+    if (m_committed || !m_wrote) return;
+    // Not committed: the rows were never visible; take them out (best effort, a mutation).
+    try {
+      m_client.query("ALTER TABLE usage DELETE WHERE txn = " + std::to_string(m_txn));
+    } catch (...) {
+    }
+  }
+
+  void put(const usage::PricedRecord& pr) override {
+    const usage::UsageRecord& r = *pr.record;
+    if (r.timestamp < m_min) m_min = r.timestamp;
+    if (r.timestamp > m_max) m_max = r.timestamp;
+    const uint64_t seq = m_seq++;
+    m_dups.add(r.id, seq);
+    const money::i128 u = pr.cost.units();
+    RowBinary w{m_buf};
+    w.str(r.id);
+    w.i64(r.timestamp);
+    w.str(r.provider);
+    w.str(r.model);
+    w.str(r.organization);
+    w.str(r.department);
+    w.str(r.user);
+    w.str(r.feature);
+    w.str(r.project);
+    w.str(r.session);
+    w.i64(r.input_tokens);
+    w.i64(r.cached_input_tokens);
+    w.i64(r.cache_write_tokens);
+    w.i64(r.cache_write_1h_tokens);
+    w.i64(r.output_tokens);
+    w.i64(r.requests);
+    w.str(usage::tier_name(r.tier));
+    w.str(usage::status_name(r.status));
+    w.i64(int64_t(u / k_cost_micro));
+    w.i64(int64_t(u % k_cost_micro));
+    w.str(r.currency.name());
+    w.i8(int8_t(pr.source));
+    w.str(r.meter);
+    if (r.is_meter()) w.str(r.quantity.to_string());
+    else w.str({});
+    w.str(r.unit);
+    w.u64(m_txn);
+    w.u64(m_sources.size());
+    w.u64(m_txn);
+    w.u64(seq);
+    w.i8(1);
+    if (m_buf.size() >= k_batch_bytes) flush();
+  }
+
+  void log_source(const ingest::SourceStats& s) override {
+    m_sources.push_back({s, m_min, m_max, m_seq, 0});
+    m_min = INT64_MAX;
+    m_max = INT64_MIN;
+  }
+
+  std::vector<uint64_t> source_replaced() const override {
+    std::vector<uint64_t> out;
+    for (const auto& s : m_sources) out.push_back(s.replaced);
+    return out;
+  }
+
+  uint64_t remove_pulled(std::string_view, util::Seconds, util::Seconds, const std::vector<std::string>&) override {
+    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
+  }
+  void put_pull_day(const providers::PullDay&) override {
+    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
+  }
+  void set_pull_cursor(std::string_view, util::Seconds) override {
+    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
+  }
+
+  void commit() override {
+    flush();
+    const std::string t = std::to_string(m_txn);
+    if (m_seq > 0) {
+      step("replacing stored records");
+      // Repeated ids within this import: every copy but the last is cancelled.
+      std::vector<uint64_t> replacing;
+      const std::vector<uint64_t> superseded = m_dups.superseded(&replacing);
+      if (!superseded.empty()) {
+        for (uint64_t seq : replacing) ++source_of(seq).replaced;
+        cancel_own(superseded);
+      }
+      // Records of earlier imports with an id this import brings: their live versions are cancelled
+      // (by rows of this transaction, so they go with it), and each counts as replaced by the
+      // source where its id first appears here.
+      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
+                     ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible +
+                     " AND id IN (SELECT id FROM usage WHERE txn = " + t + ") GROUP BY id, vtxn, vseq HAVING sum(sign) > 0");
+      const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
+      const std::string counts = m_client.query(
+          "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
+          " AND sign = 1 AND id IN (SELECT id FROM usage WHERE txn = " + t + " AND sign = -1 AND vtxn != " + t + ")" +
+          (superseded.empty() ? "" : " GROUP BY id") + ") GROUP BY s FORMAT TabSeparated");
+      TsvReader rows(counts);
+      std::vector<std::string_view> f;
+      while (rows.next(f))
+        if (f.size() == 2 && size_t(to_i64(f[0])) < m_sources.size()) m_sources[size_t(to_i64(f[0]))].replaced += uint64_t(to_i64(f[1]));
+    }
+    // The commit point: one INSERT of this transaction's import log rows.
+    const int64_t first_id = m_client.scalar("SELECT max(id) FROM imports") + 1;
+    std::string body;
+    RowBinary w{body};
+    auto row = [&](int64_t id, const Source* s) {
+      w.u64(m_txn);
+      w.i64(id);
+      w.str(m_now);
+      w.str(s ? std::string_view(s->stats.path) : std::string_view());
+      w.str(s ? std::string_view(s->stats.read.digest) : std::string_view());
+      w.str(s ? ingest::format_name(s->stats.read.format) : std::string_view());
+      w.i64(s ? int64_t(s->stats.read.bytes) : 0);
+      w.i64(s ? int64_t(s->stats.accepted) : 0);
+      w.i64(s ? int64_t(s->stats.rejected) : 0);
+      w.i64(s ? int64_t(s->replaced) : 0);
+      w.i64(s ? int64_t(s->stats.unpriced) : 0);
+      w.i64(s && s->min <= s->max ? s->min : 0);
+      w.i64(s && s->min <= s->max ? s->max : -1);
+      w.str(m_catalog.name);
+      w.str(m_catalog.hash);
+      w.str(m_catalog.as_of);
+    };
+    for (size_t i = 0; i < m_sources.size(); ++i) row(first_id + int64_t(i), &m_sources[i]);
+    if (m_sources.empty()) row(0, nullptr);  // nothing to log, but the rows (if any) become visible
+    m_client.insert(
+        "INSERT INTO imports (txn, id, at, source, digest, format, bytes, accepted, rejected, replaced, unpriced,"
+        " min_ts, max_ts, catalog, catalog_hash, catalog_as_of) FORMAT RowBinary",
+        body);
+    m_committed = true;
+  }
+
+ private:
+  struct Source {
+    ingest::SourceStats stats;
+    util::Seconds min, max;
+    uint64_t end_seq;  // one past its last record
+    uint64_t replaced;
+  };
+
+  void flush() {
+    if (m_buf.empty()) return;
+    m_wrote = true;
+    m_client.insert(std::string("INSERT INTO usage (") + k_insert_columns + ") FORMAT RowBinary", m_buf);
+    m_buf.clear();
+  }
+
+  // The source that put record `seq` (records after the last logged source count for the next).
+  Source& source_of(uint64_t seq) {
+    for (auto& s : m_sources)
+      if (seq < s.end_seq) return s;
+    if (m_sources.empty() || m_sources.back().end_seq <= seq) m_sources.push_back({{}, INT64_MAX, INT64_MIN, UINT64_MAX, 0});
+    return m_sources.back();
+  }
+
+  // Cancels this import's own earlier copies of repeated ids (positions listed in a temporary table).
+  void cancel_own(const std::vector<uint64_t>& seqs) {
+    const std::string t = std::to_string(m_txn), table = "billctl_superseded_" + t;
+    m_client.query("CREATE TABLE IF NOT EXISTS " + table + " (vseq UInt64) ENGINE = Memory");
+    try {
+      std::string body;
+      RowBinary w{body};
+      for (uint64_t s : seqs) w.u64(s);
+      m_client.insert("INSERT INTO " + table + " FORMAT RowBinary", body);
+      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
+                     ", any(src), vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq IN (SELECT vseq FROM " +
+                     table + ") GROUP BY id, vtxn, vseq");
+    } catch (...) {
+      try {
+        m_client.query("DROP TABLE IF EXISTS " + table);
+      } catch (...) {
+      }
+      throw;
+    }
+    m_client.query("DROP TABLE IF EXISTS " + table);
+  }
+
+  Client& m_client;
+  usage::CatalogInfo m_catalog;
+  std::string m_now;
+  uint64_t m_txn = 0;
+  uint64_t m_seq = 0;
+  std::string m_buf;
+  bool m_wrote = false;
+  bool m_committed = false;
+  util::Seconds m_min = INT64_MAX, m_max = INT64_MIN;
+  std::vector<Source> m_sources;
+  DuplicateFinder m_dups;
+};
+
+}  // namespace
+
+std::unique_ptr<ingest::ImportTxn> ClickHouseUsage::begin_import(const usage::CatalogInfo& catalog, util::Seconds now) {
+  ensure_schema();
+  return std::make_unique<ClickHouseImport>(m_client, catalog, now);
+}
+
+}  // namespace billctl::store::ch

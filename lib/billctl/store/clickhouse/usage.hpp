@@ -1,0 +1,47 @@
+// Usage in ClickHouse (SPEC §11): records in a MergeTree table partitioned by month, every
+// aggregation pushed down as SQL. The embedded SQLite store keeps everything else.
+//
+// Imports are atomic and replace records by id without waiting for merges: every row carries the
+// import transaction that wrote it (txn) and is visible only once that transaction's rows are in
+// the import log (one INSERT, the commit point). A replaced record is cancelled by a copy with
+// sign -1 written by the replacing transaction, so every total is sum(sign * value), exact at any
+// time; a version of a record is (vtxn, vseq), the transaction and position that first wrote it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "billctl/ingest/import_store.hpp"
+#include "billctl/store/clickhouse/client.hpp"
+#include "billctl/usage/source.hpp"
+
+namespace billctl::store::ch {
+
+inline constexpr int k_schema_version = 1;
+
+class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
+ public:
+  // Connects lazily: the first call creates the database and tables when missing.
+  ClickHouseUsage(Config config, std::unique_ptr<net::HttpClient> http);
+  ~ClickHouseUsage() override;
+
+  std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override;
+  std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override;
+  bool may_have_sessions(util::Seconds begin, util::Seconds end) override;
+  std::unique_ptr<ingest::ImportTxn> begin_import(const usage::CatalogInfo& catalog, util::Seconds now) override;
+  std::vector<ingest::ImportLogRow> import_log(size_t limit) override;
+  std::vector<std::string> usage_currencies() override;
+
+  Client& client() { return m_client; }
+  // Creates the database and tables when missing; refuses a schema newer than this billctl.
+  void ensure_schema();
+
+ private:
+  usage::AggResult aggregate_one(const usage::AggQuery& q);
+  std::unique_ptr<net::HttpClient> m_http;
+  Client m_client;
+  bool m_ready = false;
+};
+
+}  // namespace billctl::store::ch

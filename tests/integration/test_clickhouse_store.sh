@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Usage in a real ClickHouse server gives the same answers as the embedded store, byte for byte:
+# reports in every format, summaries over every dimension, top, budgets (status, check and its exit
+# code), forecast, anomalies, patterns, recommendations and invoices; before and after a revised
+# re-import. A failed import leaves nothing visible; wrong credentials exit 4, a server that is
+# down exits 1 naming it; results survive a server restart.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/clickhouse.sh"
+F="$SOURCE_DIR/tests/fixtures"
+start_clickhouse ch
+CH="clickhouse://127.0.0.1:$ch_HTTP/billing"
+S=(--db "$WORK/s.db")
+C=(--db "$CH" --state "$WORK/state.db")
+"$GEN_USAGE" --records 20000 --month 2026-10 --shape real >"$WORK/real.csv"
+
+both() { billctl "${S[@]}" "$@" >/dev/null 2>&1; billctl "${C[@]}" "$@" >/dev/null 2>&1; }
+# same ARGS...: stdout, stderr and exit code are identical for both stores.
+same() {
+  local a b
+  set +e
+  billctl "${S[@]}" "$@" >"$WORK/a.out" 2>"$WORK/a.err"; a=$?
+  billctl "${C[@]}" "$@" >"$WORK/b.out" 2>"$WORK/b.err"; b=$?
+  set -e
+  [ "$a" == "$b" ] || fail "$*: exit $a with SQLite, $b with ClickHouse: $(cat "$WORK/b.err")"
+  cmp -s "$WORK/a.out" "$WORK/b.out" || fail "$*: outputs differ:
+$(diff "$WORK/a.out" "$WORK/b.out" | head -20)"
+  cmp -s "$WORK/a.err" "$WORK/b.err" || fail "$*: messages differ:
+$(diff "$WORK/a.err" "$WORK/b.err" | head -20)"
+  [ -s "$WORK/a.out" ] || [ "$a" != 0 ] || fail "$*: no output"
+}
+
+import_out() { billctl "${C[@]}" usage import "$@" 2>&1; }
+billctl "${S[@]}" usage import "$WORK/real.csv" "$F/meters.csv" "$F/small.csv" "$F/claude-code" >"$WORK/s-import.txt" 2>&1
+import_out "$WORK/real.csv" "$F/meters.csv" "$F/small.csv" "$F/claude-code" >"$WORK/c-import.txt"
+grep -q "into clickhouse://127.0.0.1:$ch_HTTP/billing" "$WORK/c-import.txt" || fail "import does not name the ClickHouse store: $(cat "$WORK/c-import.txt")"
+diff <(sed 's/ into .*//' "$WORK/s-import.txt") <(sed 's/ into .*//' "$WORK/c-import.txt") || fail "import summaries differ"
+both budgets apply --file "$F/budgets.toml"
+
+compare_all() {
+  same usage imports
+  for fmt in table json csv focus; do same report --period 2026-10 --format "$fmt"; done
+  same report --period 2026-10 --where department=engineering --format json
+  for by in provider model organization department user feature project status service_tier session day week month hour \
+            department,model user,day model,status,hour organization,department,project,week; do
+    same usage summary --period 2026-10 --by "$by" --format csv
+  done
+  same usage summary --period 2026-10 --by model --where department=engineering --where department=research --format json
+  same usage summary --since 2026-10-05T13:30:00Z --until 2026-10-09T07:15:00Z --by user --format csv
+  same usage top --period 2026-10 --by user --limit 5
+  same budgets status --format json
+  same budgets check --user alice --department engineering
+  same budgets check --user nobody
+  same forecast --period 2026-11 --by department --format json
+  same usage anomalies --period 2026-10 --format json
+  same usage patterns --period 2026-10 --format json
+  same report recommendations --period 2026-10 --format json
+  same --config "$F/billing.toml" invoices preview --period 2026-10 --org acme --format json
+}
+compare_all
+
+# A revised export replaces records (the replaced counts agree too), then the same file again.
+billctl "${S[@]}" usage import "$F/small-revised.csv" "$WORK/real.csv" >"$WORK/s-import.txt" 2>&1
+import_out "$F/small-revised.csv" "$WORK/real.csv" >"$WORK/c-import.txt"
+diff <(sed 's/ into .*//' "$WORK/s-import.txt") <(sed 's/ into .*//' "$WORK/c-import.txt") || fail "re-import summaries differ"
+compare_all
+# Ids repeated within one import: the last copy counts, as in the embedded store.
+printf 'id,timestamp,provider,model,user,input_tokens,output_tokens\nr-1,2026-10-03T10:00:00Z,openai,gpt-4o,zed,100,10\nr-1,2026-10-03T11:00:00Z,openai,gpt-4o,zed,200,20\nr-2,2026-10-03T12:00:00Z,openai,gpt-4o,zed,5,1\n' >"$WORK/rep.csv"
+billctl "${S[@]}" usage import "$WORK/rep.csv" "$WORK/rep.csv" >"$WORK/s-import.txt" 2>&1
+import_out "$WORK/rep.csv" "$WORK/rep.csv" >"$WORK/c-import.txt"
+diff <(sed 's/ into .*//' "$WORK/s-import.txt") <(sed 's/ into .*//' "$WORK/c-import.txt") || fail "repeated-id import summaries differ"
+same usage summary --period 2026-10 --by user,hour --where user=zed --format csv
+
+# A failed import (a bad row in its second file) leaves nothing visible.
+billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/before.json"
+set +e
+billctl "${C[@]}" usage import "$WORK/rep.csv" "$F/bad-rows.csv" >"$WORK/fail.out" 2>&1
+rc=$?
+set -e
+[ "$rc" == 1 ] || fail "failed import: exit $rc: $(cat "$WORK/fail.out")"
+grep -q "bad-rows.csv" "$WORK/fail.out" || fail "failed import does not name the file: $(cat "$WORK/fail.out")"
+billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/after.json"
+cmp -s "$WORK/before.json" "$WORK/after.json" || fail "a failed import changed the report"
+same usage imports
+
+# Credentials: a wrong password exits 4 and names the user, never the password.
+set +e
+BILLCTL_CLICKHOUSE_USER=billing BILLCTL_CLICKHOUSE_PASSWORD=wrong billctl "${C[@]}" report --period 2026-10 >"$WORK/auth.out" 2>&1
+rc=$?
+set -e
+[ "$rc" == 4 ] || fail "wrong password: exit $rc: $(cat "$WORK/auth.out")"
+grep -q "refused user 'billing'" "$WORK/auth.out" || fail "wrong password message: $(cat "$WORK/auth.out")"
+! grep -q wrong "$WORK/auth.out" || fail "the password was printed"
+BILLCTL_CLICKHOUSE_USER=billing BILLCTL_CLICKHOUSE_PASSWORD=s3cret billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/auth.json"
+cmp -s "$WORK/before.json" "$WORK/auth.json" || fail "the billing user sees another report"
+# The password from the config: refused unless the config is private; password_env names a variable.
+printf '[store]\nusage = "%s"\nuser = "billing"\npassword = "s3cret"\n' "$CH" >"$WORK/ch.toml"
+chmod 644 "$WORK/ch.toml"
+set +e
+billctl --config "$WORK/ch.toml" --state "$WORK/state.db" report --period 2026-10 >"$WORK/cfg.out" 2>&1
+rc=$?
+set -e
+[ "$rc" == 1 ] && grep -q "chmod 600" "$WORK/cfg.out" || fail "a password in a shared config: exit $rc: $(cat "$WORK/cfg.out")"
+chmod 600 "$WORK/ch.toml"
+billctl --config "$WORK/ch.toml" --state "$WORK/state.db" report --period 2026-10 --format json >"$WORK/cfg.json"
+cmp -s "$WORK/before.json" "$WORK/cfg.json" || fail "[store] in the config reads another report"
+printf '[store]\nusage = "%s"\nuser = "billing"\npassword_env = "CH_PW"\n' "$CH" >"$WORK/ch2.toml"
+CH_PW=s3cret billctl --config "$WORK/ch2.toml" --state "$WORK/state.db" report --period 2026-10 --format json >"$WORK/cfg2.json"
+cmp -s "$WORK/before.json" "$WORK/cfg2.json" || fail "store.password_env reads another report"
+
+# Credentials in the address are refused (they would be printed); a malformed address is exit 2.
+set +e
+billctl --db "clickhouse://billing:s3cret@127.0.0.1:$ch_HTTP/billing" report >"$WORK/url.out" 2>&1; rc=$?
+set -e
+[ "$rc" == 2 ] && grep -q "credentials do not belong in the address" "$WORK/url.out" || fail "credentials in the URL: exit $rc"
+! grep -q s3cret "$WORK/url.out" || fail "the password was printed"
+set +e
+billctl --db "clickhouse://127.0.0.1/billing" report >"$WORK/url.out" 2>&1; rc=$?
+set -e
+[ "$rc" == 2 ] && grep -q "invalid --db" "$WORK/url.out" || fail "address without a port: exit $rc: $(cat "$WORK/url.out")"
+
+# A restart keeps everything; a server that is down is a clear error.
+stop_clickhouse ch
+set +e
+billctl "${C[@]}" report --period 2026-10 >"$WORK/down.out" 2>&1; rc=$?
+set -e
+[ "$rc" == 1 ] && grep -q "cannot reach ClickHouse at 127.0.0.1:$ch_HTTP" "$WORK/down.out" || fail "server down: exit $rc: $(cat "$WORK/down.out")"
+run_clickhouse ch
+billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/restarted.json"
+cmp -s "$WORK/before.json" "$WORK/restarted.json" || fail "the report changed across a restart"
+echo "ok: ClickHouse store matches the embedded store"

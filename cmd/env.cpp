@@ -247,6 +247,16 @@ ingest::ImportStore& Env::imports() {
   return *m_clickhouse;
 }
 
+credits::LedgerStore& Env::ledger_store() {
+  if (!usage_in_clickhouse()) return store().ledger();
+  if (!m_ch_ledger) {
+    imports();
+    m_clickhouse->ensure_schema();
+    m_ch_ledger = std::make_unique<store::ch::ClickHouseLedger>(store().ledger(), m_clickhouse->client());
+  }
+  return *m_ch_ledger;
+}
+
 std::string Env::usage_location() {
   const std::string where = usage_setting();
   if (store::ch::is_url(where)) return store::ch::display(store::ch::parse_url(where, "--db"));

@@ -13,6 +13,7 @@
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/progress.hpp"
 #include "billctl/render/table.hpp"
+#include "billctl/store/clickhouse/ledger.hpp"
 #include "billctl/store/clickhouse/usage.hpp"
 #include "billctl/store/sqlite/store.hpp"
 #include "billctl/util/time.hpp"
@@ -84,7 +85,7 @@ class Env {
   pricing::PriceStore& prices() { return store().prices(); }
   budgets::BudgetStore& budgets() { return store().budgets(); }
   notify::AlertLog& alerts() { return store().alerts(); }
-  credits::LedgerStore& ledger_store() { return store().ledger(); }
+  credits::LedgerStore& ledger_store();
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
   providers::PullLog& pulls() { return store().pulls(); }
   report::TemplateStore& templates() { return store().templates(); }
@@ -138,6 +139,7 @@ class Env {
   void parse_store_table(const toml::node* n);
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<store::ch::ClickHouseUsage> m_clickhouse;
+  std::unique_ptr<store::ch::ClickHouseLedger> m_ch_ledger;
   std::string m_state_flag;
   std::string m_config_store_usage, m_config_state;
   store::ch::Config m_ch_options;  // [store] user, password, timeout, compress (the address comes later)

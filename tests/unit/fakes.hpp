@@ -278,6 +278,18 @@ class FakeStore : public bc::usage::Source,
                   int64_t run) override {
     state.charges[{std::string(org), ts, std::string(id)}] = {credits, run};
   }
+  std::vector<bc::credits::StoredCharge> stored_charges(bc::util::Seconds begin, bc::util::Seconds end, const std::string& org,
+                                                       const bc::credits::StoredCharge* after, size_t limit) override {
+    std::vector<bc::credits::StoredCharge> out;
+    for (const auto& [k, v] : state.charges) {
+      const auto& [o, ts, id] = k;
+      if (ts < begin || ts >= end || (!org.empty() && o != org)) continue;
+      if (after && std::tie(o, ts, id) <= std::tie(after->organization, after->ts, after->usage_id)) continue;
+      out.push_back({o, ts, id, v.first, v.second});
+      if (out.size() == limit) break;
+    }
+    return out;
+  }
   int64_t count_charges(const std::string& org, bc::util::Seconds begin, bc::util::Seconds end, int64_t run) override {
     int64_t n = 0;
     for (const auto& [k, v] : state.charges)

@@ -73,6 +73,15 @@ struct Charge {
   Decimal credits;
 };
 
+// A stored charge with its key, as listed in (organization, ts, usage_id) order.
+struct StoredCharge {
+  std::string organization;
+  util::Seconds ts = 0;
+  std::string usage_id;
+  Decimal credits;
+  int64_t run = 0;
+};
+
 // What a deduct run left uncharged of an organization's records (no conversion rate).
 struct Skipped {
   int64_t records = 0;
@@ -125,6 +134,11 @@ class LedgerStore {
   virtual std::vector<Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                int64_t run) = 0;
   virtual void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) = 0;
+  // Stored charges of records in [begin, end) (only `organization`'s when not empty), in
+  // (organization, ts, usage_id) order (bytewise), at most `limit` of them after `after` (from the
+  // first when null). For stores whose usage lives elsewhere: the ledger then merges them with the records.
+  virtual std::vector<StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                                                   const StoredCharge* after, size_t limit) = 0;
 
   // A number that changes whenever stored usage changes (an import, a deleted record).
   virtual int64_t usage_version() = 0;

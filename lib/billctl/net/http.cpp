@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cstring>
+#include <exception>
 #include <mutex>
 
 namespace billctl::net {
@@ -65,7 +66,33 @@ std::string url_encode(std::string_view s) {
 
 namespace {
 
-HttpResponse perform(const HttpRequest& r, bool post) {
+// Where a streamed response's body goes: to the caller once the status is known to be 2xx, else
+// into the response (an error message).
+struct StreamSink {
+  CURL* curl;
+  HttpResponse* res;
+  const std::function<void(std::string_view)>* fn;
+  std::exception_ptr error;
+};
+
+size_t stream_body(char* data, size_t size, size_t n, void* user) {
+  auto* s = static_cast<StreamSink*>(user);
+  long status = 0;
+  curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+  if (status < 200 || status >= 300) {
+    s->res->body.append(data, size * n);
+    return size * n;
+  }
+  try {
+    (*s->fn)(std::string_view(data, size * n));
+  } catch (...) {
+    s->error = std::current_exception();
+    return 0;  // aborts the transfer; the error is rethrown after it
+  }
+  return size * n;
+}
+
+HttpResponse perform(const HttpRequest& r, bool post, const std::function<void(std::string_view)>* stream = nullptr) {
   global_init();
   HttpResponse res;
   CURL* c = curl_easy_init();
@@ -89,8 +116,14 @@ HttpResponse perform(const HttpRequest& r, bool post) {
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(r.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "billctl/0.1.0");
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &res.body);
+  StreamSink sink{c, &res, stream, nullptr};
+  if (stream) {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+  } else {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &res.body);
+  }
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &res.retry_after_s);
   if (!r.basic_user.empty()) {
@@ -103,6 +136,7 @@ HttpResponse perform(const HttpRequest& r, bool post) {
   else curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res.status);
   curl_slist_free_all(headers);
   curl_easy_cleanup(c);
+  if (sink.error) std::rethrow_exception(sink.error);
   return res;
 }
 
@@ -110,6 +144,9 @@ HttpResponse perform(const HttpRequest& r, bool post) {
 
 HttpResponse CurlHttpClient::post(const HttpRequest& r) { return perform(r, true); }
 HttpResponse CurlHttpClient::get(const HttpRequest& r) { return perform(r, false); }
+HttpResponse CurlHttpClient::post_stream(const HttpRequest& r, const std::function<void(std::string_view)>& on_body) {
+  return perform(r, true, &on_body);
+}
 
 std::string CurlMailSender::send(const MailMessage& m) {
   global_init();

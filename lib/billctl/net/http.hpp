@@ -2,7 +2,9 @@
 // interfaces so tests can record requests; only this folder includes curl.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +32,17 @@ class HttpClient {
   virtual HttpResponse post(const HttpRequest& r) = 0;
   // A GET of r.url (the body is ignored).
   virtual HttpResponse get(const HttpRequest& r) = 0;
+  // A POST whose successful (2xx) body is handed to `on_body` piece by piece as it arrives, for
+  // results larger than memory; the response's body then holds only an error body. The default
+  // reads the whole body first.
+  virtual HttpResponse post_stream(const HttpRequest& r, const std::function<void(std::string_view)>& on_body) {
+    HttpResponse res = post(r);
+    if (res.ok()) {
+      on_body(res.body);
+      res.body.clear();
+    }
+    return res;
+  }
 };
 
 struct MailMessage {
@@ -54,6 +67,7 @@ class CurlHttpClient : public HttpClient {
  public:
   HttpResponse post(const HttpRequest& r) override;
   HttpResponse get(const HttpRequest& r) override;
+  HttpResponse post_stream(const HttpRequest& r, const std::function<void(std::string_view)>& on_body) override;
 };
 
 // Percent-encoding of one query-string value.

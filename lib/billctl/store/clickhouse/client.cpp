@@ -161,7 +161,8 @@ bool TsvReader::next(std::vector<std::string_view>& fields) {
   return true;
 }
 
-net::HttpResponse Client::send(const std::string& url, const std::string& body, bool gz, size_t shard) {
+net::HttpResponse Client::send(const std::string& url, const std::string& body, bool gz, size_t shard,
+                               const std::function<void(std::string_view)>* stream) {
   net::HttpRequest r;
   r.url = url;
   r.timeout_ms = m_config.timeout_ms;
@@ -173,10 +174,14 @@ net::HttpResponse Client::send(const std::string& url, const std::string& body, 
   } else {
     r.body = body;
   }
-  net::HttpResponse res = m_http.post(r);
+  net::HttpResponse res = stream ? m_http.post_stream(r, *stream) : m_http.post(r);
+  if (!res.ok()) fail(res, shard);
+  return res;
+}
+
+void Client::fail(const net::HttpResponse& res, size_t shard) {
   const std::string where = "ClickHouse at " + m_config.shards[shard];
   if (!res.error.empty()) throw DataError("cannot reach " + where + ": " + res.error);
-  if (res.ok()) return res;
   int code = 0;
   const std::string msg = server_message(res.body, &code);
   // 192 unknown user, 193 wrong password, 194 password required, 195 IP not allowed, 516 (newer
@@ -184,6 +189,43 @@ net::HttpResponse Client::send(const std::string& url, const std::string& body, 
   if (res.status == 401 || res.status == 403 || code == 192 || code == 193 || code == 194 || code == 195 || code == 516)
     throw Error(ExitCode::auth, where + " refused user '" + m_config.user + "': " + msg);
   throw DataError(where + ": " + (msg.empty() ? "HTTP " + std::to_string(res.status) : msg));
+}
+
+void Client::query_rows(const std::string& sql, const std::function<void(const std::vector<std::string_view>&)>& row,
+                        size_t shard) {
+  const std::string url = "http://" + m_config.shards[shard] + "/?database=" + net::url_encode(m_config.database);
+  std::string carry;  // a line not yet complete
+  std::vector<std::string_view> fields;
+  auto lines = [&](std::string_view text) {
+    TsvReader rows(text);
+    while (rows.next(fields)) {
+      // A failure after the first rows arrives as the server's message in place of a row.
+      if (fields.size() == 1 && fields[0].substr(0, 6) == "Code: " && fields[0].find("DB::Exception") != std::string_view::npos) {
+        net::HttpResponse res;
+        res.status = 500;
+        res.body = std::string(fields[0]);
+        fail(res, shard);
+      }
+      row(fields);
+    }
+  };
+  const std::function<void(std::string_view)> on_body = [&](std::string_view chunk) {
+    const size_t last = chunk.rfind('\n');
+    if (last == std::string_view::npos) {
+      carry.append(chunk);
+      return;
+    }
+    if (!carry.empty()) {
+      carry.append(chunk.substr(0, last + 1));
+      lines(carry);
+      carry.clear();
+    } else {
+      lines(chunk.substr(0, last + 1));
+    }
+    carry.append(chunk.substr(last + 1));
+  };
+  send(url, sql, false, shard, &on_body);
+  if (!carry.empty()) lines(carry);
 }
 
 std::string Client::query(const std::string& sql, size_t shard) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,13 +59,19 @@ class Client {
   std::string query(const std::string& sql, size_t shard = 0);
   // INSERT with a body: `sql` is "INSERT INTO t (...) FORMAT RowBinary".
   void insert(const std::string& sql, const std::string& body, size_t shard = 0);
+  // Runs a query whose TabSeparated rows are handed to `row` as they arrive (bounded memory for
+  // results of any size); an error the server sends after the first rows is thrown.
+  void query_rows(const std::string& sql, const std::function<void(const std::vector<std::string_view>&)>& row,
+                  size_t shard = 0);
   // The first column of every row.
   std::vector<std::string> column(const std::string& sql, size_t shard = 0);
   // One integer (count(), max(...)): 0 when the result is empty.
   int64_t scalar(const std::string& sql, size_t shard = 0);
 
  private:
-  net::HttpResponse send(const std::string& url, const std::string& body, bool gzip, size_t shard);
+  net::HttpResponse send(const std::string& url, const std::string& body, bool gzip, size_t shard,
+                         const std::function<void(std::string_view)>* stream = nullptr);
+  [[noreturn]] void fail(const net::HttpResponse& res, size_t shard);
   Config m_config;
   net::HttpClient& m_http;
 };

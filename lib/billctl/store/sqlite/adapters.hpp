@@ -132,6 +132,8 @@ class SqliteLedger : public credits::LedgerStore {
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                 int64_t run) override;
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
+  std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                                                    const credits::StoredCharge* after, size_t limit) override;
   int64_t usage_version() override;
   std::optional<std::map<std::string, credits::Skipped>> charged_at(util::Seconds begin, util::Seconds end,
                                                                      const std::string& scope, int64_t version) override;

@@ -257,6 +257,25 @@ void SqliteLedger::delete_charge(const std::string& organization, util::Seconds 
   del.step();
 }
 
+std::vector<credits::StoredCharge> SqliteLedger::stored_charges(util::Seconds begin, util::Seconds end,
+                                                                const std::string& organization,
+                                                                const credits::StoredCharge* after, size_t limit) {
+  // Keyset pages along the primary key: no statement stays open while the caller writes charges.
+  std::string sql = "SELECT organization, ts, usage_id, credits, run FROM credit_usage WHERE ts >= ?1 AND ts < ?2";
+  if (!organization.empty()) sql += " AND organization = ?3";
+  if (after) sql += " AND (organization, ts, usage_id) > (?4, ?5, ?6)";
+  sql += " ORDER BY organization, ts, usage_id LIMIT ?7";
+  Stmt s(m_db, sql.c_str());
+  s.bind(1, begin).bind(2, end).bind(7, int64_t(limit));
+  if (!organization.empty()) s.bind(3, organization);
+  if (after) s.bind(4, after->organization).bind(5, after->ts).bind(6, after->usage_id);
+  std::vector<credits::StoredCharge> out;
+  while (s.step())
+    out.push_back({std::string(s.text(0)), s.int64(1), std::string(s.text(2)),
+                   money::Decimal::parse(s.text(3)).value_or_throw("credit_usage of '" + std::string(s.text(2)) + "'"), s.int64(4)});
+  return out;
+}
+
 int64_t SqliteLedger::usage_version() {
   Stmt s(m_db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'usage_version'");
   return s.step() ? s.int64(0) : 0;

@@ -228,6 +228,8 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   app.set_version_flag("--version", "billctl 0.1.0");
   app.add_option("--db", g.db, "The store: a SQLite file, or clickhouse://HOST:PORT/DATABASE for usage; env BILLCTL_DB")
       ->type_name("PATH|URL");
+  app.add_option("--cluster", g.cluster, "With usage on several ClickHouse servers, the cluster joining them (remote_servers)")
+      ->type_name("NAME");
   app.add_option("--state", g.state, "With usage in ClickHouse, the SQLite file for everything else; env BILLCTL_STATE")
       ->type_name("PATH");
   app.add_option("--config", g.config, "Config file; env BILLCTL_CONFIG")->type_name("PATH");

@@ -301,6 +301,7 @@ std::string complete(const CLI::App& root, Env& env, const std::vector<std::stri
       const std::string k = key_of(pending);
       if (k == "db") g.db = w;
       else if (k == "state") g.state = w;
+      else if (k == "cluster") g.cluster = w;
       else if (k == "config") g.config = w;
       else if (k == "now") g.now = w;
       pending = nullptr;

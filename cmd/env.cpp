@@ -68,6 +68,7 @@ void Env::configure(const GlobalOptions& g) {
   m_no_color_env = !env("NO_COLOR").empty();
   m_db_flag = g.db;
   m_state_flag = g.state;
+  m_cluster_flag = g.cluster;
   m_ch_options.user = env("BILLCTL_CLICKHOUSE_USER");
   m_ch_options.password = env("BILLCTL_CLICKHOUSE_PASSWORD");
 
@@ -175,19 +176,31 @@ void Env::parse_store_table(const toml::node* n) {
   auto line = [&](const toml::node& x) { return m_config_path + ":" + std::to_string(x.source().begin.line) + ": "; };
   const toml::table* t = n->as_table();
   if (!t) throw DataError(line(*n) + "store must be a table ([store])");
-  static const std::vector<std::string> known{"usage", "state", "user", "password_env", "password", "timeout", "compress"};
+  static const std::vector<std::string> known{"usage",    "state",   "cluster",  "shards", "user",
+                                              "password_env", "password", "timeout", "compress"};
   for (const auto& [k, v] : *t) {
     const std::string key(k.str());
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw DataError(line(v) + "unknown key 'store." + key +
-                      "' (known: usage, state, user, password_env, password, timeout, compress)");
-    const bool text = key != "timeout" && key != "compress";
+                      "' (known: usage, state, cluster, shards, user, password_env, password, timeout, compress)");
+    const bool text = key != "timeout" && key != "compress" && key != "shards";
     if (text && !v.is_string()) throw DataError(line(v) + "store." + key + " must be a string");
   }
   auto text = [&](const char* key) { return (*t)[key].value<std::string>().value_or(""); };
   m_config_store_usage = text("usage");
   if (!m_config_store_usage.empty()) store::ch::parse_url(m_config_store_usage, line(*t->get("usage")) + "store.usage");
   m_config_state = text("state");
+  m_config_cluster = text("cluster");
+  if (const toml::node* x = t->get("shards")) {
+    const toml::array* a = x->as_array();
+    if (!a || a->empty()) throw DataError(line(*x) + "store.shards must be a list of \"HOST:PORT\" (the servers' HTTP addresses)");
+    for (const auto& e : *a) {
+      const auto hp = e.value<std::string>();
+      if (!hp) throw DataError(line(*x) + "store.shards must be a list of \"HOST:PORT\" (the servers' HTTP addresses)");
+      store::ch::parse_url("clickhouse://" + *hp + "/x", line(*x) + "store.shards");
+      m_config_shards.push_back(*hp);
+    }
+  }
   const auto slash = m_config_path.find_last_of('/');
   if (!m_config_state.empty() && m_config_state[0] != '/' && slash != std::string::npos)
     m_config_state = m_config_path.substr(0, slash + 1) + m_config_state;
@@ -238,6 +251,9 @@ ingest::ImportStore& Env::imports() {
   if (!m_clickhouse) {
     const char* what = !m_db_flag.empty() ? "--db" : !env("BILLCTL_DB").empty() ? "BILLCTL_DB" : !m_config_db.empty() ? "db" : "store.usage";
     store::ch::Config c = store::ch::parse_url(where, what);
+    if (!m_config_shards.empty() && std::string(what) == "store.usage") c.shards = m_config_shards;
+    c.cluster = m_cluster_flag.empty() ? m_config_cluster : m_cluster_flag;
+    store::ch::check_cluster(c, m_cluster_flag.empty() ? "store.cluster" : "--cluster");
     c.user = m_ch_options.user.empty() ? "default" : m_ch_options.user;
     c.password = m_ch_options.password;
     c.timeout_ms = m_ch_options.timeout_ms;
@@ -259,7 +275,10 @@ credits::LedgerStore& Env::ledger_store() {
 
 std::string Env::usage_location() {
   const std::string where = usage_setting();
-  if (store::ch::is_url(where)) return store::ch::display(store::ch::parse_url(where, "--db"));
+  if (store::ch::is_url(where)) {
+    imports();
+    return store::ch::display(m_clickhouse->client().config());
+  }
   return db_path();
 }
 

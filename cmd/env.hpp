@@ -25,6 +25,7 @@ enum class ColorMode { auto_detect, always, never };
 struct GlobalOptions {
   std::string db;
   std::string state;
+  std::string cluster;
   std::string config;
   std::string now;
   std::string color = "auto";
@@ -140,7 +141,8 @@ class Env {
   std::unique_ptr<store::SqliteStore> m_store;
   std::unique_ptr<store::ch::ClickHouseUsage> m_clickhouse;
   std::unique_ptr<store::ch::ClickHouseLedger> m_ch_ledger;
-  std::string m_state_flag;
+  std::string m_state_flag, m_cluster_flag, m_config_cluster;
+  std::vector<std::string> m_config_shards;
   std::string m_config_store_usage, m_config_state;
   store::ch::Config m_ch_options;  // [store] user, password, timeout, compress (the address comes later)
   bool m_ch_compress_set = false;

@@ -54,6 +54,15 @@ bool loopback(std::string_view host_port) {
 
 }  // namespace
 
+void check_cluster(Config& c, std::string_view what) {
+  for (char ch : c.cluster)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
+      throw UsageError("invalid " + std::string(what) + " '" + c.cluster + "': a cluster name is letters, digits and '_'");
+  if (c.shards.size() > 1 && c.cluster.empty())
+    throw UsageError("several ClickHouse servers in " + display(c) +
+                     " need the cluster that joins them: --cluster NAME or [store] cluster (its name in the servers' remote_servers)");
+}
+
 bool is_url(std::string_view text) { return text.substr(0, k_scheme.size()) == k_scheme; }
 
 Config parse_url(std::string_view text, std::string_view what) {
@@ -193,7 +202,7 @@ void Client::fail(const net::HttpResponse& res, size_t shard) {
 
 void Client::query_rows(const std::string& sql, const std::function<void(const std::vector<std::string_view>&)>& row,
                         size_t shard) {
-  const std::string url = "http://" + m_config.shards[shard] + "/?database=" + net::url_encode(m_config.database);
+  const std::string url = base_url(shard);
   std::string carry;  // a line not yet complete
   std::vector<std::string_view> fields;
   auto lines = [&](std::string_view text) {
@@ -228,14 +237,21 @@ void Client::query_rows(const std::string& sql, const std::function<void(const s
   if (!carry.empty()) lines(carry);
 }
 
+std::string Client::base_url(size_t shard) const {
+  std::string url = "http://" + m_config.shards[shard] + "/?database=" + net::url_encode(m_config.database);
+  // Over a cluster, an INSERT ... SELECT into the Distributed table has reached every shard when
+  // it returns (so an import's commit never makes rows visible that are still on their way).
+  if (!m_config.cluster.empty()) url += "&insert_distributed_sync=1";
+  return url;
+}
+
 std::string Client::query(const std::string& sql, size_t shard) {
-  const std::string url = "http://" + m_config.shards[shard] + "/?database=" + net::url_encode(m_config.database);
+  const std::string url = base_url(shard);
   return send(url, sql, false, shard).body;
 }
 
 void Client::insert(const std::string& sql, const std::string& body, size_t shard) {
-  const std::string url = "http://" + m_config.shards[shard] + "/?database=" + net::url_encode(m_config.database) +
-                          "&query=" + net::url_encode(sql);
+  const std::string url = base_url(shard) + "&query=" + net::url_encode(sql);
   send(url, body, m_config.compress, shard);
 }
 

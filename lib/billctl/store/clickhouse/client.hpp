@@ -29,6 +29,8 @@ bool is_url(std::string_view text);
 // Parses clickhouse://H:P[,H:P...]/DB; a malformed address is a UsageError naming `what` (the flag
 // or config key). Credentials never belong in the address: one with "user@" or "?password" is refused.
 Config parse_url(std::string_view text, std::string_view what);
+// Checks the cluster name (used in SQL) and that several servers come with one; UsageError naming `what`.
+void check_cluster(Config& c, std::string_view what);
 // The address without credentials, for messages: clickhouse://H:P,H:P/DB.
 std::string display(const Config& c);
 
@@ -71,6 +73,7 @@ class Client {
  private:
   net::HttpResponse send(const std::string& url, const std::string& body, bool gzip, size_t shard,
                          const std::function<void(std::string_view)>* stream = nullptr);
+  std::string base_url(size_t shard) const;
   [[noreturn]] void fail(const net::HttpResponse& res, size_t shard);
   Config m_config;
   net::HttpClient& m_http;

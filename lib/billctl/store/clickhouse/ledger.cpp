@@ -9,7 +9,7 @@ namespace billctl::store::ch {
 
 namespace {
 
-constexpr const char* k_visible = "txn IN (SELECT txn FROM imports)";
+constexpr const char* k_visible = "txn GLOBAL IN (SELECT txn FROM imports)";
 constexpr size_t k_page = 8192;
 
 int64_t number(std::string_view s, std::string_view what) {
@@ -35,7 +35,7 @@ int compare(const credits::StoredCharge& c, std::string_view org, util::Seconds 
 
 bool ClickHouseLedger::organization_known(const std::string& organization) {
   if (m_state.organization_known(organization)) return true;
-  return !m_client.column("SELECT 1 FROM usage WHERE " + std::string(k_visible) + " AND organization = " + quote(organization) +
+  return !m_client.column("SELECT organization FROM usage WHERE " + std::string(k_visible) + " AND organization = " + quote(organization) +
                          " LIMIT 1").empty();
 }
 

@@ -28,7 +28,7 @@ constexpr const char* k_record_any =
     " any(project), any(session), any(input_tokens), any(cached_input_tokens), any(cache_write_tokens),"
     " any(cache_write_1h_tokens), any(output_tokens), any(requests), any(service_tier), any(status),"
     " any(cost_micro), any(cost_pico), any(currency), any(cost_source), any(meter), any(quantity), any(unit)";
-constexpr const char* k_visible = "txn IN (SELECT txn FROM imports)";
+constexpr const char* k_visible = "txn GLOBAL IN (SELECT txn FROM imports)";
 constexpr int64_t k_cost_micro = 1'000'000;
 constexpr size_t k_batch_bytes = size_t(32) << 20;  // an insert's body
 
@@ -135,8 +135,23 @@ void ClickHouseUsage::ensure_schema() {
   if (version > k_schema_version)
     throw DataError(display(c) + ": schema version " + std::to_string(version) + " is newer than this billctl understands (" +
                     std::to_string(k_schema_version) + "); upgrade billctl");
-  m_client.query(std::string("CREATE TABLE IF NOT EXISTS usage (") + k_usage_columns +
-                 ") ENGINE = MergeTree() PARTITION BY toYYYYMM(toDateTime(ts, 'UTC')) ORDER BY (ts, vtxn, vseq)");
+  const std::string merge_tree = std::string(" (") + k_usage_columns +
+                                 ") ENGINE = MergeTree() PARTITION BY toYYYYMM(toDateTime(ts, 'UTC')) ORDER BY (ts, vtxn, vseq)";
+  if (c.cluster.empty()) {
+    m_client.query("CREATE TABLE IF NOT EXISTS usage" + merge_tree);
+  } else {
+    // A cluster: the records in usage_local on every shard (created here: ON CLUSTER needs
+    // ZooKeeper), read through the Distributed table usage on the first. The import log and the
+    // schema version live on the first.
+    const auto engines = m_client.column("SELECT engine FROM system.tables WHERE database = " + quote(db) + " AND name = 'usage'");
+    const std::string engine = engines.empty() ? std::string() : engines[0];
+    if (!engine.empty() && engine != "Distributed")
+      throw DataError(display(c) + ": the database holds the usage of a single server (a " + engine +
+                      " table); give the cluster another database, or copy it with billctl store migrate");
+    for (size_t s = 0; s < c.shards.size(); ++s) m_client.query("CREATE TABLE IF NOT EXISTS usage_local" + merge_tree, s);
+    m_client.query("CREATE TABLE IF NOT EXISTS usage AS usage_local ENGINE = Distributed(" + c.cluster + ", " + db +
+                   ", usage_local, rand())");
+  }
   m_client.query(
       "CREATE TABLE IF NOT EXISTS imports (txn UInt64, id Int64, at String, source String, digest String, format String,"
       " bytes Int64, accepted Int64, rejected Int64, replaced Int64, unpriced Int64, min_ts Int64, max_ts Int64,"
@@ -228,7 +243,7 @@ std::vector<usage::CatalogInfo> ClickHouseUsage::catalogs_used(util::Seconds beg
 bool ClickHouseUsage::may_have_sessions(util::Seconds begin, util::Seconds end) {
   ensure_schema();
   return !m_client
-              .column("SELECT 1 FROM usage WHERE " + std::string(k_visible) + " AND session != '' AND ts >= " +
+              .column("SELECT session FROM usage WHERE " + std::string(k_visible) + " AND session != '' AND ts >= " +
                       std::to_string(begin) + " AND ts < " + std::to_string(end) + " LIMIT 1")
               .empty();
 }
@@ -282,9 +297,14 @@ class ClickHouseImport : public ingest::ImportTxn {
   ~ClickHouseImport() override {
     if (m_committed || !m_wrote) return;
     // Not committed: the rows were never visible; take them out (best effort, a mutation).
-    try {
-      m_client.query("ALTER TABLE usage DELETE WHERE txn = " + std::to_string(m_txn));
-    } catch (...) {
+    const Config& c = m_client.config();
+    for (size_t s = 0; s < c.shards.size(); ++s) {
+      try {
+        m_client.query(std::string("ALTER TABLE ") + (c.cluster.empty() ? "usage" : "usage_local") + " DELETE WHERE txn = " +
+                           std::to_string(m_txn),
+                       s);
+      } catch (...) {
+      }
     }
   }
 
@@ -369,11 +389,11 @@ class ClickHouseImport : public ingest::ImportTxn {
       // source where its id first appears here.
       m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
                      ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible +
-                     " AND id IN (SELECT id FROM usage WHERE txn = " + t + ") GROUP BY id, vtxn, vseq HAVING sum(sign) > 0");
+                     " AND id GLOBAL IN (SELECT id FROM usage WHERE txn = " + t + ") GROUP BY id, vtxn, vseq HAVING sum(sign) > 0");
       const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
       const std::string counts = m_client.query(
           "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
-          " AND sign = 1 AND id IN (SELECT id FROM usage WHERE txn = " + t + " AND sign = -1 AND vtxn != " + t + ")" +
+          " AND sign = 1 AND id GLOBAL IN (SELECT id FROM usage WHERE txn = " + t + " AND sign = -1 AND vtxn != " + t + ")" +
           (superseded.empty() ? "" : " GROUP BY id") + ") GROUP BY s FORMAT TabSeparated");
       TsvReader rows(counts);
       std::vector<std::string_view> f;
@@ -419,10 +439,13 @@ class ClickHouseImport : public ingest::ImportTxn {
     uint64_t replaced;
   };
 
+  // Sends the batch: over a cluster straight to a shard's local table, the shards in turn.
   void flush() {
     if (m_buf.empty()) return;
     m_wrote = true;
-    m_client.insert(std::string("INSERT INTO usage (") + k_insert_columns + ") FORMAT RowBinary", m_buf);
+    const Config& c = m_client.config();
+    const std::string table = c.cluster.empty() ? "usage" : "usage_local";
+    m_client.insert("INSERT INTO " + table + " (" + k_insert_columns + ") FORMAT RowBinary", m_buf, m_batches++ % c.shards.size());
     m_buf.clear();
   }
 
@@ -444,7 +467,7 @@ class ClickHouseImport : public ingest::ImportTxn {
       for (uint64_t s : seqs) w.u64(s);
       m_client.insert("INSERT INTO " + table + " FORMAT RowBinary", body);
       m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
-                     ", any(src), vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq IN (SELECT vseq FROM " +
+                     ", any(src), vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq GLOBAL IN (SELECT vseq FROM " +
                      table + ") GROUP BY id, vtxn, vseq");
     } catch (...) {
       try {
@@ -461,6 +484,7 @@ class ClickHouseImport : public ingest::ImportTxn {
   std::string m_now;
   uint64_t m_txn = 0;
   uint64_t m_seq = 0;
+  size_t m_batches = 0;
   std::string m_buf;
   bool m_wrote = false;
   bool m_committed = false;

@@ -30,6 +30,7 @@ void add_usage_watch(CLI::App* usage, CommandTable& table);
 void add_credits(CLI::App& root, CommandTable& table);
 void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);
+void add_store(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
 void add_doctor(CLI::App& root, CommandTable& table);
 void add_config(CLI::App& root, CommandTable& table);

@@ -250,17 +250,22 @@ ingest::ImportStore& Env::imports() {
   if (!store::ch::is_url(where)) return store().imports();
   if (!m_clickhouse) {
     const char* what = !m_db_flag.empty() ? "--db" : !env("BILLCTL_DB").empty() ? "BILLCTL_DB" : !m_config_db.empty() ? "db" : "store.usage";
-    store::ch::Config c = store::ch::parse_url(where, what);
-    if (!m_config_shards.empty() && std::string(what) == "store.usage") c.shards = m_config_shards;
-    c.cluster = m_cluster_flag.empty() ? m_config_cluster : m_cluster_flag;
-    store::ch::check_cluster(c, m_cluster_flag.empty() ? "store.cluster" : "--cluster");
-    c.user = m_ch_options.user.empty() ? "default" : m_ch_options.user;
-    c.password = m_ch_options.password;
-    c.timeout_ms = m_ch_options.timeout_ms;
-    if (m_ch_compress_set) c.compress = m_ch_options.compress;
-    m_clickhouse = std::make_unique<store::ch::ClickHouseUsage>(std::move(c), std::make_unique<net::CurlHttpClient>());
+    m_clickhouse = open_clickhouse(where, what);
   }
   return *m_clickhouse;
+}
+
+std::unique_ptr<store::ch::ClickHouseUsage> Env::open_clickhouse(const std::string& url, const std::string& what) {
+  const std::string& cluster_flag = m_cluster_flag;
+  store::ch::Config c = store::ch::parse_url(url, what);
+  if (!m_config_shards.empty() && what == "store.usage") c.shards = m_config_shards;
+  c.cluster = cluster_flag.empty() ? m_config_cluster : cluster_flag;
+  store::ch::check_cluster(c, cluster_flag.empty() ? "store.cluster" : "--cluster");
+  c.user = m_ch_options.user.empty() ? "default" : m_ch_options.user;
+  c.password = m_ch_options.password;
+  c.timeout_ms = m_ch_options.timeout_ms;
+  if (m_ch_compress_set) c.compress = m_ch_options.compress;
+  return std::make_unique<store::ch::ClickHouseUsage>(std::move(c), std::make_unique<net::CurlHttpClient>());
 }
 
 credits::LedgerStore& Env::ledger_store() {

@@ -96,6 +96,11 @@ class Env {
   std::string usage_location();
   // Is usage in ClickHouse? Commands that read records one by one from the embedded store refuse it.
   bool usage_in_clickhouse();
+  // A ClickHouse usage store at `url` (`what` names where the address came from, for errors), with
+  // the credentials and options of the environment and config, and --cluster / [store] cluster.
+  std::unique_ptr<store::ch::ClickHouseUsage> open_clickhouse(const std::string& url, const std::string& what);
+  // The embedded store itself (store migrate copies from it).
+  store::SqliteStore& sqlite() { return store(); }
   // The built-in catalog overlaid with the user's prices from the store and config.
   const pricing::Catalog& catalog();
   // The catalog for pricing export files (report --input): the same as catalog() when the store

@@ -51,6 +51,14 @@ struct ImportLogRow {
   int64_t accepted = 0, rejected = 0, replaced = 0, unpriced = 0;
 };
 
+// An import as a store logged it, with the catalog that priced it (copying a store elsewhere).
+struct LoggedImport {
+  ImportLogRow log;
+  int64_t bytes = 0;
+  util::Seconds min_ts = 0, max_ts = -1;  // max < min: no records
+  usage::CatalogInfo catalog;
+};
+
 class ImportStore {
  public:
   virtual ~ImportStore() = default;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "billctl/store/id_dedupe.hpp"
@@ -155,7 +156,7 @@ void ClickHouseUsage::ensure_schema() {
   m_client.query(
       "CREATE TABLE IF NOT EXISTS imports (txn UInt64, id Int64, at String, source String, digest String, format String,"
       " bytes Int64, accepted Int64, rejected Int64, replaced Int64, unpriced Int64, min_ts Int64, max_ts Int64,"
-      " catalog String, catalog_hash String, catalog_as_of String) ENGINE = MergeTree() ORDER BY (id, txn)");
+      " catalog String, catalog_hash String, catalog_as_of String, origin String) ENGINE = MergeTree() ORDER BY (id, txn)");
   if (version < k_schema_version) m_client.query("INSERT INTO billctl_schema VALUES (" + std::to_string(k_schema_version) + ")");
   m_ready = true;
 }
@@ -286,8 +287,10 @@ namespace {
 
 class ClickHouseImport : public ingest::ImportTxn {
  public:
-  ClickHouseImport(Client& client, const usage::CatalogInfo& catalog, util::Seconds now)
-      : m_client(client), m_catalog(catalog), m_now(util::format_rfc3339(now)) {
+  ClickHouseImport(Client& client, const usage::CatalogInfo& catalog, util::Seconds now,
+                   const ingest::LoggedImport* verbatim = nullptr, std::string origin = {})
+      : m_client(client), m_catalog(catalog), m_now(util::format_rfc3339(now)), m_origin(std::move(origin)) {
+    if (verbatim) m_verbatim = *verbatim;
     std::random_device rd;
     std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(now));
     m_txn = (gen() >> 1) | 1;  // never 0
@@ -422,11 +425,38 @@ class ClickHouseImport : public ingest::ImportTxn {
       w.str(m_catalog.hash);
       w.str(m_catalog.as_of);
     };
-    for (size_t i = 0; i < m_sources.size(); ++i) row(first_id + int64_t(i), &m_sources[i]);
-    if (m_sources.empty()) row(0, nullptr);  // nothing to log, but the rows (if any) become visible
+    if (m_verbatim) {
+      const ingest::LoggedImport& v = *m_verbatim;
+      w.u64(m_txn);
+      w.i64(v.log.id == 0 ? 0 : first_id);  // 0: records without a logged import (not listed)
+      w.str(v.log.at);
+      w.str(v.log.source);
+      w.str(v.log.digest);
+      w.str(v.log.format);
+      w.i64(v.bytes);
+      w.i64(v.log.accepted);
+      w.i64(v.log.rejected);
+      w.i64(v.log.replaced);
+      w.i64(v.log.unpriced);
+      w.i64(v.min_ts);
+      w.i64(v.max_ts);
+      w.str(m_catalog.name);
+      w.str(m_catalog.hash);
+      w.str(m_catalog.as_of);
+      w.str(m_origin);
+    } else {
+      for (size_t i = 0; i < m_sources.size(); ++i) {
+        row(first_id + int64_t(i), &m_sources[i]);
+        w.str(m_origin);
+      }
+      if (m_sources.empty()) {
+        row(0, nullptr);  // nothing to log, but the rows (if any) become visible
+        w.str(m_origin);
+      }
+    }
     m_client.insert(
         "INSERT INTO imports (txn, id, at, source, digest, format, bytes, accepted, rejected, replaced, unpriced,"
-        " min_ts, max_ts, catalog, catalog_hash, catalog_as_of) FORMAT RowBinary",
+        " min_ts, max_ts, catalog, catalog_hash, catalog_as_of, origin) FORMAT RowBinary",
         body);
     m_committed = true;
   }
@@ -482,6 +512,8 @@ class ClickHouseImport : public ingest::ImportTxn {
   Client& m_client;
   usage::CatalogInfo m_catalog;
   std::string m_now;
+  std::string m_origin;
+  std::optional<ingest::LoggedImport> m_verbatim;
   uint64_t m_txn = 0;
   uint64_t m_seq = 0;
   size_t m_batches = 0;
@@ -494,6 +526,19 @@ class ClickHouseImport : public ingest::ImportTxn {
 };
 
 }  // namespace
+
+void ClickHouseUsage::copy_import(const ingest::LoggedImport& from, const std::string& origin,
+                                  const std::function<void(ingest::RecordSink&)>& fill) {
+  ensure_schema();
+  ClickHouseImport txn(m_client, from.catalog, 0, &from, origin);
+  fill(txn);
+  txn.commit();
+}
+
+std::vector<std::string> ClickHouseUsage::origins(const std::string& prefix) {
+  ensure_schema();
+  return m_client.column("SELECT DISTINCT origin FROM imports WHERE substring(origin, 1, " + std::to_string(prefix.size()) + ") = " + quote(prefix));
+}
 
 std::unique_ptr<ingest::ImportTxn> ClickHouseUsage::begin_import(const usage::CatalogInfo& catalog, util::Seconds now) {
   ensure_schema();

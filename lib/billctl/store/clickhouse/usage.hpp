@@ -8,6 +8,7 @@
 // time; a version of a record is (vtxn, vseq), the transaction and position that first wrote it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,12 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   std::vector<std::string> usage_currencies() override;
 
   Client& client() { return m_client; }
+  // Copies an import of another store: `fill` puts its records, and its log row is kept as it was,
+  // tagged with `origin`. Atomic like any import.
+  void copy_import(const ingest::LoggedImport& from, const std::string& origin,
+                   const std::function<void(ingest::RecordSink&)>& fill);
+  // The origins of copied imports that start with `prefix`.
+  std::vector<std::string> origins(const std::string& prefix);
   // Creates the database and tables when missing; refuses a schema newer than this billctl.
   void ensure_schema();
 

@@ -1,4 +1,5 @@
 #include "billctl/store/sqlite/adapters.hpp"
+#include "billctl/store/sqlite/common.hpp"
 
 #include "billctl/util/io.hpp"
 
@@ -49,6 +50,78 @@ report::TemplateStore& SqliteStore::templates() { return *m_templates; }
 void SqliteStore::set_scan_threads(unsigned n, int64_t min_rows) { m_usage->set_scan_threads(n, min_rows); }
 void SqliteStore::set_use_rollups(bool on) { m_usage->set_use_rollups(on); }
 void SqliteStore::set_max_rollup_slots(size_t n) { m_usage->set_max_rollup_slots(n); }
+
+std::vector<ingest::LoggedImport> SqliteStore::stored_imports() {
+  Stmt s(m_db,
+         "SELECT i.id, i.at, i.source, i.digest, i.format, i.bytes, i.rows_accepted, i.rows_rejected, i.rows_replaced,"
+         " i.rows_unpriced, i.min_ts, i.max_ts, c.name, c.hash, c.as_of FROM imports i LEFT JOIN catalogs c ON c.id = i.catalog_id"
+         " ORDER BY i.id");
+  std::vector<ingest::LoggedImport> out;
+  while (s.step()) {
+    ingest::LoggedImport i;
+    i.log = {s.int64(0), std::string(s.text(1)), std::string(s.text(2)), std::string(s.text(3)), std::string(s.text(4)),
+             std::string(s.text(12)), s.int64(6), s.int64(7), s.int64(8), s.int64(9)};
+    i.bytes = s.int64(5);
+    if (!s.is_null(10) && !s.is_null(11)) {
+      i.min_ts = s.int64(10);
+      i.max_ts = s.int64(11);
+    }
+    i.catalog = {std::string(s.text(12)), std::string(s.text(13)), std::string(s.text(14)), 0};
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+void SqliteStore::scan_import_records(int64_t import_id, const std::function<void(const usage::PricedRecord&)>& fn) {
+  const char* sql =
+      import_id > 0
+          ? "SELECT id, ts, provider, model, organization, department, user, feature, project, input_tokens,"
+            " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+            " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, session FROM usage WHERE import_id = ?1 ORDER BY rowid"
+          : "SELECT id, ts, provider, model, organization, department, user, feature, project, input_tokens,"
+            " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+            " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, session FROM usage"
+            " WHERE import_id NOT IN (SELECT id FROM imports) ORDER BY rowid";
+  Stmt s(m_db, sql);
+  if (import_id > 0) s.bind(1, import_id);
+  usage::UsageRecord r;
+  usage::PricedRecord pr;
+  pr.record = &r;
+  std::string last_currency;
+  money::Currency currency;
+  while (s.step()) {
+    r.id = s.text(0);
+    r.timestamp = s.int64(1);
+    r.provider = s.text(2);
+    r.model = s.text(3);
+    r.organization = s.text(4);
+    r.department = s.text(5);
+    r.user = s.text(6);
+    r.feature = s.text(7);
+    r.project = s.text(8);
+    r.input_tokens = s.int64(9);
+    r.cached_input_tokens = s.int64(10);
+    r.cache_write_tokens = s.int64(11);
+    r.cache_write_1h_tokens = s.int64(12);
+    r.output_tokens = s.int64(13);
+    r.requests = s.int64(14);
+    usage::parse_tier(s.text(15), r.tier);
+    r.status = s.text(16) == "error" ? usage::Status::error : usage::Status::ok;
+    pr.cost = stored_cost(s.int64(17), s.int64(18));
+    if (s.text(19) != last_currency) {
+      last_currency = s.text(19);
+      currency = money::currency(last_currency);
+    }
+    r.currency = currency;
+    pr.source = usage::CostSource(s.int64(20));
+    r.meter = s.text(21);
+    r.quantity = r.meter.empty() ? money::Decimal()
+                                 : money::Decimal::parse(s.text(22)).value_or_throw("stored quantity of record '" + std::string(r.id) + "'");
+    r.unit = s.text(23);
+    r.session = s.text(24);
+    fn(pr);
+  }
+}
 
 std::string default_db_path(const std::string& flag, const std::string& env_db, const std::string& xdg_data_home,
                             const std::string& home) {

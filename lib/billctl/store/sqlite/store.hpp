@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -49,6 +50,11 @@ class SqliteStore {
   report::TemplateStore& templates();
 
   const std::string& path() const { return m_db.path(); }
+  // Every logged import, oldest first.
+  std::vector<ingest::LoggedImport> stored_imports();
+  // The records an import wrote and still holds (id 0: records whose import is not logged), in
+  // the order they were stored.
+  void scan_import_records(int64_t import_id, const std::function<void(const usage::PricedRecord&)>& fn);
   int schema_version() { return store::schema_version(m_db); }
   // Reading threads for large scans (1 or 2) and the row count from which a scan is split (tests).
   void set_scan_threads(unsigned n, int64_t min_rows = 500000);

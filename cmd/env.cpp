@@ -251,6 +251,10 @@ ingest::ImportStore& Env::imports() {
   if (!m_clickhouse) {
     const char* what = !m_db_flag.empty() ? "--db" : !env("BILLCTL_DB").empty() ? "BILLCTL_DB" : !m_config_db.empty() ? "db" : "store.usage";
     m_clickhouse = open_clickhouse(where, what);
+    // Imports into the same ClickHouse database through this state file wait for each other.
+    const std::string& state = db_path();
+    if (const auto slash = state.rfind('/'); slash != std::string::npos && slash > 0) util::make_dirs(state.substr(0, slash));
+    m_clickhouse->set_lock_path(state + ".clickhouse-import.lock");
   }
   return *m_clickhouse;
 }

@@ -25,6 +25,7 @@ void run_migrate(const MigrateOptions& o, Env& env) {
   if (env.usage_in_clickhouse())
     throw UsageError("store migrate copies the embedded store's usage: give --db the SQLite file (or --state), not a ClickHouse address");
   auto target = env.open_clickhouse(o.to, "--to");
+  target->set_lock_path(env.db_path() + ".clickhouse-import.lock");
   const std::string to = store::ch::display(target->client().config());
   auto bar = env.progress("copying usage");
   bar->set_units(false, "", "records");

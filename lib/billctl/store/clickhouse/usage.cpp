@@ -1,6 +1,11 @@
 #include "billctl/store/clickhouse/usage.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -157,16 +162,128 @@ void ClickHouseUsage::ensure_schema() {
       "CREATE TABLE IF NOT EXISTS imports (txn UInt64, id Int64, at String, source String, digest String, format String,"
       " bytes Int64, accepted Int64, rejected Int64, replaced Int64, unpriced Int64, min_ts Int64, max_ts Int64,"
       " catalog String, catalog_hash String, catalog_as_of String, origin String) ENGINE = MergeTree() ORDER BY (id, txn)");
+  ensure_rollup();
   if (version < k_schema_version) m_client.query("INSERT INTO billctl_schema VALUES (" + std::to_string(k_schema_version) + ")");
   m_ready = true;
 }
 
+// The hourly rollup: per hour, one row per value of each dimension (and '*' for all), per
+// currency, import transaction and token/meter kind, kept up to date by a materialized view on
+// every insert into the records (cancelling rows included), so it sums exactly as they do.
+void ClickHouseUsage::ensure_rollup() {
+  const Config& c = m_client.config();
+  const bool cluster = !c.cluster.empty();
+  const std::string records = cluster ? "usage_local" : "usage", rollup = cluster ? "usage_hourly_local" : "usage_hourly";
+  const std::string select =
+      std::string("SELECT d.1 AS dim, d.2 AS value, intDiv(ts - if(ts < 0, 3599, 0), 3600) AS hour, currency, txn,"
+                  " toUInt8(meter != '') AS is_meter, sum(sign) AS records, sum(sign * requests) AS r_requests,"
+                  " sum(if(status = 'error', sign * requests, 0)) AS r_error_requests, sum(sign * input_tokens) AS r_input,"
+                  " sum(sign * cached_input_tokens) AS r_cached, sum(sign * cache_write_tokens) AS r_write,"
+                  " sum(sign * cache_write_1h_tokens) AS r_write_1h, sum(sign * output_tokens) AS r_output,"
+                  " sum(if(cost_source = 0 AND meter = '', sign, 0)) AS unpriced, sum(sign * cost_micro) AS r_cost_micro,"
+                  " sum(sign * cost_pico) AS r_cost_pico, sum(sign * toFloat64(requests)) AS f_requests,"
+                  " sum(sign * toFloat64(input_tokens)) AS f_input, sum(sign * toFloat64(cached_input_tokens)) AS f_cached,"
+                  " sum(sign * toFloat64(cache_write_tokens)) AS f_write, sum(sign * toFloat64(cache_write_1h_tokens)) AS f_write_1h,"
+                  " sum(sign * toFloat64(output_tokens)) AS f_output FROM ") +
+      records +
+      " ARRAY JOIN [('*', ''), ('provider', provider), ('model', if(model = '', meter, model)), ('organization', organization),"
+      " ('department', department), ('user', user), ('feature', feature), ('project', project), ('status', status),"
+      " ('service_tier', service_tier)] AS d GROUP BY dim, value, hour, currency, txn, is_meter";
+  const std::string columns =
+      " (dim String, value String, hour Int64, currency String, txn UInt64, is_meter UInt8, records Int64, r_requests Int64,"
+      " r_error_requests Int64, r_input Int64, r_cached Int64, r_write Int64, r_write_1h Int64, r_output Int64,"
+      " unpriced Int64, r_cost_micro Int64, r_cost_pico Int64,"
+      " f_requests Float64, f_input Float64, f_cached Float64, f_write Float64, f_write_1h Float64, f_output Float64)"
+      " ENGINE = SummingMergeTree() PARTITION BY intDiv(hour, 24 * 32) ORDER BY (dim, value, hour, currency, txn, is_meter)";
+  for (size_t s = 0; s < c.shards.size(); ++s) {
+    if (!cluster && s > 0) break;
+    const bool missing = m_client.column("SELECT name FROM system.tables WHERE database = " + quote(c.database) +
+                                         " AND name = " + quote(rollup), s).empty();
+    if (!missing) continue;
+    m_client.query("CREATE TABLE IF NOT EXISTS " + rollup + columns, s);
+    m_client.query("CREATE MATERIALIZED VIEW IF NOT EXISTS " + rollup + "_mv TO " + rollup + " AS " + select, s);
+    // Records stored before the rollup existed (a database made by an earlier billctl).
+    m_client.query("INSERT INTO " + rollup + " " + select, s);
+  }
+  if (cluster)
+    m_client.query("CREATE TABLE IF NOT EXISTS usage_hourly AS usage_hourly_local ENGINE = Distributed(" + c.cluster + ", " +
+                   c.database + ", usage_hourly_local, rand())");
+}
+
+namespace {
+
+// Can the hourly rollup answer the whole hours of a query? Its rows hold one dimension each, so
+// every filter and grouping must be on the same one (or none), besides time.
+std::optional<std::string> rollup_dim(const usage::AggQuery& q) {
+  if (q.input_above > 0 || q.input_upto > 0) return std::nullopt;
+  std::optional<usage::Dim> one;
+  size_t times = 0;
+  auto take = [&](usage::Dim d) {
+    if (is_time(d)) return ++times <= 1;
+    if (d == usage::Dim::session) return false;
+    if (one && *one != d) return false;
+    one = d;
+    return true;
+  };
+  for (usage::Dim d : q.by)
+    if (!take(d)) return std::nullopt;
+  for (const auto& f : q.where)
+    if (!take(f.dim)) return std::nullopt;
+  return one ? std::string(usage::dim_name(*one)) : std::string("*");
+}
+
+}  // namespace
+
 usage::AggResult ClickHouseUsage::aggregate_one(const usage::AggQuery& q) {
+  usage::AggResult res;
+  const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
+  const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
+  const std::optional<std::string> dim = rollup_dim(q);
+  if (dim && h0 < h1) {
+    // Whole hours from the rollup, the minutes at either edge from the records.
+    std::vector<std::vector<usage::AggResult>> parts;
+    parts.push_back({fold(q, rollup_sql(q, *dim, h0, h1))});
+    for (const auto& [a, b] : {std::pair(q.begin, h0 * 3600), std::pair(h1 * 3600, q.end)}) {
+      if (a >= b) continue;
+      usage::AggQuery edge = q;
+      edge.begin = a;
+      edge.end = b;
+      edge.meters = false;
+      parts.push_back({fold(edge, records_sql(edge))});
+    }
+    res = usage::merge_results(std::move(parts))[0];
+  } else {
+    res = fold(q, records_sql(q));
+  }
+  if (q.meters) add_meters(q, res);
+  return res;
+}
+
+std::string ClickHouseUsage::records_sql(const usage::AggQuery& q) {
   std::string keys;
   for (usage::Dim d : q.by) keys += ", " + dim_sql(d);
   std::string sql = "SELECT currency" + keys + ", " + k_sums + " FROM usage WHERE " + where_sql(q);
   if (q.tokens_only) sql += " AND meter = ''";
-  sql += " GROUP BY currency" + keys + " FORMAT TabSeparated";
+  return sql + " GROUP BY currency" + keys + " FORMAT TabSeparated";
+}
+
+std::string ClickHouseUsage::rollup_sql(const usage::AggQuery& q, const std::string& dim, int64_t h0, int64_t h1) {
+  std::string keys;
+  for (usage::Dim d : q.by)
+    keys += ", " + std::string(is_time(d) ? (d == usage::Dim::hour ? "hour" : "intDiv(hour - if(hour < 0, 23, 0), 24)") : "value");
+  std::string sql = "SELECT currency" + keys +
+                    ", sum(records), sum(r_requests), sum(r_error_requests), sum(r_input), sum(r_cached), sum(r_write),"
+                    " sum(r_write_1h), sum(r_output), sum(unpriced), sum(r_cost_micro), sum(r_cost_pico), sum(f_requests), sum(f_input), sum(f_cached), sum(f_write), sum(f_write_1h), sum(f_output)"
+                    " FROM usage_hourly WHERE " + std::string(k_visible) + " AND dim = " + quote(dim) + " AND hour >= " +
+                    std::to_string(h0) + " AND hour < " + std::to_string(h1);
+  for (const auto& f : q.where) sql += " AND value IN (" + quote_list(f.values) + ")";
+  if (q.tokens_only) sql += " AND is_meter = 0";
+  return sql + " GROUP BY currency" + keys + " FORMAT TabSeparated";
+}
+
+// Runs a query of currency, the query's keys (a time key as a day or hour number) and the sums,
+// and folds its rows into a result.
+usage::AggResult ClickHouseUsage::fold(const usage::AggQuery& q, const std::string& sql) {
   const std::string body = m_client.query(sql);
   TsvReader rows(body);
   std::vector<std::string_view> f;
@@ -184,32 +301,32 @@ usage::AggResult ClickHouseUsage::aggregate_one(const usage::AggQuery& q) {
     }
     rb.add(std::move(key), f[0], t);
   }
-  usage::AggResult res = rb.finish();
-  if (q.meters) {
-    // Storage is billed at its peak day and quantities are exact decimals: the period's live meter
-    // records (few: one per meter, series and day or hour) are added up here.
-    const std::string m =
-        "SELECT any(ts), any(organization), any(department), any(user), any(feature), any(project), any(meter),"
-        " any(quantity), any(unit) FROM usage WHERE " + where_sql(q) +
-        " AND meter != '' GROUP BY vtxn, vseq HAVING sum(sign) > 0 FORMAT TabSeparated";
-    const std::string mb = m_client.query(m);
-    TsvReader mrows(mb);
-    usage::UsageRecord r;
-    while (mrows.next(f)) {
-      if (f.size() != 9) throw DataError("ClickHouse returned a meter row of " + std::to_string(f.size()) + " columns");
-      r.timestamp = to_i64(f[0]);
-      r.organization = f[1];
-      r.department = f[2];
-      r.user = f[3];
-      r.feature = f[4];
-      r.project = f[5];
-      r.meter = f[6];
-      r.quantity = money::Decimal::parse(f[7]).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
-      r.unit = f[8];
-      res.meters.add(r);
-    }
+  return rb.finish();
+}
+
+void ClickHouseUsage::add_meters(const usage::AggQuery& q, usage::AggResult& res) {
+  // Storage is billed at its peak day and quantities are exact decimals: the period's live meter
+  // records (few: one per meter, series and day or hour) are added up here.
+  const std::string body = m_client.query(
+      "SELECT any(ts), any(organization), any(department), any(user), any(feature), any(project), any(meter),"
+      " any(quantity), any(unit) FROM usage WHERE " + where_sql(q) +
+      " AND meter != '' GROUP BY vtxn, vseq HAVING sum(sign) > 0 FORMAT TabSeparated");
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  usage::UsageRecord r;
+  while (rows.next(f)) {
+    if (f.size() != 9) throw DataError("ClickHouse returned a meter row of " + std::to_string(f.size()) + " columns");
+    r.timestamp = to_i64(f[0]);
+    r.organization = f[1];
+    r.department = f[2];
+    r.user = f[3];
+    r.feature = f[4];
+    r.project = f[5];
+    r.meter = f[6];
+    r.quantity = money::Decimal::parse(f[7]).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+    r.unit = f[8];
+    res.meters.add(r);
   }
-  return res;
 }
 
 std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
@@ -287,9 +404,14 @@ namespace {
 
 class ClickHouseImport : public ingest::ImportTxn {
  public:
-  ClickHouseImport(Client& client, const usage::CatalogInfo& catalog, util::Seconds now,
+  ClickHouseImport(Client& client, const std::string& lock_path, const usage::CatalogInfo& catalog, util::Seconds now,
                    const ingest::LoggedImport* verbatim = nullptr, std::string origin = {})
       : m_client(client), m_catalog(catalog), m_now(util::format_rfc3339(now)), m_origin(std::move(origin)) {
+    if (!lock_path.empty()) {
+      m_lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      if (m_lock < 0 || ::flock(m_lock, LOCK_EX) != 0)
+        throw DataError("cannot lock " + lock_path + " for an import: " + std::strerror(errno));
+    }
     if (verbatim) m_verbatim = *verbatim;
     std::random_device rd;
     std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(now));
@@ -298,6 +420,11 @@ class ClickHouseImport : public ingest::ImportTxn {
   }
 
   ~ClickHouseImport() override {
+    rollback();
+    if (m_lock >= 0) ::close(m_lock);  // releases the lock
+  }
+
+  void rollback() {
     if (m_committed || !m_wrote) return;
     // Not committed: the rows were never visible; take them out (best effort, a mutation).
     const Config& c = m_client.config();
@@ -510,6 +637,7 @@ class ClickHouseImport : public ingest::ImportTxn {
   }
 
   Client& m_client;
+  int m_lock = -1;
   usage::CatalogInfo m_catalog;
   std::string m_now;
   std::string m_origin;
@@ -530,7 +658,7 @@ class ClickHouseImport : public ingest::ImportTxn {
 void ClickHouseUsage::copy_import(const ingest::LoggedImport& from, const std::string& origin,
                                   const std::function<void(ingest::RecordSink&)>& fill) {
   ensure_schema();
-  ClickHouseImport txn(m_client, from.catalog, 0, &from, origin);
+  ClickHouseImport txn(m_client, m_lock_path, from.catalog, 0, &from, origin);
   fill(txn);
   txn.commit();
 }
@@ -542,7 +670,7 @@ std::vector<std::string> ClickHouseUsage::origins(const std::string& prefix) {
 
 std::unique_ptr<ingest::ImportTxn> ClickHouseUsage::begin_import(const usage::CatalogInfo& catalog, util::Seconds now) {
   ensure_schema();
-  return std::make_unique<ClickHouseImport>(m_client, catalog, now);
+  return std::make_unique<ClickHouseImport>(m_client, m_lock_path, catalog, now);
 }
 
 }  // namespace billctl::store::ch

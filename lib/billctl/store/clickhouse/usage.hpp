@@ -35,6 +35,9 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   std::vector<std::string> usage_currencies() override;
 
   Client& client() { return m_client; }
+  // Imports through this billctl wait for each other on an exclusive lock of this file (the
+  // replacement of stored records assumes one writer at a time; see billctl(1), STORE).
+  void set_lock_path(std::string path) { m_lock_path = std::move(path); }
   // Copies an import of another store: `fill` puts its records, and its log row is kept as it was,
   // tagged with `origin`. Atomic like any import.
   void copy_import(const ingest::LoggedImport& from, const std::string& origin,
@@ -46,9 +49,15 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
 
  private:
   usage::AggResult aggregate_one(const usage::AggQuery& q);
+  void ensure_rollup();
+  std::string records_sql(const usage::AggQuery& q);
+  std::string rollup_sql(const usage::AggQuery& q, const std::string& dim, int64_t h0, int64_t h1);
+  usage::AggResult fold(const usage::AggQuery& q, const std::string& sql);
+  void add_meters(const usage::AggQuery& q, usage::AggResult& res);
   std::unique_ptr<net::HttpClient> m_http;
   Client m_client;
   bool m_ready = false;
+  std::string m_lock_path;
 };
 
 }  // namespace billctl::store::ch

@@ -10,8 +10,10 @@
 #include <cstring>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "billctl/store/id_dedupe.hpp"
+#include "billctl/util/intern.hpp"
 #include "billctl/util/error.hpp"
 
 namespace billctl::store::ch {
@@ -170,25 +172,33 @@ void ClickHouseUsage::ensure_schema() {
 // The hourly rollup: per hour, one row per value of each dimension (and '*' for all), per
 // currency, import transaction and token/meter kind, kept up to date by a materialized view on
 // every insert into the records (cancelling rows included), so it sums exactly as they do.
+// The hourly rollup: per hour, one row per value of each dimension (and '*' for all), per
+// currency, import transaction and token/meter kind. Imports add their records' rows themselves
+// (summed in billctl, far cheaper than a materialized view on this server version) under their
+// own transaction, so the rollup becomes visible with the records; cancelling rows are rolled up
+// on the server. Sums of sign * value, like the records.
+namespace {
+std::string rollup_select(const std::string& records, const std::string& where) {
+  return "SELECT d.1 AS dim, d.2 AS value, intDiv(ts - if(ts < 0, 3599, 0), 3600) AS hour, currency, txn,"
+         " toUInt8(meter != '') AS is_meter, sum(sign) AS records, sum(sign * requests) AS r_requests,"
+         " sum(if(status = 'error', sign * requests, 0)) AS r_error_requests, sum(sign * input_tokens) AS r_input,"
+         " sum(sign * cached_input_tokens) AS r_cached, sum(sign * cache_write_tokens) AS r_write,"
+         " sum(sign * cache_write_1h_tokens) AS r_write_1h, sum(sign * output_tokens) AS r_output,"
+         " sum(if(cost_source = 0 AND meter = '', sign, 0)) AS unpriced, sum(sign * cost_micro) AS r_cost_micro,"
+         " sum(sign * cost_pico) AS r_cost_pico, sum(sign * toFloat64(requests)) AS f_requests,"
+         " sum(sign * toFloat64(input_tokens)) AS f_input, sum(sign * toFloat64(cached_input_tokens)) AS f_cached,"
+         " sum(sign * toFloat64(cache_write_tokens)) AS f_write, sum(sign * toFloat64(cache_write_1h_tokens)) AS f_write_1h,"
+         " sum(sign * toFloat64(output_tokens)) AS f_output FROM " + records +
+         " ARRAY JOIN [('*', ''), ('provider', provider), ('model', if(model = '', meter, model)), ('organization', organization),"
+         " ('department', department), ('user', user), ('feature', feature), ('project', project), ('status', status),"
+         " ('service_tier', service_tier)] AS d WHERE " + where + " GROUP BY dim, value, hour, currency, txn, is_meter";
+}
+}  // namespace
+
 void ClickHouseUsage::ensure_rollup() {
   const Config& c = m_client.config();
   const bool cluster = !c.cluster.empty();
   const std::string records = cluster ? "usage_local" : "usage", rollup = cluster ? "usage_hourly_local" : "usage_hourly";
-  const std::string select =
-      std::string("SELECT d.1 AS dim, d.2 AS value, intDiv(ts - if(ts < 0, 3599, 0), 3600) AS hour, currency, txn,"
-                  " toUInt8(meter != '') AS is_meter, sum(sign) AS records, sum(sign * requests) AS r_requests,"
-                  " sum(if(status = 'error', sign * requests, 0)) AS r_error_requests, sum(sign * input_tokens) AS r_input,"
-                  " sum(sign * cached_input_tokens) AS r_cached, sum(sign * cache_write_tokens) AS r_write,"
-                  " sum(sign * cache_write_1h_tokens) AS r_write_1h, sum(sign * output_tokens) AS r_output,"
-                  " sum(if(cost_source = 0 AND meter = '', sign, 0)) AS unpriced, sum(sign * cost_micro) AS r_cost_micro,"
-                  " sum(sign * cost_pico) AS r_cost_pico, sum(sign * toFloat64(requests)) AS f_requests,"
-                  " sum(sign * toFloat64(input_tokens)) AS f_input, sum(sign * toFloat64(cached_input_tokens)) AS f_cached,"
-                  " sum(sign * toFloat64(cache_write_tokens)) AS f_write, sum(sign * toFloat64(cache_write_1h_tokens)) AS f_write_1h,"
-                  " sum(sign * toFloat64(output_tokens)) AS f_output FROM ") +
-      records +
-      " ARRAY JOIN [('*', ''), ('provider', provider), ('model', if(model = '', meter, model)), ('organization', organization),"
-      " ('department', department), ('user', user), ('feature', feature), ('project', project), ('status', status),"
-      " ('service_tier', service_tier)] AS d GROUP BY dim, value, hour, currency, txn, is_meter";
   const std::string columns =
       " (dim String, value String, hour Int64, currency String, txn UInt64, is_meter UInt8, records Int64, r_requests Int64,"
       " r_error_requests Int64, r_input Int64, r_cached Int64, r_write Int64, r_write_1h Int64, r_output Int64,"
@@ -201,9 +211,8 @@ void ClickHouseUsage::ensure_rollup() {
                                          " AND name = " + quote(rollup), s).empty();
     if (!missing) continue;
     m_client.query("CREATE TABLE IF NOT EXISTS " + rollup + columns, s);
-    m_client.query("CREATE MATERIALIZED VIEW IF NOT EXISTS " + rollup + "_mv TO " + rollup + " AS " + select, s);
     // Records stored before the rollup existed (a database made by an earlier billctl).
-    m_client.query("INSERT INTO " + rollup + " " + select, s);
+    m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1"), s);
   }
   if (cluster)
     m_client.query("CREATE TABLE IF NOT EXISTS usage_hourly AS usage_hourly_local ENGINE = Distributed(" + c.cluster + ", " +
@@ -430,9 +439,10 @@ class ClickHouseImport : public ingest::ImportTxn {
     const Config& c = m_client.config();
     for (size_t s = 0; s < c.shards.size(); ++s) {
       try {
-        m_client.query(std::string("ALTER TABLE ") + (c.cluster.empty() ? "usage" : "usage_local") + " DELETE WHERE txn = " +
-                           std::to_string(m_txn),
-                       s);
+        for (const char* table : {"usage", "usage_hourly"})
+          m_client.query(std::string("ALTER TABLE ") + table + (c.cluster.empty() ? "" : "_local") + " DELETE WHERE txn = " +
+                             std::to_string(m_txn),
+                         s);
       } catch (...) {
       }
     }
@@ -477,6 +487,7 @@ class ClickHouseImport : public ingest::ImportTxn {
     w.u64(m_txn);
     w.u64(seq);
     w.i8(1);
+    add_to_rollup(pr, u);
     if (m_buf.size() >= k_batch_bytes) flush();
   }
 
@@ -504,6 +515,7 @@ class ClickHouseImport : public ingest::ImportTxn {
 
   void commit() override {
     flush();
+    flush_rollup();
     const std::string t = std::to_string(m_txn);
     if (m_seq > 0) {
       step("replacing stored records");
@@ -520,6 +532,8 @@ class ClickHouseImport : public ingest::ImportTxn {
       m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
                      ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible +
                      " AND id GLOBAL IN (SELECT id FROM usage WHERE txn = " + t + ") GROUP BY id, vtxn, vseq HAVING sum(sign) > 0");
+      // The cancelling rows leave the rollup too (summed on the server: they are already there).
+      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1"));
       const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
       const std::string counts = m_client.query(
           "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
@@ -606,6 +620,87 @@ class ClickHouseImport : public ingest::ImportTxn {
     m_buf.clear();
   }
 
+  // The rollup rows of the records put so far (summed per key; written when many, and at commit).
+  struct RollKey {
+    int32_t value;  // interned "dim\x1fvalue"
+    int32_t currency;
+    int64_t hour;
+    uint8_t is_meter;
+    bool operator==(const RollKey&) const = default;
+  };
+  struct RollKeyHash {
+    size_t operator()(const RollKey& k) const {
+      uint64_t h = (uint64_t(uint32_t(k.value)) << 32 | uint32_t(k.currency)) * 0x9E3779B97F4A7C15ull;
+      h ^= (uint64_t(k.hour) * 2 + k.is_meter) * 0xbf58476d1ce4e5b9ull;
+      return size_t(h ^ (h >> 29));
+    }
+  };
+  struct RollSums {
+    int64_t n[11] = {};  // records, requests, error requests, 5 token classes, unpriced, cost micro, cost pico
+    double f[6] = {};    // requests and the token classes as floats (overflow check)
+  };
+  static constexpr size_t k_max_roll = size_t(1) << 20;
+
+  void add_to_rollup(const usage::PricedRecord& pr, money::i128 cost) {
+    const usage::UsageRecord& r = *pr.record;
+    const int64_t hour = r.timestamp >= 0 ? r.timestamp / 3600 : (r.timestamp - 3599) / 3600;
+    const int32_t cur = m_currencies.id(r.currency.name());
+    const uint8_t meter = r.is_meter() ? 1 : 0;
+    const int64_t t[11] = {1, r.requests, r.status == usage::Status::error ? r.requests : 0, r.input_tokens,
+                           r.cached_input_tokens, r.cache_write_tokens, r.cache_write_1h_tokens, r.output_tokens,
+                           pr.source == usage::CostSource::unpriced && !r.is_meter() ? 1 : 0, int64_t(cost / k_cost_micro),
+                           int64_t(cost % k_cost_micro)};
+    static constexpr usage::Dim dims[] = {usage::Dim::provider, usage::Dim::model,   usage::Dim::organization,
+                                          usage::Dim::department, usage::Dim::user, usage::Dim::feature,
+                                          usage::Dim::project,  usage::Dim::status,  usage::Dim::service_tier};
+    for (int d = -1; d < int(std::size(dims)); ++d) {
+      m_key.clear();
+      if (d < 0) {
+        m_key = "*\x1f";
+      } else {
+        m_key.append(usage::dim_name(dims[d]));
+        m_key += '\x1f';
+        m_key.append(usage::dim_value(r, dims[d]));
+      }
+      RollSums& sums = m_roll[RollKey{m_values.id(m_key), cur, hour, meter}];
+      for (size_t i = 0; i < 11; ++i) sums.n[i] = int64_t(uint64_t(sums.n[i]) + uint64_t(t[i]));  // wraps as the server's sums do
+      sums.f[0] += double(t[1]);
+      for (size_t i = 0; i < 5; ++i) sums.f[1 + i] += double(t[3 + i]);
+    }
+    if (m_roll.size() >= k_max_roll) flush_rollup();
+  }
+
+  void flush_rollup() {
+    if (m_roll.empty()) return;
+    std::string body;
+    body.reserve(m_roll.size() * 160);
+    RowBinary w{body};
+    for (const auto& [k, v] : m_roll) {
+      const std::string& dv = m_values.value(k.value);
+      const size_t sep = dv.find('\x1f');
+      w.str(std::string_view(dv).substr(0, sep));
+      w.str(std::string_view(dv).substr(sep + 1));
+      w.i64(k.hour);
+      w.str(m_currencies.value(k.currency));
+      w.u64(m_txn);
+      w.i8(int8_t(k.is_meter));
+      for (int64_t n : v.n) w.i64(n);
+      for (double f : v.f) {
+        char b[8];
+        std::memcpy(b, &f, 8);
+        body.append(b, 8);
+      }
+    }
+    m_wrote = true;
+    const Config& c = m_client.config();
+    m_client.insert(std::string("INSERT INTO ") + (c.cluster.empty() ? "usage_hourly" : "usage_hourly_local") +
+                        " (dim, value, hour, currency, txn, is_meter, records, r_requests, r_error_requests, r_input, r_cached,"
+                        " r_write, r_write_1h, r_output, unpriced, r_cost_micro, r_cost_pico, f_requests, f_input, f_cached,"
+                        " f_write, f_write_1h, f_output) FORMAT RowBinary",
+                    body, m_batches++ % c.shards.size());
+    m_roll.clear();
+  }
+
   // The source that put record `seq` (records after the last logged source count for the next).
   Source& source_of(uint64_t seq) {
     for (auto& s : m_sources)
@@ -651,6 +746,9 @@ class ClickHouseImport : public ingest::ImportTxn {
   util::Seconds m_min = INT64_MAX, m_max = INT64_MIN;
   std::vector<Source> m_sources;
   DuplicateFinder m_dups;
+  std::unordered_map<RollKey, RollSums, RollKeyHash> m_roll;
+  util::Interner m_values, m_currencies;
+  std::string m_key;
 };
 
 }  // namespace

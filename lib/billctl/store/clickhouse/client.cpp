@@ -170,7 +170,7 @@ bool TsvReader::next(std::vector<std::string_view>& fields) {
   return true;
 }
 
-net::HttpResponse Client::send(const std::string& url, const std::string& body, bool gz, size_t shard,
+net::HttpResponse Client::send(const std::string& url, std::string& body, bool gz, size_t shard,
                                const std::function<void(std::string_view)>* stream) {
   net::HttpRequest r;
   r.url = url;
@@ -181,9 +181,10 @@ net::HttpResponse Client::send(const std::string& url, const std::string& body, 
     r.body = gzip(body);
     r.headers.emplace_back("Content-Encoding", "gzip");
   } else {
-    r.body = body;
+    r.body.swap(body);  // lent for the request, given back below
   }
   net::HttpResponse res = stream ? m_http.post_stream(r, *stream) : m_http.post(r);
+  if (!gz) r.body.swap(body);
   if (!res.ok()) fail(res, shard);
   return res;
 }
@@ -233,7 +234,8 @@ void Client::query_rows(const std::string& sql, const std::function<void(const s
     }
     carry.append(chunk.substr(last + 1));
   };
-  send(url, sql, false, shard, &on_body);
+  std::string body = sql;
+  send(url, body, false, shard, &on_body);
   if (!carry.empty()) lines(carry);
 }
 
@@ -246,11 +248,11 @@ std::string Client::base_url(size_t shard) const {
 }
 
 std::string Client::query(const std::string& sql, size_t shard) {
-  const std::string url = base_url(shard);
-  return send(url, sql, false, shard).body;
+  std::string body = sql;
+  return send(base_url(shard), body, false, shard).body;
 }
 
-void Client::insert(const std::string& sql, const std::string& body, size_t shard) {
+void Client::insert(const std::string& sql, std::string& body, size_t shard) {
   const std::string url = base_url(shard) + "&query=" + net::url_encode(sql);
   send(url, body, m_config.compress, shard);
 }

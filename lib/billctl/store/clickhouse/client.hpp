@@ -60,7 +60,8 @@ class Client {
   // Runs a statement on the first server (or `shard`); returns the body (TabSeparated rows).
   std::string query(const std::string& sql, size_t shard = 0);
   // INSERT with a body: `sql` is "INSERT INTO t (...) FORMAT RowBinary".
-  void insert(const std::string& sql, const std::string& body, size_t shard = 0);
+  // The body is lent to the request and given back unchanged.
+  void insert(const std::string& sql, std::string& body, size_t shard = 0);
   // Runs a query whose TabSeparated rows are handed to `row` as they arrive (bounded memory for
   // results of any size); an error the server sends after the first rows is thrown.
   void query_rows(const std::string& sql, const std::function<void(const std::vector<std::string_view>&)>& row,
@@ -71,7 +72,7 @@ class Client {
   int64_t scalar(const std::string& sql, size_t shard = 0);
 
  private:
-  net::HttpResponse send(const std::string& url, const std::string& body, bool gzip, size_t shard,
+  net::HttpResponse send(const std::string& url, std::string& body, bool gzip, size_t shard,
                          const std::function<void(std::string_view)>* stream = nullptr);
   std::string base_url(size_t shard) const;
   [[noreturn]] void fail(const net::HttpResponse& res, size_t shard);

@@ -620,70 +620,84 @@ class ClickHouseImport : public ingest::ImportTxn {
     m_buf.clear();
   }
 
-  // The rollup rows of the records put so far (summed per key; written when many, and at commit).
-  struct RollKey {
-    int32_t value;  // interned "dim\x1fvalue"
-    int32_t currency;
-    int64_t hour;
-    uint8_t is_meter;
-    bool operator==(const RollKey&) const = default;
-  };
-  struct RollKeyHash {
-    size_t operator()(const RollKey& k) const {
-      uint64_t h = (uint64_t(uint32_t(k.value)) << 32 | uint32_t(k.currency)) * 0x9E3779B97F4A7C15ull;
-      h ^= (uint64_t(k.hour) * 2 + k.is_meter) * 0xbf58476d1ce4e5b9ull;
-      return size_t(h ^ (h >> 29));
-    }
-  };
+  // The rollup rows of the records put so far, summed per key in a flat open-addressed table and
+  // written when it fills (and at commit). A key packs the dimension, meter flag, currency, value
+  // (interned per dimension) and hour; when a field outgrows its bits the table is written first.
   struct RollSums {
-    int64_t n[11] = {};  // records, requests, error requests, 5 token classes, unpriced, cost micro, cost pico
-    double f[6] = {};    // requests and the token classes as floats (overflow check)
+    int64_t n[11];  // records, requests, error requests, 5 token classes, unpriced, cost micro, cost pico
+    double f[6];    // requests and the token classes as floats (the overflow check)
   };
-  static constexpr size_t k_max_roll = size_t(1) << 20;
+  static constexpr size_t k_roll_dims = 10;  // '*' and the nine text dimensions of the rollup
+  static constexpr size_t k_max_roll = size_t(1) << 18;
+  static constexpr int64_t k_hour_span = int64_t(1) << 29;
 
   void add_to_rollup(const usage::PricedRecord& pr, money::i128 cost) {
     const usage::UsageRecord& r = *pr.record;
     const int64_t hour = r.timestamp >= 0 ? r.timestamp / 3600 : (r.timestamp - 3599) / 3600;
-    const int32_t cur = m_currencies.id(r.currency.name());
-    const uint8_t meter = r.is_meter() ? 1 : 0;
+    if (m_roll_n == 0) m_hour_base = hour;
+    int32_t cur = m_currencies.id(r.currency.name());
+    int32_t ids[k_roll_dims] = {};
+    static constexpr usage::Dim dims[] = {usage::Dim::provider, usage::Dim::model,   usage::Dim::organization,
+                                          usage::Dim::department, usage::Dim::user, usage::Dim::feature,
+                                          usage::Dim::project,  usage::Dim::status,  usage::Dim::service_tier};
+    bool fits = cur < 128 && hour - m_hour_base > -k_hour_span && hour - m_hour_base < k_hour_span;
+    for (size_t d = 1; d < k_roll_dims && fits; ++d) {
+      ids[d] = m_values[d].id(usage::dim_value(r, dims[d - 1]));
+      fits = ids[d] < (1 << 22);
+    }
+    if (!fits) {  // start over with fresh ids and base
+      flush_rollup();
+      return add_to_rollup(pr, cost);
+    }
     const int64_t t[11] = {1, r.requests, r.status == usage::Status::error ? r.requests : 0, r.input_tokens,
                            r.cached_input_tokens, r.cache_write_tokens, r.cache_write_1h_tokens, r.output_tokens,
                            pr.source == usage::CostSource::unpriced && !r.is_meter() ? 1 : 0, int64_t(cost / k_cost_micro),
                            int64_t(cost % k_cost_micro)};
-    static constexpr usage::Dim dims[] = {usage::Dim::provider, usage::Dim::model,   usage::Dim::organization,
-                                          usage::Dim::department, usage::Dim::user, usage::Dim::feature,
-                                          usage::Dim::project,  usage::Dim::status,  usage::Dim::service_tier};
-    for (int d = -1; d < int(std::size(dims)); ++d) {
-      m_key.clear();
-      if (d < 0) {
-        m_key = "*\x1f";
-      } else {
-        m_key.append(usage::dim_name(dims[d]));
-        m_key += '\x1f';
-        m_key.append(usage::dim_value(r, dims[d]));
-      }
-      RollSums& sums = m_roll[RollKey{m_values.id(m_key), cur, hour, meter}];
+    const double f[6] = {double(t[1]), double(t[3]), double(t[4]), double(t[5]), double(t[6]), double(t[7])};
+    const uint64_t common = uint64_t(r.is_meter()) << 59 | uint64_t(cur) << 52 | uint64_t(hour - m_hour_base + k_hour_span);
+    for (size_t d = 0; d < k_roll_dims; ++d) {
+      RollSums& sums = roll_slot(uint64_t(d) << 60 | common | uint64_t(ids[d]) << 30);
       for (size_t i = 0; i < 11; ++i) sums.n[i] = int64_t(uint64_t(sums.n[i]) + uint64_t(t[i]));  // wraps as the server's sums do
-      sums.f[0] += double(t[1]);
-      for (size_t i = 0; i < 5; ++i) sums.f[1 + i] += double(t[3 + i]);
+      for (size_t i = 0; i < 6; ++i) sums.f[i] += f[i];
     }
-    if (m_roll.size() >= k_max_roll) flush_rollup();
+    if (m_roll_n >= k_max_roll) flush_rollup();
+  }
+
+  RollSums& roll_slot(uint64_t key) {
+    if (m_slots.empty()) {
+      m_slots.assign(k_max_roll * 4, Slot{});
+      m_sums.reserve(k_max_roll + k_roll_dims);
+    }
+    const size_t mask = m_slots.size() - 1;
+    for (size_t i = size_t((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;; i = (i + 1) & mask) {
+      Slot& s = m_slots[i];
+      if (s.index == 0) {
+        m_sums.push_back(RollSums{});
+        s = Slot{key, uint32_t(m_sums.size())};
+        ++m_roll_n;
+        return m_sums.back();
+      }
+      if (s.key == key) return m_sums[s.index - 1];
+    }
   }
 
   void flush_rollup() {
-    if (m_roll.empty()) return;
+    if (m_roll_n == 0) return;
+    static constexpr std::string_view names[k_roll_dims] = {"*",       "provider", "model",  "organization", "department",
+                                                            "user",    "feature",  "project", "status",      "service_tier"};
     std::string body;
-    body.reserve(m_roll.size() * 160);
+    body.reserve(m_roll_n * 180);
     RowBinary w{body};
-    for (const auto& [k, v] : m_roll) {
-      const std::string& dv = m_values.value(k.value);
-      const size_t sep = dv.find('\x1f');
-      w.str(std::string_view(dv).substr(0, sep));
-      w.str(std::string_view(dv).substr(sep + 1));
-      w.i64(k.hour);
-      w.str(m_currencies.value(k.currency));
+    for (const Slot& s : m_slots) {
+      if (s.index == 0) continue;
+      const RollSums& v = m_sums[s.index - 1];
+      const size_t d = size_t(s.key >> 60);
+      w.str(names[d]);
+      w.str(d == 0 ? std::string_view() : std::string_view(m_values[d].value(int32_t((s.key >> 30) & ((1u << 22) - 1)))));
+      w.i64(int64_t(s.key & ((uint64_t(1) << 30) - 1)) - k_hour_span + m_hour_base);
+      w.str(m_currencies.value(int32_t((s.key >> 52) & 127)));
       w.u64(m_txn);
-      w.i8(int8_t(k.is_meter));
+      w.i8(int8_t((s.key >> 59) & 1));
       for (int64_t n : v.n) w.i64(n);
       for (double f : v.f) {
         char b[8];
@@ -698,7 +712,11 @@ class ClickHouseImport : public ingest::ImportTxn {
                         " r_write, r_write_1h, r_output, unpriced, r_cost_micro, r_cost_pico, f_requests, f_input, f_cached,"
                         " f_write, f_write_1h, f_output) FORMAT RowBinary",
                     body, m_batches++ % c.shards.size());
-    m_roll.clear();
+    std::fill(m_slots.begin(), m_slots.end(), Slot{});
+    m_sums.clear();
+    m_roll_n = 0;
+    for (auto& v : m_values) v = util::Interner();
+    m_currencies = util::Interner();
   }
 
   // The source that put record `seq` (records after the last logged source count for the next).
@@ -746,9 +764,15 @@ class ClickHouseImport : public ingest::ImportTxn {
   util::Seconds m_min = INT64_MAX, m_max = INT64_MIN;
   std::vector<Source> m_sources;
   DuplicateFinder m_dups;
-  std::unordered_map<RollKey, RollSums, RollKeyHash> m_roll;
-  util::Interner m_values, m_currencies;
-  std::string m_key;
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t index = 0;  // into m_sums, plus one; 0: free
+  };
+  std::vector<Slot> m_slots;
+  std::vector<RollSums> m_sums;
+  size_t m_roll_n = 0;
+  int64_t m_hour_base = 0;
+  util::Interner m_values[k_roll_dims], m_currencies;
 };
 
 }  // namespace

@@ -239,7 +239,7 @@ struct Completer {
     const std::string path = verb_path(cmd);
     const std::string key = key_of(o);
     const std::string type = o->get_type_name();
-    if (type == "FILE" || type == "PATH") return {{":files", ""}};
+    if (type == "FILE" || type == "PATH" || type == "PATH|URL") return {{":files", ""}};
     if (enumerated(o)) return plain(choices_in_help(o));
     if (key == "where") return where();
     if (key == "scope") return scope();

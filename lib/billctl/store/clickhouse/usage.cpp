@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 #include <optional>
+#include <future>
 #include <random>
 #include <unordered_map>
 
@@ -429,6 +430,10 @@ class ClickHouseImport : public ingest::ImportTxn {
   }
 
   ~ClickHouseImport() override {
+    try {
+      wait_sent();
+    } catch (...) {
+    }
     rollback();
     if (m_lock >= 0) ::close(m_lock);  // releases the lock
   }
@@ -515,6 +520,7 @@ class ClickHouseImport : public ingest::ImportTxn {
 
   void commit() override {
     flush();
+    wait_sent();
     flush_rollup();
     const std::string t = std::to_string(m_txn);
     if (m_seq > 0) {
@@ -610,14 +616,24 @@ class ClickHouseImport : public ingest::ImportTxn {
     uint64_t replaced;
   };
 
-  // Sends the batch: over a cluster straight to a shard's local table, the shards in turn.
+  // Sends the batch on a helper thread while the next one is read (one in flight at a time; its
+  // failure comes out of the next flush or the commit): over a cluster straight to a shard's
+  // local table, the shards in turn.
   void flush() {
     if (m_buf.empty()) return;
+    wait_sent();
     m_wrote = true;
-    const Config& c = m_client.config();
-    const std::string table = c.cluster.empty() ? "usage" : "usage_local";
-    m_client.insert("INSERT INTO " + table + " (" + k_insert_columns + ") FORMAT RowBinary", m_buf, m_batches++ % c.shards.size());
+    m_sending.swap(m_buf);
     m_buf.clear();
+    const Config& c = m_client.config();
+    const std::string sql = "INSERT INTO " + std::string(c.cluster.empty() ? "usage" : "usage_local") + " (" + k_insert_columns +
+                            ") FORMAT RowBinary";
+    const size_t shard = m_batches++ % c.shards.size();
+    m_sent = std::async(std::launch::async, [this, sql, shard] { m_client.insert(sql, m_sending, shard); });
+  }
+
+  void wait_sent() {
+    if (m_sent.valid()) m_sent.get();  // rethrows the send's error
   }
 
   // The rollup rows of the records put so far, summed per key in a flat open-addressed table and
@@ -759,6 +775,8 @@ class ClickHouseImport : public ingest::ImportTxn {
   uint64_t m_seq = 0;
   size_t m_batches = 0;
   std::string m_buf;
+  std::string m_sending;         // the batch on its way
+  std::future<void> m_sent;
   bool m_wrote = false;
   bool m_committed = false;
   util::Seconds m_min = INT64_MAX, m_max = INT64_MIN;

@@ -74,15 +74,13 @@ void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, cons
   std::string where = std::string(k_visible) + " AND ts >= " + std::to_string(begin) + " AND ts < " + std::to_string(end) +
                       " AND organization != ''";
   if (!organization.empty()) where += " AND organization = " + quote(organization);
-  // The live version of each record: rows cancelled by a later import are paired off by version,
-  // which only a period with cancellations needs.
+  // The live version of each record: its row whose version no cancelling row of the period names
+  // (the cancelling copy has the record's time and organization, so the period bounds it too).
   const bool cancelled = m_client.scalar("SELECT count() FROM usage WHERE " + where + " AND sign < 0") > 0;
-  const std::string sql =
-      cancelled ? "SELECT organization, ts, id, any(meter), any(quantity), any(cost_micro), any(cost_pico), any(currency),"
-                  " any(cost_source) FROM usage WHERE " + where +
-                  " GROUP BY organization, ts, id, vtxn, vseq HAVING sum(sign) > 0 ORDER BY organization, ts, id FORMAT TabSeparated"
-                : "SELECT organization, ts, id, meter, quantity, cost_micro, cost_pico, currency, cost_source FROM usage WHERE " +
-                  where + " ORDER BY organization, ts, id FORMAT TabSeparated";
+  std::string sql = "SELECT organization, ts, id, meter, quantity, cost_micro, cost_pico, currency, cost_source FROM usage WHERE " +
+                    where + " AND sign = 1";
+  if (cancelled) sql += " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + where + " AND sign = -1)";
+  sql += " ORDER BY organization, ts, id FORMAT TabSeparated";
   credits::ChargeRow row;
   m_client.query_rows(sql, [&](const std::vector<std::string_view>& f) {
     if (f.size() != 9) throw DataError("ClickHouse returned a usage row of " + std::to_string(f.size()) + " columns");

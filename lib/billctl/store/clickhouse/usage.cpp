@@ -32,11 +32,10 @@ constexpr const char* k_insert_columns =
     " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
     " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, txn, src, vtxn, vseq, sign";
 // The record columns of a version, for copying it as a cancelling row.
-constexpr const char* k_record_any =
-    "id, any(ts), any(provider), any(model), any(organization), any(department), any(user), any(feature),"
-    " any(project), any(session), any(input_tokens), any(cached_input_tokens), any(cache_write_tokens),"
-    " any(cache_write_1h_tokens), any(output_tokens), any(requests), any(service_tier), any(status),"
-    " any(cost_micro), any(cost_pico), any(currency), any(cost_source), any(meter), any(quantity), any(unit)";
+constexpr const char* k_record_columns =
+    "id, ts, provider, model, organization, department, user, feature, project, session, input_tokens,"
+    " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
+    " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit";
 constexpr const char* k_visible = "txn GLOBAL IN (SELECT txn FROM imports)";
 constexpr int64_t k_cost_micro = 1'000'000;
 constexpr size_t k_batch_bytes = size_t(32) << 20;  // an insert's body
@@ -535,16 +534,21 @@ class ClickHouseImport : public ingest::ImportTxn {
       // Records of earlier imports with an id this import brings: their live versions are cancelled
       // (by rows of this transaction, so they go with it), and each counts as replaced by the
       // source where its id first appears here.
-      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
-                     ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible +
-                     " AND id GLOBAL IN (SELECT id FROM usage WHERE txn = " + t + ") GROUP BY id, vtxn, vseq HAVING sum(sign) > 0");
+      // Ids are matched by two 64-bit hashes (fixed-size sets: a string set of a 10M import does not
+      // fit a server's default memory limit); a version is live while no cancelling row names it.
+      const std::string ids_here = "(cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " + t + " AND sign = 1)";
+      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
+                     ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + ids_here +
+                     " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
+                     ids_here + ")");
       // The cancelling rows leave the rollup too (summed on the server: they are already there).
       m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1"));
       const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
       const std::string counts = m_client.query(
           "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
-          " AND sign = 1 AND id GLOBAL IN (SELECT id FROM usage WHERE txn = " + t + " AND sign = -1 AND vtxn != " + t + ")" +
-          (superseded.empty() ? "" : " GROUP BY id") + ") GROUP BY s FORMAT TabSeparated");
+          " AND sign = 1 AND (cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " +
+          t + " AND sign = -1 AND vtxn != " + t + ")" + (superseded.empty() ? "" : " GROUP BY cityHash64(id), sipHash64(id)") +
+          ") GROUP BY s FORMAT TabSeparated");
       TsvReader rows(counts);
       std::vector<std::string_view> f;
       while (rows.next(f))
@@ -752,9 +756,9 @@ class ClickHouseImport : public ingest::ImportTxn {
       RowBinary w{body};
       for (uint64_t s : seqs) w.u64(s);
       m_client.insert("INSERT INTO " + table + " FORMAT RowBinary", body);
-      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_any + ", " + t +
-                     ", any(src), vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq GLOBAL IN (SELECT vseq FROM " +
-                     table + ") GROUP BY id, vtxn, vseq");
+      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
+                     ", src, vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq GLOBAL IN (SELECT vseq FROM " +
+                     table + ")");
     } catch (...) {
       try {
         m_client.query("DROP TABLE IF EXISTS " + table);

@@ -75,8 +75,15 @@ for n in "$@"; do
   each() { "$bin" "${C[@]}" "$@"; "$bin" "${K[@]}" "$@"; "$bin" "${E[@]}" "$@"; }
   BILLCTL_NOW=2026-10-31T12:00:00Z each budgets apply -f "$WORK/budgets50.toml" --quiet
   BILLCTL_NOW=2026-10-31T12:00:00Z row "budgets status (50 budgets)" measure budgets status --format json
-  quota() { "$@" budgets check --user alice.1 --department engineering --model gpt-4o --feature chat --project atlas --format json >/dev/null; c=$?; [ $c -eq 0 ] || [ $c -eq 3 ]; }
-  BILLCTL_NOW=2026-10-31T12:00:00Z row "budgets check (hard quota, every scope mix)" measure sh -c "$(declare -f quota); quota \"\$@\"" sh
+  # allow (0) or deny (3): both are answers
+  cat >"$WORK/quota.sh" <<'SH'
+"$@" budgets check --user alice.1 --department engineering --model gpt-4o --feature chat --project atlas --format json >/dev/null
+c=$?; [ $c -eq 0 ] || [ $c -eq 3 ]
+SH
+  read -r cs cm < <(BILLCTL_NOW=2026-10-31T12:00:00Z measure sh "$WORK/quota.sh" "$bin" "${C[@]}")
+  read -r ks km < <(BILLCTL_NOW=2026-10-31T12:00:00Z measure sh "$WORK/quota.sh" "$bin" "${K[@]}")
+  read -r es em < <(BILLCTL_NOW=2026-10-31T12:00:00Z measure sh "$WORK/quota.sh" "$bin" "${E[@]}")
+  echo "| budgets check (hard quota, every scope mix) | $cs | $cm | $ks | $km | $es | $em |" | tee -a "$out"
   row "credits deduct --all (first run)" measure_once credits deduct --all --period 2026-10 --actor bench --format json
   row "credits deduct --all (again: nothing new)" measure_once credits deduct --all --period 2026-10 --actor bench --format json
   for org in acme globex initech umbrella; do each invoices plans assign "$org" starter --since 2026-10 >/dev/null; done

@@ -63,6 +63,21 @@ void check_store(Env& env, std::vector<Finding>& out) {
                                              ": a long-running reader may be keeping checkpoints from finishing"});
 }
 
+// With usage in ClickHouse: can the server be reached, with these credentials, at a schema this
+// billctl understands?
+void check_clickhouse(Env& env, std::vector<Finding>& out) {
+  store::ch::ClickHouseUsage* ch = env.clickhouse();
+  if (!ch) return;
+  const std::string where = store::ch::display(ch->client().config());
+  try {
+    const auto f = ch->facts();
+    out.push_back({Level::ok, "usage", where + ": ClickHouse " + f.server_version + ", schema " + std::to_string(f.schema) + ", " +
+                                           util::group_thousands(f.records) + " records"});
+  } catch (const Error& e) {
+    out.push_back({Level::fail, "usage", e.what()});
+  }
+}
+
 void check_config(Env& env, const std::string& config_error, std::vector<Finding>& out) {
   const std::string& path = env.config_path();
   struct stat st{};
@@ -151,6 +166,7 @@ void run_doctor(const std::string& format, Env& env) {
   const Format f = parse_output_format(format);
   std::vector<Finding> found;
   check_store(env, found);
+  check_clickhouse(env, found);
   check_config(env, env.config_error(), found);
   check_channels(env, found);
   check_tz(env, found);

@@ -99,6 +99,12 @@ class Env {
   // A ClickHouse usage store at `url` (`what` names where the address came from, for errors), with
   // the credentials and options of the environment and config, and --cluster / [store] cluster.
   std::unique_ptr<store::ch::ClickHouseUsage> open_clickhouse(const std::string& url, const std::string& what);
+  // The ClickHouse usage store when usage is there (opened, not yet contacted), else nullptr.
+  store::ch::ClickHouseUsage* clickhouse() {
+    if (!usage_in_clickhouse()) return nullptr;
+    imports();
+    return m_clickhouse.get();
+  }
   // The embedded store itself (store migrate copies from it).
   store::SqliteStore& sqlite() { return store(); }
   // The built-in catalog overlaid with the user's prices from the store and config.

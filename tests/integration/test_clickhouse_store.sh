@@ -35,6 +35,23 @@ import_out "$WORK/real.csv" "$F/meters.csv" "$F/small.csv" "$F/claude-code" >"$W
 grep -q "into clickhouse://127.0.0.1:$ch_HTTP/billing" "$WORK/c-import.txt" || fail "import does not name the ClickHouse store: $(cat "$WORK/c-import.txt")"
 diff <(sed 's/ into .*//' "$WORK/s-import.txt") <(sed 's/ into .*//' "$WORK/c-import.txt") || fail "import summaries differ"
 both budgets apply --file "$F/budgets.toml"
+# Budgets on pairs of dimensions in one period: their queries read the records in one scan.
+cat >"$WORK/pairs.toml" <<'TOML'
+[[budget]]
+name = "eng-gpt"
+scope = ["department:engineering", "model:gpt-4o"]
+limit = "50 USD"
+[[budget]]
+name = "research-sonnet-users"
+scope = ["department:research", "user:zoe.2"]
+limit = "5 USD"
+[[budget]]
+name = "acme-chat"
+scope = ["organization:acme", "feature:chat"]
+limit = "20 USD"
+stages = [10, 50]
+TOML
+both budgets apply --file "$WORK/pairs.toml"
 
 compare_all() {
   same usage imports
@@ -118,12 +135,22 @@ billctl --db "clickhouse://127.0.0.1/billing" report >"$WORK/url.out" 2>&1; rc=$
 set -e
 [ "$rc" == 2 ] && grep -q "invalid --db" "$WORK/url.out" || fail "address without a port: exit $rc: $(cat "$WORK/url.out")"
 
+# doctor names the server, its version and the records; usage pull says where to pull instead.
+billctl "${C[@]}" doctor --format json >"$WORK/doctor.json" || true
+grep -q "\"text\": \"clickhouse://127.0.0.1:$ch_HTTP/billing: ClickHouse 18" "$WORK/doctor.json" || fail "doctor: $(cat "$WORK/doctor.json")"
+set +e
+billctl "${C[@]}" usage pull openai --period 2026-10 >"$WORK/pull.out" 2>&1; rc=$?
+set -e
+[ "$rc" == 2 ] && grep -q "store migrate --to clickhouse://127.0.0.1:$ch_HTTP/billing" "$WORK/pull.out" || fail "usage pull into ClickHouse: exit $rc: $(cat "$WORK/pull.out")"
+
 # A restart keeps everything; a server that is down is a clear error.
 stop_clickhouse ch
 set +e
 billctl "${C[@]}" report --period 2026-10 >"$WORK/down.out" 2>&1; rc=$?
 set -e
 [ "$rc" == 1 ] && grep -q "cannot reach ClickHouse at 127.0.0.1:$ch_HTTP" "$WORK/down.out" || fail "server down: exit $rc: $(cat "$WORK/down.out")"
+billctl "${C[@]}" doctor >"$WORK/doctor-down.txt" 2>&1 || true
+grep -q "cannot reach ClickHouse at 127.0.0.1:$ch_HTTP" "$WORK/doctor-down.txt" || fail "doctor with the server down: $(cat "$WORK/doctor-down.txt")"
 run_clickhouse ch
 billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/restarted.json"
 cmp -s "$WORK/before.json" "$WORK/restarted.json" || fail "the report changed across a restart"

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <optional>
 #include <future>
+#include <map>
+#include <tuple>
 #include <random>
 #include <unordered_map>
 
@@ -340,10 +342,87 @@ void ClickHouseUsage::add_meters(const usage::AggQuery& q, usage::AggResult& res
 
 std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
   ensure_schema();
-  std::vector<usage::AggResult> out;
-  out.reserve(queries.size());
-  for (const auto& q : queries) out.push_back(aggregate_one(q));
+  std::vector<usage::AggResult> out(queries.size());
+  // Queries the rollup answers go one by one (each reads little); those that read the records are
+  // answered together, one scan for each period and kind (50 budgets: a few scans, not 50).
+  std::map<std::tuple<util::Seconds, util::Seconds, bool, int64_t, int64_t>, std::vector<size_t>> scans;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const usage::AggQuery& q = queries[i];
+    const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
+    const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
+    if (rollup_dim(q) && h0 < h1) out[i] = aggregate_one(q);
+    else scans[{q.begin, q.end, q.tokens_only, q.input_above, q.input_upto}].push_back(i);
+  }
+  for (const auto& [shape, members] : scans) {
+    if (members.size() == 1) {
+      out[members[0]] = aggregate_one(queries[members[0]]);
+      continue;
+    }
+    std::vector<usage::AggResult> res = scan_together(queries, members);
+    for (size_t k = 0; k < members.size(); ++k) {
+      out[members[k]] = std::move(res[k]);
+      if (queries[members[k]].meters) add_meters(queries[members[k]], out[members[k]]);
+    }
+  }
   return out;
+}
+
+// Several queries of one period and kind in one scan: each record is joined with the queries
+// whose filters it passes (an array of (query, keys...) tuples, ARRAY JOINed), then grouped by
+// query and keys.
+std::vector<usage::AggResult> ClickHouseUsage::scan_together(const std::vector<usage::AggQuery>& queries,
+                                                             const std::vector<size_t>& members) {
+  size_t width = 0;
+  for (size_t i : members) width = std::max(width, queries[i].by.size());
+  std::string tuples;
+  for (size_t k = 0; k < members.size(); ++k) {
+    const usage::AggQuery& q = queries[members[k]];
+    std::string pass;
+    for (const auto& f : q.where) pass += (pass.empty() ? "" : " AND ") + dim_sql(f.dim) + " IN (" + quote_list(f.values) + ")";
+    tuples += std::string(k ? ", " : "") + "tuple(" + (pass.empty() ? std::to_string(k + 1) : "if(" + pass + ", " + std::to_string(k + 1) + ", 0)");
+    for (size_t j = 0; j < width; ++j) tuples += j < q.by.size() ? ", toString(" + dim_sql(q.by[j]) + ")" : std::string(", ''");
+    tuples += ")";
+  }
+  std::string keys;
+  for (size_t j = 0; j <= width; ++j) keys += (j ? ", g." : "g.") + std::to_string(j + 1);
+  usage::AggQuery shape = queries[members[0]];
+  shape.where.clear();
+  std::string sql = "SELECT " + keys + ", currency, " + k_sums + " FROM usage ARRAY JOIN arrayFilter(x -> x.1 != 0, [" + tuples +
+                    "]) AS g WHERE " + where_sql(shape);
+  if (shape.tokens_only) sql += " AND meter = ''";
+  sql += " GROUP BY " + keys + ", currency FORMAT TabSeparated";
+  const std::string body = m_client.query(sql);
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  std::vector<usage::ResultBuilder> rb(members.size());
+  while (rows.next(f)) {
+    if (f.size() != 2 + width + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+    const size_t k = size_t(to_i64(f[0]));
+    if (k == 0 || k > members.size()) throw DataError("ClickHouse returned a row of query " + std::string(f[0]));
+    const usage::AggQuery& q = queries[members[k - 1]];
+    const usage::Totals t = totals_from(f, 2 + width);
+    if (t.records == 0) continue;
+    std::vector<std::string> key;
+    for (size_t j = 0; j < q.by.size(); ++j) {
+      const usage::Dim d = q.by[j];
+      if (!is_time(d)) key.emplace_back(f[1 + j]);
+      else key.push_back(usage::time_label(d, to_i64(f[1 + j]) * (d == usage::Dim::hour ? 3600 : 86400)));
+    }
+    rb[k - 1].add(std::move(key), f[1 + width], t);
+  }
+  std::vector<usage::AggResult> out;
+  for (auto& b : rb) out.push_back(b.finish());
+  return out;
+}
+
+ClickHouseUsage::Facts ClickHouseUsage::facts() {
+  ensure_schema();
+  Facts f;
+  const auto v = m_client.column("SELECT version()");
+  f.server_version = v.empty() ? std::string("?") : v[0];
+  f.schema = m_client.scalar("SELECT max(version) FROM billctl_schema");
+  f.records = m_client.scalar("SELECT sum(records) FROM usage_hourly WHERE " + std::string(k_visible) + " AND dim = '*'");
+  return f;
 }
 
 std::vector<usage::CatalogInfo> ClickHouseUsage::catalogs_used(util::Seconds begin, util::Seconds end) {

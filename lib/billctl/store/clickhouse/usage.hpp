@@ -44,12 +44,20 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
                    const std::function<void(ingest::RecordSink&)>& fill);
   // The origins of copied imports that start with `prefix`.
   std::vector<std::string> origins(const std::string& prefix);
+  // What doctor shows: the server's version, the schema and the visible records.
+  struct Facts {
+    std::string server_version;
+    int64_t schema = 0;
+    int64_t records = 0;
+  };
+  Facts facts();
   // Creates the database and tables when missing; refuses a schema newer than this billctl.
   void ensure_schema();
 
  private:
   usage::AggResult aggregate_one(const usage::AggQuery& q);
   void ensure_rollup();
+  std::vector<usage::AggResult> scan_together(const std::vector<usage::AggQuery>& queries, const std::vector<size_t>& members);
   std::string records_sql(const usage::AggQuery& q);
   std::string rollup_sql(const usage::AggQuery& q, const std::string& dim, int64_t h0, int64_t h1);
   usage::AggResult fold(const usage::AggQuery& q, const std::string& sql);

@@ -1,5 +1,7 @@
 #include "billctl/store/clickhouse/ledger.hpp"
 
+#include "billctl/store/clickhouse/schema.hpp"
+
 #include <deque>
 #include <tuple>
 
@@ -9,19 +11,9 @@ namespace billctl::store::ch {
 
 namespace {
 
-constexpr const char* k_visible = "txn GLOBAL IN (SELECT txn FROM imports)";
 constexpr size_t k_page = 8192;
 
-int64_t number(std::string_view s, std::string_view what) {
-  int64_t v = 0;
-  const bool neg = !s.empty() && s[0] == '-';
-  if (s.size() == size_t(neg)) throw DataError("ClickHouse returned an empty " + std::string(what));
-  for (size_t i = neg; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') throw DataError("ClickHouse returned '" + std::string(s) + "' as " + std::string(what));
-    v = int64_t(uint64_t(v) * 10 + uint64_t(s[i] - '0'));
-  }
-  return neg ? int64_t(0 - uint64_t(v)) : v;
-}
+int64_t number(std::string_view s, std::string_view what) { return to_number(s, what); }
 
 // -1, 0, 1 as (organization, ts, id) of a charge compares with a record's.
 int compare(const credits::StoredCharge& c, std::string_view org, util::Seconds ts, std::string_view id) {

@@ -71,3 +71,20 @@ stop_clickhouse() {
 
 # ch_query PORT SQL: runs SQL on the server (as default) and prints the TabSeparated result.
 ch_query() { curl -sS --fail-with-body --data-binary "$2" "http://127.0.0.1:$1/"; }
+
+# same ARGS...: billctl with the flags in the arrays S (the embedded store) and C (ClickHouse) gives
+# the same stdout, stderr and exit code; with SAME_OK=1 that exit code must be 0.
+same() {
+  local a b
+  set +e
+  billctl "${S[@]}" "$@" >"$WORK/a.out" 2>"$WORK/a.err"; a=$?
+  billctl "${C[@]}" "$@" >"$WORK/b.out" 2>"$WORK/b.err"; b=$?
+  set -e
+  [ "$a" == "$b" ] || fail "$*: exit $a with SQLite, $b with ClickHouse: $(cat "$WORK/b.err")"
+  [ "${SAME_OK:-0}" == 0 ] || [ "$a" == 0 ] || fail "$*: exit $a: $(cat "$WORK/a.err")"
+  cmp -s "$WORK/a.out" "$WORK/b.out" || fail "$*: outputs differ:
+$(diff "$WORK/a.out" "$WORK/b.out" | head -20)"
+  cmp -s "$WORK/a.err" "$WORK/b.err" || fail "$*: messages differ:
+$(diff "$WORK/a.err" "$WORK/b.err" | head -20)"
+  [ -s "$WORK/a.out" ] || [ "$a" != 0 ] || [ "${SAME_EMPTY_OK:-0}" == 1 ] || fail "$*: no output"
+}

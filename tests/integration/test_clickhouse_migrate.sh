@@ -15,12 +15,6 @@ billctl "${S[@]}" usage import --quiet "$WORK/part1.csv" "$F/small.csv" "$F/mete
 billctl "${S[@]}" usage import --quiet "$F/small-revised.csv"
 billctl "${S[@]}" store migrate --to "$CH" >"$WORK/m1.txt"
 grep -q "^verified: every month" "$WORK/m1.txt" || fail "first migrate: $(cat "$WORK/m1.txt")"
-same() {
-  billctl "${S[@]}" "$@" >"$WORK/a.out" 2>&1 || true
-  billctl "${C[@]}" "$@" >"$WORK/b.out" 2>&1 || true
-  cmp -s "$WORK/a.out" "$WORK/b.out" || fail "$*: differs after migrate:
-$(diff "$WORK/a.out" "$WORK/b.out" | head -20)"
-}
 same usage imports
 same report --period 2026-10 --format json
 same usage summary --period 2026-10 --by model,day --format csv
@@ -30,15 +24,19 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["re
 # Two more imports; a migrate killed with -9 after its first copy resumes with the rest.
 billctl "${S[@]}" usage import --quiet "$WORK/part2.csv"
 billctl "${S[@]}" usage import --quiet "$WORK/part3.csv"
-before=$(ch_query "$ch_HTTP" "SELECT count() FROM moved.imports")
+# kill_when_more PID SQL: kill -9 the billctl process PID once the count SQL returns grows.
+kill_when_more() {
+  local before
+  before=$(ch_query "$ch_HTTP" "$2")
+  for _ in $(seq 600); do
+    [ "$(ch_query "$ch_HTTP" "$2")" -gt "$before" ] && break
+    sleep 0.05
+  done
+  kill -9 "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 "$BILLCTL_BIN" "${S[@]}" --quiet store migrate --to "$CH" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-  [ "$(ch_query "$ch_HTTP" "SELECT count() FROM moved.imports")" -gt "$before" ] && break
-  sleep 0.05
-done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+kill_when_more $! "SELECT count() FROM moved.imports"
 billctl "${S[@]}" store migrate --to "$CH" --format json >"$WORK/m3.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["verified"] and d["imports_copied"] <= 1 and d["imports_copied_before"] >= 6 else d)' "$WORK/m3.json"
 same usage imports
@@ -55,13 +53,7 @@ billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/r1.json"
 rows=$(ch_query "$ch_HTTP" "SELECT count() FROM moved.usage")
 { cat "$WORK/part1.csv"; tail -n +2 "$WORK/part2.csv"; tail -n +2 "$WORK/part3.csv"; } | sed 's/,evt_/,kill_/' >"$WORK/big.csv"
 "$BILLCTL_BIN" "${C[@]}" --quiet usage import "$WORK/big.csv" >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 600); do
-  [ "$(ch_query "$ch_HTTP" "SELECT count() FROM moved.usage")" -gt "$rows" ] && break
-  sleep 0.05
-done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+kill_when_more $! "SELECT count() FROM moved.usage"
 [ "$(ch_query "$ch_HTTP" "SELECT count() FROM moved.usage")" -gt "$rows" ] || fail "the killed import wrote no batch (the test saw nothing to hide)"
 billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/r2.json"
 cmp -s "$WORK/r1.json" "$WORK/r2.json" || fail "a killed import changed the report"

@@ -14,20 +14,6 @@ C=(--db "$CH" --state "$WORK/state.db")
 "$GEN_USAGE" --records 20000 --month 2026-10 --shape real >"$WORK/real.csv"
 
 both() { billctl "${S[@]}" "$@" >/dev/null 2>&1; billctl "${C[@]}" "$@" >/dev/null 2>&1; }
-# same ARGS...: stdout, stderr and exit code are identical for both stores.
-same() {
-  local a b
-  set +e
-  billctl "${S[@]}" "$@" >"$WORK/a.out" 2>"$WORK/a.err"; a=$?
-  billctl "${C[@]}" "$@" >"$WORK/b.out" 2>"$WORK/b.err"; b=$?
-  set -e
-  [ "$a" == "$b" ] || fail "$*: exit $a with SQLite, $b with ClickHouse: $(cat "$WORK/b.err")"
-  cmp -s "$WORK/a.out" "$WORK/b.out" || fail "$*: outputs differ:
-$(diff "$WORK/a.out" "$WORK/b.out" | head -20)"
-  cmp -s "$WORK/a.err" "$WORK/b.err" || fail "$*: messages differ:
-$(diff "$WORK/a.err" "$WORK/b.err" | head -20)"
-  [ -s "$WORK/a.out" ] || [ "$a" != 0 ] || fail "$*: no output"
-}
 
 import_out() { billctl "${C[@]}" usage import "$@" 2>&1; }
 billctl "${S[@]}" usage import "$WORK/real.csv" "$F/meters.csv" "$F/small.csv" "$F/claude-code" >"$WORK/s-import.txt" 2>&1

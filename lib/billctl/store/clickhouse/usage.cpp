@@ -53,6 +53,18 @@ constexpr size_t k_sum_columns = 17;
 
 int64_t to_i64(std::string_view s) { return to_number(s, "a number"); }
 
+// A group's keys from the row's fields at `first`: text as it is, a time bucket (a day or hour
+// number) as its label.
+std::vector<std::string> group_key(const usage::AggQuery& q, const std::vector<std::string_view>& f, size_t first) {
+  std::vector<std::string> key;
+  for (size_t i = 0; i < q.by.size(); ++i) {
+    const usage::Dim d = q.by[i];
+    if (!is_time(d)) key.emplace_back(f[first + i]);
+    else key.push_back(usage::time_label(d, to_i64(f[first + i]) * (d == usage::Dim::hour ? 3600 : 86400)));
+  }
+  return key;
+}
+
 usage::Totals totals_from(const std::vector<std::string_view>& f, size_t at) {
   usage::Totals t;
   int64_t* counts[] = {&t.records,    &t.requests, &t.error_requests, &t.input_tokens, &t.cached_input_tokens,
@@ -231,13 +243,7 @@ usage::AggResult ClickHouseUsage::fold(const usage::AggQuery& q, const std::stri
     if (f.size() != 1 + n + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
     const usage::Totals t = totals_from(f, 1 + n);
     if (t.records == 0) continue;  // every record of the group was replaced
-    std::vector<std::string> key;
-    for (size_t i = 0; i < n; ++i) {
-      const usage::Dim d = q.by[i];
-      if (!is_time(d)) key.emplace_back(f[1 + i]);
-      else key.push_back(usage::time_label(d, to_i64(f[1 + i]) * (d == usage::Dim::hour ? 3600 : 86400)));
-    }
-    rb.add(std::move(key), f[0], t);
+    rb.add(group_key(q, f, 1), f[0], t);
   }
   return rb.finish();
 }
@@ -329,13 +335,7 @@ std::vector<usage::AggResult> ClickHouseUsage::scan_together(const std::vector<u
     const usage::AggQuery& q = queries[members[k - 1]];
     const usage::Totals t = totals_from(f, 2 + width);
     if (t.records == 0) continue;
-    std::vector<std::string> key;
-    for (size_t j = 0; j < q.by.size(); ++j) {
-      const usage::Dim d = q.by[j];
-      if (!is_time(d)) key.emplace_back(f[1 + j]);
-      else key.push_back(usage::time_label(d, to_i64(f[1 + j]) * (d == usage::Dim::hour ? 3600 : 86400)));
-    }
-    rb[k - 1].add(std::move(key), f[1 + width], t);
+    rb[k - 1].add(group_key(q, f, 1), f[1 + width], t);
   }
   std::vector<usage::AggResult> out;
   for (auto& b : rb) out.push_back(b.finish());

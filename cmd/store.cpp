@@ -1,6 +1,7 @@
 // billctl store migrate: copies the embedded store's usage to ClickHouse and verifies the copy.
 #include <memory>
 
+#include "billctl/render/json.hpp"
 #include "billctl/store/migrate.hpp"
 #include "billctl/util/strings.hpp"
 #include "commands.hpp"
@@ -50,13 +51,16 @@ void run_migrate(const MigrateOptions& o, Env& env) {
                       Value::of_text(m.equal() ? "yes" : "NO")});
   std::string out;
   if (f == Format::json) {
-    out = table_output(t, f, env, "billctl.store.migrate", "months", "");
-    // The copy's counts go in front of the months.
-    const std::string head = "{\n  \"schema_version\": 1,\n  \"kind\": \"billctl.store.migrate\",\n  \"to\": \"" + to +
-                             "\",\n  \"imports_copied\": " + std::to_string(r.imports) + ",\n  \"imports_copied_before\": " +
-                             std::to_string(r.already) + ",\n  \"records_copied\": " + std::to_string(r.records) +
-                             ",\n  \"verified\": " + (r.verified() ? "true" : "false") + ",\n";
-    out = head + out.substr(out.find("  \"months\""));
+    render::Json j;
+    j["schema_version"] = 1;
+    j["kind"] = "billctl.store.migrate";
+    j["to"] = to;
+    j["imports_copied"] = r.imports;
+    j["imports_copied_before"] = r.already;
+    j["records_copied"] = r.records;
+    j["verified"] = r.verified();
+    j["months"] = render::rows_json(t);
+    out = render::dump(j);
   } else if (f == Format::csv) {
     out = table_output(t, f, env, "", "", "");
   } else {

@@ -255,6 +255,7 @@ ingest::ImportStore& Env::imports() {
     const std::string& state = db_path();
     if (const auto slash = state.rfind('/'); slash != std::string::npos && slash > 0) util::make_dirs(state.substr(0, slash));
     m_clickhouse->set_lock_path(state + ".clickhouse-import.lock");
+    m_clickhouse->want_combos(store().rollup_combos());
   }
   return *m_clickhouse;
 }

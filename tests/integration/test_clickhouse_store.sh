@@ -52,7 +52,13 @@ compare_all() {
   same usage top --period 2026-10 --by user --limit 5
   same budgets status --format json
   same budgets check --user alice --department engineering
+  same budgets check --user zoe.2 --department research
   same budgets check --user nobody
+  # Queries on a registered pair read its rollup (department,user and the others come from budgets).
+  same usage summary --period 2026-10 --by user --where department=research --format csv
+  same usage summary --period 2026-10 --by department,user --format csv
+  same usage summary --period 2026-10 --by organization,user,day --where user=zoe.2 --where user=alice --format csv
+  same usage summary --since 2026-10-05T13:30:00Z --until 2026-10-09T07:15:00Z --by model,day --where department=engineering --format csv
   same forecast --period 2026-11 --by department --format json
   same usage anomalies --period 2026-10 --format json
   same usage patterns --period 2026-10 --format json
@@ -60,6 +66,9 @@ compare_all() {
   same --config "$F/billing.toml" invoices preview --period 2026-10 --org acme --format json
 }
 compare_all
+# The first aggregation registered the pairs in ClickHouse, each with its rollup filled once.
+combos=$(ch_query "$ch_HTTP" "SELECT name FROM billing.rollup_combos ORDER BY name FORMAT TSV" | tr '\n' ' ')
+[ "$combos" == "department,user model,department organization,feature organization,user " ] || fail "registered combos: $combos"
 
 # A revised export replaces records (the replaced counts agree too), then the same file again.
 billctl "${S[@]}" usage import "$F/small-revised.csv" "$WORK/real.csv" >"$WORK/s-import.txt" 2>&1

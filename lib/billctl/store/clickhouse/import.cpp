@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <future>
 #include <optional>
 #include <random>
@@ -22,20 +23,25 @@ namespace {
 
 constexpr size_t k_batch_bytes = size_t(32) << 20;  // an insert's body
 
+// The table of `name` to write to: a shard's local table over a cluster.
+std::string local(const Config& c, const std::string& name) { return c.cluster.empty() ? name : name + "_local"; }
+
 class ClickHouseImport : public ingest::ImportTxn {
  public:
   ClickHouseImport(Client& client, const std::string& lock_path, const usage::CatalogInfo& catalog, util::Seconds now,
                    const ingest::LoggedImport* verbatim = nullptr, std::string origin = {})
-      : m_client(client), m_catalog(catalog), m_now(util::format_rfc3339(now)), m_origin(std::move(origin)) {
-    if (!lock_path.empty()) {
-      m_lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-      if (m_lock < 0 || ::flock(m_lock, LOCK_EX) != 0)
-        throw DataError("cannot lock " + lock_path + " for an import: " + std::strerror(errno));
-    }
+      : m_client(client), m_lock(lock_path, "an import"), m_catalog(catalog), m_now(util::format_rfc3339(now)),
+        m_origin(std::move(origin)) {
+    const int64_t wall = int64_t(::time(nullptr));
+    collect_garbage(m_client, wall);
+    m_combos = load_combos(m_client);
+    if (m_combos.size() > 64) throw DataError("more rollup combos than an import can keep (" + std::to_string(m_combos.size()) + ")");
+    m_values.resize(k_roll_dims + m_combos.size());
     if (verbatim) m_verbatim = *verbatim;
     std::random_device rd;
     std::mt19937_64 gen((uint64_t(rd()) << 32) ^ rd() ^ uint64_t(now));
     m_txn = (gen() >> 1) | 1;  // never 0
+    m_client.query("INSERT INTO pending VALUES (" + std::to_string(m_txn) + ", " + std::to_string(wall) + ")");
     m_buf.reserve(k_batch_bytes + (size_t(1) << 20));
   }
 
@@ -45,7 +51,6 @@ class ClickHouseImport : public ingest::ImportTxn {
     } catch (...) {
     }
     rollback();
-    if (m_lock >= 0) ::close(m_lock);  // releases the lock
   }
 
   void rollback() {
@@ -55,9 +60,7 @@ class ClickHouseImport : public ingest::ImportTxn {
     for (size_t s = 0; s < c.shards.size(); ++s) {
       try {
         for (const char* table : {"usage", "usage_hourly"})
-          m_client.query(std::string("ALTER TABLE ") + table + (c.cluster.empty() ? "" : "_local") + " DELETE WHERE txn = " +
-                             std::to_string(m_txn),
-                         s);
+          m_client.query("ALTER TABLE " + local(c, table) + " DELETE WHERE txn = " + std::to_string(m_txn), s);
       } catch (...) {
       }
     }
@@ -153,7 +156,7 @@ class ClickHouseImport : public ingest::ImportTxn {
                      " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
                      ids_here + ")");
       // The cancelling rows leave the rollup too (summed on the server: they are already there).
-      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1"));
+      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1", m_combos));
       const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
       const std::string counts = m_client.query(
           "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
@@ -255,29 +258,40 @@ class ClickHouseImport : public ingest::ImportTxn {
   }
 
   // The rollup rows of the records put so far, summed per key in a flat open-addressed table and
-  // written when it fills (and at commit). A key packs the dimension, meter flag, currency, value
-  // (interned per dimension) and hour; when a field outgrows its bits the table is written first.
+  // written when it fills (and at commit). A key packs the rollup (a dimension, '*' or a combo),
+  // meter flag, currency, value (interned per rollup) and hour; when a field outgrows its bits the
+  // table is written first.
   struct RollSums {
     int64_t n[11];  // records, requests, error requests, 5 token classes, unpriced, cost micro, cost pico
     double f[6];    // requests and the token classes as floats (the overflow check)
   };
-  static constexpr size_t k_roll_dims = 10;  // '*' and the nine text dimensions of the rollup
+  static constexpr size_t k_roll_dims = 10;  // '*' and the nine text dimensions of the rollup; combos follow
   static constexpr size_t k_max_roll = size_t(1) << 18;
-  static constexpr int64_t k_hour_span = int64_t(1) << 29;
+  static constexpr int64_t k_hour_span = int64_t(1) << 23;  // hours either side of the first
+  static constexpr int k_value_bits = 22, k_value_at = 24, k_currency_at = 46, k_meter_at = 53, k_roll_at = 54;
 
   void add_to_rollup(const usage::PricedRecord& pr, money::i128 cost) {
     const usage::UsageRecord& r = *pr.record;
     const int64_t hour = r.timestamp >= 0 ? r.timestamp / 3600 : (r.timestamp - 3599) / 3600;
     if (m_roll_n == 0) m_hour_base = hour;
-    int32_t cur = m_currencies.id(r.currency.name());
-    int32_t ids[k_roll_dims] = {};
+    const int32_t cur = m_currencies.id(r.currency.name());
     static constexpr usage::Dim dims[] = {usage::Dim::provider, usage::Dim::model,   usage::Dim::organization,
                                           usage::Dim::department, usage::Dim::user, usage::Dim::feature,
                                           usage::Dim::project,  usage::Dim::status,  usage::Dim::service_tier};
+    const size_t rolls = m_values.size();
+    int32_t ids[k_roll_dims + 64] = {};
     bool fits = cur < 128 && hour - m_hour_base > -k_hour_span && hour - m_hour_base < k_hour_span;
     for (size_t d = 1; d < k_roll_dims && fits; ++d) {
       ids[d] = m_values[d].id(usage::dim_value(r, dims[d - 1]));
-      fits = ids[d] < (1 << 22);
+      fits = ids[d] < (1 << k_value_bits);
+    }
+    for (size_t c = 0; c < m_combos.size() && fits; ++c) {
+      const Combo& combo = m_combos[c].combo;
+      std::string_view parts[k_max_combo];
+      for (size_t k = 0; k < combo.dims.size(); ++k) parts[k] = usage::dim_value(r, combo.dims[k]);
+      combo_value(parts, combo.dims.size(), m_combo_buf);
+      ids[k_roll_dims + c] = m_values[k_roll_dims + c].id(m_combo_buf);
+      fits = ids[k_roll_dims + c] < (1 << k_value_bits);
     }
     if (!fits) {  // start over with fresh ids and base
       flush_rollup();
@@ -288,19 +302,20 @@ class ClickHouseImport : public ingest::ImportTxn {
                            pr.source == usage::CostSource::unpriced && !r.is_meter() ? 1 : 0, int64_t(cost / k_cost_micro),
                            int64_t(cost % k_cost_micro)};
     const double f[6] = {double(t[1]), double(t[3]), double(t[4]), double(t[5]), double(t[6]), double(t[7])};
-    const uint64_t common = uint64_t(r.is_meter()) << 59 | uint64_t(cur) << 52 | uint64_t(hour - m_hour_base + k_hour_span);
-    for (size_t d = 0; d < k_roll_dims; ++d) {
-      RollSums& sums = roll_slot(uint64_t(d) << 60 | common | uint64_t(ids[d]) << 30);
+    const uint64_t common = uint64_t(r.is_meter()) << k_meter_at | uint64_t(cur) << k_currency_at |
+                            uint64_t(hour - m_hour_base + k_hour_span);
+    for (size_t d = 0; d < rolls; ++d) {
+      RollSums& sums = roll_slot(uint64_t(d) << k_roll_at | common | uint64_t(ids[d]) << k_value_at);
       for (size_t i = 0; i < 11; ++i) sums.n[i] = int64_t(uint64_t(sums.n[i]) + uint64_t(t[i]));  // wraps as the server's sums do
       for (size_t i = 0; i < 6; ++i) sums.f[i] += f[i];
     }
-    if (m_roll_n >= k_max_roll) flush_rollup();
+    if (m_roll_n + rolls >= k_max_roll) flush_rollup();
   }
 
   RollSums& roll_slot(uint64_t key) {
     if (m_slots.empty()) {
       m_slots.assign(k_max_roll * 4, Slot{});
-      m_sums.reserve(k_max_roll + k_roll_dims);
+      m_sums.reserve(k_max_roll);
     }
     const size_t mask = m_slots.size() - 1;
     for (size_t i = size_t((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;; i = (i + 1) & mask) {
@@ -322,16 +337,17 @@ class ClickHouseImport : public ingest::ImportTxn {
     std::string body;
     body.reserve(m_roll_n * 180);
     RowBinary w{body};
+    const uint64_t value_mask = (uint64_t(1) << k_value_bits) - 1;
     for (const Slot& s : m_slots) {
       if (s.index == 0) continue;
       const RollSums& v = m_sums[s.index - 1];
-      const size_t d = size_t(s.key >> 60);
-      w.str(names[d]);
-      w.str(d == 0 ? std::string_view() : std::string_view(m_values[d].value(int32_t((s.key >> 30) & ((1u << 22) - 1)))));
-      w.i64(int64_t(s.key & ((uint64_t(1) << 30) - 1)) - k_hour_span + m_hour_base);
-      w.str(m_currencies.value(int32_t((s.key >> 52) & 127)));
+      const size_t d = size_t(s.key >> k_roll_at);
+      w.str(d < k_roll_dims ? names[d] : std::string_view(m_combos[d - k_roll_dims].dim));
+      w.str(d == 0 ? std::string_view() : std::string_view(m_values[d].value(int32_t((s.key >> k_value_at) & value_mask))));
+      w.i64(int64_t(s.key & ((uint64_t(1) << k_value_at) - 1)) - k_hour_span + m_hour_base);
+      w.str(m_currencies.value(int32_t((s.key >> k_currency_at) & 127)));
       w.u64(m_txn);
-      w.i8(int8_t((s.key >> 59) & 1));
+      w.i8(int8_t((s.key >> k_meter_at) & 1));
       for (int64_t n : v.n) w.i64(n);
       for (double f : v.f) {
         char b[8];
@@ -341,7 +357,7 @@ class ClickHouseImport : public ingest::ImportTxn {
     }
     m_wrote = true;
     const Config& c = m_client.config();
-    m_client.insert(std::string("INSERT INTO ") + (c.cluster.empty() ? "usage_hourly" : "usage_hourly_local") +
+    m_client.insert("INSERT INTO " + local(c, "usage_hourly") +
                         " (dim, value, hour, currency, txn, is_meter, records, r_requests, r_error_requests, r_input, r_cached,"
                         " r_write, r_write_1h, r_output, unpriced, r_cost_micro, r_cost_pico, f_requests, f_input, f_cached,"
                         " f_write, f_write_1h, f_output) FORMAT RowBinary",
@@ -384,7 +400,9 @@ class ClickHouseImport : public ingest::ImportTxn {
   }
 
   Client& m_client;
-  int m_lock = -1;
+  WriterLock m_lock;
+  std::vector<RolledCombo> m_combos;
+  std::string m_combo_buf;
   usage::CatalogInfo m_catalog;
   std::string m_now;
   std::string m_origin;
@@ -408,10 +426,39 @@ class ClickHouseImport : public ingest::ImportTxn {
   std::vector<RollSums> m_sums;
   size_t m_roll_n = 0;
   int64_t m_hour_base = 0;
-  util::Interner m_values[k_roll_dims], m_currencies;
+  std::vector<util::Interner> m_values;  // per rollup: '*', the dimensions, then the combos
+  util::Interner m_currencies;
 };
 
 }  // namespace
+
+WriterLock::WriterLock(const std::string& path, const char* what) {
+  if (path.empty()) return;
+  m_fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (m_fd < 0 || ::flock(m_fd, LOCK_EX) != 0) {
+    const int e = errno;
+    if (m_fd >= 0) ::close(m_fd);
+    throw DataError("cannot lock " + path + " for " + what + ": " + std::strerror(e));
+  }
+}
+
+WriterLock::~WriterLock() {
+  if (m_fd >= 0) ::close(m_fd);  // releases the lock
+}
+
+void collect_garbage(Client& client, int64_t wall_now) {
+  const Config& c = client.config();
+  const std::vector<std::string> txns =
+      client.column("SELECT txn FROM pending WHERE started < " + std::to_string(wall_now - k_garbage_age) +
+                    " AND txn NOT IN (SELECT txn FROM imports)");
+  if (txns.empty()) return;
+  std::string list;
+  for (const auto& t : txns) list += (list.empty() ? "" : ", ") + std::to_string(to_number(t, "a transaction"));
+  for (size_t s = 0; s < c.shards.size(); ++s)
+    for (const char* table : {"usage", "usage_hourly"})
+      client.query("ALTER TABLE " + local(c, table) + " DELETE WHERE txn IN (" + list + ")", s);
+  client.query("ALTER TABLE pending DELETE WHERE txn IN (" + list + ")");
+}
 
 std::unique_ptr<ingest::ImportTxn> begin_clickhouse_import(Client& client, const std::string& lock_path,
                                                            const usage::CatalogInfo& catalog, util::Seconds now,

@@ -12,6 +12,27 @@
 
 namespace billctl::store::ch {
 
+// An exclusive lock of a file (none when the path is empty), held while it lives: imports and
+// rollup registrations into one database take it through the same state file, one at a time.
+class WriterLock {
+ public:
+  WriterLock(const std::string& path, const char* what);
+  ~WriterLock();
+  WriterLock(const WriterLock&) = delete;
+  WriterLock& operator=(const WriterLock&) = delete;
+
+ private:
+  int m_fd = -1;
+};
+
+// Imports that started more than this long ago and never committed were killed: the next import
+// takes out their rows (invisible all along). A day, so that a writer through another state file
+// (which does not share the lock) is never mistaken for one.
+inline constexpr int64_t k_garbage_age = 86400;
+// Takes out the rows of imports killed before their commit point (logged in `pending` when they
+// started, at `wall_now`), from the records and the rollup.
+void collect_garbage(Client& client, int64_t wall_now);
+
 // Imports wait for each other on an exclusive lock of `lock_path` (when not empty). With
 // `verbatim`, the log row is that import's as another store logged it, tagged with `origin`.
 std::unique_ptr<ingest::ImportTxn> begin_clickhouse_import(Client& client, const std::string& lock_path,

@@ -1,10 +1,50 @@
 #include "billctl/store/clickhouse/schema.hpp"
 
+#include "billctl/store/clickhouse/client.hpp"
 #include "billctl/util/error.hpp"
 
 namespace billctl::store::ch {
 
-std::string rollup_select(const std::string& records, const std::string& where) {
+namespace {
+
+// The SQL of a rolled-up dimension's value (a meter record's model is its meter).
+std::string value_sql(usage::Dim d) {
+  return d == usage::Dim::model ? std::string("if(model = '', meter, model)") : std::string(usage::dim_name(d));
+}
+
+// The SQL of a combo's value, spelled as combo_value() spells it (length() counts bytes).
+std::string combo_value_sql(const Combo& c) {
+  std::string lengths, values;
+  for (size_t i = 0; i < c.dims.size(); ++i) {
+    if (i + 1 < c.dims.size()) lengths += "toString(length(" + value_sql(c.dims[i]) + ")), ':', ";
+    values += (i ? ", " : "") + value_sql(c.dims[i]);
+  }
+  return "concat(" + lengths + values + ")";
+}
+
+}  // namespace
+
+std::vector<RolledCombo> load_combos(Client& client) {
+  const std::string body = client.query("SELECT name, dim FROM rollup_combos ORDER BY name FORMAT TabSeparated");
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  std::vector<RolledCombo> out;
+  while (rows.next(f)) {
+    if (f.size() != 2) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+    auto c = combo_named(f[0]);
+    if (!c) throw DataError("ClickHouse table rollup_combos names an unknown combo '" + std::string(f[0]) + "'");
+    out.push_back({std::move(*c), std::string(f[1])});
+  }
+  return out;
+}
+
+std::string rollup_select(const std::string& records, const std::string& where, const std::vector<RolledCombo>& combos,
+                          bool dims) {
+  std::string joined = dims ? "('*', ''), ('provider', provider), ('model', if(model = '', meter, model)),"
+                              " ('organization', organization), ('department', department), ('user', user),"
+                              " ('feature', feature), ('project', project), ('status', status), ('service_tier', service_tier)"
+                            : "";
+  for (const auto& c : combos) joined += (joined.empty() ? "(" : ", (") + quote(c.dim) + ", " + combo_value_sql(c.combo) + ")";
   return "SELECT d.1 AS dim, d.2 AS value, intDiv(ts - if(ts < 0, 3599, 0), 3600) AS hour, currency, txn,"
          " toUInt8(meter != '') AS is_meter, sum(sign) AS records, sum(sign * requests) AS r_requests,"
          " sum(if(status = 'error', sign * requests, 0)) AS r_error_requests, sum(sign * input_tokens) AS r_input,"
@@ -15,9 +55,7 @@ std::string rollup_select(const std::string& records, const std::string& where) 
          " sum(sign * toFloat64(input_tokens)) AS f_input, sum(sign * toFloat64(cached_input_tokens)) AS f_cached,"
          " sum(sign * toFloat64(cache_write_tokens)) AS f_write, sum(sign * toFloat64(cache_write_1h_tokens)) AS f_write_1h,"
          " sum(sign * toFloat64(output_tokens)) AS f_output FROM " + records +
-         " ARRAY JOIN [('*', ''), ('provider', provider), ('model', if(model = '', meter, model)), ('organization', organization),"
-         " ('department', department), ('user', user), ('feature', feature), ('project', project), ('status', status),"
-         " ('service_tier', service_tier)] AS d WHERE " + where + " GROUP BY dim, value, hour, currency, txn, is_meter";
+         " ARRAY JOIN [" + joined + "] AS d WHERE " + where + " GROUP BY dim, value, hour, currency, txn, is_meter";
 }
 
 int64_t to_number(std::string_view s, std::string_view what) {

@@ -7,6 +7,9 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "billctl/store/combo.hpp"
 
 namespace billctl::store::ch {
 
@@ -49,8 +52,22 @@ struct RowBinary {
   void i8(int8_t v) { out += char(v); }
 };
 
-// The hourly rollup rows of the records in `records` (a table) that pass `where`, for INSERT ... SELECT.
-std::string rollup_select(const std::string& records, const std::string& where);
+// A combo with an hourly rollup in ClickHouse: its rollup rows' dim is `dim`, the combo's name and
+// a tag of its registration ("department,user#5f0c..."), so rows a registration that did not
+// finish wrote are never read.
+struct RolledCombo {
+  Combo combo;
+  std::string dim;
+};
+
+class Client;
+// The registered combos (table rollup_combos on the first server).
+std::vector<RolledCombo> load_combos(Client& client);
+
+// The hourly rollup rows of the records in `records` (a table) that pass `where`, for INSERT ...
+// SELECT: per dimension and all usage ('*') when `dims`, and per value of each combo.
+std::string rollup_select(const std::string& records, const std::string& where, const std::vector<RolledCombo>& combos,
+                          bool dims = true);
 
 // A whole number ClickHouse returned; a DataError naming `what` when it is not one.
 int64_t to_number(std::string_view s, std::string_view what);

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -122,14 +124,15 @@ void ClickHouseUsage::ensure_schema() {
       "CREATE TABLE IF NOT EXISTS imports (txn UInt64, id Int64, at String, source String, digest String, format String,"
       " bytes Int64, accepted Int64, rejected Int64, replaced Int64, unpriced Int64, min_ts Int64, max_ts Int64,"
       " catalog String, catalog_hash String, catalog_as_of String, origin String) ENGINE = MergeTree() ORDER BY (id, txn)");
+  // Imports as they start (what garbage collection reads) and the combos with a rollup.
+  m_client.query("CREATE TABLE IF NOT EXISTS pending (txn UInt64, started Int64) ENGINE = MergeTree() ORDER BY txn");
+  m_client.query("CREATE TABLE IF NOT EXISTS rollup_combos (name String, dim String) ENGINE = MergeTree() ORDER BY name");
   ensure_rollup();
+  m_combos = load_combos(m_client);
   if (version < k_schema_version) m_client.query("INSERT INTO billctl_schema VALUES (" + std::to_string(k_schema_version) + ")");
   m_ready = true;
 }
 
-// The hourly rollup: per hour, one row per value of each dimension (and '*' for all), per
-// currency, import transaction and token/meter kind, kept up to date by a materialized view on
-// every insert into the records (cancelling rows included), so it sums exactly as they do.
 // The hourly rollup: per hour, one row per value of each dimension (and '*' for all), per
 // currency, import transaction and token/meter kind. Imports add their records' rows themselves
 // (summed in billctl, far cheaper than a materialized view on this server version) under their
@@ -153,46 +156,49 @@ void ClickHouseUsage::ensure_rollup() {
     if (!missing) continue;
     m_client.query("CREATE TABLE IF NOT EXISTS " + rollup + columns, s);
     // Records stored before the rollup existed (a database made by an earlier billctl).
-    m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1"), s);
+    m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1", {}), s);
   }
   if (cluster)
     m_client.query("CREATE TABLE IF NOT EXISTS usage_hourly AS usage_hourly_local ENGINE = Distributed(" + c.cluster + ", " +
                    c.database + ", usage_hourly_local, rand())");
 }
 
-namespace {
-
-// Can the hourly rollup answer the whole hours of a query? Its rows hold one dimension each, so
-// every filter and grouping must be on the same one (or none), besides time.
-std::optional<std::string> rollup_dim(const usage::AggQuery& q) {
+// Can the hourly rollup answer the whole hours of a query? Its rows hold the values of one
+// dimension, or of a registered combo, so the dimensions filtered and grouped by (besides one time
+// bucket) must be one, or those of a combo.
+std::optional<ClickHouseUsage::RollupPlan> ClickHouseUsage::rollup_plan(const usage::AggQuery& q) const {
   if (q.input_above > 0 || q.input_upto > 0) return std::nullopt;
-  std::optional<usage::Dim> one;
+  std::vector<usage::Dim> dims;
   size_t times = 0;
-  auto take = [&](usage::Dim d) {
-    if (is_time(d)) return ++times <= 1;
-    if (d == usage::Dim::session) return false;
-    if (one && *one != d) return false;
-    one = d;
-    return true;
-  };
-  for (usage::Dim d : q.by)
-    if (!take(d)) return std::nullopt;
-  for (const auto& f : q.where)
-    if (!take(f.dim)) return std::nullopt;
-  return one ? std::string(usage::dim_name(*one)) : std::string("*");
+  for (size_t i = 0; i < q.by.size(); ++i) {
+    const usage::Dim d = q.by[i];
+    if (is_time(d) ? ++times > 1 : std::find(q.by.begin(), q.by.begin() + long(i), d) != q.by.begin() + long(i)) return std::nullopt;
+    if (!is_time(d) && std::find(dims.begin(), dims.end(), d) == dims.end()) dims.push_back(d);
+  }
+  for (const auto& f : q.where) {
+    if (is_time(f.dim)) return std::nullopt;
+    if (std::find(dims.begin(), dims.end(), f.dim) == dims.end()) dims.push_back(f.dim);
+  }
+  for (usage::Dim d : dims)
+    if (d == usage::Dim::session) return std::nullopt;
+  if (dims.empty()) return RollupPlan{"*", std::nullopt};
+  if (dims.size() == 1) return RollupPlan{std::string(usage::dim_name(dims[0])), std::nullopt};
+  const auto c = combo_of(dims);
+  if (!c) return std::nullopt;
+  for (const auto& r : m_combos)
+    if (r.combo.name == c->name) return RollupPlan{r.dim, r.combo};
+  return std::nullopt;
 }
-
-}  // namespace
 
 usage::AggResult ClickHouseUsage::aggregate_one(const usage::AggQuery& q) {
   usage::AggResult res;
   const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
   const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
-  const std::optional<std::string> dim = rollup_dim(q);
-  if (dim && h0 < h1) {
+  const std::optional<RollupPlan> plan = rollup_plan(q);
+  if (plan && h0 < h1) {
     // Whole hours from the rollup, the minutes at either edge from the records.
     std::vector<std::vector<usage::AggResult>> parts;
-    parts.push_back({fold(q, rollup_sql(q, *dim, h0, h1))});
+    parts.push_back({rollup_hours(q, *plan, h0, h1)});
     for (const auto& [a, b] : {std::pair(q.begin, h0 * 3600), std::pair(h1 * 3600, q.end)}) {
       if (a >= b) continue;
       usage::AggQuery edge = q;
@@ -217,18 +223,52 @@ std::string ClickHouseUsage::records_sql(const usage::AggQuery& q) {
   return sql + " GROUP BY currency" + keys + " FORMAT TabSeparated";
 }
 
-std::string ClickHouseUsage::rollup_sql(const usage::AggQuery& q, const std::string& dim, int64_t h0, int64_t h1) {
-  std::string keys;
+// Whole hours [h0, h1) of a query from the rollup: rows per currency, value and time bucket, keyed
+// here (a combo's value split into its dimensions' values, filtered when the SQL could not).
+usage::AggResult ClickHouseUsage::rollup_hours(const usage::AggQuery& q, const RollupPlan& plan, int64_t h0, int64_t h1) {
+  std::optional<usage::Dim> time;
   for (usage::Dim d : q.by)
-    keys += ", " + std::string(is_time(d) ? (d == usage::Dim::hour ? "hour" : "intDiv(hour - if(hour < 0, 23, 0), 24)") : "value");
-  std::string sql = "SELECT currency" + keys +
+    if (is_time(d)) time = d;
+  const std::string bucket = !time ? "0" : *time == usage::Dim::hour ? "hour" : "intDiv(hour - if(hour < 0, 23, 0), 24)";
+  std::string sql = "SELECT currency, value, " + bucket +
                     ", sum(records), sum(r_requests), sum(r_error_requests), sum(r_input), sum(r_cached), sum(r_write),"
-                    " sum(r_write_1h), sum(r_output), sum(unpriced), sum(r_cost_micro), sum(r_cost_pico), sum(f_requests), sum(f_input), sum(f_cached), sum(f_write), sum(f_write_1h), sum(f_output)"
-                    " FROM usage_hourly WHERE " + std::string(k_visible) + " AND dim = " + quote(dim) + " AND hour >= " +
-                    std::to_string(h0) + " AND hour < " + std::to_string(h1);
-  for (const auto& f : q.where) sql += " AND value IN (" + quote_list(f.values) + ")";
+                    " sum(r_write_1h), sum(r_output), sum(unpriced), sum(r_cost_micro), sum(r_cost_pico), sum(f_requests),"
+                    " sum(f_input), sum(f_cached), sum(f_write), sum(f_write_1h), sum(f_output) FROM usage_hourly WHERE " +
+                    std::string(k_visible) + " AND dim = " + quote(plan.dim) + " AND hour >= " + std::to_string(h0) +
+                    " AND hour < " + std::to_string(h1);
+  if (plan.combo) {
+    const std::vector<std::string> values = combo_values(*plan.combo, q.where);
+    if (!values.empty()) sql += " AND value IN (" + quote_list(values) + ")";
+  } else if (!q.where.empty()) {
+    sql += " AND value IN (" + quote_list(q.where[0].values) + ")";
+  }
   if (q.tokens_only) sql += " AND is_meter = 0";
-  return sql + " GROUP BY currency" + keys + " FORMAT TabSeparated";
+  sql += " GROUP BY currency, value, " + bucket + " FORMAT TabSeparated";
+  const std::string body = m_client.query(sql);
+  TsvReader rows(body);
+  std::vector<std::string_view> f;
+  usage::ResultBuilder rb;
+  std::string_view parts[k_max_combo];
+  while (rows.next(f)) {
+    if (f.size() != 3 + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+    const usage::Totals t = totals_from(f, 3);
+    if (t.records == 0) continue;  // every record of the group was replaced
+    if (plan.combo) {
+      const Combo& c = *plan.combo;
+      if (!split_combo_value(f[1], c.dims.size(), parts)) throw DataError("ClickHouse holds a malformed rollup value of " + c.name);
+      bool keep = true;
+      for (size_t k = 0; k < c.dims.size() && keep; ++k) keep = filter_passes(q.where, c.dims[k], parts[k]);
+      if (!keep) continue;
+    }
+    std::vector<std::string> key;
+    for (usage::Dim d : q.by) {
+      if (is_time(d)) key.push_back(usage::time_label(d, to_i64(f[2]) * (d == usage::Dim::hour ? 3600 : 86400)));
+      else if (plan.combo) key.emplace_back(parts[plan.combo->position(d)]);
+      else key.emplace_back(f[1]);
+    }
+    rb.add(std::move(key), f[0], t);
+  }
+  return rb.finish();
 }
 
 // Runs a query of currency, the query's keys (a time key as a day or hour number) and the sums,
@@ -273,8 +313,42 @@ void ClickHouseUsage::add_meters(const usage::AggQuery& q, usage::AggResult& res
   }
 }
 
-std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
+size_t ClickHouseUsage::register_combos() {
   ensure_schema();
+  auto missing = [this] {
+    std::vector<Combo> out;
+    for (const Combo& w : m_wanted)
+      if (std::none_of(m_combos.begin(), m_combos.end(), [&](const RolledCombo& r) { return r.combo.name == w.name; }))
+        out.push_back(w);
+    return out;
+  };
+  if (missing().empty()) return 0;
+  // Under the writers' lock: an import sums the rollup of the combos registered when it starts.
+  WriterLock lock(m_lock_path, "a rollup registration");
+  m_combos = load_combos(m_client);
+  const std::vector<Combo> todo = missing();
+  const Config& c = m_client.config();
+  const bool cluster = !c.cluster.empty();
+  std::random_device rd;
+  for (const Combo& combo : todo) {
+    char tag[20];
+    std::snprintf(tag, sizeof tag, "#%08x%08x", unsigned(rd()), unsigned(rd()));
+    RolledCombo r{combo, combo.name + tag};
+    for (size_t s = 0; s < (cluster ? c.shards.size() : 1); ++s) {
+      const std::string rollup = cluster ? "usage_hourly_local" : "usage_hourly", records = cluster ? "usage_local" : "usage";
+      // Rows of a registration that did not finish (never read) go first.
+      m_client.query("ALTER TABLE " + rollup + " DELETE WHERE substring(dim, 1, " + std::to_string(combo.name.size() + 1) +
+                         ") = " + quote(combo.name + "#"), s);
+      m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1", {r}, false), s);
+    }
+    m_client.query("INSERT INTO rollup_combos VALUES (" + quote(r.combo.name) + ", " + quote(r.dim) + ")");
+    m_combos.push_back(std::move(r));
+  }
+  return todo.size();
+}
+
+std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
+  register_combos();
   std::vector<usage::AggResult> out(queries.size());
   // Queries the rollup answers go one by one (each reads little); those that read the records are
   // answered together, one scan for each period and kind (50 budgets: a few scans, not 50).
@@ -283,7 +357,7 @@ std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage
     const usage::AggQuery& q = queries[i];
     const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
     const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
-    if (rollup_dim(q) && h0 < h1) out[i] = aggregate_one(q);
+    if (rollup_plan(q) && h0 < h1) out[i] = aggregate_one(q);
     else scans[{q.begin, q.end, q.tokens_only, q.input_above, q.input_upto}].push_back(i);
   }
   for (const auto& [shape, members] : scans) {

@@ -10,11 +10,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "billctl/ingest/import_store.hpp"
 #include "billctl/store/clickhouse/client.hpp"
+#include "billctl/store/clickhouse/schema.hpp"
 #include "billctl/usage/source.hpp"
 
 namespace billctl::store::ch {
@@ -53,19 +55,33 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   Facts facts();
   // Creates the database and tables when missing; refuses a schema newer than this billctl.
   void ensure_schema();
+  // Pairs and triples of dimensions that should have a rollup of their own (the embedded store's
+  // list: organization,user and the pairs budget scopes combine). The first aggregation registers
+  // those missing, filling their rollup from the stored records (one scan each).
+  void want_combos(std::vector<Combo> combos) { m_wanted = std::move(combos); }
+  // Registers the wanted combos that have no rollup yet; returns how many.
+  size_t register_combos();
 
  private:
+  // The rollup rows that answer a query's whole hours: their dim, and the combo when it is one.
+  struct RollupPlan {
+    std::string dim;
+    std::optional<Combo> combo;
+  };
+  std::optional<RollupPlan> rollup_plan(const usage::AggQuery& q) const;
+  usage::AggResult rollup_hours(const usage::AggQuery& q, const RollupPlan& plan, int64_t h0, int64_t h1);
   usage::AggResult aggregate_one(const usage::AggQuery& q);
   void ensure_rollup();
   std::vector<usage::AggResult> scan_together(const std::vector<usage::AggQuery>& queries, const std::vector<size_t>& members);
   std::string records_sql(const usage::AggQuery& q);
-  std::string rollup_sql(const usage::AggQuery& q, const std::string& dim, int64_t h0, int64_t h1);
   usage::AggResult fold(const usage::AggQuery& q, const std::string& sql);
   void add_meters(const usage::AggQuery& q, usage::AggResult& res);
   std::unique_ptr<net::HttpClient> m_http;
   Client m_client;
   bool m_ready = false;
   std::string m_lock_path;
+  std::vector<RolledCombo> m_combos;  // registered
+  std::vector<Combo> m_wanted;        // to register
 };
 
 }  // namespace billctl::store::ch

@@ -10,26 +10,6 @@
 
 namespace billctl::store {
 
-bool is_rolled(usage::Dim d) { return std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), d) != std::end(k_rollup_dim); }
-
-size_t rollup_index(usage::Dim d) { return size_t(std::find(std::begin(k_rollup_dim), std::end(k_rollup_dim), d) - std::begin(k_rollup_dim)); }
-
-size_t Combo::position(usage::Dim d) const { return size_t(std::find(dims.begin(), dims.end(), d) - dims.begin()); }
-
-std::optional<Combo> combo_of(std::vector<usage::Dim> dims) {
-  if (dims.size() < 2 || dims.size() > k_max_combo) return std::nullopt;
-  for (usage::Dim d : dims)
-    if (!is_rolled(d)) return std::nullopt;
-  std::sort(dims.begin(), dims.end(), [](usage::Dim x, usage::Dim y) { return rollup_index(x) < rollup_index(y); });
-  if (std::adjacent_find(dims.begin(), dims.end()) != dims.end()) return std::nullopt;
-  Combo c{dims, {}};
-  for (usage::Dim d : dims) {
-    if (!c.name.empty()) c.name += ',';
-    c.name += usage::dim_name(d);
-  }
-  return c;
-}
-
 std::string combo_value_cases() {
   auto column = [](size_t i) {
     const usage::Dim d = k_rollup_dim[i];
@@ -61,48 +41,11 @@ std::vector<Combo> registered_combos(Db& db) {
   std::vector<Combo> out;
   Stmt s(db, "SELECT combo FROM rollup_combos ORDER BY combo");
   while (s.step()) {
-    const std::string_view name = s.text(0);
-    std::vector<usage::Dim> dims;
-    for (size_t at = 0; at <= name.size();) {
-      const size_t comma = std::min(name.find(',', at), name.size());
-      const auto d = usage::find_dim(name.substr(at, comma - at));
-      if (!d) db.fail("unknown rollup combo '" + std::string(name) + "'");
-      dims.push_back(*d);
-      at = comma + 1;
-    }
-    auto c = combo_of(dims);
-    if (!c || c->name != name) db.fail("unknown rollup combo '" + std::string(name) + "'");
+    auto c = combo_named(s.text(0));
+    if (!c) db.fail("unknown rollup combo '" + std::string(s.text(0)) + "'");
     out.push_back(std::move(*c));
   }
   return out;
-}
-
-void combo_value(const std::string_view* values, size_t n, std::string& out) {
-  out.clear();
-  char digits[24];
-  for (size_t i = 0; i + 1 < n; ++i) {
-    out.append(digits, std::to_chars(digits, digits + sizeof digits, values[i].size()).ptr);
-    out += ':';
-  }
-  for (size_t i = 0; i < n; ++i) out += values[i];
-}
-
-bool split_combo_value(std::string_view v, size_t n, std::string_view* values) {
-  size_t lengths[k_max_combo] = {};
-  size_t at = 0;
-  for (size_t i = 0; i + 1 < n; ++i) {
-    const size_t colon = v.find(':', at);
-    if (colon == std::string_view::npos || std::from_chars(v.data() + at, v.data() + colon, lengths[i]).ptr != v.data() + colon)
-      return false;
-    at = colon + 1;
-  }
-  for (size_t i = 0; i + 1 < n; ++i) {
-    if (lengths[i] > v.size() - at) return false;
-    values[i] = v.substr(at, lengths[i]);
-    at += lengths[i];
-  }
-  values[n - 1] = v.substr(at);
-  return true;
 }
 
 RollupDeltas::RollupDeltas(std::vector<Combo> combos, bool dims)

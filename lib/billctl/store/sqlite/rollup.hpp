@@ -9,35 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "billctl/store/combo.hpp"
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/usage/aggregate.hpp"
 #include "billctl/util/intern.hpp"
 
 namespace billctl::store {
 
-// The dimensions with an hourly rollup, in the order imports pass their values.
-inline constexpr size_t k_rollup_dims = 7;
-inline constexpr usage::Dim k_rollup_dim[k_rollup_dims] = {usage::Dim::provider,   usage::Dim::model, usage::Dim::organization,
-                                                           usage::Dim::department, usage::Dim::user,  usage::Dim::feature,
-                                                           usage::Dim::project};
-bool is_rolled(usage::Dim d);
-// The position of a rolled-up dimension in k_rollup_dim.
-size_t rollup_index(usage::Dim d);
-
-// Two or three rolled-up dimensions in k_rollup_dim order, with a rollup of their own.
-inline constexpr size_t k_max_combo = 3;
-struct Combo {
-  std::vector<usage::Dim> dims;
-  std::string name;  // "organization,user"
-  size_t position(usage::Dim d) const;  // in dims; dims.size() when absent
-};
-// A combo's value: the byte length of each value but the last, each followed by ':', then the
-// values (unambiguous whatever bytes the values hold): "3:5:acmealicegpt-4o".
-void combo_value(const std::string_view* values, size_t n, std::string& out);
-// Splits a combo value into its n values; false when malformed.
-bool split_combo_value(std::string_view v, size_t n, std::string_view* values);
-// The combo of two or three distinct rolled-up dimensions (in any order).
-std::optional<Combo> combo_of(std::vector<usage::Dim> dims);
 // Every combo's name with the SQL expression of its value over OLD.* (the delete trigger).
 std::string combo_value_cases();
 std::vector<Combo> registered_combos(Db& db);

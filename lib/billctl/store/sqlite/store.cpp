@@ -37,6 +37,8 @@ SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent
 
 SqliteStore::~SqliteStore() = default;
 
+std::vector<Combo> SqliteStore::rollup_combos() { return registered_combos(m_db); }
+
 usage::Source& SqliteStore::usage() { return *m_usage; }
 ingest::ImportStore& SqliteStore::imports() { return *m_usage; }
 pricing::PriceStore& SqliteStore::prices() { return *m_prices; }

@@ -16,6 +16,7 @@
 #include "billctl/pricing/price_store.hpp"
 #include "billctl/providers/pull_store.hpp"
 #include "billctl/report/templates.hpp"
+#include "billctl/store/combo.hpp"
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
 #include "billctl/usage/source.hpp"
@@ -56,6 +57,8 @@ class SqliteStore {
   // the order they were stored.
   void scan_import_records(int64_t import_id, const std::function<void(const usage::PricedRecord&)>& fn);
   int schema_version() { return store::schema_version(m_db); }
+  // The pairs and triples of dimensions with a rollup of their own.
+  std::vector<Combo> rollup_combos();
   // Reading threads for large scans (1 or 2) and the row count from which a scan is split (tests).
   void set_scan_threads(unsigned n, int64_t min_rows = 500000);
   // Answer every query by scanning the records (tests compare the rollups with this).

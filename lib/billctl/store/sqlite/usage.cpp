@@ -480,11 +480,6 @@ std::string dim_column(usage::Dim d) {
   return c;
 }
 
-bool matches(const std::vector<usage::Filter>& where, usage::Dim d, std::string_view v) {
-  for (const auto& f : where)
-    if (f.dim == d && std::find(f.values.begin(), f.values.end(), v) == f.values.end()) return false;
-  return true;
-}
 
 }  // namespace
 
@@ -511,24 +506,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
   if (combo) {
     key = combo->name;
     // Every dimension filtered: the combo values to read, the product of the filters' values.
-    const size_t n = combo->dims.size();
-    std::vector<const usage::Filter*> f(n, nullptr);
-    for (const auto& w : q.where) f[combo->position(w.dim)] = &w;
-    size_t product = 1;
-    for (const auto* w : f) product = w ? product * w->values.size() : 0;
-    if (product > 0 && product <= 500) {
-      std::vector<size_t> at(n, 0);
-      std::string v;
-      std::string_view parts[k_max_combo];
-      for (size_t i = 0; i < product; ++i) {
-        for (size_t k = 0; k < n; ++k) parts[k] = f[k]->values[at[k]];
-        combo_value(parts, n, v);
-        values.push_back(v);
-        for (size_t k = n; k-- > 0;)
-          if (++at[k] < f[k]->values.size()) break;
-          else at[k] = 0;
-      }
-    }
+    values = combo_values(*combo, q.where);
   } else if (by_value || by_value_time) {
     key = usage::dim_name(q.by[0]);
     if (!q.where.empty()) values = q.where[0].values;
@@ -563,7 +541,7 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
       const size_t n = combo->dims.size();
       if (!split_combo_value(s.text(12), n, parts)) m_db.fail("malformed rollup value");
       bool keep = true;
-      for (size_t k = 0; k < n && keep; ++k) keep = matches(q.where, combo->dims[k], parts[k]);
+      for (size_t k = 0; k < n && keep; ++k) keep = filter_passes(q.where, combo->dims[k], parts[k]);
       if (!keep) continue;
       std::vector<std::string> keys;
       if (by_time) keys.push_back(usage::time_label(q.by[0], s.int64(13) * 3600));

@@ -148,7 +148,8 @@ void ClickHouseUsage::ensure_rollup() {
       " r_error_requests Int64, r_input Int64, r_cached Int64, r_write Int64, r_write_1h Int64, r_output Int64,"
       " unpriced Int64, r_cost_micro Int64, r_cost_pico Int64,"
       " f_requests Float64, f_input Float64, f_cached Float64, f_write Float64, f_write_1h Float64, f_output Float64)"
-      " ENGINE = SummingMergeTree() PARTITION BY intDiv(hour, 24 * 32) ORDER BY (dim, value, hour, currency, txn, is_meter)";
+      " ENGINE = SummingMergeTree() PARTITION BY intDiv(hour, 24 * 32) ORDER BY (dim, value, hour, currency, txn, is_meter)"
+      " SETTINGS index_granularity = 1024";  // queries read a few values of a dimension each
   for (size_t s = 0; s < c.shards.size(); ++s) {
     if (!cluster && s > 0) break;
     const bool missing = m_client.column("SELECT name FROM system.tables WHERE database = " + quote(c.database) +
@@ -190,31 +191,6 @@ std::optional<ClickHouseUsage::RollupPlan> ClickHouseUsage::rollup_plan(const us
   return std::nullopt;
 }
 
-usage::AggResult ClickHouseUsage::aggregate_one(const usage::AggQuery& q) {
-  usage::AggResult res;
-  const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
-  const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
-  const std::optional<RollupPlan> plan = rollup_plan(q);
-  if (plan && h0 < h1) {
-    // Whole hours from the rollup, the minutes at either edge from the records.
-    std::vector<std::vector<usage::AggResult>> parts;
-    parts.push_back({rollup_hours(q, *plan, h0, h1)});
-    for (const auto& [a, b] : {std::pair(q.begin, h0 * 3600), std::pair(h1 * 3600, q.end)}) {
-      if (a >= b) continue;
-      usage::AggQuery edge = q;
-      edge.begin = a;
-      edge.end = b;
-      edge.meters = false;
-      parts.push_back({fold(edge, records_sql(edge))});
-    }
-    res = usage::merge_results(std::move(parts))[0];
-  } else {
-    res = fold(q, records_sql(q));
-  }
-  if (q.meters) add_meters(q, res);
-  return res;
-}
-
 std::string ClickHouseUsage::records_sql(const usage::AggQuery& q) {
   std::string keys;
   for (usage::Dim d : q.by) keys += ", " + dim_sql(d);
@@ -223,52 +199,108 @@ std::string ClickHouseUsage::records_sql(const usage::AggQuery& q) {
   return sql + " GROUP BY currency" + keys + " FORMAT TabSeparated";
 }
 
-// Whole hours [h0, h1) of a query from the rollup: rows per currency, value and time bucket, keyed
-// here (a combo's value split into its dimensions' values, filtered when the SQL could not).
-usage::AggResult ClickHouseUsage::rollup_hours(const usage::AggQuery& q, const RollupPlan& plan, int64_t h0, int64_t h1) {
-  std::optional<usage::Dim> time;
-  for (usage::Dim d : q.by)
-    if (is_time(d)) time = d;
-  const std::string bucket = !time ? "0" : *time == usage::Dim::hour ? "hour" : "intDiv(hour - if(hour < 0, 23, 0), 24)";
-  std::string sql = "SELECT currency, value, " + bucket +
-                    ", sum(records), sum(r_requests), sum(r_error_requests), sum(r_input), sum(r_cached), sum(r_write),"
-                    " sum(r_write_1h), sum(r_output), sum(unpriced), sum(r_cost_micro), sum(r_cost_pico), sum(f_requests),"
-                    " sum(f_input), sum(f_cached), sum(f_write), sum(f_write_1h), sum(f_output) FROM usage_hourly WHERE " +
-                    std::string(k_visible) + " AND dim = " + quote(plan.dim) + " AND hour >= " + std::to_string(h0) +
-                    " AND hour < " + std::to_string(h1);
-  if (plan.combo) {
-    const std::vector<std::string> values = combo_values(*plan.combo, q.where);
-    if (!values.empty()) sql += " AND value IN (" + quote_list(values) + ")";
-  } else if (!q.where.empty()) {
-    sql += " AND value IN (" + quote_list(q.where[0].values) + ")";
-  }
-  if (q.tokens_only) sql += " AND is_meter = 0";
-  sql += " GROUP BY currency, value, " + bucket + " FORMAT TabSeparated";
-  const std::string body = m_client.query(sql);
-  TsvReader rows(body);
-  std::vector<std::string_view> f;
-  usage::ResultBuilder rb;
-  std::string_view parts[k_max_combo];
-  while (rows.next(f)) {
-    if (f.size() != 3 + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
-    const usage::Totals t = totals_from(f, 3);
-    if (t.records == 0) continue;  // every record of the group was replaced
-    if (plan.combo) {
-      const Combo& c = *plan.combo;
-      if (!split_combo_value(f[1], c.dims.size(), parts)) throw DataError("ClickHouse holds a malformed rollup value of " + c.name);
-      bool keep = true;
-      for (size_t k = 0; k < c.dims.size() && keep; ++k) keep = filter_passes(q.where, c.dims[k], parts[k]);
-      if (!keep) continue;
+// Whole hours [h0, h1) of queries from the rollup: the queries of one range, time bucket and kind
+// in one statement, which reads the rows of each dimension (or combo) they need, each value once,
+// and hands each row to the queries it belongs to here (a combo's value split into its
+// dimensions' values and filtered).
+std::vector<usage::AggResult> ClickHouseUsage::rollup_hours(const std::vector<usage::AggQuery>& queries,
+                                                            const std::vector<RolledPart>& parts) {
+  auto bucket_of = [&](const usage::AggQuery& q) -> std::string {
+    for (usage::Dim d : q.by)
+      if (is_time(d)) return d == usage::Dim::hour ? "hour" : "intDiv(hour - if(hour < 0, 23, 0), 24)";
+    return "toInt64(0)";
+  };
+  std::map<std::tuple<int64_t, int64_t, std::string, bool>, std::vector<size_t>> shapes;
+  for (size_t k = 0; k < parts.size(); ++k)
+    shapes[{parts[k].h0, parts[k].h1, bucket_of(queries[parts[k].query]), queries[parts[k].query].tokens_only}].push_back(k);
+  std::vector<usage::ResultBuilder> rb(parts.size());
+  // The values a part reads (empty: every value of its rollup).
+  auto values_of = [&](const RolledPart& p) {
+    const usage::AggQuery& q = queries[p.query];
+    if (p.plan.combo) return combo_values(*p.plan.combo, q.where);
+    if (p.plan.dim == "*") return std::vector<std::string>{""};
+    return q.where.empty() ? std::vector<std::string>{} : q.where[0].values;
+  };
+  auto run = [&](const std::tuple<int64_t, int64_t, std::string, bool>& shape, const std::vector<size_t>& members) {
+    const auto& [h0, h1, bucket, tokens_only] = shape;
+    // Per rollup: the values to read, or all of them.
+    std::map<std::string, std::pair<bool, std::vector<std::string>>> reads;
+    std::map<std::string, std::vector<size_t>> readers;
+    for (size_t k : members) {
+      const RolledPart& p = parts[k];
+      auto& [all, values] = reads[p.plan.dim];
+      const std::vector<std::string> v = values_of(p);
+      if (v.empty()) all = true;
+      values.insert(values.end(), v.begin(), v.end());
+      readers[p.plan.dim].push_back(k);
     }
-    std::vector<std::string> key;
-    for (usage::Dim d : q.by) {
-      if (is_time(d)) key.push_back(usage::time_label(d, to_i64(f[2]) * (d == usage::Dim::hour ? 3600 : 86400)));
-      else if (plan.combo) key.emplace_back(parts[plan.combo->position(d)]);
-      else key.emplace_back(f[1]);
+    std::string which;
+    for (auto& [dim, read] : reads) {
+      auto& [all, values] = read;
+      std::sort(values.begin(), values.end());
+      values.erase(std::unique(values.begin(), values.end()), values.end());
+      which += (which.empty() ? "(dim = " : " OR (dim = ") + quote(dim) + (all ? ")" : " AND value IN (" + quote_list(values) + "))");
     }
-    rb.add(std::move(key), f[0], t);
+    const std::string sql = "SELECT dim, currency, value, " + bucket +
+                            ", sum(records), sum(r_requests), sum(r_error_requests), sum(r_input), sum(r_cached), sum(r_write),"
+                            " sum(r_write_1h), sum(r_output), sum(unpriced), sum(r_cost_micro), sum(r_cost_pico), sum(f_requests),"
+                            " sum(f_input), sum(f_cached), sum(f_write), sum(f_write_1h), sum(f_output) FROM usage_hourly WHERE " +
+                            std::string(k_visible) + " AND hour >= " + std::to_string(h0) + " AND hour < " + std::to_string(h1) +
+                            (tokens_only ? " AND is_meter = 0" : "") + " AND (" + which + ") GROUP BY dim, currency, value, " +
+                            bucket + " FORMAT TabSeparated";
+    const std::string body = m_client.query(sql);
+    TsvReader rows(body);
+    std::vector<std::string_view> f;
+    std::string_view values[k_max_combo];
+    while (rows.next(f)) {
+      if (f.size() != 4 + k_sum_columns) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+      const auto readers_of = readers.find(std::string(f[0]));
+      if (readers_of == readers.end()) throw DataError("ClickHouse returned a row of rollup " + std::string(f[0]));
+      const usage::Totals t = totals_from(f, 4);
+      if (t.records == 0) continue;  // every record of the group was replaced
+      for (size_t k : readers_of->second) {
+        const usage::AggQuery& q = queries[parts[k].query];
+        const RollupPlan& plan = parts[k].plan;
+        if (plan.combo) {
+          const Combo& c = *plan.combo;
+          if (!split_combo_value(f[2], c.dims.size(), values)) throw DataError("ClickHouse holds a malformed rollup value of " + c.name);
+          bool keep = true;
+          for (size_t d = 0; d < c.dims.size() && keep; ++d) keep = filter_passes(q.where, c.dims[d], values[d]);
+          if (!keep) continue;
+        } else if (!q.where.empty() && std::find(q.where[0].values.begin(), q.where[0].values.end(), f[2]) == q.where[0].values.end()) {
+          continue;
+        }
+        std::vector<std::string> key;
+        for (usage::Dim d : q.by) {
+          if (is_time(d)) key.push_back(usage::time_label(d, to_i64(f[3]) * (d == usage::Dim::hour ? 3600 : 86400)));
+          else if (plan.combo) key.emplace_back(values[plan.combo->position(d)]);
+          else key.emplace_back(f[2]);
+        }
+        rb[k].add(std::move(key), f[1], t);
+      }
+    }
+  };
+  for (const auto& [shape, members] : shapes) {
+    // Statements stay well under the server's max_query_size (256 KiB): long value lists go apart.
+    std::vector<size_t> batch;
+    size_t bytes = 0;
+    for (size_t k : members) {
+      size_t b = 64;
+      for (const auto& w : queries[parts[k].query].where)
+        for (const auto& v : w.values) b += v.size() + 4;
+      if (!batch.empty() && bytes + b > 150'000) {
+        run(shape, batch);
+        batch.clear();
+        bytes = 0;
+      }
+      batch.push_back(k);
+      bytes += b;
+    }
+    if (!batch.empty()) run(shape, batch);
   }
-  return rb.finish();
+  std::vector<usage::AggResult> out;
+  for (auto& b : rb) out.push_back(b.finish());
+  return out;
 }
 
 // Runs a query of currency, the query's keys (a time key as a day or hour number) and the sums,
@@ -288,30 +320,54 @@ usage::AggResult ClickHouseUsage::fold(const usage::AggQuery& q, const std::stri
   return rb.finish();
 }
 
-void ClickHouseUsage::add_meters(const usage::AggQuery& q, usage::AggResult& res) {
-  // Storage is billed at its peak day and quantities are exact decimals: the period's live meter
-  // records (few: one per meter, series and day or hour) are added up here.
+// Storage is billed at its peak day and quantities are exact decimals: the live meter records of
+// the queries' periods (few: one per meter, series and day or hour) are read once and added up
+// here, each to the queries whose period and filters it passes.
+void ClickHouseUsage::add_meters(const std::vector<usage::AggQuery>& queries, std::vector<usage::AggResult>& out) {
+  util::Seconds begin = INT64_MAX, end = INT64_MIN;
+  for (const auto& q : queries)
+    if (q.meters && q.input_above <= 0) {
+      begin = std::min(begin, q.begin);
+      end = std::max(end, q.end);
+    }
+  if (begin >= end) return;
+  usage::AggQuery all;
+  all.begin = begin;
+  all.end = end;
+  // Columns 1-10: the filterable dimensions, in Dim order (a meter record's model is its meter).
+  static_assert(size_t(usage::Dim::provider) == 0 && size_t(usage::Dim::session) == 9);
   const std::string body = m_client.query(
-      "SELECT any(ts), any(organization), any(department), any(user), any(feature), any(project), any(meter),"
-      " any(quantity), any(unit) FROM usage WHERE " + where_sql(q) +
-      " AND meter != '' GROUP BY vtxn, vseq HAVING sum(sign) > 0 FORMAT TabSeparated");
+      "SELECT any(ts), any(provider), any(if(model = '', meter, model)), any(organization), any(department), any(user),"
+      " any(feature), any(project), any(status), any(service_tier), any(session), any(meter), any(quantity), any(unit)"
+      " FROM usage WHERE " + where_sql(all) + " AND meter != '' GROUP BY vtxn, vseq HAVING sum(sign) > 0 FORMAT TabSeparated");
   TsvReader rows(body);
   std::vector<std::string_view> f;
   usage::UsageRecord r;
   while (rows.next(f)) {
-    if (f.size() != 9) throw DataError("ClickHouse returned a meter row of " + std::to_string(f.size()) + " columns");
+    if (f.size() != 14) throw DataError("ClickHouse returned a meter row of " + std::to_string(f.size()) + " columns");
     r.timestamp = to_i64(f[0]);
-    r.organization = f[1];
-    r.department = f[2];
-    r.user = f[3];
-    r.feature = f[4];
-    r.project = f[5];
-    r.meter = f[6];
-    r.quantity = money::Decimal::parse(f[7]).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
-    r.unit = f[8];
-    res.meters.add(r);
+    r.provider = f[1];
+    r.organization = f[3];
+    r.department = f[4];
+    r.user = f[5];
+    r.feature = f[6];
+    r.project = f[7];
+    r.session = f[10];
+    r.meter = f[11];
+    r.quantity = money::Decimal::parse(f[12]).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+    r.unit = f[13];
+    for (size_t i = 0; i < queries.size(); ++i) {
+      const usage::AggQuery& q = queries[i];
+      // A meter record has no input tokens: it is never above a bound, always within one.
+      if (!q.meters || q.input_above > 0 || r.timestamp < q.begin || r.timestamp >= q.end) continue;
+      bool keep = true;
+      for (const auto& w : q.where)
+        keep = keep && size_t(w.dim) < 10 && std::find(w.values.begin(), w.values.end(), f[1 + size_t(w.dim)]) != w.values.end();
+      if (keep) out[i].meters.add(r);
+    }
   }
 }
+
 
 size_t ClickHouseUsage::register_combos() {
   ensure_schema();
@@ -349,30 +405,60 @@ size_t ClickHouseUsage::register_combos() {
 
 std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
   register_combos();
-  std::vector<usage::AggResult> out(queries.size());
-  // Queries the rollup answers go one by one (each reads little); those that read the records are
-  // answered together, one scan for each period and kind (50 budgets: a few scans, not 50).
-  std::map<std::tuple<util::Seconds, util::Seconds, bool, int64_t, int64_t>, std::vector<size_t>> scans;
+  // A query's whole hours come from the rollup when it can answer them (all such parts in one
+  // statement); the rest of it, or all of it, from the records, the queries of one period and kind
+  // in one scan (50 budgets: a few scans, not 50); its meters from the meter records (one read).
+  std::vector<std::vector<usage::AggResult>> parts(queries.size());
+  std::vector<RolledPart> rolled;
+  std::vector<usage::AggQuery> scanned;
+  std::vector<size_t> scanned_of;
+  auto scan = [&](const usage::AggQuery& q, size_t i, util::Seconds begin, util::Seconds end) {
+    if (begin >= end) return;
+    usage::AggQuery part = q;
+    part.begin = begin;
+    part.end = end;
+    part.meters = false;
+    scanned.push_back(std::move(part));
+    scanned_of.push_back(i);
+  };
   for (size_t i = 0; i < queries.size(); ++i) {
     const usage::AggQuery& q = queries[i];
     const int64_t h0 = q.begin >= 0 ? (q.begin + 3599) / 3600 : q.begin / 3600;
     const int64_t h1 = q.end >= 0 ? q.end / 3600 : (q.end - 3599) / 3600;
-    if (rollup_plan(q) && h0 < h1) out[i] = aggregate_one(q);
-    else scans[{q.begin, q.end, q.tokens_only, q.input_above, q.input_upto}].push_back(i);
+    std::optional<RollupPlan> plan = rollup_plan(q);
+    if (plan && h0 < h1) {
+      rolled.push_back({i, std::move(*plan), h0, h1});
+      scan(q, i, q.begin, h0 * 3600);  // the minutes at either edge
+      scan(q, i, h1 * 3600, q.end);
+    } else {
+      scan(q, i, q.begin, q.end);
+    }
+  }
+  std::vector<usage::AggResult> from_rollup = rollup_hours(queries, rolled);
+  for (size_t k = 0; k < rolled.size(); ++k) parts[rolled[k].query].push_back(std::move(from_rollup[k]));
+  std::map<std::tuple<util::Seconds, util::Seconds, bool, int64_t, int64_t>, std::vector<size_t>> scans;
+  for (size_t k = 0; k < scanned.size(); ++k) {
+    const usage::AggQuery& q = scanned[k];
+    scans[{q.begin, q.end, q.tokens_only, q.input_above, q.input_upto}].push_back(k);
   }
   for (const auto& [shape, members] : scans) {
     if (members.size() == 1) {
-      out[members[0]] = aggregate_one(queries[members[0]]);
+      parts[scanned_of[members[0]]].push_back(fold(scanned[members[0]], records_sql(scanned[members[0]])));
       continue;
     }
-    std::vector<usage::AggResult> res = scan_together(queries, members);
-    for (size_t k = 0; k < members.size(); ++k) {
-      out[members[k]] = std::move(res[k]);
-      if (queries[members[k]].meters) add_meters(queries[members[k]], out[members[k]]);
-    }
+    std::vector<usage::AggResult> res = scan_together(scanned, members);
+    for (size_t k = 0; k < members.size(); ++k) parts[scanned_of[members[k]]].push_back(std::move(res[k]));
   }
+  std::vector<usage::AggResult> out;
+  for (auto& p : parts) {
+    std::vector<std::vector<usage::AggResult>> each;
+    for (auto& r : p) each.push_back({std::move(r)});
+    out.push_back(std::move(usage::merge_results(std::move(each))[0]));
+  }
+  add_meters(queries, out);
   return out;
 }
+
 
 // Several queries of one period and kind in one scan: each record is joined with the queries
 // whose filters it passes (an array of (query, keys...) tuples, ARRAY JOINed), then grouped by

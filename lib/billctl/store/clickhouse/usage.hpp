@@ -69,13 +69,18 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
     std::optional<Combo> combo;
   };
   std::optional<RollupPlan> rollup_plan(const usage::AggQuery& q) const;
-  usage::AggResult rollup_hours(const usage::AggQuery& q, const RollupPlan& plan, int64_t h0, int64_t h1);
-  usage::AggResult aggregate_one(const usage::AggQuery& q);
+  // Hours [h0, h1) of a query the rollup answers with `plan`.
+  struct RolledPart {
+    size_t query;
+    RollupPlan plan;
+    int64_t h0, h1;
+  };
+  std::vector<usage::AggResult> rollup_hours(const std::vector<usage::AggQuery>& queries, const std::vector<RolledPart>& parts);
   void ensure_rollup();
   std::vector<usage::AggResult> scan_together(const std::vector<usage::AggQuery>& queries, const std::vector<size_t>& members);
   std::string records_sql(const usage::AggQuery& q);
   usage::AggResult fold(const usage::AggQuery& q, const std::string& sql);
-  void add_meters(const usage::AggQuery& q, usage::AggResult& res);
+  void add_meters(const std::vector<usage::AggQuery>& queries, std::vector<usage::AggResult>& out);
   std::unique_ptr<net::HttpClient> m_http;
   Client m_client;
   bool m_ready = false;

@@ -256,6 +256,7 @@ ingest::ImportStore& Env::imports() {
     if (const auto slash = state.rfind('/'); slash != std::string::npos && slash > 0) util::make_dirs(state.substr(0, slash));
     m_clickhouse->set_lock_path(state + ".clickhouse-import.lock");
     m_clickhouse->want_combos(store().rollup_combos());
+    m_clickhouse->set_state_store(&store().imports());
   }
   return *m_clickhouse;
 }

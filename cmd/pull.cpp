@@ -43,11 +43,6 @@ void check_base_url(const std::string& url, const std::string& flag) {
 util::Seconds day_start(util::Seconds t) { return t - ((t % 86400) + 86400) % 86400; }
 
 void run_pull(const PullFlags& f, Env& env) {
-  // A pull replaces what earlier pulls stored for its days, with its billed lines, in one
-  // transaction of the embedded store; into ClickHouse that is not built yet.
-  if (env.usage_in_clickhouse())
-    throw UsageError("usage pull stores into the embedded store only: pull with --db FILE (a SQLite store), then copy it with "
-                     "store migrate --to " + store::ch::display(env.clickhouse()->client().config()));
   const Format fmt = parse_output_format(f.format);
   auto provider = providers::parse_provider(f.provider);
   if (!provider) throw UsageError("invalid provider '" + f.provider + "': expected openai or anthropic");

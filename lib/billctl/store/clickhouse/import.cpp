@@ -28,10 +28,10 @@ std::string local(const Config& c, const std::string& name) { return c.cluster.e
 
 class ClickHouseImport : public ingest::ImportTxn {
  public:
-  ClickHouseImport(Client& client, const std::string& lock_path, const usage::CatalogInfo& catalog, util::Seconds now,
-                   const ingest::LoggedImport* verbatim = nullptr, std::string origin = {})
-      : m_client(client), m_lock(lock_path, "an import"), m_catalog(catalog), m_now(util::format_rfc3339(now)),
-        m_origin(std::move(origin)) {
+  ClickHouseImport(Client& client, const std::string& lock_path, ingest::ImportStore* state_store,
+                   const usage::CatalogInfo& catalog, util::Seconds now, const ingest::LoggedImport* verbatim, std::string origin)
+      : m_client(client), m_lock(lock_path, "an import"), m_state_store(state_store), m_catalog(catalog), m_now_s(now),
+        m_now(util::format_rfc3339(now)), m_origin(std::move(origin)) {
     const int64_t wall = int64_t(::time(nullptr));
     collect_garbage(m_client, wall);
     m_combos = load_combos(m_client);
@@ -121,14 +121,46 @@ class ClickHouseImport : public ingest::ImportTxn {
     return out;
   }
 
-  uint64_t remove_pulled(std::string_view, util::Seconds, util::Seconds, const std::vector<std::string>&) override {
-    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
-  }
-  void put_pull_day(const providers::PullDay&) override {
-    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
-  }
-  void set_pull_cursor(std::string_view, util::Seconds) override {
-    throw DataError("usage pull into a ClickHouse store is not supported yet: pull into the embedded store");
+  // Provider data: billed lines, pulled days and the cursor go to the embedded store, in one
+  // transaction of its own committed right after this one.
+  void put_billed(const providers::BilledLine& b) override { state().put_billed(b); }
+  void put_pull_day(const providers::PullDay& d) override { state().put_pull_day(d); }
+  void set_pull_cursor(std::string_view provider, util::Seconds until) override { state().set_pull_cursor(provider, until); }
+
+  uint64_t remove_pulled(std::string_view provider, util::Seconds begin, util::Seconds end,
+                         const std::vector<std::string>& keep) override {
+    uint64_t gone = state().remove_pulled(provider, begin, end, keep);  // the billed lines
+    // The live records of the earlier pull (ids "PROVIDER/...") of [begin, end) but those in
+    // `keep` are cancelled by rows of this transaction; `keep` goes in a temporary table.
+    const std::string t = std::to_string(m_txn), table = "billctl_keep_" + t;
+    const std::string prefix = std::string(provider) + "/";
+    const std::string pulled = "substring(id, 1, " + std::to_string(prefix.size()) + ") = " + quote(prefix) + " AND ts >= " +
+                               std::to_string(begin) + " AND ts < " + std::to_string(end);
+    const std::string cancels = "SELECT count() FROM usage WHERE txn = " + t + " AND sign = -1";
+    m_client.query("CREATE TABLE IF NOT EXISTS " + table + " (id String) ENGINE = Memory");
+    int64_t before = 0, after = 0;
+    try {
+      std::string body;
+      RowBinary w{body};
+      for (const auto& id : keep) w.str(id);
+      if (!body.empty()) m_client.insert("INSERT INTO " + table + " FORMAT RowBinary", body);
+      m_wrote = true;
+      before = m_client.scalar(cancels);
+      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
+                     ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + pulled +
+                     " AND id GLOBAL NOT IN (SELECT id FROM " + table + ") AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " +
+                     k_visible + " AND sign = -1 AND " + pulled + ")");
+      after = m_client.scalar(cancels);
+    } catch (...) {
+      try {
+        m_client.query("DROP TABLE IF EXISTS " + table);
+      } catch (...) {
+      }
+      throw;
+    }
+    m_client.query("DROP TABLE IF EXISTS " + table);
+    m_removed += uint64_t(after - before);
+    return gone + uint64_t(after - before);
   }
 
   void commit() override {
@@ -155,8 +187,6 @@ class ClickHouseImport : public ingest::ImportTxn {
                      ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + ids_here +
                      " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
                      ids_here + ")");
-      // The cancelling rows leave the rollup too (summed on the server: they are already there).
-      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1", m_combos));
       const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
       const std::string counts = m_client.query(
           "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
@@ -171,6 +201,9 @@ class ClickHouseImport : public ingest::ImportTxn {
         if (source < m_sources.size()) m_sources[source].replaced += uint64_t(to_number(f[1], "a count"));
       }
     }
+    // The cancelling rows leave the rollup too (summed on the server: they are already there).
+    if (m_seq > 0 || m_removed > 0)
+      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1", m_combos));
     // The commit point: one INSERT of this transaction's import log rows.
     const int64_t first_id = m_client.scalar("SELECT max(id) FROM imports") + 1;
     std::string body;
@@ -227,6 +260,10 @@ class ClickHouseImport : public ingest::ImportTxn {
         " min_ts, max_ts, catalog, catalog_hash, catalog_as_of, origin) FORMAT RowBinary",
         body);
     m_committed = true;
+    // Then the provider data in the embedded store (billed lines, pulled days, cursor). Should
+    // this fail, the records are in; the next pull of those days finds them and replaces them
+    // (it takes out what the earlier pull stored by id), so nothing is counted twice.
+    if (m_state) m_state->commit();
   }
 
  private:
@@ -369,6 +406,14 @@ class ClickHouseImport : public ingest::ImportTxn {
     m_currencies = util::Interner();
   }
 
+  ingest::ImportTxn& state() {
+    if (!m_state) {
+      if (!m_state_store) throw DataError("provider data (billed lines, pulled days) needs the embedded state store");
+      m_state = m_state_store->begin_import(m_catalog, m_now_s);
+    }
+    return *m_state;
+  }
+
   // The source that put record `seq` (records after the last logged source count for the next).
   Source& source_of(uint64_t seq) {
     for (auto& s : m_sources)
@@ -401,9 +446,13 @@ class ClickHouseImport : public ingest::ImportTxn {
 
   Client& m_client;
   WriterLock m_lock;
+  ingest::ImportStore* m_state_store;
+  std::unique_ptr<ingest::ImportTxn> m_state;  // provider data in the embedded store
+  uint64_t m_removed = 0;                       // records of earlier pulls cancelled
   std::vector<RolledCombo> m_combos;
   std::string m_combo_buf;
   usage::CatalogInfo m_catalog;
+  util::Seconds m_now_s;
   std::string m_now;
   std::string m_origin;
   std::optional<ingest::LoggedImport> m_verbatim;
@@ -461,9 +510,10 @@ void collect_garbage(Client& client, int64_t wall_now) {
 }
 
 std::unique_ptr<ingest::ImportTxn> begin_clickhouse_import(Client& client, const std::string& lock_path,
-                                                           const usage::CatalogInfo& catalog, util::Seconds now,
-                                                           const ingest::LoggedImport* verbatim, std::string origin) {
-  return std::make_unique<ClickHouseImport>(client, lock_path, catalog, now, verbatim, std::move(origin));
+                                                           ingest::ImportStore* state, const usage::CatalogInfo& catalog,
+                                                           util::Seconds now, const ingest::LoggedImport* verbatim,
+                                                           std::string origin) {
+  return std::make_unique<ClickHouseImport>(client, lock_path, state, catalog, now, verbatim, std::move(origin));
 }
 
 }  // namespace billctl::store::ch

@@ -33,10 +33,13 @@ inline constexpr int64_t k_garbage_age = 86400;
 // started, at `wall_now`), from the records and the rollup.
 void collect_garbage(Client& client, int64_t wall_now);
 
-// Imports wait for each other on an exclusive lock of `lock_path` (when not empty). With
-// `verbatim`, the log row is that import's as another store logged it, tagged with `origin`.
+// Imports wait for each other on an exclusive lock of `lock_path` (when not empty). Provider data
+// (billed lines, pulled days, the pull cursor) goes to `state`, the embedded store, in a
+// transaction committed after this one. With `verbatim`, the log row is that import's as another
+// store logged it, tagged with `origin`.
 std::unique_ptr<ingest::ImportTxn> begin_clickhouse_import(Client& client, const std::string& lock_path,
-                                                           const usage::CatalogInfo& catalog, util::Seconds now,
+                                                           ingest::ImportStore* state, const usage::CatalogInfo& catalog,
+                                                           util::Seconds now,
                                                            const ingest::LoggedImport* verbatim = nullptr,
                                                            std::string origin = {});
 

@@ -576,7 +576,7 @@ std::vector<std::string> ClickHouseUsage::usage_currencies() {
 void ClickHouseUsage::copy_import(const ingest::LoggedImport& from, const std::string& origin,
                                   const std::function<void(ingest::RecordSink&)>& fill) {
   ensure_schema();
-  auto txn = begin_clickhouse_import(m_client, m_lock_path, from.catalog, 0, &from, origin);
+  auto txn = begin_clickhouse_import(m_client, m_lock_path, nullptr, from.catalog, 0, &from, origin);
   fill(*txn);
   txn->commit();
 }
@@ -588,7 +588,7 @@ std::vector<std::string> ClickHouseUsage::origins(const std::string& prefix) {
 
 std::unique_ptr<ingest::ImportTxn> ClickHouseUsage::begin_import(const usage::CatalogInfo& catalog, util::Seconds now) {
   ensure_schema();
-  return begin_clickhouse_import(m_client, m_lock_path, catalog, now);
+  return begin_clickhouse_import(m_client, m_lock_path, m_state, catalog, now);
 }
 
 }  // namespace billctl::store::ch

@@ -40,6 +40,8 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   // Imports through this billctl wait for each other on an exclusive lock of this file (the
   // replacement of stored records assumes one writer at a time; see billctl(1), STORE).
   void set_lock_path(std::string path) { m_lock_path = std::move(path); }
+  // Where imports keep provider data (billed lines, pulled days, cursors): the embedded store.
+  void set_state_store(ingest::ImportStore* state) { m_state = state; }
   // Copies an import of another store: `fill` puts its records, and its log row is kept as it was,
   // tagged with `origin`. Atomic like any import.
   void copy_import(const ingest::LoggedImport& from, const std::string& origin,
@@ -85,6 +87,7 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   Client m_client;
   bool m_ready = false;
   std::string m_lock_path;
+  ingest::ImportStore* m_state = nullptr;
   std::vector<RolledCombo> m_combos;  // registered
   std::vector<Combo> m_wanted;        // to register
 };

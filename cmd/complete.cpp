@@ -102,7 +102,22 @@ struct Completer {
   const std::string& cur;  // the word being completed (after any "--flag=" part)
 
   std::vector<std::string> stored(store::NameKind kind, std::string_view prefix, std::string_view dim = {}) {
-    return store::stored_names(env.db_path(), kind, prefix, k_max_candidates, dim);
+    std::vector<std::string> out = store::stored_names(env.db_path(), kind, prefix, k_max_candidates, dim);
+    // With usage in ClickHouse its values come from there (the state file has no usage).
+    if (kind == store::NameKind::dimension || kind == store::NameKind::organization) {
+      try {
+        if (auto* ch = env.clickhouse()) {
+          for (auto& v : ch->dimension_values(kind == store::NameKind::organization ? "organization" : dim, prefix, k_max_candidates))
+            out.push_back(std::move(v));
+          std::sort(out.begin(), out.end());
+          out.erase(std::unique(out.begin(), out.end()), out.end());
+          if (out.size() > k_max_candidates) out.resize(k_max_candidates);
+        }
+      } catch (const std::exception&) {
+        // A server that is down or refuses: complete what the state file knows.
+      }
+    }
+    return out;
   }
 
   static Candidates plain(const std::vector<std::string>& values) {

@@ -38,6 +38,7 @@ limit = "20 USD"
 stages = [10, 50]
 TOML
 both budgets apply --file "$WORK/pairs.toml"
+both invoices plans assign acme starter --since 2026-10
 
 compare_all() {
   same usage imports
@@ -63,12 +64,22 @@ compare_all() {
   same usage anomalies --period 2026-10 --format json
   same usage patterns --period 2026-10 --format json
   same report recommendations --period 2026-10 --format json
-  same --config "$F/billing.toml" invoices preview --period 2026-10 --org acme --format json
+  SAME_OK=1 same --config "$F/billing.toml" invoices generate --period 2026-10 --org acme --format json
 }
 compare_all
 # The first aggregation registered the pairs in ClickHouse, each with its rollup filled once.
 combos=$(ch_query "$ch_HTTP" "SELECT name FROM billing.rollup_combos ORDER BY name FORMAT TSV" | tr '\n' ' ')
 [ "$combos" == "department,user model,department organization,feature organization,user " ] || fail "registered combos: $combos"
+
+# Completion offers the values stored in ClickHouse (the state file holds no usage), as the
+# embedded store offers its own.
+for words in "usage summary --where department=eng" "budgets set x --scope user:zoe" "credits balance --org a"; do
+  # shellcheck disable=SC2086
+  want=$(BILLCTL_DB="$WORK/s.db" billctl __complete $words | cut -f1 | tr '\n' ' ')
+  # shellcheck disable=SC2086
+  got=$(BILLCTL_DB="$CH" BILLCTL_STATE="$WORK/state.db" billctl __complete $words | cut -f1 | tr '\n' ' ')
+  [ -n "$want" ] && [ "$got" == "$want" ] || fail "completing '$words' from ClickHouse: '$got', not '$want'"
+done
 
 # A revised export replaces records (the replaced counts agree too), then the same file again.
 billctl "${S[@]}" usage import "$F/small-revised.csv" "$WORK/real.csv" >"$WORK/s-import.txt" 2>&1

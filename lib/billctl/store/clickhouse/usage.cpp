@@ -502,6 +502,15 @@ std::vector<usage::AggResult> ClickHouseUsage::scan_together(const std::vector<u
   return out;
 }
 
+std::vector<std::string> ClickHouseUsage::dimension_values(std::string_view dim, std::string_view prefix, size_t limit) {
+  Config quick = m_client.config();
+  quick.timeout_ms = 2000;
+  return Client(quick, *m_http)
+      .column("SELECT DISTINCT value FROM usage_hourly WHERE " + std::string(k_visible) + " AND dim = " + quote(dim) +
+              " AND value != '' AND substring(value, 1, " + std::to_string(prefix.size()) + ") = " + quote(prefix) +
+              " ORDER BY value LIMIT " + std::to_string(limit));
+}
+
 ClickHouseUsage::Facts ClickHouseUsage::facts() {
   ensure_schema();
   Facts f;

@@ -61,6 +61,9 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   // list: organization,user and the pairs budget scopes combine). The first aggregation registers
   // those missing, filling their rollup from the stored records (one scan each).
   void want_combos(std::vector<Combo> combos) { m_wanted = std::move(combos); }
+  // Stored values of a text dimension that start with `prefix`, sorted, at most `limit` (shell
+  // completion: one quick query with a short timeout; creates nothing).
+  std::vector<std::string> dimension_values(std::string_view dim, std::string_view prefix, size_t limit);
   // Registers the wanted combos that have no rollup yet; returns how many.
   size_t register_combos();
 

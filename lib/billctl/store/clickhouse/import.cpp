@@ -168,6 +168,7 @@ class ClickHouseImport : public ingest::ImportTxn {
     wait_sent();
     flush_rollup();
     const std::string t = std::to_string(m_txn);
+    bool cancelled = m_removed > 0;
     if (m_seq > 0) {
       step("replacing stored records");
       // Repeated ids within this import: every copy but the last is cancelled.
@@ -176,33 +177,39 @@ class ClickHouseImport : public ingest::ImportTxn {
       if (!superseded.empty()) {
         for (uint64_t seq : replacing) ++source_of(seq).replaced;
         cancel_own(superseded);
+        cancelled = true;
       }
+      // A store without visible records has nothing this import could replace (a first import).
+      const bool stored = !m_client.column(std::string("SELECT txn FROM usage WHERE ") + k_visible + " LIMIT 1").empty();
       // Records of earlier imports with an id this import brings: their live versions are cancelled
       // (by rows of this transaction, so they go with it), and each counts as replaced by the
       // source where its id first appears here.
       // Ids are matched by two 64-bit hashes (fixed-size sets: a string set of a 10M import does not
       // fit a server's default memory limit); a version is live while no cancelling row names it.
-      const std::string ids_here = "(cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " + t + " AND sign = 1)";
-      m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
-                     ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + ids_here +
-                     " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
-                     ids_here + ")");
-      const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
-      const std::string counts = m_client.query(
-          "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
-          " AND sign = 1 AND (cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " +
-          t + " AND sign = -1 AND vtxn != " + t + ")" + (superseded.empty() ? "" : " GROUP BY cityHash64(id), sipHash64(id)") +
-          ") GROUP BY s FORMAT TabSeparated");
-      TsvReader rows(counts);
-      std::vector<std::string_view> f;
-      while (rows.next(f)) {
-        if (f.size() != 2) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
-        const size_t source = size_t(to_number(f[0], "a source"));
-        if (source < m_sources.size()) m_sources[source].replaced += uint64_t(to_number(f[1], "a count"));
+      if (stored) {
+        cancelled = true;
+        const std::string ids_here = "(cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " + t + " AND sign = 1)";
+        m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
+                       ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + ids_here +
+                       " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
+                       ids_here + ")");
+        const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
+        const std::string counts = m_client.query(
+            "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
+            " AND sign = 1 AND (cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " +
+            t + " AND sign = -1 AND vtxn != " + t + ")" + (superseded.empty() ? "" : " GROUP BY cityHash64(id), sipHash64(id)") +
+            ") GROUP BY s FORMAT TabSeparated");
+        TsvReader rows(counts);
+        std::vector<std::string_view> f;
+        while (rows.next(f)) {
+          if (f.size() != 2) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+          const size_t source = size_t(to_number(f[0], "a source"));
+          if (source < m_sources.size()) m_sources[source].replaced += uint64_t(to_number(f[1], "a count"));
+        }
       }
     }
     // The cancelling rows leave the rollup too (summed on the server: they are already there).
-    if (m_seq > 0 || m_removed > 0)
+    if (cancelled)
       m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1", m_combos));
     // The commit point: one INSERT of this transaction's import log rows.
     const int64_t first_id = m_client.scalar("SELECT max(id) FROM imports") + 1;

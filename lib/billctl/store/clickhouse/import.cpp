@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <future>
 #include <optional>
 #include <random>
@@ -137,28 +138,20 @@ class ClickHouseImport : public ingest::ImportTxn {
     const std::string pulled = "substring(id, 1, " + std::to_string(prefix.size()) + ") = " + quote(prefix) + " AND ts >= " +
                                std::to_string(begin) + " AND ts < " + std::to_string(end);
     const std::string cancels = "SELECT count() FROM usage WHERE txn = " + t + " AND sign = -1";
-    m_client.query("CREATE TABLE IF NOT EXISTS " + table + " (id String) ENGINE = Memory");
     int64_t before = 0, after = 0;
-    try {
+    with_temp_table(table, "id String", [&](const std::string& kept) {
       std::string body;
       RowBinary w{body};
       for (const auto& id : keep) w.str(id);
-      if (!body.empty()) m_client.insert("INSERT INTO " + table + " FORMAT RowBinary", body);
+      if (!body.empty()) m_client.insert("INSERT INTO " + kept + " FORMAT RowBinary", body);
       m_wrote = true;
       before = m_client.scalar(cancels);
       m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
                      ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + pulled +
-                     " AND id GLOBAL NOT IN (SELECT id FROM " + table + ") AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " +
+                     " AND id GLOBAL NOT IN (SELECT id FROM " + kept + ") AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " +
                      k_visible + " AND sign = -1 AND " + pulled + ")");
       after = m_client.scalar(cancels);
-    } catch (...) {
-      try {
-        m_client.query("DROP TABLE IF EXISTS " + table);
-      } catch (...) {
-      }
-      throw;
-    }
-    m_client.query("DROP TABLE IF EXISTS " + table);
+    });
     m_removed += uint64_t(after - before);
     return gone + uint64_t(after - before);
   }
@@ -181,36 +174,48 @@ class ClickHouseImport : public ingest::ImportTxn {
       }
       // A store without visible records has nothing this import could replace (a first import).
       const bool stored = !m_client.column(std::string("SELECT txn FROM usage WHERE ") + k_visible + " LIMIT 1").empty();
-      // Records of earlier imports with an id this import brings: their live versions are cancelled
-      // (by rows of this transaction, so they go with it), and each counts as replaced by the
-      // source where its id first appears here.
-      // Ids are matched by two 64-bit hashes (fixed-size sets: a string set of a 10M import does not
-      // fit a server's default memory limit); a version is live while no cancelling row names it.
+      // Records of earlier imports with an id this import brings are replaced.
       if (stored) {
         cancelled = true;
-        const std::string ids_here = "(cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " + t + " AND sign = 1)";
-        m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
-                       ", 0, vtxn, vseq, toInt8(-1) FROM usage WHERE " + k_visible + " AND sign = 1 AND " + ids_here +
-                       " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage WHERE " + k_visible + " AND sign = -1 AND " +
-                       ids_here + ")");
-        const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
-        const std::string counts = m_client.query(
-            "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
-            " AND sign = 1 AND (cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " +
-            t + " AND sign = -1 AND vtxn != " + t + ")" + (superseded.empty() ? "" : " GROUP BY cityHash64(id), sipHash64(id)") +
-            ") GROUP BY s FORMAT TabSeparated");
-        TsvReader rows(counts);
-        std::vector<std::string_view> f;
-        while (rows.next(f)) {
-          if (f.size() != 2) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
-          const size_t source = size_t(to_number(f[0], "a source"));
-          if (source < m_sources.size()) m_sources[source].replaced += uint64_t(to_number(f[1], "a count"));
+        // This import's ids as two 64-bit hashes, computed once into a temporary table (fixed-size
+        // sets: a string set of a 10M import does not fit a server's default memory limit).
+        with_temp_table("billctl_ids_" + t, "h1 UInt64, h2 UInt64", [&](const std::string& ids) {
+          m_client.query("INSERT INTO " + ids + " SELECT cityHash64(id), sipHash64(id) FROM usage PREWHERE txn = " + t +
+                         " AND sign = 1");
+          const std::string ids_here = "(cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT h1, h2 FROM " + ids + ")";
+          // Live versions of earlier imports with those ids (a version is live while no cancelling
+          // row names it) are cancelled by rows of this transaction, so they go with it.
+          m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
+                         ", 0, vtxn, vseq, toInt8(-1) FROM usage PREWHERE sign = 1 AND txn != " + t + " WHERE " + k_visible +
+                         " AND " + ids_here + " AND (vtxn, vseq) GLOBAL NOT IN (SELECT vtxn, vseq FROM usage PREWHERE sign = -1 WHERE " +
+                         k_visible + " AND " + ids_here + ")");
+        });
+        // Each replaced record counts for the source where its id first appears here: with one
+        // source (and no pulled records taken out), every cancelling row of a stored version is one.
+        if (m_sources.size() == 1 && superseded.empty() && m_removed == 0) {
+          m_sources[0].replaced += uint64_t(m_client.scalar("SELECT count() FROM usage PREWHERE txn = " + t +
+                                                            " AND sign = -1 AND vtxn != " + t));
+        } else {
+          const std::string first = superseded.empty() ? "src" : "argMin(src, vseq)";
+          const std::string counts = m_client.query(
+              "SELECT s, count() FROM (SELECT " + first + " AS s FROM usage WHERE txn = " + t +
+              " AND sign = 1 AND (cityHash64(id), sipHash64(id)) GLOBAL IN (SELECT cityHash64(id), sipHash64(id) FROM usage WHERE txn = " +
+              t + " AND sign = -1 AND vtxn != " + t + ")" + (superseded.empty() ? "" : " GROUP BY cityHash64(id), sipHash64(id)") +
+              ") GROUP BY s FORMAT TabSeparated");
+          TsvReader rows(counts);
+          std::vector<std::string_view> f;
+          while (rows.next(f)) {
+            if (f.size() != 2) throw DataError("ClickHouse returned a row of " + std::to_string(f.size()) + " columns");
+            const size_t source = size_t(to_number(f[0], "a source"));
+            if (source < m_sources.size()) m_sources[source].replaced += uint64_t(to_number(f[1], "a count"));
+          }
         }
       }
     }
     // The cancelling rows leave the rollup too (summed on the server: they are already there).
     if (cancelled)
-      m_client.query("INSERT INTO usage_hourly " + rollup_select("usage", "txn = " + t + " AND sign = -1", m_combos));
+      for (const auto& select : rollup_selects("usage", "txn = " + t + " AND sign = -1", m_combos))
+        m_client.query("INSERT INTO usage_hourly " + select);
     // The commit point: one INSERT of this transaction's import log rows.
     const int64_t first_id = m_client.scalar("SELECT max(id) FROM imports") + 1;
     std::string body;
@@ -431,9 +436,8 @@ class ClickHouseImport : public ingest::ImportTxn {
 
   // Cancels this import's own earlier copies of repeated ids (positions listed in a temporary table).
   void cancel_own(const std::vector<uint64_t>& seqs) {
-    const std::string t = std::to_string(m_txn), table = "billctl_superseded_" + t;
-    m_client.query("CREATE TABLE IF NOT EXISTS " + table + " (vseq UInt64) ENGINE = Memory");
-    try {
+    const std::string t = std::to_string(m_txn);
+    with_temp_table("billctl_superseded_" + t, "vseq UInt64", [&](const std::string& table) {
       std::string body;
       RowBinary w{body};
       for (uint64_t s : seqs) w.u64(s);
@@ -441,14 +445,23 @@ class ClickHouseImport : public ingest::ImportTxn {
       m_client.query(std::string("INSERT INTO usage (") + k_insert_columns + ") SELECT " + k_record_columns + ", " + t +
                      ", src, vtxn, vseq, toInt8(-1) FROM usage WHERE txn = " + t + " AND sign = 1 AND vseq GLOBAL IN (SELECT vseq FROM " +
                      table + ")");
+    });
+  }
+
+  // Runs `fn` with a temporary Memory table of `columns` on the first server (sent to the others
+  // by GLOBAL IN), dropped afterwards whatever happens.
+  void with_temp_table(const std::string& name, const std::string& columns, const std::function<void(const std::string&)>& fn) {
+    m_client.query("CREATE TABLE IF NOT EXISTS " + name + " (" + columns + ") ENGINE = Memory");
+    try {
+      fn(name);
     } catch (...) {
       try {
-        m_client.query("DROP TABLE IF EXISTS " + table);
+        m_client.query("DROP TABLE IF EXISTS " + name);
       } catch (...) {
       }
       throw;
     }
-    m_client.query("DROP TABLE IF EXISTS " + table);
+    m_client.query("DROP TABLE IF EXISTS " + name);
   }
 
   Client& m_client;

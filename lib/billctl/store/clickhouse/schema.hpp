@@ -65,9 +65,10 @@ class Client;
 std::vector<RolledCombo> load_combos(Client& client);
 
 // The hourly rollup rows of the records in `records` (a table) that pass `where`, for INSERT ...
-// SELECT: per dimension and all usage ('*') when `dims`, and per value of each combo.
-std::string rollup_select(const std::string& records, const std::string& where, const std::vector<RolledCombo>& combos,
-                          bool dims = true);
+// SELECT, one statement per rollup: per dimension and all usage ('*') when `dims`, and per value
+// of each combo.
+std::vector<std::string> rollup_selects(const std::string& records, const std::string& where,
+                                       const std::vector<RolledCombo>& combos, bool dims = true);
 
 // A whole number ClickHouse returned; a DataError naming `what` when it is not one.
 int64_t to_number(std::string_view s, std::string_view what);

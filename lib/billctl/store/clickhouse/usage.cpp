@@ -157,7 +157,7 @@ void ClickHouseUsage::ensure_rollup() {
     if (!missing) continue;
     m_client.query("CREATE TABLE IF NOT EXISTS " + rollup + columns, s);
     // Records stored before the rollup existed (a database made by an earlier billctl).
-    m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1", {}), s);
+    for (const auto& select : rollup_selects(records, "1", {})) m_client.query("INSERT INTO " + rollup + " " + select, s);
   }
   if (cluster)
     m_client.query("CREATE TABLE IF NOT EXISTS usage_hourly AS usage_hourly_local ENGINE = Distributed(" + c.cluster + ", " +
@@ -395,7 +395,7 @@ size_t ClickHouseUsage::register_combos() {
       // Rows of a registration that did not finish (never read) go first.
       m_client.query("ALTER TABLE " + rollup + " DELETE WHERE substring(dim, 1, " + std::to_string(combo.name.size() + 1) +
                          ") = " + quote(combo.name + "#"), s);
-      m_client.query("INSERT INTO " + rollup + " " + rollup_select(records, "1", {r}, false), s);
+      for (const auto& select : rollup_selects(records, "1", {r}, false)) m_client.query("INSERT INTO " + rollup + " " + select, s);
     }
     m_client.query("INSERT INTO rollup_combos VALUES (" + quote(r.combo.name) + ", " + quote(r.dim) + ")");
     m_combos.push_back(std::move(r));

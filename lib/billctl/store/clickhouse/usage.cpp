@@ -182,12 +182,12 @@ std::optional<ClickHouseUsage::RollupPlan> ClickHouseUsage::rollup_plan(const us
   }
   for (usage::Dim d : dims)
     if (d == usage::Dim::session) return std::nullopt;
-  if (dims.empty()) return RollupPlan{"*", std::nullopt};
-  if (dims.size() == 1) return RollupPlan{std::string(usage::dim_name(dims[0])), std::nullopt};
+  if (dims.empty()) return RollupPlan{"*", std::nullopt, std::nullopt};
+  if (dims.size() == 1) return RollupPlan{std::string(usage::dim_name(dims[0])), std::nullopt, dims[0]};
   const auto c = combo_of(dims);
   if (!c) return std::nullopt;
   for (const auto& r : m_combos)
-    if (r.combo.name == c->name) return RollupPlan{r.dim, r.combo};
+    if (r.combo.name == c->name) return RollupPlan{r.dim, r.combo, std::nullopt};
   return std::nullopt;
 }
 
@@ -267,7 +267,7 @@ std::vector<usage::AggResult> ClickHouseUsage::rollup_hours(const std::vector<us
           bool keep = true;
           for (size_t d = 0; d < c.dims.size() && keep; ++d) keep = filter_passes(q.where, c.dims[d], values[d]);
           if (!keep) continue;
-        } else if (!q.where.empty() && std::find(q.where[0].values.begin(), q.where[0].values.end(), f[2]) == q.where[0].values.end()) {
+        } else if (plan.one && !filter_passes(q.where, *plan.one, f[2])) {
           continue;
         }
         std::vector<std::string> key;

@@ -72,6 +72,7 @@ class ClickHouseUsage : public usage::Source, public ingest::ImportStore {
   struct RollupPlan {
     std::string dim;
     std::optional<Combo> combo;
+    std::optional<usage::Dim> one;  // the dimension, when it is one
   };
   std::optional<RollupPlan> rollup_plan(const usage::AggQuery& q) const;
   // Hours [h0, h1) of a query the rollup answers with `plan`.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Usage in a real ClickHouse server gives the same answers as the embedded store, byte for byte:
-# reports in every format, summaries over every dimension, top, budgets (status, check and its exit
+# reports in every format, summaries over every dimension, top, the live view, budgets (status, check and its exit
 # code), forecast, anomalies, patterns, recommendations and invoices; before and after a revised
 # re-import; usage pull and reconcile. A failed import leaves nothing visible; wrong credentials exit 4, a server that is
 # down exits 1 naming it; results survive a server restart.
@@ -51,6 +51,7 @@ compare_all() {
   same usage summary --period 2026-10 --by model --where department=engineering --where department=research --format json
   same usage summary --since 2026-10-05T13:30:00Z --until 2026-10-09T07:15:00Z --by user --format csv
   same usage top --period 2026-10 --by user --limit 5
+  BILLCTL_NOW=2026-10-20T15:20:00Z SAME_OK=1 same usage watch --once
   same budgets status --format json
   same budgets check --user alice --department engineering
   same budgets check --user zoe.2 --department research

@@ -32,6 +32,10 @@ name = "research-sonnet-users"
 scope = ["department:research", "user:zoe.2"]
 limit = "5 USD"
 [[budget]]
+name = "acme-eng-alice"
+scope = ["organization:acme", "department:engineering", "user:alice"]
+limit = "3 USD"
+[[budget]]
 name = "acme-chat"
 scope = ["organization:acme", "feature:chat"]
 limit = "20 USD"
@@ -55,6 +59,7 @@ compare_all() {
   same budgets status --format json
   same budgets check --user alice --department engineering
   same budgets check --user zoe.2 --department research
+  same budgets check --user alice --department engineering --organization acme --format json
   same budgets check --user nobody
   # Queries on a registered pair read its rollup (department,user and the others come from budgets).
   same usage summary --period 2026-10 --by user --where department=research --format csv
@@ -70,7 +75,7 @@ compare_all() {
 compare_all
 # The first aggregation registered the pairs in ClickHouse, each with its rollup filled once.
 combos=$(ch_query "$ch_HTTP" "SELECT name FROM billing.rollup_combos ORDER BY name FORMAT TSV" | tr '\n' ' ')
-[ "$combos" == "department,user model,department organization,feature organization,user " ] || fail "registered combos: $combos"
+[ "$combos" == "department,user model,department organization,department,user organization,feature organization,user " ] || fail "registered combos: $combos"
 
 # Completion offers the values stored in ClickHouse (the state file holds no usage), as the
 # embedded store offers its own.

@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <map>
 #include <optional>
+#include <random>
 #include <tuple>
 
 #include "billctl/util/error.hpp"
@@ -382,11 +382,11 @@ size_t ClickHouseUsage::register_combos() {
   // Under the writers' lock: an import sums the rollup of the combos registered when it starts.
   WriterLock lock(m_lock_path, "a rollup registration");
   m_combos = load_combos(m_client);
-  const std::vector<Combo> todo = missing();
+  const std::vector<Combo> unregistered = missing();
   const Config& c = m_client.config();
   const bool cluster = !c.cluster.empty();
   std::random_device rd;
-  for (const Combo& combo : todo) {
+  for (const Combo& combo : unregistered) {
     char tag[20];
     std::snprintf(tag, sizeof tag, "#%08x%08x", unsigned(rd()), unsigned(rd()));
     RolledCombo r{combo, combo.name + tag};
@@ -400,7 +400,7 @@ size_t ClickHouseUsage::register_combos() {
     m_client.query("INSERT INTO rollup_combos VALUES (" + quote(r.combo.name) + ", " + quote(r.dim) + ")");
     m_combos.push_back(std::move(r));
   }
-  return todo.size();
+  return unregistered.size();
 }
 
 std::vector<usage::AggResult> ClickHouseUsage::aggregate(const std::vector<usage::AggQuery>& queries) {

@@ -248,6 +248,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
   add_forecast(app, table);
   add_prices(app, table);
   add_store(app, table);
+  add_serve(app, table);
   add_completion(app, table);
   add_doctor(app, table);
   add_config(app, table);

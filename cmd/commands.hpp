@@ -31,6 +31,7 @@ void add_credits(CLI::App& root, CommandTable& table);
 void add_invoices(CLI::App& root, CommandTable& table);
 void add_prices(CLI::App& root, CommandTable& table);
 void add_store(CLI::App& root, CommandTable& table);
+void add_serve(CLI::App& root, CommandTable& table);
 void add_completion(CLI::App& root, CommandTable& table);
 void add_doctor(CLI::App& root, CommandTable& table);
 void add_config(CLI::App& root, CommandTable& table);

@@ -22,7 +22,7 @@ namespace billctl::cmd {
 
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> k{"db", "tz", "week_start", "store", "prices", "notify", "credits",
-                                          "plans", "orgs", "invoices", "providers", "reports"};
+                                          "plans", "orgs", "invoices", "providers", "reports", "serve"};
   return k;
 }
 

@@ -90,6 +90,7 @@ class Env {
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
   providers::PullLog& pulls() { return store().pulls(); }
   report::TemplateStore& templates() { return store().templates(); }
+  serve::AccessStore& access() { return store().access(); }
   // The embedded store's file (with ClickHouse: --state, BILLCTL_STATE, [store] state or the default).
   const std::string& db_path();
   // Where usage lives, for messages: the embedded store's path or the ClickHouse address.

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -60,6 +61,9 @@ class Schema {
   // fields would answer null for them.
   std::vector<std::string> unresolved() const;
 
+  // Keeps `owner` alive as long as the schema (what the resolvers point into).
+  void keep(std::shared_ptr<void> owner) { m_owned.push_back(std::move(owner)); }
+
   static bool is_input(const TypeDefinition& t);
   static bool is_leaf(const TypeDefinition& t);
 
@@ -71,6 +75,7 @@ class Schema {
   std::vector<std::string> m_order;  // user types as written
   std::map<std::string, Resolver, std::less<>> m_resolvers;
   std::string m_query = "Query", m_mutation, m_subscription;
+  std::vector<std::shared_ptr<void>> m_owned;
 };
 
 // A literal `v` as a value of `type` (§5.6.1 / §6.4.1): variables are looked up in `variables`.

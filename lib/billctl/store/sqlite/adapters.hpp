@@ -45,6 +45,23 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   size_t m_max_slots = k_max_slots;
 };
 
+class SqliteAccess : public serve::AccessStore {
+ public:
+  explicit SqliteAccess(Db& db) : m_db(db) {}
+  bool add_client(const serve::Client& c) override;
+  std::optional<serve::Client> find_client(const std::string& name) override;
+  std::vector<serve::Client> list_clients() override;
+  bool remove_client(const std::string& name) override;
+  std::optional<serve::MutationRecord> find_mutation(const std::string& actor, const std::string& key) override;
+  void record_mutation(const serve::MutationRecord& m) override;
+  std::vector<serve::MutationRecord> mutations(size_t limit) override;
+  int64_t add_plan_request(const serve::PlanRequest& r) override;
+  std::vector<serve::PlanRequest> plan_requests() override;
+
+ private:
+  Db& m_db;
+};
+
 class SqlitePullLog : public providers::PullLog {
  public:
   explicit SqlitePullLog(Db& db) : m_db(db) {}

@@ -441,6 +441,37 @@ CREATE INDEX usage_ts ON usage(ts);
 CREATE INDEX usage_meter_ts ON usage(ts) WHERE meter != '';
 CREATE INDEX usage_session_ts ON usage(ts) WHERE session != '';
 )sql",
+    // 13: billctl serve: OAuth clients (secrets hashed), the log of mutations with their
+    // idempotency keys, and plan change requests.
+    R"sql(
+CREATE TABLE serve_clients(
+  name TEXT PRIMARY KEY,
+  organization TEXT NOT NULL,
+  role TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE serve_mutations(
+  seq INTEGER PRIMARY KEY,
+  idempotency_key TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  mutation TEXT NOT NULL,
+  request TEXT NOT NULL,
+  result TEXT NOT NULL
+);
+CREATE UNIQUE INDEX serve_mutations_key ON serve_mutations(actor, idempotency_key) WHERE idempotency_key != '';
+CREATE TABLE serve_plan_requests(
+  id INTEGER PRIMARY KEY,
+  organization TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  note TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+)sql",
 };
 
 // The usage table's indexes since schema 12 (as migration 12 makes them): an import into an empty

@@ -27,6 +27,7 @@ SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent
   m_invoices = std::make_unique<SqliteInvoices>(m_db);
   m_pulls = std::make_unique<SqlitePullLog>(m_db);
   m_templates = std::make_unique<SqliteTemplates>(m_db);
+  m_access = std::make_unique<SqliteAccess>(m_db);
   if (before > 0 && before < 8) {
     // Budgets stored before pair rollups existed get theirs now, once.
     Transaction t(m_db);
@@ -48,6 +49,7 @@ credits::LedgerStore& SqliteStore::ledger() { return *m_ledger; }
 billing::InvoiceStore& SqliteStore::invoices() { return *m_invoices; }
 providers::PullLog& SqliteStore::pulls() { return *m_pulls; }
 report::TemplateStore& SqliteStore::templates() { return *m_templates; }
+serve::AccessStore& SqliteStore::access() { return *m_access; }
 
 void SqliteStore::set_scan_threads(unsigned n, int64_t min_rows) { m_usage->set_scan_threads(n, min_rows); }
 void SqliteStore::set_use_rollups(bool on) { m_usage->set_use_rollups(on); }

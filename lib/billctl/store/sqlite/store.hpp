@@ -16,6 +16,7 @@
 #include "billctl/pricing/price_store.hpp"
 #include "billctl/providers/pull_store.hpp"
 #include "billctl/report/templates.hpp"
+#include "billctl/serve/access.hpp"
 #include "billctl/store/combo.hpp"
 #include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
@@ -31,6 +32,7 @@ class SqliteLedger;
 class SqliteInvoices;
 class SqlitePullLog;
 class SqliteTemplates;
+class SqliteAccess;
 
 class SqliteStore {
  public:
@@ -49,6 +51,7 @@ class SqliteStore {
   billing::InvoiceStore& invoices();
   providers::PullLog& pulls();
   report::TemplateStore& templates();
+  serve::AccessStore& access();
 
   const std::string& path() const { return m_db.path(); }
   // Every logged import, oldest first.
@@ -76,6 +79,7 @@ class SqliteStore {
   std::unique_ptr<SqliteInvoices> m_invoices;
   std::unique_ptr<SqlitePullLog> m_pulls;
   std::unique_ptr<SqliteTemplates> m_templates;
+  std::unique_ptr<SqliteAccess> m_access;
 };
 
 // The store path: --db, else $BILLCTL_DB, else $XDG_DATA_HOME/billctl/billctl.db

@@ -1,0 +1,176 @@
+#define CPPHTTPLIB_OPENSSL_SUPPORT
+#include "billctl/serve/server.hpp"
+
+#include <httplib.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <mutex>
+
+#include "billctl/util/error.hpp"
+#include "billctl/util/time.hpp"
+
+namespace billctl::serve {
+
+namespace {
+
+util::Seconds wall_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void json_reply(httplib::Response& res, int status, const std::string& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body, "application/json");
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Services& services;
+  Authority& authority;
+  ServerOptions options;
+  std::ostream& log;
+  std::unique_ptr<graphql::Schema> schema;
+  std::unique_ptr<httplib::Server> http;
+  std::mutex store_mutex;  // one request at a time on the store
+  std::mutex log_mutex;
+
+  Impl(Services& s, Authority& a, const ServerOptions& o, std::ostream& l)
+      : services(s), authority(a), options(o), log(l), schema(billing_schema(s)) {}
+
+  // One line per request: time, peer, method, path, status, milliseconds, who. Never a token,
+  // secret or body.
+  void access_log(const httplib::Request& req, int status, const std::string& who, std::chrono::steady_clock::time_point t0) {
+    auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count() / 1000.0;
+    graphql::Json j;
+    j["time"] = util::format_rfc3339(wall_now());
+    j["peer"] = req.remote_addr;
+    j["method"] = req.method;
+    j["path"] = req.path;
+    j["status"] = status;
+    j["ms"] = ms;
+    if (!who.empty()) j["subject"] = who;
+    std::lock_guard<std::mutex> lock(log_mutex);
+    log << j.dump() << "\n" << std::flush;
+  }
+
+  void routes() {
+    http->Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
+      auto t0 = std::chrono::steady_clock::now();
+      res.set_content("ok\n", "text/plain");
+      access_log(req, 200, "", t0);
+    });
+    http->Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
+      auto t0 = std::chrono::steady_clock::now();
+      try {
+        std::lock_guard<std::mutex> lock(store_mutex);
+        services.access->list_clients();
+        res.set_content("ready\n", "text/plain");
+      } catch (const std::exception& e) {
+        res.status = 503;
+        res.set_content(std::string("not ready: ") + e.what() + "\n", "text/plain");
+      }
+      access_log(req, res.status, "", t0);
+    });
+    http->Get("/.well-known/jwks.json", [this](const httplib::Request& req, httplib::Response& res) {
+      auto t0 = std::chrono::steady_clock::now();
+      json_reply(res, 200, authority.jwks().dump());
+      access_log(req, 200, "", t0);
+    });
+    http->Post("/oauth/token", [this](const httplib::Request& req, httplib::Response& res) {
+      auto t0 = std::chrono::steady_clock::now();
+      TokenReply r;
+      {
+        std::lock_guard<std::mutex> lock(store_mutex);
+        r = authority.token(req.body, req.get_header_value("Authorization"), services.now());
+      }
+      if (!r.www_authenticate.empty()) res.set_header("WWW-Authenticate", r.www_authenticate);
+      res.set_header("Pragma", "no-cache");
+      json_reply(res, r.status, r.body.dump());
+      access_log(req, r.status, r.client, t0);
+    });
+    http->Post("/graphql", [this](const httplib::Request& req, httplib::Response& res) {
+      auto t0 = std::chrono::steady_clock::now();
+      Caller caller;
+      try {
+        caller = authority.authenticate(req.get_header_value("Authorization"), services.now());
+      } catch (const TokenError& e) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"billctl\", error=\"invalid_token\"");
+        graphql::Json body;
+        body["errors"] = graphql::Json::array({graphql::error_entry(std::string("unauthenticated: ") + e.what(), {}, "UNAUTHENTICATED")});
+        json_reply(res, 401, body.dump());
+        access_log(req, 401, "", t0);
+        return;
+      }
+      graphql::Json body;
+      int status = 200;
+      try {
+        graphql::Request r = graphql::request_from_json(req.body);
+        std::lock_guard<std::mutex> lock(store_mutex);
+        body = graphql::execute(*schema, r, options.limits, &caller);
+      } catch (const graphql::RequestError& e) {
+        status = 400;
+        body["errors"] = graphql::Json::array({graphql::error_entry(e.what(), e.locations, e.code)});
+      } catch (const std::exception& e) {
+        status = 500;
+        body["errors"] = graphql::Json::array({graphql::error_entry("internal error", {}, "INTERNAL_SERVER_ERROR")});
+        std::lock_guard<std::mutex> lock(log_mutex);
+        log << "billctl serve: error: " << e.what() << "\n";
+      }
+      json_reply(res, status, body.dump());
+      access_log(req, status, caller.subject, t0);
+    });
+    http->set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      auto t0 = std::chrono::steady_clock::now();
+      graphql::Json body;
+      std::string why = res.status == 413 ? "the request body is larger than the limit" : res.status == 404 ? "no such path" : "bad request";
+      body["errors"] = graphql::Json::array({graphql::error_entry(why, {}, res.status == 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST")});
+      res.set_content(body.dump(), "application/json");
+      access_log(req, res.status, "", t0);
+    });
+  }
+};
+
+Server::Server(Services& services, Authority& authority, const ServerOptions& options, std::ostream& log)
+    : m(std::make_unique<Impl>(services, authority, options, log)) {
+  if (options.tls_cert.empty() != options.tls_key.empty()) throw UsageError("--tls-cert and --tls-key go together");
+  if (!options.tls_cert.empty()) {
+    auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!ssl->is_valid()) throw DataError("cannot use the TLS certificate " + options.tls_cert + " with key " + options.tls_key);
+    m->http = std::move(ssl);
+  } else {
+    m->http = std::make_unique<httplib::Server>();
+  }
+  const int threads = std::max(1, options.threads);
+  m->http->new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
+  m->http->set_payload_max_length(options.max_body);
+  m->http->set_read_timeout(options.timeout_seconds, 0);
+  m->http->set_write_timeout(options.timeout_seconds, 0);
+  m->http->set_keep_alive_max_count(100);
+  m->routes();
+}
+
+Server::~Server() = default;
+
+bool Server::tls() const { return !m->options.tls_cert.empty(); }
+
+int Server::bind() {
+  int port = m->options.port;
+  if (port == 0) {
+    port = m->http->bind_to_any_port(m->options.host);
+    if (port < 0) throw DataError("cannot listen on " + m->options.host);
+  } else if (!m->http->bind_to_port(m->options.host, port)) {
+    throw DataError(fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", m->options.host, port));
+  }
+  return port;
+}
+
+void Server::run() {
+  m->http->listen_after_bind();
+}
+
+void Server::stop() { m->http->stop(); }
+
+}  // namespace billctl::serve

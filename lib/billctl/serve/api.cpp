@@ -232,17 +232,18 @@ type Caller {
   scopes: [String!]!
 }
 
+"Root fields are nullable where they can fail (a period that does not parse, another organization): one failing field does not take the others' data with it."
 type Query {
   me: Caller!
   "Usage of a period (2026-10, this-month, 2026-10-01..2026-10-15, ...) grouped by up to four dimensions."
-  usage(period: String!, by: [String!] = [], where: [Filter!] = []): Usage!
-  report(period: String!): Report!
+  usage(period: String!, by: [String!] = [], where: [Filter!] = []): Usage
+  report(period: String!): Report
   "The budgets the caller may see, evaluated now."
   budgets: [Budget!]!
   budget(name: String!): Budget
   "An organization's credits (the caller's own when absent)."
-  credits(organization: String): Credits!
-  invoices(status: String, period: String, organization: String): [Invoice!]!
+  credits(organization: String): Credits
+  invoices(status: String, period: String, organization: String): [Invoice!]
   invoice(number: String!): Invoice
   plans: [Plan!]!
   "Plan change requests (a platform admin sees all, a tenant its own)."

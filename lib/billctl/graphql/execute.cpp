@@ -565,18 +565,24 @@ struct CostWalker {
   const Json& vars;
   const Limits& limits;
 
-  int64_t walk(const TypeDefinition& parent, const SelectionSet& set, int depth, int& max_depth) {
+  // Introspection is answered from memory and its lists are as long as the schema is: they count
+  // once, but a path may pass through at most three of them (the standard introspection query's
+  // types > fields > args); deeper, types > fields > type > fields > ..., is refused as too complex.
+  static constexpr int k_max_introspection_lists = 3;
+  bool too_complex = false;
+
+  int64_t walk(const TypeDefinition& parent, const SelectionSet& set, int depth, int& max_depth, int intro_lists = 0) {
     if (depth > max_depth) max_depth = depth;
     if (depth > limits.max_depth) return 0;
     int64_t total = 0;
     for (const auto& sel : set) {
       if (sel.kind == Selection::Kind::spread) {
         auto it = fragments.find(sel.name);
-        if (it != fragments.end()) total += walk(parent, it->second->selections, depth, max_depth);
+        if (it != fragments.end()) total += walk(parent, it->second->selections, depth, max_depth, intro_lists);
         continue;
       }
       if (sel.kind == Selection::Kind::inline_fragment) {
-        total += walk(parent, sel.selections, depth, max_depth);
+        total += walk(parent, sel.selections, depth, max_depth, intro_lists);
         continue;
       }
       const FieldDefinition* f = field_of(s, parent, sel.name);
@@ -584,19 +590,22 @@ struct CostWalker {
       int64_t cost = 1;
       if (!sel.selections.empty()) {
         int64_t items = 1;
+        int lists = intro_lists;
         const TypeRef* t = &f->type;
         if (t->kind == TypeRef::Kind::non_null) t = t->of.get();
-        if (t->kind == TypeRef::Kind::list) {
+        if (t->kind == TypeRef::Kind::list && parent.name.rfind("__", 0) == 0) {
+          if (++lists > k_max_introspection_lists) too_complex = true;
+        } else if (t->kind == TypeRef::Kind::list) {
           items = limits.list_size;
           for (const auto& [k, v] : sel.args) {
             if (k != "limit" && k != "first") continue;
-            if (v.kind == Value::Kind::integer) items = std::max<int64_t>(1, std::stoll(v.text));
+            if (v.kind == Value::Kind::integer) items = std::max<int64_t>(1, std::strtoll(v.text.c_str(), nullptr, 10));
             else if (v.kind == Value::Kind::variable && vars.contains(v.text) && vars[v.text].is_number_integer())
               items = std::max<int64_t>(1, vars[v.text].get<int64_t>());
           }
         }
         const TypeDefinition* child = s.type(f->type.base());
-        int64_t sub = child ? walk(*child, sel.selections, depth + 1, max_depth) : 0;
+        int64_t sub = child ? walk(*child, sel.selections, depth + 1, max_depth, lists) : 0;
         cost += std::min<int64_t>(items * sub, int64_t(1) << 40);
       }
       total = std::min<int64_t>(total + cost, int64_t(1) << 50);
@@ -658,6 +667,7 @@ Prepared::Prepared(const Schema& s, const Request& r, const Limits& limits) : m_
                             : kind() == Operation::Kind::mutation ? s.mutation_type()
                                                                   : s.subscription_type();
   m_cost.complexity = w.walk(*s.type(root), m_op->selections, 1, m_cost.depth);
+  if (w.too_complex) m_cost.complexity = std::max(m_cost.complexity, limits.max_complexity + 1);
   if (m_cost.depth > limits.max_depth)
     throw RequestError(fmt::format("query is nested {} levels deep, more than the limit of {}", m_cost.depth, limits.max_depth),
                        {m_op->loc}, "QUERY_TOO_DEEP");

@@ -17,7 +17,7 @@ struct Request {
 
 struct Limits {
   size_t max_bytes = 64 * 1024;   // of the query text
-  int max_depth = 15;             // nesting of selections (the standard introspection query is 12)
+  int max_depth = 15;             // nesting of selections (the standard introspection query is 13)
   int64_t max_complexity = 25000;  // fields, each list's selections counted `list_size` times
   int64_t list_size = 10;          // assumed items of a list field without a `limit` argument
 };

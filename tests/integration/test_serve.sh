@@ -1,0 +1,132 @@
+# billctl serve end to end over HTTPS on loopback: OAuth client credentials, every cell of the
+# permission matrix through the API, tenant isolation under crafted queries, JWT attacks, limits,
+# idempotent retries, the schema against introspection (Debian python3-graphql-core), key
+# rotation, and a graceful stop with a request in flight.
+. "$(dirname "$0")/lib.sh"
+export BILLCTL_DB="$WORK/store.db" BILLCTL_NOW=2026-11-20T12:00:00Z
+"$GEN_USAGE" --records 3000 --month 2026-10 --seed 3 > "$WORK/oct.csv"
+"$GEN_USAGE" --records 2000 --month 2026-11 --seed 4 > "$WORK/nov.csv"
+billctl usage import "$WORK/oct.csv" "$WORK/nov.csv" > /dev/null 2>&1
+mkdir -p "$XDG_CONFIG_HOME/billctl"
+printf '[invoices]\ndefault_plan = "starter"\n' > "$XDG_CONFIG_HOME/billctl/config.toml"
+billctl invoices generate --period 2026-10 --issue --actor finance > /dev/null 2>&1
+
+add_client() {  # add_client NAME ORG ROLE [SCOPE]: prints the secret
+  billctl serve clients add "$1" --org "$2" --role "$3" ${4:+--scope "$4"} --format json 2> /dev/null |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])'
+}
+{
+  echo "platform $(add_client platform ops platform-admin)"
+  echo "acme-admin $(add_client acme-admin acme tenant-admin)"
+  echo "acme-billing $(add_client acme-billing acme billing-contact)"
+  echo "globex-admin $(add_client globex-admin globex tenant-admin)"
+  echo "acme-reader $(add_client acme-reader acme tenant-admin billing:read)"
+} > "$WORK/clients.txt"
+# Secrets are shown once and stored hashed: the store holds none of them.
+while read -r _ secret; do
+  ! grep -q "$secret" "$BILLCTL_DB" || fail "a client secret is stored in clear"
+done < "$WORK/clients.txt"
+billctl serve clients list | grep -q "acme-billing  acme          billing-contact" || fail "clients list: $(billctl serve clients list)"
+billctl serve clients list --format json | grep -q secret && fail "clients list shows secrets"
+billctl serve clients add acme-admin --org acme --role tenant-admin 2> "$WORK/dup.err" && fail "duplicate client added"
+grep -q "a client named 'acme-admin' exists" "$WORK/dup.err" || fail "duplicate client: $(cat "$WORK/dup.err")"
+rc=0; billctl serve clients add x --org acme --role owner 2> "$WORK/role.err" || rc=$?
+assert_eq "$rc" 2 "bad role exit code"
+grep -q "invalid --role 'owner'" "$WORK/role.err" || fail "bad role: $(cat "$WORK/role.err")"
+
+# The schema printed is the one checked in.
+billctl serve --schema > "$WORK/schema.graphql"
+diff -u "$SOURCE_DIR/docs/schema.graphql" "$WORK/schema.graphql" || fail "docs/schema.graphql differs from billctl serve --schema"
+
+# A self-signed certificate for 127.0.0.1.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2> /dev/null
+chmod 600 "$WORK/tls.key"
+PORT=$(free_port)
+start_server() {
+  "$BILLCTL_BIN" serve --listen "127.0.0.1:$PORT" --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" --threads 4 \
+    --max-depth 13 --max-complexity 5000 --token-ttl 600 2>> "$WORK/serve.log" &
+  SERVER=$!  # the binary itself (a shell function would put a subshell between)
+  PIDS+=($SERVER)
+  for _ in $(seq 200); do
+    curl -sf --cacert "$WORK/tls.crt" "https://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  fail "server did not start: $(cat "$WORK/serve.log")"
+}
+start_server
+[ "$(stat -c %a "$BILLCTL_DB.serve-keys")" = 700 ] || fail "keys directory is not 0700"
+[ "$(stat -c %a "$BILLCTL_DB.serve-keys/current.pem")" = 600 ] || fail "signing key is not 0600"
+curl -sf --cacert "$WORK/tls.crt" "https://127.0.0.1:$PORT/readyz" | grep -q ready || fail "readyz"
+curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && fail "plain HTTP answered on the TLS port"
+
+/usr/bin/python3 "$SOURCE_DIR/tests/integration/serve_client.py" "https://127.0.0.1:$PORT" "$WORK" "$SOURCE_DIR" ||
+  fail "serve client checks (server log: $(tail -5 "$WORK/serve.log"))"
+
+# The access log names who asked, never a token or a secret.
+grep -q '"subject":"acme-admin"' "$WORK/serve.log" || fail "access log lacks subjects"
+while read -r _ secret; do ! grep -q "$secret" "$WORK/serve.log" || fail "a secret is in the log"; done < "$WORK/clients.txt"
+! grep -q "eyJ" "$WORK/serve.log" || fail "a token is in the log"
+# Mutations are recorded with the caller as actor.
+sqlite3 "$BILLCTL_DB" "SELECT actor, mutation FROM serve_mutations ORDER BY seq LIMIT 1" | grep -q "|" || fail "no mutation recorded"
+
+# Graceful stop: a request whose body is still arriving when SIGTERM comes is answered, then exit 0.
+/usr/bin/python3 - "$PORT" "$WORK" "$SERVER" <<'PY' || fail "graceful stop"
+import json, os, signal, socket, ssl, sys, time, urllib.request
+port, work, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
+secret = dict(l.split() for l in open(f"{work}/clients.txt"))["platform"]
+req = urllib.request.Request(f"https://127.0.0.1:{port}/oauth/token", data=f"grant_type=client_credentials&client_id=platform&client_secret={secret}".encode())
+token = json.load(urllib.request.urlopen(req, context=ctx))["access_token"]
+body = json.dumps({"query": '{ report(period: "2026-10") { cost { amount } } }'}).encode()
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.sendall(f"POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body[:10])
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.3)
+s.sendall(body[10:])
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk: break
+    data += chunk
+head, _, rest = data.partition(b"\r\n\r\n")
+assert head.startswith(b"HTTP/1.1 200"), head
+assert json.loads(rest)["data"]["report"]["cost"]["amount"], rest
+PY
+rc=0; wait "$SERVER" || rc=$?
+assert_eq "$rc" 0 "exit code after SIGTERM"
+grep -q "billctl serve: stopped" "$WORK/serve.log" || fail "no stop message"
+
+# Key rotation: tokens of the old key keep working until they expire; the JWKS lists both.
+start_server
+/usr/bin/python3 - "https://127.0.0.1:$PORT" "$WORK" <<'PY' > "$WORK/old.token" || fail "token before rotation"
+import json, ssl, sys, urllib.request
+url, work = sys.argv[1], sys.argv[2]
+ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
+secret = dict(l.split() for l in open(f"{work}/clients.txt"))["acme-admin"]
+req = urllib.request.Request(f"{url}/oauth/token", data=f"grant_type=client_credentials&client_id=acme-admin&client_secret={secret}".encode())
+print(json.load(urllib.request.urlopen(req, context=ctx))["access_token"])
+PY
+kill -TERM "$SERVER"; wait "$SERVER" || true
+billctl serve keys rotate | grep -q "^rotated: new key" || fail "keys rotate"
+[ "$(billctl serve keys jwks | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]))')" = 2 ] || fail "jwks after rotation"
+start_server
+curl -sf --cacert "$WORK/tls.crt" -H "Authorization: Bearer $(cat "$WORK/old.token")" -d '{"query":"{ me { organization } }"}' \
+  "https://127.0.0.1:$PORT/graphql" | grep -q '"organization":"acme"' || fail "old token after rotation"
+# ... until the old token can have expired (600 s lifetime): then it is refused.
+kill -TERM "$SERVER"; wait "$SERVER" || true
+BILLCTL_NOW=2026-11-20T12:12:00Z start_server
+code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/tls.crt" -H "Authorization: Bearer $(cat "$WORK/old.token")" \
+  -d '{"query":"{ me { organization } }"}' "https://127.0.0.1:$PORT/graphql")
+assert_eq "$code" 401 "old token after its lifetime"
+kill -TERM "$SERVER"; wait "$SERVER" || true
+
+# Bad flags are exit 2 naming the flag.
+rc=0; billctl serve --listen nowhere 2> "$WORK/listen.err" || rc=$?
+assert_eq "$rc" 2 "bad --listen"
+grep -q "invalid --listen 'nowhere'" "$WORK/listen.err" || fail "bad --listen: $(cat "$WORK/listen.err")"
+rc=0; billctl serve --listen "127.0.0.1:$PORT" --tls-cert "$WORK/tls.crt" 2> "$WORK/tls.err" || rc=$?
+assert_eq "$rc" 2 "--tls-cert alone"
+grep -q "tls-cert and --tls-key go together" "$WORK/tls.err" || fail "--tls-cert alone: $(cat "$WORK/tls.err")"
+echo ok

@@ -63,7 +63,8 @@ const std::vector<std::string>* vocabulary(const CLI::Option* o) {
       {"METRIC", {"cost", "tokens", "requests", "errors"}},
       {"WIDTH", {"1d", "1h"}},
       {"SHELL", {"bash", "zsh", "fish"}},
-      {"PROVIDER", {"openai", "anthropic"}}};
+      {"PROVIDER", {"openai", "anthropic"}},
+      {"ROLE", {"platform-admin", "tenant-admin", "billing-contact"}}};
   static const std::map<std::string, Words, std::less<>> by_key{
       {"kind", {"purchase", "usage", "correction", "refund", "adjustment", "expiry", "topup", "invoice"}},
       {"fail-on", {"warning", "critical", "exceeded", "forecast"}},

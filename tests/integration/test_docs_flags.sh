@@ -17,7 +17,7 @@ missing=0
 while IFS=$'\t' read -r path flag; do
   set -- $path
   case "${2:-}" in
-    usage | report | prices | budgets | credits | invoices | forecast) page="billctl-$2.1" ;;
+    usage | report | prices | budgets | credits | invoices | forecast | serve) page="billctl-$2.1" ;;
     *) page="billctl.1" ;;
   esac
   [ -f "$WORK/$page.txt" ] || { echo "no man page $page for '$path'"; missing=1; continue; }

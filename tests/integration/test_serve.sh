@@ -63,6 +63,47 @@ curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && fail "plain HTTP an
 /usr/bin/python3 "$SOURCE_DIR/tests/integration/serve_client.py" "https://127.0.0.1:$PORT" "$WORK" "$SOURCE_DIR" ||
   fail "serve client checks (server log: $(tail -5 "$WORK/serve.log"))"
 
+# A subscription over Server-Sent Events gets a tick that shows an import made after it began.
+/usr/bin/python3 - "$PORT" "$WORK" "$BILLCTL_BIN" <<'PY' || fail "subscription"
+import json, os, socket, ssl, subprocess, sys, time, urllib.request
+port, work, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
+secret = dict(l.split() for l in open(f"{work}/clients.txt"))["acme-admin"]
+req = urllib.request.Request(f"https://127.0.0.1:{port}/oauth/token", data=f"grant_type=client_credentials&client_id=acme-admin&client_secret={secret}".encode())
+token = json.load(urllib.request.urlopen(req, context=ctx))["access_token"]
+body = json.dumps({"query": "subscription { usageTicks(interval: 1) { at today { amount } todayRequests budgets { name } } }"}).encode()
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.settimeout(10)
+s.sendall(f"POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+buf = b""
+def next_tick():
+    global buf
+    while True:
+        m = buf.find(b"data: {")
+        end = buf.find(b"\n", m) if m >= 0 else -1
+        if m >= 0 and end >= 0:
+            line, buf = buf[m + 6:end], buf[end:]
+            return json.loads(line)["data"]["usageTicks"]
+        chunk = s.recv(65536)
+        assert chunk, "stream ended"
+        buf += chunk
+first = next_tick()
+assert first["at"] == "2026-11-20T12:00:00Z" and first["todayRequests"] > 0, first
+assert buf.find(b"text/event-stream") < 0  # headers consumed before
+with open(f"{work}/today.csv", "w") as f:
+    f.write("id,timestamp,provider,model,organization,user,input_tokens,output_tokens,requests\n")
+    f.write("sse-1,2026-11-20T11:30:00Z,openai,gpt-4o,acme,zoe,1000000,0,7\n")
+subprocess.run([binary, "usage", "import", f"{work}/today.csv"], check=True, capture_output=True)
+deadline = time.time() + 8
+while time.time() < deadline:
+    t = next_tick()
+    if t["todayRequests"] == first["todayRequests"] + 7:
+        assert float(t["today"]["amount"]) > float(first["today"]["amount"]), (first, t)
+        break
+else:
+    raise SystemExit(f"no tick showed the import: {first} -> {t}")
+PY
+
 # The access log names who asked, never a token or a secret.
 grep -q '"subject":"acme-admin"' "$WORK/serve.log" || fail "access log lacks subjects"
 while read -r _ secret; do ! grep -q "$secret" "$WORK/serve.log" || fail "a secret is in the log"; done < "$WORK/clients.txt"

@@ -682,6 +682,32 @@ Operation::Kind Prepared::kind() const { return m_op->kind; }
 
 Json Prepared::run(void* context) const { return Executor(m_schema, m_doc, m_variables, context).run(*m_op); }
 
+Json Prepared::root_arguments() const {
+  const std::string& root = kind() == Operation::Kind::query      ? m_schema.query_type()
+                            : kind() == Operation::Kind::mutation ? m_schema.mutation_type()
+                                                                  : m_schema.subscription_type();
+  const TypeDefinition& t = *m_schema.type(root);
+  Executor e(m_schema, m_doc, m_variables, nullptr);
+  FieldGroups groups;
+  std::set<std::string> visited;
+  e.collect(t, m_op->selections, groups, visited);
+  Json args = Json::object();
+  if (groups.empty()) return args;
+  const Selection& sel = *groups.front().second.front();
+  const FieldDefinition* def = field_of(m_schema, t, sel.name);
+  if (!def) return args;
+  for (const auto& a : def->args) {
+    const Value* given = nullptr;
+    for (const auto& [k, v] : sel.args)
+      if (k == a.name) given = &v;
+    if (given && !(given->kind == Value::Kind::variable && !m_variables.contains(given->text)))
+      args[a.name] = coerce_literal(m_schema, *given, a.type, m_variables);
+    else if (a.default_value)
+      args[a.name] = coerce_literal(m_schema, *a.default_value, a.type, m_variables);
+  }
+  return args;
+}
+
 Json execute(const Schema& s, const Request& r, const Limits& limits, void* context) {
   try {
     Prepared p(s, r, limits);

@@ -47,6 +47,9 @@ class Prepared {
   // Runs the operation: {"data": ...} and, when fields failed, "errors": [...] with message,
   // locations, path and extensions.code.
   Json run(void* context) const;
+  // The arguments of the operation's (first) root field, coerced: what a subscription's stream
+  // needs to know before its first event (the interval).
+  Json root_arguments() const;
 
  private:
   const Schema& m_schema;

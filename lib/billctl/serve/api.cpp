@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "billctl/report/live.hpp"
 #include "billctl/report/monthly.hpp"
 #include "billctl/render/table.hpp"
 #include "billctl/util/error.hpp"
@@ -24,6 +25,7 @@ namespace {
 const std::string k_sdl = R"sdl(schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "A whole number beyond GraphQL's 32-bit Int (token counts), as a JSON number."
@@ -250,6 +252,46 @@ type Query {
   planChangeRequests: [PlanChangeRequest!]!
 }
 
+"A budget's burn in a tick."
+type BudgetBurn {
+  name: String!
+  spent: String
+  usedPercent: String
+  stage: Int!
+}
+
+type TopSpender {
+  value: String!
+  cost: Money!
+}
+
+"Right now, as billctl usage watch shows it: a tenant's figures are its organization's."
+type UsageTick {
+  at: String!
+  "Today (UTC) up to now."
+  today: Money!
+  todayRequests: Long!
+  "The last hour."
+  lastHour: Money!
+  lastHourRequests: Long!
+  month: String!
+  monthToDate: Money!
+  "Last month from its start to the same point."
+  lastMonthSamePoint: Money!
+  budgets: [BudgetBurn!]!
+  "The last hour's largest users, at most 5."
+  topUsers: [TopSpender!]!
+}
+
+"""
+Over Server-Sent Events: POST /graphql with Accept: text/event-stream; each tick is an event
+"next" whose data is {"data": {...}}, the stream ends with an event "complete" when the server stops.
+"""
+type Subscription {
+  "Today's spend, the last hour's rate and the budgets' burn, every `interval` seconds (1 to 3600)."
+  usageTicks(interval: Int = 5): UsageTick!
+}
+
 """
 Every mutation is recorded with the caller as actor. With an idempotencyKey, a retry with the
 same arguments returns the first result instead of doing it again; other arguments under the
@@ -289,6 +331,9 @@ std::string org_arg(const ResolveInfo& i, const char* name = "organization") {
 Json money(const money::Decimal& d, const money::Currency& c, int digits) {
   return Json{{"amount", d.to_string(digits)}, {"currency", std::string(c.name())}};
 }
+
+// Rounded once to the currency's minor unit (half even), as the tables show it.
+Json rounded(const money::Decimal& d, const money::Currency& c) { return money(d.round(c.minor_units), c, c.minor_units); }
 
 Json period_json(const util::Period& p) {
   return Json{{"label", p.label}, {"start", util::format_rfc3339(p.begin)}, {"end", util::format_rfc3339(p.end)}};
@@ -432,6 +477,25 @@ Json request_json(const PlanRequest& r) {
               {"actor", r.actor},     {"note", r.note},                 {"at", util::format_rfc3339(r.at)}};
 }
 
+// A usage source that sees one organization: every query gets its filter.
+class OrganizationSource : public usage::Source {
+ public:
+  OrganizationSource(usage::Source& inner, std::string org) : m_inner(inner), m_org(std::move(org)) {}
+  std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override {
+    std::vector<usage::AggQuery> own = queries;
+    for (auto& q : own) q.where.push_back(usage::Filter{usage::Dim::organization, {m_org}});
+    return m_inner.aggregate(own);
+  }
+  std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override {
+    return m_inner.catalogs_used(begin, end);
+  }
+  bool may_have_sessions(util::Seconds begin, util::Seconds end) override { return m_inner.may_have_sessions(begin, end); }
+
+ private:
+  usage::Source& m_inner;
+  std::string m_org;
+};
+
 class Api {
  public:
   explicit Api(Services& s) : m(s) {}
@@ -504,6 +568,11 @@ class Api {
       for (const auto& r : m.access->plan_requests())
         if (c.role == Role::platform_admin || r.organization == c.organization) out.push_back(request_json(r));
       return out;
+    });
+
+    schema.resolve("Subscription.usageTicks", [this](const ResolveInfo& i) {
+      if (!caller(i).can_read) forbid("the token's scope lacks billing:read");
+      return guarded([this](const ResolveInfo& r) { return tick(r); }, i);
     });
 
     mutation(schema, "setBudget", [this](const ResolveInfo& i, std::string& org) { return set_budget(i, org); });
@@ -729,15 +798,50 @@ class Api {
     return j;
   }
 
-  // Budgets the caller may see (one, with `name`), evaluated in one aggregation.
-  Json budget_list(const ResolveInfo& i, const std::string& name) {
-    const Caller& c = caller(i);
+  // The budgets the caller may see (one, with `name`).
+  std::vector<budgets::Budget> visible_budgets(const Caller& c, const std::string& name = {}) {
     std::vector<budgets::Budget> visible;
     for (auto& b : m.budgets->list_budgets()) {
       if (!name.empty() && b.name != name) continue;
       if (grant(c.role, Action::view_usage) != Grant::all && budget_org(b) != c.organization) continue;
       visible.push_back(std::move(b));
     }
+    return visible;
+  }
+
+  Json tick(const ResolveInfo& i) {
+    const Caller& c = caller(i);
+    const bool all = grant(c.role, Action::view_usage) == Grant::all;
+    OrganizationSource own(*m.usage, c.organization);
+    usage::Source& src = all ? *m.usage : own;
+    const util::Seconds now = m.now();
+    report::LiveView v = report::build_live(src, visible_budgets(c), now);
+    const auto& cur = v.currency;
+    Json j;
+    j["at"] = util::format_rfc3339(now);
+    j["today"] = rounded(v.today, cur);
+    j["todayRequests"] = v.today_requests;
+    j["lastHour"] = rounded(v.last_hour, cur);
+    j["lastHourRequests"] = v.last_hour_requests;
+    j["month"] = v.month;
+    j["monthToDate"] = rounded(v.month_to_date, cur);
+    j["lastMonthSamePoint"] = rounded(v.last_month_same_point, cur);
+    j["budgets"] = Json::array();
+    for (const auto& s : v.budgets) {
+      Json bj = budget_json(s);
+      j["budgets"].push_back(Json{{"name", bj["name"]},
+                                  {"spent", bj["status"]["spent"]},
+                                  {"usedPercent", bj["status"]["usedPercent"]},
+                                  {"stage", bj["status"]["stage"]}});
+    }
+    j["topUsers"] = Json::array();
+    for (const auto& t : v.top_users) j["topUsers"].push_back(Json{{"value", t.value}, {"cost", rounded(t.cost, cur)}});
+    return j;
+  }
+
+  // Budgets the caller may see (one, with `name`), evaluated in one aggregation.
+  Json budget_list(const ResolveInfo& i, const std::string& name) {
+    std::vector<budgets::Budget> visible = visible_budgets(caller(i), name);
     Json out = Json::array();
     for (const auto& s : budgets::evaluate(*m.usage, visible, m.now())) out.push_back(budget_json(s));
     return out;

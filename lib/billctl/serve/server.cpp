@@ -4,7 +4,9 @@
 #include <httplib.h>
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <mutex>
 
 #include "billctl/util/error.hpp"
@@ -35,6 +37,8 @@ struct Server::Impl {
   std::unique_ptr<httplib::Server> http;
   std::mutex store_mutex;  // one request at a time on the store
   std::mutex log_mutex;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> streams{0};
 
   Impl(Services& s, Authority& a, const ServerOptions& o, std::ostream& l)
       : services(s), authority(a), options(o), log(l), schema(billing_schema(s)) {}
@@ -53,6 +57,66 @@ struct Server::Impl {
     if (!who.empty()) j["subject"] = who;
     std::lock_guard<std::mutex> lock(log_mutex);
     log << j.dump() << "\n" << std::flush;
+  }
+
+  // A subscription over Server-Sent Events: an event "next" per tick until the client goes or the
+  // server stops ("complete"). Streams hold a worker each, so at most half the workers stream.
+  void subscribe(const httplib::Request& req, httplib::Response& res, std::shared_ptr<graphql::Prepared> prepared,
+                 const Caller& caller, std::chrono::steady_clock::time_point t0) {
+    if (req.get_header_value("Accept").find("text/event-stream") == std::string::npos) {
+      graphql::Json body;
+      body["errors"] = graphql::Json::array(
+          {graphql::error_entry("a subscription is served as Server-Sent Events: send Accept: text/event-stream", {}, "BAD_REQUEST")});
+      json_reply(res, 400, body.dump());
+      access_log(req, 400, caller.subject, t0);
+      return;
+    }
+    if (streams.fetch_add(1) >= std::max(1, options.threads / 2)) {
+      streams.fetch_sub(1);
+      graphql::Json body;
+      body["errors"] = graphql::Json::array({graphql::error_entry("too many open subscriptions; try again later", {}, "UNAVAILABLE")});
+      res.set_header("Retry-After", "10");
+      json_reply(res, 503, body.dump());
+      access_log(req, 503, caller.subject, t0);
+      return;
+    }
+    graphql::Json args = prepared->root_arguments();
+    int64_t interval = args.contains("interval") && args["interval"].is_number_integer() ? args["interval"].get<int64_t>() : 5;
+    if (interval < 1 || interval > 3600) {
+      streams.fetch_sub(1);
+      graphql::Json body;
+      body["errors"] = graphql::Json::array({graphql::error_entry("interval must be 1 to 3600 seconds", {}, "BAD_USER_INPUT")});
+      json_reply(res, 400, body.dump());
+      access_log(req, 400, caller.subject, t0);
+      return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");  // a reverse proxy must not hold the events back
+    access_log(req, 200, caller.subject, t0);
+    auto next_at = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, prepared, caller, interval, next_at](size_t, httplib::DataSink& sink) {
+          while (std::chrono::steady_clock::now() < *next_at) {
+            if (stopping) {
+              const std::string done = "event: complete\ndata:\n\n";
+              sink.write(done.data(), done.size());
+              sink.done();
+              return true;
+            }
+            if (!sink.is_writable()) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          }
+          graphql::Json tick;
+          {
+            std::lock_guard<std::mutex> lock(store_mutex);
+            tick = prepared->run(const_cast<Caller*>(&caller));
+          }
+          const std::string event = "event: next\ndata: " + tick.dump() + "\n\n";
+          *next_at += std::chrono::seconds(interval);
+          return sink.write(event.data(), event.size());
+        },
+        [this](bool) { streams.fetch_sub(1); });
   }
 
   void routes() {
@@ -107,8 +171,19 @@ struct Server::Impl {
       int status = 200;
       try {
         graphql::Request r = graphql::request_from_json(req.body);
-        std::lock_guard<std::mutex> lock(store_mutex);
-        body = graphql::execute(*schema, r, options.limits, &caller);
+        std::unique_lock<std::mutex> lock(store_mutex);
+        std::shared_ptr<graphql::Prepared> prepared;
+        try {
+          prepared = std::make_shared<graphql::Prepared>(*schema, r, options.limits);
+        } catch (const graphql::RequestError&) {
+          body = graphql::execute(*schema, r, options.limits, &caller);  // the same errors, all of them
+        }
+        if (prepared && prepared->kind() == graphql::Operation::Kind::subscription) {
+          lock.unlock();
+          subscribe(req, res, prepared, caller, t0);
+          return;
+        }
+        if (prepared) body = prepared->run(&caller);
       } catch (const graphql::RequestError& e) {
         status = 400;
         body["errors"] = graphql::Json::array({graphql::error_entry(e.what(), e.locations, e.code)});
@@ -171,6 +246,9 @@ void Server::run() {
   m->http->listen_after_bind();
 }
 
-void Server::stop() { m->http->stop(); }
+void Server::stop() {
+  m->stopping = true;  // open streams end with "complete" before the workers are joined
+  m->http->stop();
+}
 
 }  // namespace billctl::serve

@@ -93,7 +93,8 @@ void run_set(const SetOptions& o, Env& env) {
   const auto settings = env.notify_settings();  // secrets are not needed (nor resolved) to set a budget
   for (const auto& c : b.channels)
     if (!settings.find(c)) throw UsageError("invalid --channel '" + c + "': no [notify.channels." + c + "] in the config file");
-  check_currency(b, env.imports().usage_currencies(), "invalid --limit '" + o.limit + "'");
+  // Through --remote the server holds the usage; its currencies are not asked for here.
+  if (!env.remote()) check_currency(b, env.imports().usage_currencies(), "invalid --limit '" + o.limit + "'");
   auto existing = env.budgets().list_budgets();
   const bool replaced = std::any_of(existing.begin(), existing.end(), [&](const Budget& e) { return e.name == b.name; });
   env.budgets().put_budget(b, env.now());
@@ -313,7 +314,7 @@ void check_channels(const Budget& b, const notify::Settings& settings, const std
 void run_apply(const ApplyOptions& o, Env& env) {
   const auto wanted = budgets::parse_budgets_toml(util::read_file(o.file), o.file, env.tz());
   const notify::Settings settings = env.notify_settings();
-  const auto currencies = env.imports().usage_currencies();
+  const auto currencies = env.remote() ? std::vector<std::string>{} : env.imports().usage_currencies();
   for (const auto& b : wanted) {
     check_channels(b, settings, o.file);
     check_currency(b, currencies, o.file);

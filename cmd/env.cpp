@@ -22,7 +22,7 @@ namespace billctl::cmd {
 
 const std::vector<std::string>& config_keys() {
   static const std::vector<std::string> k{"db", "tz", "week_start", "store", "prices", "notify", "credits",
-                                          "plans", "orgs", "invoices", "providers", "reports", "serve"};
+                                          "plans", "orgs", "invoices", "providers", "reports", "serve", "remote"};
   return k;
 }
 
@@ -71,6 +71,7 @@ void Env::configure(const GlobalOptions& g) {
   m_cluster_flag = g.cluster;
   m_ch_options.user = env("BILLCTL_CLICKHOUSE_USER");
   m_ch_options.password = env("BILLCTL_CLICKHOUSE_PASSWORD");
+  parse_remote_table(nullptr, g);
 
   // Config: --config, $BILLCTL_CONFIG, $XDG_CONFIG_HOME/billctl/config.toml ($HOME/.config/...).
   m_config_path = !g.config.empty() ? g.config : env("BILLCTL_CONFIG");
@@ -115,6 +116,7 @@ void Env::configure(const GlobalOptions& g) {
   }
   m_config_private = (st.st_mode & 077) == 0;
   if (const toml::node* n = cfg.get("store")) parse_store_table(n);
+  if (const toml::node* n = cfg.get("remote")) parse_remote_table(n, g);
   // Moved, never copied: a copied toml++ node forgets its source position (errors would say line 0).
   m_config = std::make_unique<toml::table>(std::move(cfg));
   m_notify = (*m_config)["notify"].as_table();
@@ -239,7 +241,61 @@ std::string Env::usage_setting() const {
 
 bool Env::usage_in_clickhouse() { return store::ch::is_url(usage_setting()); }
 
+// [remote] url, client_id, secret_env, ca_file, timeout; the flag and BILLCTL_REMOTE,
+// BILLCTL_CLIENT_ID, BILLCTL_CLIENT_SECRET, BILLCTL_REMOTE_CA win over the file. Called once
+// without the table (environment and flags), and again when the config has one.
+void Env::parse_remote_table(const toml::node* n, const GlobalOptions& g) {
+  std::string url, what;
+  if (!g.remote.empty()) url = g.remote, what = "--remote";
+  else if (!env("BILLCTL_REMOTE").empty()) url = env("BILLCTL_REMOTE"), what = "BILLCTL_REMOTE";
+  std::string secret_env = "BILLCTL_CLIENT_SECRET";
+  if (n) {
+    const toml::table* t = n->as_table();
+    const std::string where = m_config_path + ": [remote]";
+    if (!t) throw DataError(where + " must be a table");
+    for (const auto& [k, v] : *t) {
+      const std::string key(k.str());
+      if (key != "url" && key != "client_id" && key != "secret_env" && key != "ca_file" && key != "timeout")
+        throw DataError(m_config_path + ":" + std::to_string(k.source().begin.line) + ": unknown key 'remote." + key +
+                        "' (known: url, client_id, secret_env, ca_file, timeout)");
+      if (key != "timeout" && !v.is_string()) throw DataError(where + " " + key + " must be a string");
+    }
+    if (url.empty() && t->contains("url")) url = (*t)["url"].value<std::string>().value_or(""), what = "[remote] url";
+    if (t->contains("client_id")) m_remote.client_id = (*t)["client_id"].value<std::string>().value_or("");
+    if (t->contains("secret_env")) secret_env = (*t)["secret_env"].value<std::string>().value_or(secret_env);
+    if (t->contains("ca_file")) m_remote.ca_file = (*t)["ca_file"].value<std::string>().value_or("");
+    if (const toml::node* to = t->get("timeout")) {
+      auto secs = to->value<int64_t>();
+      if (!secs || *secs < 1 || *secs > 3600) throw DataError(where + " timeout must be 1 to 3600 seconds");
+      m_remote.timeout_ms = *secs * 1000;
+    }
+  }
+  if (url.empty()) return;
+  m_remote.url = serve::remote_root(url, what);
+  if (!env("BILLCTL_CLIENT_ID").empty()) m_remote.client_id = env("BILLCTL_CLIENT_ID");
+  m_remote.client_secret = env(secret_env);
+  if (!env("BILLCTL_REMOTE_CA").empty()) m_remote.ca_file = env("BILLCTL_REMOTE_CA");
+}
+
+serve::RemoteClient& Env::remote_client() {
+  if (!m_remote_client) {
+    m_remote_http = std::make_unique<net::CurlHttpClient>();
+    m_remote_client = std::make_unique<serve::RemoteClient>(*m_remote_http, m_remote);
+  }
+  return *m_remote_client;
+}
+
+budgets::BudgetStore& Env::budgets() {
+  if (!remote()) return store().budgets();
+  if (!m_remote_budgets) m_remote_budgets = std::make_unique<serve::RemoteBudgets>(remote_client());
+  return *m_remote_budgets;
+}
+
 usage::Source& Env::usage() {
+  if (remote()) {
+    if (!m_remote_usage) m_remote_usage = std::make_unique<serve::RemoteUsage>(remote_client());
+    return *m_remote_usage;
+  }
   if (!usage_in_clickhouse()) return store().usage();
   imports();
   return *m_clickhouse;
@@ -285,6 +341,7 @@ credits::LedgerStore& Env::ledger_store() {
 }
 
 std::string Env::usage_location() {
+  if (remote()) return m_remote.url;
   const std::string where = usage_setting();
   if (store::ch::is_url(where)) {
     imports();
@@ -307,6 +364,9 @@ const std::string& Env::db_path() {
 }
 
 store::SqliteStore& Env::store() {
+  if (remote())
+    throw UsageError("this command works on the local store, not through --remote " + m_remote.url +
+                     " (which serves usage, report, forecast, anomalies, patterns and budgets)");
   if (!m_store) m_store = std::make_unique<store::SqliteStore>(db_path());
   return *m_store;
 }
@@ -330,6 +390,7 @@ void overlay(std::vector<pricing::PriceEntry>& base, std::vector<pricing::PriceE
 
 const pricing::Catalog& Env::catalog() {
   if (m_catalog) return *m_catalog;
+  if (remote()) return catalog_for_files();  // the server priced the usage; names normalise by the built-in catalog
   // Precedence, lowest first: built-in, the store's (prices import), config [prices] file, --prices.
   std::vector<pricing::PriceEntry> user = prices().user_prices();
   std::string name = user.empty() ? std::string() : prices().user_catalog_name();
@@ -350,7 +411,7 @@ const pricing::Catalog& Env::catalog() {
 const pricing::Catalog& Env::catalog_for_files() {
   if (m_catalog) return *m_catalog;
   struct stat st{};
-  if (m_store || ::stat(db_path().c_str(), &st) == 0) return catalog();
+  if (!remote() && (m_store || ::stat(db_path().c_str(), &st) == 0)) return catalog();
   std::vector<pricing::PriceEntry> user;
   std::string name;
   if (auto c = file_prices(m_config_prices, m_now); !c.empty()) {

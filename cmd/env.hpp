@@ -13,6 +13,7 @@
 #include "billctl/pricing/catalog.hpp"
 #include "billctl/render/progress.hpp"
 #include "billctl/render/table.hpp"
+#include "billctl/serve/remote.hpp"
 #include "billctl/store/clickhouse/ledger.hpp"
 #include "billctl/store/clickhouse/usage.hpp"
 #include "billctl/store/sqlite/store.hpp"
@@ -26,6 +27,7 @@ struct GlobalOptions {
   std::string db;
   std::string state;
   std::string cluster;
+  std::string remote;
   std::string config;
   std::string now;
   std::string color = "auto";
@@ -84,13 +86,16 @@ class Env {
   usage::Source& usage();
   ingest::ImportStore& imports();
   pricing::PriceStore& prices() { return store().prices(); }
-  budgets::BudgetStore& budgets() { return store().budgets(); }
+  budgets::BudgetStore& budgets();
   notify::AlertLog& alerts() { return store().alerts(); }
   credits::LedgerStore& ledger_store();
   billing::InvoiceStore& invoice_store() { return store().invoices(); }
   providers::PullLog& pulls() { return store().pulls(); }
   report::TemplateStore& templates() { return store().templates(); }
   serve::AccessStore& access() { return store().access(); }
+  // Is this run a client of billctl serve (--remote, BILLCTL_REMOTE, [remote] url)? Usage and
+  // budgets are then read from the server; commands that need the local store refuse.
+  bool remote() const { return !m_remote.url.empty(); }
   // The embedded store's file (with ClickHouse: --state, BILLCTL_STATE, [store] state or the default).
   const std::string& db_path();
   // Where usage lives, for messages: the embedded store's path or the ClickHouse address.
@@ -159,6 +164,13 @@ class Env {
   store::ch::Config m_ch_options;  // [store] user, password, timeout, compress (the address comes later)
   bool m_ch_compress_set = false;
   std::unique_ptr<pricing::Catalog> m_catalog;
+  serve::RemoteConfig m_remote;
+  std::unique_ptr<net::HttpClient> m_remote_http;
+  std::unique_ptr<serve::RemoteClient> m_remote_client;
+  std::unique_ptr<serve::RemoteUsage> m_remote_usage;
+  std::unique_ptr<serve::RemoteBudgets> m_remote_budgets;
+  serve::RemoteClient& remote_client();
+  void parse_remote_table(const toml::node* n, const GlobalOptions& g);
 };
 
 }  // namespace billctl::cmd

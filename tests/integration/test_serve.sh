@@ -63,6 +63,62 @@ curl -s "http://127.0.0.1:$PORT/healthz" > /dev/null 2>&1 && fail "plain HTTP an
 /usr/bin/python3 "$SOURCE_DIR/tests/integration/serve_client.py" "https://127.0.0.1:$PORT" "$WORK" "$SOURCE_DIR" ||
   fail "serve client checks (server log: $(tail -5 "$WORK/serve.log"))"
 
+# billctl --remote: every read command prints through the server what it prints locally.
+export BILLCTL_REMOTE_CA="$WORK/tls.crt"
+secret_of() { awk -v c="$1" '$1 == c { print $2 }' "$WORK/clients.txt"; }
+remote() {  # remote CLIENT ARGS...: billctl --remote as that client
+  local c=$1; shift
+  BILLCTL_CLIENT_ID=$c BILLCTL_CLIENT_SECRET=$(secret_of "$c") "$BILLCTL_BIN" --remote "https://127.0.0.1:$PORT" "$@"
+}
+while IFS= read -r cmd; do
+  rc_l=0; rc_r=0
+  billctl $cmd > "$WORK/l.out" 2> "$WORK/l.err" || rc_l=$?
+  remote platform $cmd > "$WORK/r.out" 2> "$WORK/r.err" || rc_r=$?
+  [ "$rc_l" = "$rc_r" ] || fail "--remote $cmd: exit $rc_r, locally $rc_l ($(cat "$WORK/r.err"))"
+  cmp -s "$WORK/l.out" "$WORK/r.out" || fail "--remote $cmd differs: $(diff "$WORK/l.out" "$WORK/r.out" | head -5)"
+  cmp -s "$WORK/l.err" "$WORK/r.err" || fail "--remote $cmd stderr differs: $(diff "$WORK/l.err" "$WORK/r.err" | head -5)"
+done <<'CMDS'
+report --period 2026-10
+report --period 2026-10 --format json
+report --period 2026-10 --format csv
+report --period 2026-11 --where department=engineering
+usage summary --period 2026-10 --by department,model
+usage summary --since 2026-10-05T06:30:00Z --until 2026-10-09 --by day
+usage summary --period 2026-10 --by hour --format csv
+usage top --by user --period 2026-10
+usage anomalies --period 2026-10
+usage patterns --period 2026-10
+usage watch --once
+forecast
+forecast --by department --format json
+budgets list
+budgets status
+budgets status --format json
+budgets check --user alice.1 --department engineering
+CMDS
+# A tenant sees its organization only, and is refused another's (exit 4), as the API refuses it.
+remote acme-admin usage summary --period 2026-10 --by organization --format csv 2> "$WORK/t.err" | cut -d, -f1 | sort -u | tr '\n' ' ' |
+  grep -qx "acme organization " || fail "tenant --remote sees other organizations"
+rc=0; remote acme-admin usage summary --period 2026-10 --where organization=globex > /dev/null 2> "$WORK/t.err" || rc=$?
+assert_eq "$rc" 4 "tenant --remote naming another organization"
+grep -q "may not view usage of 'globex'" "$WORK/t.err" || fail "tenant refusal: $(cat "$WORK/t.err")"
+# Budgets set through the server, with the tenant's scope forced; local-only commands refuse (exit 2).
+remote acme-admin budgets set acme-remote --limit "7 USD" --period daily 2> "$WORK/b.err" || fail "remote budgets set: $(cat "$WORK/b.err")"
+billctl budgets list --format json | grep -q '"organization:acme"' || fail "remote budgets set"
+remote acme-admin budgets rm acme-remote 2> "$WORK/b.err" || fail "remote budgets remove: $(cat "$WORK/b.err")"
+! billctl budgets list | grep -q acme-remote || fail "remote budgets remove"
+rc=0; remote platform credits balance > /dev/null 2> "$WORK/c.err" || rc=$?
+assert_eq "$rc" 2 "credits balance through --remote"
+grep -q "works on the local store, not through --remote" "$WORK/c.err" || fail "local-only refusal: $(cat "$WORK/c.err")"
+rc=0; BILLCTL_CLIENT_ID=platform BILLCTL_CLIENT_SECRET=not-the-secret-42 "$BILLCTL_BIN" --remote "https://127.0.0.1:$PORT" report > /dev/null 2> "$WORK/a.err" || rc=$?
+assert_eq "$rc" 4 "--remote with a wrong secret"
+grep -q "refused client 'platform'" "$WORK/a.err" || fail "wrong secret: $(cat "$WORK/a.err")"
+! grep -q not-the-secret-42 "$WORK/a.err" || fail "the secret is printed"
+rc=0; "$BILLCTL_BIN" --remote "ftp://x" report 2> "$WORK/u.err" || rc=$?
+assert_eq "$rc" 2 "bad --remote"
+grep -q "invalid --remote 'ftp://x'" "$WORK/u.err" || fail "bad --remote: $(cat "$WORK/u.err")"
+unset BILLCTL_REMOTE_CA
+
 # A subscription over Server-Sent Events gets a tick that shows an import made after it began.
 /usr/bin/python3 - "$PORT" "$WORK" "$BILLCTL_BIN" <<'PY' || fail "subscription"
 import json, os, socket, ssl, subprocess, sys, time, urllib.request

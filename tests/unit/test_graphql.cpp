@@ -136,6 +136,11 @@ TEST_CASE("graphql: variables are coerced to their declared types", "[graphql]")
   CHECK(first_error(r).find("$n") != std::string::npos);
   r = run("query q($n: Int) { echo(n: $n) }", {{"n", 3000000000LL}});
   CHECK(first_code(r) == "BAD_USER_INPUT");
+  // Numbers parsed from a request body are unsigned when not negative: still Ints.
+  r = run("query q($n: Int) { echo(n: $n) }", Json::parse(R"({"n": 7})"));
+  CHECK(r["data"]["echo"] == R"({"n":7})");
+  r = run("query q($n: Int) { echo(n: $n) }", Json::parse(R"({"n": 2147483648})"));
+  CHECK(first_code(r) == "BAD_USER_INPUT");
   r = run("query q($c: DogCommand!) { dog { doesKnowCommand(dogCommand: $c) } }");
   CHECK(first_error(r) == "Variable \"$c\" of required type \"DogCommand!\" was not provided.");
   r = run("query q($c: DogCommand!) { dog { doesKnowCommand(dogCommand: $c) } }", {{"c", "SIT"}});

@@ -518,6 +518,13 @@ Json coerce_literal(const Schema& s, const Value& v, const TypeRef& type, const 
       bad_input(fmt::format("Int cannot represent non 32-bit signed integer value: {}", v.text));
     return Json(n);
   }
+  if (type.name == "Long") {  // a 64-bit integer scalar, as schemas commonly define one
+    if (v.kind != Value::Kind::integer) return mismatch();
+    errno = 0;
+    long long n = std::strtoll(v.text.c_str(), nullptr, 10);
+    if (errno == ERANGE) bad_input("Long cannot represent " + v.text);
+    return Json(int64_t(n));
+  }
   if (type.name == "Float") {
     if (v.kind != Value::Kind::integer && v.kind != Value::Kind::floating) return mismatch();
     double d = std::strtod(v.text.c_str(), nullptr);
@@ -532,7 +539,7 @@ Json coerce_literal(const Schema& s, const Value& v, const TypeRef& type, const 
     if (v.kind != Value::Kind::string && v.kind != Value::Kind::integer) return mismatch();
     return Json(v.text);
   }
-  // String and custom scalars take strings.
+  // String and other custom scalars take strings.
   if (v.kind != Value::Kind::string) return mismatch();
   return Json(v.text);
 }
@@ -582,8 +589,11 @@ Json coerce_input(const Schema& s, const Json& v, const TypeRef& type, const std
   }
   if (type.name == "Int") {
     if (v.is_number_integer()) {
-      auto n = v.get<int64_t>();
-      if (v.is_number_unsigned() || n > std::numeric_limits<int32_t>::max() || n < std::numeric_limits<int32_t>::min())
+      // JSON parsers keep non-negative numbers unsigned: compare in the type they have.
+      const bool too_big = v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t(std::numeric_limits<int32_t>::max())
+                                                  : v.get<int64_t>() > std::numeric_limits<int32_t>::max();
+      auto n = too_big ? 0 : v.get<int64_t>();
+      if (too_big || n < std::numeric_limits<int32_t>::min())
         bad_input(fmt::format("{}: Int cannot represent non 32-bit signed integer value: {}", where, v.dump()));
       return Json(n);
     }
@@ -592,6 +602,11 @@ Json coerce_input(const Schema& s, const Json& v, const TypeRef& type, const std
       if (d == std::floor(d) && std::fabs(d) <= 2147483647.0) return Json(int64_t(d));
     }
     return mismatch();
+  }
+  if (type.name == "Long") {
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())))
+      return mismatch();
+    return Json(v.get<int64_t>());
   }
   if (type.name == "Float") {
     if (!v.is_number()) return mismatch();

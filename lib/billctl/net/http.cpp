@@ -116,6 +116,7 @@ HttpResponse perform(const HttpRequest& r, bool post, const std::function<void(s
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, std::min(r.timeout_ms, 5000L));
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "billctl/0.1.0");
+  if (!r.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, r.ca_file.c_str());
   StreamSink sink{c, &res, stream, nullptr};
   if (stream) {
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_body);

@@ -16,6 +16,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // name, value
   std::string basic_user, basic_password;                     // HTTP basic auth when user is set
   long timeout_ms = 10000;
+  std::string ca_file;  // trust this PEM bundle for HTTPS instead of the system's
 };
 
 struct HttpResponse {

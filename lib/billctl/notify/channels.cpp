@@ -192,14 +192,14 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
   };
   switch (c.kind) {
     case Kind::webhook: {
-      net::HttpRequest r{c.url, a.json, {{"Content-Type", "application/json"}}, {}, {}, 0};
+      net::HttpRequest r{c.url, a.json, {{"Content-Type", "application/json"}}, {}, {}, 0, {}};
       if (!c.token.empty()) r.headers.emplace_back("Authorization", "Bearer " + c.token);
       return post(r);
     }
     case Kind::slack: {
       ordered_json j;
       j["text"] = a.text;
-      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0});
+      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0, {}});
     }
     case Kind::teams: {
       ordered_json j;
@@ -209,7 +209,7 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
       j["themeColor"] = a.severity == "critical" ? "D93F0B" : a.severity == "error" ? "E99695" : "FBCA04";
       j["title"] = a.title;
       j["text"] = a.text;
-      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0});
+      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0, {}});
     }
     case Kind::pagerduty: {
       ordered_json j;
@@ -225,7 +225,7 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
         p["custom_details"] = ordered_json::parse(a.json);
         j["payload"] = p;
       }
-      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0});
+      return post({c.url, j.dump(), {{"Content-Type", "application/json"}}, {}, {}, 0, {}});
     }
     case Kind::email: {
       std::string to;
@@ -257,7 +257,7 @@ std::string attempt(const Channel& c, const Alert& a, const Settings& s, net::Ht
     case Kind::sms: {
       for (const auto& number : c.to) {
         net::HttpRequest r{c.url, net::form_encode({{"To", number}, {"From", c.from}, {"Body", a.title}}),
-                           {{"Content-Type", "application/x-www-form-urlencoded"}}, c.account_sid, c.token, 0};
+                           {{"Content-Type", "application/x-www-form-urlencoded"}}, c.account_sid, c.token, 0, {}};
         if (std::string e = post(r); !e.empty()) return e + " (to " + number + ")";
       }
       return {};

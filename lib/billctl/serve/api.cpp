@@ -139,6 +139,8 @@ type Budget {
   stages: [Int!]!
   timeZone: String!
   channels: [String!]!
+  "Managed by budgets apply -f (a budgets-as-code file)."
+  fromFile: Boolean!
   status: BudgetStatus!
 }
 
@@ -154,6 +156,8 @@ input BudgetInput {
   "An IANA time zone; the server's configured one when absent."
   timeZone: String
   channels: [String!] = []
+  "Managed by budgets apply -f (as billctl --remote budgets apply sets it)."
+  fromFile: Boolean = false
 }
 
 type LedgerEntry {
@@ -226,6 +230,73 @@ type PlanChangeRequest {
   at: String!
 }
 
+"""
+One aggregation as billctl's usage stores answer it (what billctl --remote reads through): times
+in seconds since the epoch, [start, end).
+"""
+input AggregateQuery {
+  start: Long!
+  end: Long!
+  where: [Filter!] = []
+  "Up to nine dimensions: provider, model, organization, department, user, feature, project, status, service_tier, session, day, week, month, hour."
+  by: [String!] = []
+  "Also the meter records' billed quantities."
+  meters: Boolean = false
+  "Leave meter records out."
+  tokensOnly: Boolean = false
+  "Only records with more input per request than this (0: no bound)."
+  inputAbove: Long = 0
+  inputUpto: Long = 0
+}
+
+"Totals with every count, the cost in 1e-12 units of the currency (integer text)."
+type RawTotals {
+  records: Long!
+  requests: Long!
+  errorRequests: Long!
+  inputTokens: Long!
+  cachedInputTokens: Long!
+  cacheWriteTokens: Long!
+  cacheWrite1hTokens: Long!
+  outputTokens: Long!
+  unpricedRecords: Long!
+  costUnits: String!
+}
+
+type AggregateGroup {
+  keys: [String!]!
+  totals: RawTotals!
+}
+
+type MeterLevel {
+  day: Long!
+  series: String!
+  quantity: String!
+}
+
+"A meter's state for one organization: sums, and the daily levels of storage."
+type MeterPart {
+  organization: String!
+  meter: String!
+  unit: String!
+  sum: String!
+  records: Long!
+  levels: [MeterLevel!]!
+}
+
+type AggregateResult {
+  currency: String!
+  groups: [AggregateGroup!]!
+  meters: [MeterPart!]!
+}
+
+type CatalogUsed {
+  name: String!
+  hash: String!
+  asOf: String!
+  models: Int!
+}
+
 "The authenticated caller."
 type Caller {
   subject: String!
@@ -250,6 +321,12 @@ type Query {
   plans: [Plan!]!
   "Plan change requests (a platform admin sees all, a tenant its own)."
   planChangeRequests: [PlanChangeRequest!]!
+  "Aggregations in one round trip, answered as the store answers the CLI (a tenant's with its organization's filter)."
+  aggregate(queries: [AggregateQuery!]!): [AggregateResult!]
+  "The catalogs that priced the usage of [start, end), newest first."
+  catalogsUsed(start: Long!, end: Long!): [CatalogUsed!]!
+  "Might a record of [start, end) name a session?"
+  mayHaveSessions(start: Long!, end: Long!): Boolean!
 }
 
 "A budget's burn in a tick."
@@ -400,6 +477,7 @@ Json budget_json(const budgets::Status& s) {
   j["stages"] = b.stages;
   j["timeZone"] = b.tz;
   j["channels"] = b.channels;
+  j["fromFile"] = b.from_file;
   Json st;
   st["window"] = Json{{"label", s.window.label},
                       {"start", util::format_rfc3339(s.window.begin)},
@@ -570,6 +648,16 @@ class Api {
       return out;
     });
 
+    query(schema, "Query.aggregate", [this](const ResolveInfo& i) { return aggregate(i); });
+    query(schema, "Query.catalogsUsed", [this](const ResolveInfo& i) {
+      Json out = Json::array();
+      for (const auto& c : m.usage->catalogs_used(i.args["start"].get<int64_t>(), i.args["end"].get<int64_t>()))
+        out.push_back(Json{{"name", c.name}, {"hash", c.hash}, {"asOf", c.as_of}, {"models", int64_t(c.models)}});
+      return out;
+    });
+    query(schema, "Query.mayHaveSessions", [this](const ResolveInfo& i) {
+      return Json(m.usage->may_have_sessions(i.args["start"].get<int64_t>(), i.args["end"].get<int64_t>()));
+    });
     schema.resolve("Subscription.usageTicks", [this](const ResolveInfo& i) {
       if (!caller(i).can_read) forbid("the token's scope lacks billing:read");
       return guarded([this](const ResolveInfo& r) { return tick(r); }, i);
@@ -742,6 +830,74 @@ class Api {
     return where;
   }
 
+  Json aggregate(const ResolveInfo& i) {
+    const Caller& c = caller(i);
+    const bool all = grant(c.role, Action::view_usage) == Grant::all;
+    std::vector<usage::AggQuery> queries;
+    for (const auto& in : i.args["queries"]) {
+      usage::AggQuery q;
+      q.begin = in["start"].get<int64_t>();
+      q.end = in["end"].get<int64_t>();
+      for (const auto& b : in["by"]) {
+        auto d = usage::find_dim(b.get<std::string>());
+        if (!d) throw FieldError("unknown dimension '" + b.get<std::string>() + "'", "BAD_USER_INPUT");
+        q.by.push_back(*d);
+      }
+      if (q.by.size() > usage::k_max_query_dims) throw FieldError("a query groups by nine dimensions at most", "BAD_USER_INPUT");
+      for (const auto& f : in["where"]) {
+        auto d = usage::find_dim(f["dimension"].get<std::string>());
+        if (!d || size_t(*d) >= usage::k_text_dims)
+          throw FieldError("unknown dimension '" + f["dimension"].get<std::string>() + "'", "BAD_USER_INPUT");
+        usage::Filter filter{*d, {}};
+        for (const auto& v : f["values"]) filter.values.push_back(v.get<std::string>());
+        if (!all && *d == usage::Dim::organization)
+          for (const auto& v : filter.values) allow(c, Action::view_usage, v);
+        q.where.push_back(std::move(filter));
+      }
+      q.meters = in["meters"].get<bool>();
+      q.tokens_only = in["tokensOnly"].get<bool>();
+      q.input_above = in["inputAbove"].get<int64_t>();
+      q.input_upto = in["inputUpto"].get<int64_t>();
+      queries.push_back(std::move(q));
+    }
+    OrganizationSource own(*m.usage, c.organization);
+    usage::Source& src = all ? *m.usage : own;
+    Json out = Json::array();
+    for (const auto& r : src.aggregate(queries)) {
+      Json j;
+      j["currency"] = std::string(r.currency.name());
+      j["groups"] = Json::array();
+      for (const auto& g : r.groups) {
+        const usage::Totals& t = g.totals;
+        j["groups"].push_back(Json{{"keys", g.keys},
+                                   {"totals",
+                                    {{"records", t.records},
+                                     {"requests", t.requests},
+                                     {"errorRequests", t.error_requests},
+                                     {"inputTokens", t.input_tokens},
+                                     {"cachedInputTokens", t.cached_input_tokens},
+                                     {"cacheWriteTokens", t.cache_write_tokens},
+                                     {"cacheWrite1hTokens", t.cache_write_1h_tokens},
+                                     {"outputTokens", t.output_tokens},
+                                     {"unpricedRecords", t.unpriced_records},
+                                     {"costUnits", money::to_string(t.cost)}}}});
+      }
+      j["meters"] = Json::array();
+      for (const auto& p : r.meters.parts()) {
+        Json levels = Json::array();
+        for (const auto& l : p.levels) levels.push_back(Json{{"day", l.day}, {"series", l.series}, {"quantity", l.quantity.to_string()}});
+        j["meters"].push_back(Json{{"organization", p.organization},
+                                   {"meter", p.meter},
+                                   {"unit", p.unit},
+                                   {"sum", p.sum.to_string()},
+                                   {"records", p.records},
+                                   {"levels", levels}});
+      }
+      out.push_back(j);
+    }
+    return out;
+  }
+
   Json usage(const ResolveInfo& i) {
     util::Period p = period(i);
     std::vector<std::string> names;
@@ -871,6 +1027,7 @@ class Api {
     b.stages.clear();
     for (const auto& s : in["stages"]) b.stages.push_back(int(s.get<int64_t>()));
     for (const auto& ch : in["channels"]) b.channels.push_back(ch.get<std::string>());
+    b.from_file = in["fromFile"].get<bool>();
     // A tenant's budget is its organization's: the scope names it, and no other.
     std::set<std::string> orgs;
     for (const auto& t : b.scope)
@@ -878,6 +1035,8 @@ class Api {
     if (orgs.size() > 1) throw FieldError("a budget's scope names one organization at most", "BAD_USER_INPUT");
     org = orgs.empty() ? std::string() : *orgs.begin();
     if (org.empty() && grant(c.role, Action::set_budget_alerts) != Grant::all) {
+      // "organization" alone means all usage; a tenant's all is its organization's.
+      std::erase(b.scope, std::string("organization"));
       org = c.organization;
       b.scope.push_back("organization:" + org);
     }

@@ -67,6 +67,33 @@ void MeterTotals::merge(const MeterTotals& other) {
   }
 }
 
+std::vector<MeterTotals::Part> MeterTotals::parts() const {
+  std::vector<Part> out;
+  for (const auto& [key, s] : m_state) {
+    const size_t sep = key.find('\x1f');
+    Part p;
+    p.organization = key.substr(0, sep);
+    p.meter = key.substr(sep + 1);
+    p.unit = s.unit;
+    p.sum = s.sum;
+    p.records = s.records;
+    for (const auto& [k, v] : s.levels) p.levels.push_back(Level{k.first, k.second, v});
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void MeterTotals::add_part(const Part& p) {
+  MeterTotals one;
+  State s;
+  s.unit = p.unit;
+  s.sum = p.sum;
+  s.records = p.records;
+  for (const auto& l : p.levels) s.levels[{l.day, l.series}] = l.quantity;
+  one.m_state.emplace(p.organization + '\x1f' + p.meter, std::move(s));
+  merge(one);
+}
+
 std::vector<MeterTotals::Row> MeterTotals::rows(bool by_org) const {
   // Combine into (organization or "", meter) groups first; a storage level keeps its series.
   std::map<std::pair<std::string, std::string>, State> groups;

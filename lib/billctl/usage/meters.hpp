@@ -49,6 +49,22 @@ class MeterTotals {
   // Sorted by (organization, meter); by_org false combines the organizations.
   std::vector<Row> rows(bool by_org) const;
 
+  // The state as it is kept, per organization and meter: what a remote store sends so that the
+  // receiver's rows() are the sender's exactly (add_part merges as merge() does).
+  struct Level {
+    int64_t day = 0;
+    std::string series;
+    money::Decimal quantity;
+  };
+  struct Part {
+    std::string organization, meter, unit;
+    money::Decimal sum;
+    int64_t records = 0;
+    std::vector<Level> levels;
+  };
+  std::vector<Part> parts() const;
+  void add_part(const Part& p);
+
  private:
   struct State {
     std::string unit;

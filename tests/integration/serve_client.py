@@ -112,6 +112,21 @@ for name, t in attacks.items():
 st, h, out = http("/graphql", json.dumps({"query": "{ me { role } }"}).encode(), {"Content-Type": "application/json"})
 assert st == 401 and "Bearer" in h.get("WWW-Authenticate", ""), (st, h)
 
+# --- Tokens of the trusted identity provider (config [serve.issuers.corp]) work with its claim names.
+corp = {"iss": "https://login.corp.example/", "aud": ["billctl-api"], "sub": "jane@corp", "iat": claims["iat"], "exp": claims["iat"] + 300,
+        "tenant": "acme", "billing_role": "billing-contact", "scope": "billing:read"}
+corp_token = sign_rs256({"alg": "RS256", "typ": "JWT", "kid": "corp-1"}, corp, key=f"{work}/corp.pem")
+me = gql(None, "{ me { subject organization role scopes } }", raw_token=corp_token)["data"]["me"]
+assert me == {"subject": "jane@corp", "organization": "acme", "role": "billing-contact", "scopes": ["billing:read"]}, me
+assert codes(gql(None, '{ credits(organization: "globex") { balance } }', raw_token=corp_token)) == ["FORBIDDEN"]
+for name, bad in {"their key, our issuer": dict(corp, iss="billctl"), "our audience": dict(corp, aud="billctl"),
+                  "no tenant claim": {k: v for k, v in corp.items() if k != "tenant"}}.items():
+    t = sign_rs256({"alg": "RS256", "typ": "JWT", "kid": "corp-1"}, bad, key=f"{work}/corp.pem")
+    assert codes(gql(None, "{ me { role } }", raw_token=t, status=401)) == ["UNAUTHENTICATED"], name
+# our key under the provider's name is not the provider's
+t = sign_rs256({"alg": "RS256", "typ": "JWT", "kid": "corp-1"}, corp)
+assert codes(gql(None, "{ me { role } }", raw_token=t, status=401)) == ["UNAUTHENTICATED"]
+
 # --- The permission matrix through the API: each role, each action, own and other organization.
 plat = "platform"
 cases = [

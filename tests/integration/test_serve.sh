@@ -38,6 +38,26 @@ grep -q "invalid --role 'owner'" "$WORK/role.err" || fail "bad role: $(cat "$WOR
 billctl serve --schema > "$WORK/schema.graphql"
 diff -u "$SOURCE_DIR/docs/schema.graphql" "$WORK/schema.graphql" || fail "docs/schema.graphql differs from billctl serve --schema"
 
+# Another identity provider the server trusts: its key, its JWKS file, its claim names.
+openssl genrsa -out "$WORK/corp.pem" 2048 2> /dev/null
+/usr/bin/python3 - "$WORK" <<'PY'
+import base64, json, subprocess, sys
+work = sys.argv[1]
+mod = subprocess.run(["openssl", "rsa", "-in", f"{work}/corp.pem", "-noout", "-modulus"], capture_output=True, text=True, check=True).stdout
+n = bytes.fromhex(mod.strip().split("=")[1])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+json.dump({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "corp-1", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]},
+          open(f"{work}/corp-jwks.json", "w"))
+PY
+cat >> "$XDG_CONFIG_HOME/billctl/config.toml" <<EOF
+[serve.issuers.corp]
+iss = "https://login.corp.example/"
+audience = "billctl-api"
+jwks_file = "$WORK/corp-jwks.json"
+org_claim = "tenant"
+role_claim = "billing_role"
+EOF
+
 # A self-signed certificate for 127.0.0.1.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2> /dev/null

@@ -182,6 +182,11 @@ assert r["data"]["a"]["total"]["records"] == acme_total["records"], r
 assert r["data"]["b"] is None and r["data"]["c"] is None and r["data"]["d"] is None, r
 assert r["data"]["e"]["cost"]["amount"] == re.sub(r"(\.\d\d)\d*$", r"\1", r["data"]["e"]["cost"]["amount"]), r
 assert sorted(e["path"][0] for e in r["errors"]) == ["b", "c", "d"] and set(codes(r)) == {"FORBIDDEN"}, r["errors"]
+# A forecast of a period that is over is its actual total; a tenant's is its organization's.
+f = gql("acme-admin", '{ forecast(period: "2026-10", by: ["department"]) { projected total { mean { amount } } groups(limit: 1) { keys } } }')["data"]["forecast"]
+from decimal import Decimal, ROUND_HALF_EVEN  # noqa: E402
+assert f["projected"] is False and Decimal(f["total"]["mean"]["amount"]) == Decimal(acme_total["cost"]["amount"]).quantize(Decimal("0.01"), ROUND_HALF_EVEN), (f, acme_total)
+assert len(f["groups"]) == 1, f
 # Invoices: a tenant lists its own; another organization's invoice is null as if it did not exist.
 own = gql("acme-admin", "{ invoices { number organization } }")["data"]["invoices"]
 assert own and all(i["organization"] == "acme" for i in own), own

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "billctl/forecast/forecast.hpp"
 #include "billctl/report/live.hpp"
 #include "billctl/report/monthly.hpp"
 #include "billctl/render/table.hpp"
@@ -297,6 +298,45 @@ type CatalogUsed {
   models: Int!
 }
 
+"A prediction interval of a total: the level in percent and its bounds."
+type Band {
+  level: Int!
+  lower: Money!
+  upper: Money!
+}
+
+"One series' outlook for the period: the total, or one group of `by`."
+type Outlook {
+  keys: [String!]!
+  actualToDate: Money!
+  "Actual to date plus the projected rest."
+  mean: Money!
+  intervals: [Band!]!
+}
+
+type ForecastDay {
+  date: String!
+  "null for days after now."
+  actual: Money
+  mean: Money!
+  bands: [Band!]!
+}
+
+"Where spend will land (billctl forecast): weekday-seasonal robust trend, rolling-origin log-error intervals."
+type Forecast {
+  period: Period!
+  asOf: String!
+  currency: String!
+  total: Outlook!
+  "Largest mean first."
+  groups(limit: Int): [Outlook!]!
+  daily: [ForecastDay!]!
+  historyDays: Int!
+  insufficientHistory: Boolean!
+  "False when the period is over: everything is actual."
+  projected: Boolean!
+}
+
 "The authenticated caller."
 type Caller {
   subject: String!
@@ -311,6 +351,8 @@ type Query {
   "Usage of a period (2026-10, this-month, 2026-10-01..2026-10-15, ...) grouped by up to four dimensions."
   usage(period: String!, by: [String!] = [], where: [Filter!] = []): Usage
   report(period: String!): Report
+  "The period's forecast (default this month), by up to four dimensions, with 80 and 95 % intervals."
+  forecast(period: String = "this-month", by: [String!] = []): Forecast
   "The budgets the caller may see, evaluated now."
   budgets: [Budget!]!
   budget(name: String!): Budget
@@ -648,6 +690,8 @@ class Api {
       return out;
     });
 
+    query(schema, "Query.forecast", [this](const ResolveInfo& i) { return forecast(i); });
+    schema.resolve("Forecast.groups", [](const ResolveInfo& i) { return limited(i.parent["groups"], i.args); });
     query(schema, "Query.aggregate", [this](const ResolveInfo& i) { return aggregate(i); });
     query(schema, "Query.catalogsUsed", [this](const ResolveInfo& i) {
       Json out = Json::array();
@@ -902,16 +946,7 @@ class Api {
     util::Period p = period(i);
     std::vector<std::string> names;
     for (const auto& b : i.args["by"]) names.push_back(b.get<std::string>());
-    std::string joined;
-    for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
-    std::vector<usage::Dim> by;
-    if (!names.empty()) {
-      try {
-        by = usage::parse_dims(joined, "by");
-      } catch (const billctl::Error& e) {
-        throw FieldError(e.what(), "BAD_USER_INPUT");
-      }
-    }
+    std::vector<usage::Dim> by = dims(i);
     usage::AggQuery q;
     q.begin = p.begin;
     q.end = p.end;
@@ -926,6 +961,55 @@ class Api {
     for (const auto& g : result.groups) groups.push_back(Json{{"keys", g.keys}, {"totals", totals_json(g.totals, result.currency)}});
     j["groups"] = groups;
     return j;
+  }
+
+  Json forecast(const ResolveInfo& i) {
+    forecast::Options o;
+    o.period = period(i);
+    o.now = m.now();
+    o.where = filters(i);
+    o.by = dims(i);
+    forecast::Forecast f = forecast::make_forecast(*m.usage, o);
+    const auto& c = f.currency;
+    auto bands = [&](const std::vector<forecast::Band>& list) {
+      Json out = Json::array();
+      for (const auto& b : list) out.push_back(Json{{"level", b.level}, {"lower", rounded(b.lower, c)}, {"upper", rounded(b.upper, c)}});
+      return out;
+    };
+    auto outlook = [&](const forecast::Outlook& ol) {
+      return Json{{"keys", ol.key},
+                  {"actualToDate", rounded(ol.actual_to_date, c)},
+                  {"mean", rounded(ol.mean, c)},
+                  {"intervals", bands(ol.intervals)}};
+    };
+    Json j;
+    j["period"] = period_json(f.period);
+    j["asOf"] = util::format_rfc3339(f.as_of);
+    j["currency"] = std::string(c.name());
+    j["total"] = outlook(f.total);
+    j["groups"] = Json::array();
+    for (const auto& g : f.groups) j["groups"].push_back(outlook(g));
+    j["daily"] = Json::array();
+    for (const auto& d : f.daily)
+      j["daily"].push_back(Json{{"date", d.date},
+                                {"actual", d.actual ? rounded(*d.actual, c) : Json(nullptr)},
+                                {"mean", rounded(d.mean, c)},
+                                {"bands", bands(d.bands)}});
+    j["historyDays"] = f.history_days;
+    j["insufficientHistory"] = f.insufficient_history;
+    j["projected"] = f.projected;
+    return j;
+  }
+
+  std::vector<usage::Dim> dims(const ResolveInfo& i) const {
+    std::string joined;
+    for (const auto& b : i.args["by"]) joined += (joined.empty() ? "" : ",") + b.get<std::string>();
+    if (joined.empty()) return {};
+    try {
+      return usage::parse_dims(joined, "by");
+    } catch (const billctl::Error& e) {
+      throw FieldError(e.what(), "BAD_USER_INPUT");
+    }
   }
 
   Json report(const ResolveInfo& i) {

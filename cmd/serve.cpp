@@ -53,7 +53,7 @@ struct KeysOptions {
 struct Settings {
   std::string listen = "127.0.0.1:8443";
   std::string tls_cert, tls_key, keys, issuer = "billctl", audience = "billctl";
-  int threads = 8;
+  int threads = 64;
   int64_t token_ttl = 3600;
   int max_depth = 15;
   int64_t max_complexity = 25000;
@@ -290,7 +290,7 @@ void add_serve(CLI::App& root, CommandTable& table) {
   sv->add_option("--tls-cert", so->tls_cert, "PEM certificate: serve HTTPS (with --tls-key)")->type_name("FILE");
   sv->add_option("--tls-key", so->tls_key, "PEM private key of --tls-cert")->type_name("FILE");
   sv->add_option("--keys", so->keys, "Directory of the token signing keys (default: beside the store, STORE.serve-keys)")->type_name("DIR");
-  sv->add_option("--threads", so->threads, "Worker threads (default 8)")->type_name("N")->check(whole_number(1, 256));
+  sv->add_option("--threads", so->threads, "Worker threads: connections served at once (default 64)")->type_name("N")->check(whole_number(1, 256));
   sv->add_option("--token-ttl", so->token_ttl, "Lifetime of issued tokens in seconds (default 3600)")->type_name("SECONDS")->check(whole_number(60, 86400));
   sv->add_option("--issuer", so->issuer, "The iss claim of issued tokens (default billctl)")->type_name("TEXT");
   sv->add_option("--audience", so->audience, "The aud claim tokens must carry (default billctl)")->type_name("TEXT");

@@ -171,7 +171,7 @@ struct Server::Impl {
       int status = 200;
       try {
         graphql::Request r = graphql::request_from_json(req.body);
-        std::unique_lock<std::mutex> lock(store_mutex);
+        // Parsing, validation and limits need no store: only running the operation takes turns.
         std::shared_ptr<graphql::Prepared> prepared;
         try {
           prepared = std::make_shared<graphql::Prepared>(*schema, r, options.limits);
@@ -179,11 +179,13 @@ struct Server::Impl {
           body = graphql::execute(*schema, r, options.limits, &caller);  // the same errors, all of them
         }
         if (prepared && prepared->kind() == graphql::Operation::Kind::subscription) {
-          lock.unlock();
           subscribe(req, res, prepared, caller, t0);
           return;
         }
-        if (prepared) body = prepared->run(&caller);
+        if (prepared) {
+          std::lock_guard<std::mutex> lock(store_mutex);
+          body = prepared->run(&caller);
+        }
       } catch (const graphql::RequestError& e) {
         status = 400;
         body["errors"] = graphql::Json::array({graphql::error_entry(e.what(), e.locations, e.code)});
@@ -223,7 +225,9 @@ Server::Server(Services& services, Authority& authority, const ServerOptions& op
   m->http->set_payload_max_length(options.max_body);
   m->http->set_read_timeout(options.timeout_seconds, 0);
   m->http->set_write_timeout(options.timeout_seconds, 0);
-  m->http->set_keep_alive_max_count(100);
+  // A keep-alive connection holds its worker: after 20 requests (or 2 s idle) it yields to waiting ones.
+  m->http->set_keep_alive_max_count(20);
+  m->http->set_keep_alive_timeout(2);
   m->routes();
 }
 

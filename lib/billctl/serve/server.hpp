@@ -18,7 +18,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8443;  // 0: any free port (tests)
   std::string tls_cert, tls_key;  // both or neither
-  int threads = 8;
+  int threads = 64;
   size_t max_body = 1024 * 1024;
   int timeout_seconds = 30;  // reading and writing one request
   graphql::Limits limits;

@@ -140,13 +140,12 @@ grep -q "invalid --remote 'ftp://x'" "$WORK/u.err" || fail "bad --remote: $(cat 
 unset BILLCTL_REMOTE_CA
 
 # A subscription over Server-Sent Events gets a tick that shows an import made after it began.
-/usr/bin/python3 - "$PORT" "$WORK" "$BILLCTL_BIN" <<'PY' || fail "subscription"
-import json, os, socket, ssl, subprocess, sys, time, urllib.request
+PYTHONPATH="$SOURCE_DIR/tests/integration" /usr/bin/python3 - "$PORT" "$WORK" "$BILLCTL_BIN" <<'PY' || fail "subscription"
+import json, socket, subprocess, sys, time
+from serve_token import tls, token as get_token
 port, work, binary = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
-secret = dict(l.split() for l in open(f"{work}/clients.txt"))["acme-admin"]
-req = urllib.request.Request(f"https://127.0.0.1:{port}/oauth/token", data=f"grant_type=client_credentials&client_id=acme-admin&client_secret={secret}".encode())
-token = json.load(urllib.request.urlopen(req, context=ctx))["access_token"]
+ctx = tls(work)
+token = get_token(port, work, "acme-admin")
 body = json.dumps({"query": "subscription { usageTicks(interval: 1) { at today { amount } todayRequests budgets { name } } }"}).encode()
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
 s.settimeout(10)
@@ -188,13 +187,12 @@ while read -r _ secret; do ! grep -q "$secret" "$WORK/serve.log" || fail "a secr
 sqlite3 "$BILLCTL_DB" "SELECT actor, mutation FROM serve_mutations ORDER BY seq LIMIT 1" | grep -q "|" || fail "no mutation recorded"
 
 # Graceful stop: a request whose body is still arriving when SIGTERM comes is answered, then exit 0.
-/usr/bin/python3 - "$PORT" "$WORK" "$SERVER" <<'PY' || fail "graceful stop"
-import json, os, signal, socket, ssl, sys, time, urllib.request
+PYTHONPATH="$SOURCE_DIR/tests/integration" /usr/bin/python3 - "$PORT" "$WORK" "$SERVER" <<'PY' || fail "graceful stop"
+import json, os, signal, socket, sys, time
+from serve_token import tls, token as get_token
 port, work, pid = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
-ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
-secret = dict(l.split() for l in open(f"{work}/clients.txt"))["platform"]
-req = urllib.request.Request(f"https://127.0.0.1:{port}/oauth/token", data=f"grant_type=client_credentials&client_id=platform&client_secret={secret}".encode())
-token = json.load(urllib.request.urlopen(req, context=ctx))["access_token"]
+ctx = tls(work)
+token = get_token(port, work, "platform")
 body = json.dumps({"query": '{ report(period: "2026-10") { cost { amount } } }'}).encode()
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
 s.sendall(f"POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body[:10])
@@ -217,14 +215,8 @@ grep -q "billctl serve: stopped" "$WORK/serve.log" || fail "no stop message"
 
 # Key rotation: tokens of the old key keep working until they expire; the JWKS lists both.
 start_server
-/usr/bin/python3 - "https://127.0.0.1:$PORT" "$WORK" <<'PY' > "$WORK/old.token" || fail "token before rotation"
-import json, ssl, sys, urllib.request
-url, work = sys.argv[1], sys.argv[2]
-ctx = ssl.create_default_context(cafile=f"{work}/tls.crt")
-secret = dict(l.split() for l in open(f"{work}/clients.txt"))["acme-admin"]
-req = urllib.request.Request(f"{url}/oauth/token", data=f"grant_type=client_credentials&client_id=acme-admin&client_secret={secret}".encode())
-print(json.load(urllib.request.urlopen(req, context=ctx))["access_token"])
-PY
+PYTHONPATH="$SOURCE_DIR/tests/integration" /usr/bin/python3 -c 'import sys; from serve_token import token; print(token(int(sys.argv[1]), sys.argv[2], "acme-admin"))' \
+  "$PORT" "$WORK" > "$WORK/old.token" || fail "token before rotation"
 kill -TERM "$SERVER"; wait "$SERVER" || true
 billctl serve keys rotate | grep -q "^rotated: new key" || fail "keys rotate"
 [ "$(billctl serve keys jwks | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["keys"]))')" = 2 ] || fail "jwks after rotation"

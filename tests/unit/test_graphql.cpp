@@ -211,6 +211,13 @@ TEST_CASE("graphql: depth, complexity and size limits are checked before running
   CHECK(first_code(r) == "QUERY_TOO_COMPLEX");
   r = run("{ dog { friends(limit: 2) { name } } }", Json::object(), "", l);
   CHECK_FALSE(r.contains("errors"));
+  // Introspection lists count once, but at most three of them on one path.
+  l = Limits{};
+  l.max_complexity = 1000;
+  r = run("{ __schema { types { fields { args { type { name ofType { name } } } } } } }", Json::object(), "", l);
+  CHECK_FALSE(r.contains("errors"));
+  r = run("{ __schema { types { fields { type { fields { args { name } } } } } } }", Json::object(), "", l);
+  CHECK(first_code(r) == "QUERY_TOO_COMPLEX");
   l = Limits{};
   l.max_bytes = 10;
   CHECK(first_code(run("{ dog { name } }", Json::object(), "", l)) == "QUERY_TOO_LARGE");
@@ -243,6 +250,19 @@ TEST_CASE("graphql: the SDL printed parses back to the same schema", "[graphql]"
   CHECK_THROWS_AS(Schema("input I { a: String } type Query { a: I }"), RequestError);
   CHECK(make_schema().unresolved() == std::vector<std::string>{});
   CHECK(Schema("type Query { a: String }").unresolved() == std::vector<std::string>{"Query.a"});
+}
+
+TEST_CASE("graphql: a Long scalar takes 64-bit integers", "[graphql]") {
+  Schema s("scalar Long type Query { twice(n: Long!): Long }");
+  s.resolve("Query.twice", [](const ResolveInfo& i) { return Json(i.args["n"].get<int64_t>() * 2); });
+  Request r;
+  r.query = "{ twice(n: 4000000000) }";
+  CHECK(execute(s, r, Limits{}, nullptr)["data"]["twice"] == 8000000000LL);
+  r.query = "query q($n: Long!) { twice(n: $n) }";
+  r.variables = Json::parse(R"({"n": 5000000000})");
+  CHECK(execute(s, r, Limits{}, nullptr)["data"]["twice"] == 10000000000LL);
+  r.variables = Json::parse(R"({"n": "5"})");
+  CHECK(execute(s, r, Limits{}, nullptr)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT");
 }
 
 TEST_CASE("graphql: request bodies", "[graphql]") {

@@ -108,9 +108,11 @@ Settings settings(Env& env) {
       e.iss = text_of(*it, "iss", "", where);
       e.audience = text_of(*it, "audience", "", where);
       e.jwks_file = text_of(*it, "jwks_file", "", where);
+      e.jwks_url = text_of(*it, "jwks_url", "", where);
       e.org_claim = text_of(*it, "org_claim", e.org_claim, where);
       e.role_claim = text_of(*it, "role_claim", e.role_claim, where);
-      if (e.iss.empty() || e.audience.empty() || e.jwks_file.empty()) throw UsageError(where + " needs iss, audience and jwks_file");
+      if (e.iss.empty() || e.audience.empty() || e.jwks_file.empty() == e.jwks_url.empty())
+        throw UsageError(where + " needs iss, audience, and jwks_file or jwks_url");
       s.issuers.push_back(e);
     }
   }
@@ -176,7 +178,8 @@ void run_serve(const ServeOptions& o, Env& env) {
   serve::KeyRing keys = serve::KeyRing::open(o.keys.empty() ? s.keys : o.keys, services.now());
   serve::Authority authority(env.access(), keys, o.issuer.empty() ? s.issuer : o.issuer,
                              o.audience.empty() ? s.audience : o.audience, ttl);
-  for (const auto& e : s.issuers) authority.trust(e);
+  net::CurlHttpClient http;
+  for (const auto& e : s.issuers) authority.trust(e, &http);
   serve::Server server(services, authority, so, env.err);
   const int bound = server.bind();
   env.note("billctl serve: listening on " + std::string(server.tls() ? "https" : "http") + "://" +

@@ -49,11 +49,18 @@ b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 json.dump({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "corp-1", "n": b64(n), "e": b64((65537).to_bytes(3, "big"))}]},
           open(f"{work}/corp-jwks.json", "w"))
 PY
+# ... published over HTTP (fetched when the server starts).
+mkdir -p "$WORK/idp"
+cp "$WORK/corp-jwks.json" "$WORK/idp/jwks.json"
+IDP_PORT=$(free_port)
+/usr/bin/python3 -m http.server --bind 127.0.0.1 --directory "$WORK/idp" "$IDP_PORT" > /dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$IDP_PORT/jwks.json" > /dev/null 2>&1 && break; sleep 0.05; done
 cat >> "$XDG_CONFIG_HOME/billctl/config.toml" <<EOF
 [serve.issuers.corp]
 iss = "https://login.corp.example/"
 audience = "billctl-api"
-jwks_file = "$WORK/corp-jwks.json"
+jwks_url = "http://127.0.0.1:$IDP_PORT/jwks.json"
 org_claim = "tenant"
 role_claim = "billing_role"
 EOF

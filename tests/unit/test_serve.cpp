@@ -262,6 +262,33 @@ TEST_CASE("serve: the token endpoint (client credentials)", "[serve]") {
   CHECK(reloaded.previous()->kid() != keys.current().kid());
 }
 
+TEST_CASE("serve: tokens of a trusted identity provider, from its JWKS file and with its claim names", "[serve]") {
+  FakeAccess access;
+  test::TempDir dir;
+  serve::KeyRing keys = serve::KeyRing::open(dir.path("keys"), k_now);
+  serve::Authority auth(access, keys, "billctl", "billctl", 600);
+  Json jwk = other_key().public_jwk();
+  jwk["kid"] = "idp-1";
+  serve::ExternalIssuer e;
+  e.name = "idp";
+  e.iss = "https://idp.example/";
+  e.audience = "billing";
+  e.jwks_file = dir.file("jwks.json", Json{{"keys", Json::array({jwk})}}.dump());
+  e.org_claim = "tenant";
+  e.role_claim = "grp";
+  auth.trust(e);
+  Json c{{"iss", "https://idp.example/"}, {"aud", "billing"}, {"sub", "jane"}, {"exp", k_now + 60}, {"tenant", "acme"}, {"grp", "tenant-admin"}};
+  Json h{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "idp-1"}};
+  std::string in = serve::base64url_encode(h.dump()) + "." + serve::base64url_encode(c.dump());
+  serve::Caller who = auth.authenticate("Bearer " + in + "." + serve::base64url_encode(other_key().sign(in)), k_now);
+  CHECK(who.organization == "acme");
+  CHECK(who.role == serve::Role::tenant_admin);
+  CHECK_FALSE(who.can_read);  // no scope claim: no scopes
+  CHECK_THROWS_AS(auth.authenticate("Bearer " + in + "." + serve::base64url_encode(test_key().sign(in)), k_now), serve::TokenError);
+  e.jwks_file = dir.file("empty.json", R"({"keys": []})");
+  CHECK_THROWS_WITH(auth.trust(e), Catch::Contains("no RSA signing keys"));
+}
+
 namespace {
 
 // The billing schema over in-memory stores.

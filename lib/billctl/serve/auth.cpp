@@ -134,23 +134,37 @@ Json KeyRing::jwks() const {
 Authority::Authority(AccessStore& access, const KeyRing& keys, std::string issuer, std::string audience, int64_t token_ttl)
     : m_access(access), m_keys(keys), m_issuer(std::move(issuer)), m_audience(std::move(audience)), m_ttl(token_ttl) {}
 
-void Authority::trust(const ExternalIssuer& e) {
+void Authority::trust(const ExternalIssuer& e, net::HttpClient* http) {
   auto ext = std::make_unique<External>();
   ext->config = e;
-  Json jwks = Json::parse(util::read_file(e.jwks_file), nullptr, false);
+  std::string text;
+  const std::string origin = e.jwks_url.empty() ? e.jwks_file : e.jwks_url;
+  if (e.jwks_url.empty()) {
+    text = util::read_file(e.jwks_file);
+  } else {
+    if (!http) throw DataError("issuer " + e.name + ": no HTTP client to fetch " + e.jwks_url);
+    net::HttpRequest r;
+    r.url = e.jwks_url;
+    net::HttpResponse res = http->get(r);
+    if (!res.ok())
+      throw DataError("issuer " + e.name + ": cannot fetch " + e.jwks_url + ": " +
+                      (res.error.empty() ? "HTTP " + std::to_string(res.status) : res.error));
+    text = res.body;
+  }
+  Json jwks = Json::parse(text, nullptr, false);
   if (jwks.is_discarded() || !jwks.is_object() || !jwks.contains("keys") || !jwks["keys"].is_array())
-    throw DataError(e.jwks_file + ": not a JWKS document ({\"keys\": [...]})");
+    throw DataError(origin + ": not a JWKS document ({\"keys\": [...]})");
   ext->issuer.name = e.name;
   ext->issuer.iss = e.iss;
   ext->issuer.audience = e.audience;
   for (const auto& k : jwks["keys"]) {
     if (k.value("use", "sig") != "sig" || k.value("kty", "") != "RSA") continue;
-    auto key = std::make_unique<RsaKey>(RsaKey::from_jwk(k, e.jwks_file));
+    auto key = std::make_unique<RsaKey>(RsaKey::from_jwk(k, origin));
     std::string kid = k.value("kid", key->kid());
     ext->issuer.keys[kid] = TrustedKey{key.get(), 0};
     ext->keys.push_back(std::move(key));
   }
-  if (ext->keys.empty()) throw DataError(e.jwks_file + ": no RSA signing keys");
+  if (ext->keys.empty()) throw DataError(origin + ": no RSA signing keys");
   m_external.push_back(std::move(ext));
 }
 

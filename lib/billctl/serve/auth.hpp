@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "billctl/net/http.hpp"
 #include "billctl/serve/access.hpp"
 #include "billctl/serve/jwt.hpp"
 
@@ -41,7 +42,8 @@ struct ExternalIssuer {
   std::string name;
   std::string iss;
   std::string audience;
-  std::string jwks_file;
+  std::string jwks_file;  // a JWKS document on disk, or
+  std::string jwks_url;   // fetched once when the server starts
   std::string org_claim = "org";
   std::string role_claim = "role";
 };
@@ -57,8 +59,9 @@ class Authority {
  public:
   // `issuer` is the iss of the tokens the server issues, `audience` their aud.
   Authority(AccessStore& access, const KeyRing& keys, std::string issuer, std::string audience, int64_t token_ttl);
-  // Trusts another issuer (loads its JWKS file; throws std::runtime_error naming the file).
-  void trust(const ExternalIssuer& e);
+  // Trusts another issuer: loads its JWKS file, or fetches its JWKS URL through `http`. Throws
+  // DataError naming the file or address.
+  void trust(const ExternalIssuer& e, net::HttpClient* http = nullptr);
   // POST /oauth/token: an application/x-www-form-urlencoded body, credentials in it or in HTTP Basic.
   TokenReply token(const std::string& form_body, const std::string& authorization, util::Seconds now);
   // The caller of a request with "Authorization: Bearer TOKEN". Throws TokenError.

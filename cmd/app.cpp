@@ -232,7 +232,7 @@ void build(CLI::App& app, GlobalOptions& g, CommandTable& table) {
       ->type_name("NAME");
   app.add_option("--state", g.state, "With usage in ClickHouse, the SQLite file for everything else; env BILLCTL_STATE")
       ->type_name("PATH");
-  app.add_option("--remote", g.remote, "Read usage and budgets from a billctl serve at URL; env BILLCTL_REMOTE, credentials BILLCTL_CLIENT_ID, BILLCTL_CLIENT_SECRET")
+  app.add_option("--remote", g.remote, "Read usage, budgets, credits and invoices from a billctl serve at URL; env BILLCTL_REMOTE, credentials BILLCTL_CLIENT_ID, BILLCTL_CLIENT_SECRET")
       ->type_name("URL");
   app.add_option("--config", g.config, "Config file; env BILLCTL_CONFIG")->type_name("PATH");
   app.add_option("--now", g.now, "Pin \"now\" (RFC 3339) for reproducible runs; env BILLCTL_NOW")->type_name("TIME");

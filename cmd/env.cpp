@@ -330,7 +330,17 @@ std::unique_ptr<store::ch::ClickHouseUsage> Env::open_clickhouse(const std::stri
   return std::make_unique<store::ch::ClickHouseUsage>(std::move(c), std::make_unique<net::CurlHttpClient>());
 }
 
+billing::InvoiceStore& Env::invoice_store() {
+  if (!remote()) return store().invoices();
+  if (!m_remote_invoices) m_remote_invoices = std::make_unique<serve::RemoteInvoices>(remote_client());
+  return *m_remote_invoices;
+}
+
 credits::LedgerStore& Env::ledger_store() {
+  if (remote()) {
+    if (!m_remote_ledger) m_remote_ledger = std::make_unique<serve::RemoteLedger>(remote_client());
+    return *m_remote_ledger;
+  }
   if (!usage_in_clickhouse()) return store().ledger();
   if (!m_ch_ledger) {
     imports();
@@ -366,7 +376,7 @@ const std::string& Env::db_path() {
 store::SqliteStore& Env::store() {
   if (remote())
     throw UsageError("this command works on the local store, not through --remote " + m_remote.url +
-                     " (which serves usage, report, forecast, anomalies, patterns and budgets)");
+                     " (which serves usage, report, forecast, anomalies, patterns, budgets, credit balances and the ledger, and invoices)");
   if (!m_store) m_store = std::make_unique<store::SqliteStore>(db_path());
   return *m_store;
 }

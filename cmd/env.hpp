@@ -89,7 +89,7 @@ class Env {
   budgets::BudgetStore& budgets();
   notify::AlertLog& alerts() { return store().alerts(); }
   credits::LedgerStore& ledger_store();
-  billing::InvoiceStore& invoice_store() { return store().invoices(); }
+  billing::InvoiceStore& invoice_store();
   providers::PullLog& pulls() { return store().pulls(); }
   report::TemplateStore& templates() { return store().templates(); }
   serve::AccessStore& access() { return store().access(); }
@@ -169,6 +169,8 @@ class Env {
   std::unique_ptr<serve::RemoteClient> m_remote_client;
   std::unique_ptr<serve::RemoteUsage> m_remote_usage;
   std::unique_ptr<serve::RemoteBudgets> m_remote_budgets;
+  std::unique_ptr<serve::RemoteLedger> m_remote_ledger;
+  std::unique_ptr<serve::RemoteInvoices> m_remote_invoices;
   serve::RemoteClient& remote_client();
   void parse_remote_table(const toml::node* n, const GlobalOptions& g);
 };

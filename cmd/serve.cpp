@@ -167,6 +167,7 @@ void run_serve(const ServeOptions& o, Env& env) {
   services.budgets = &env.budgets();
   services.ledger = &ledger;
   services.invoices = &invoices;
+  services.invoice_store = &env.invoice_store();
   services.access = &env.access();
   services.plans = billing::parse_plans(env.config_table("plans"), env.config_path());
   const bool pinned = env.now_pinned();

@@ -122,7 +122,30 @@ budgets list
 budgets status
 budgets status --format json
 budgets check --user alice.1 --department engineering
+credits balance
+credits balance --format json
+credits ledger
+credits ledger --kind purchase --format json
+credits ledger --summary
+invoices list
+invoices list --period 2026-10 --format json
+invoices plans
+invoices show INV-2026-000001
+invoices show 2 --format json
 CMDS
+remote platform invoices pdf INV-2026-000002 -o "$WORK/remote.pdf" 2> /dev/null || fail "invoices pdf through --remote"
+billctl invoices pdf INV-2026-000002 -o "$WORK/local.pdf" 2> /dev/null
+cmp -s "$WORK/local.pdf" "$WORK/remote.pdf" || fail "invoices pdf through --remote differs"
+# A tenant's ledger and invoices are its organization's; another's invoice is not found.
+remote acme-billing invoices list --format csv 2> /dev/null | tail -n +2 | cut -d, -f2 | sort -u | tr '\n' ' ' | grep -qx "acme " ||
+  fail "tenant --remote invoices list: $(remote acme-billing invoices list --format csv 2>&1)"
+other=$(billctl invoices list --org globex --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["invoices"][0]["number"])')
+rc=0; remote acme-billing invoices show "$other" > /dev/null 2> "$WORK/i.err" || rc=$?
+assert_eq "$rc" 1 "tenant --remote invoices show of another organization"
+grep -q "no invoice '$other'" "$WORK/i.err" || fail "tenant invoice show: $(cat "$WORK/i.err")"
+rc=0; remote acme-billing credits deduct --all > /dev/null 2> "$WORK/d.err" || rc=$?
+assert_eq "$rc" 2 "credits deduct through --remote"
+grep -q "is done on the server" "$WORK/d.err" || fail "deduct refusal: $(cat "$WORK/d.err")"
 # A tenant sees its organization only, and is refused another's (exit 4), as the API refuses it.
 remote acme-admin usage summary --period 2026-10 --by organization --format csv 2> "$WORK/t.err" | cut -d, -f1 | sort -u | tr '\n' ' ' |
   grep -qx "acme organization " || fail "tenant --remote sees other organizations"
@@ -134,8 +157,8 @@ remote acme-admin budgets set acme-remote --limit "7 USD" --period daily 2> "$WO
 billctl budgets list --format json | grep -q '"organization:acme"' || fail "remote budgets set"
 remote acme-admin budgets rm acme-remote 2> "$WORK/b.err" || fail "remote budgets remove: $(cat "$WORK/b.err")"
 ! billctl budgets list | grep -q acme-remote || fail "remote budgets remove"
-rc=0; remote platform credits balance > /dev/null 2> "$WORK/c.err" || rc=$?
-assert_eq "$rc" 2 "credits balance through --remote"
+rc=0; remote platform usage log > /dev/null 2> "$WORK/c.err" || rc=$?
+assert_eq "$rc" 2 "usage log through --remote"
 grep -q "works on the local store, not through --remote" "$WORK/c.err" || fail "local-only refusal: $(cat "$WORK/c.err")"
 rc=0; BILLCTL_CLIENT_ID=platform BILLCTL_CLIENT_SECRET=not-the-secret-42 "$BILLCTL_BIN" --remote "https://127.0.0.1:$PORT" report > /dev/null 2> "$WORK/a.err" || rc=$?
 assert_eq "$rc" 4 "--remote with a wrong secret"

@@ -322,6 +322,7 @@ struct ApiFixture {
     services.budgets = &store;
     services.ledger = &ledger;
     services.invoices = &invoices;
+    services.invoice_store = &store;
     services.access = &access;
     services.plans = billing::default_plans();
     services.now = [] { return k_now; };

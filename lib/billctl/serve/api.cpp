@@ -337,6 +337,42 @@ type Forecast {
   projected: Boolean!
 }
 
+"A ledger entry as stored (what billctl --remote reads the ledger through)."
+type LedgerRecord {
+  seq: Long!
+  at: Long!
+  organization: String!
+  kind: String!
+  credits: String!
+  balance: String!
+  actor: String!
+  reference: String!
+  reason: String!
+  idempotencyKey: String!
+  "A JSON object."
+  detail: String!
+  prevHash: String!
+  hash: String!
+}
+
+type OrganizationBalance {
+  organization: String!
+  balance: String!
+}
+
+type PlanAssignment {
+  organization: String!
+  plan: String!
+  "Billing on the plan starts here (seconds since the epoch)."
+  start: Long!
+}
+
+"An invoice in its stored form: id and the document (JSON) as billctl keeps it."
+type InvoiceDocument {
+  id: Long!
+  document: String!
+}
+
 "The authenticated caller."
 type Caller {
   subject: String!
@@ -369,6 +405,13 @@ type Query {
   catalogsUsed(start: Long!, end: Long!): [CatalogUsed!]!
   "Might a record of [start, end) name a session?"
   mayHaveSessions(start: Long!, end: Long!): Boolean!
+  "Ledger entries as stored, oldest first: the caller's organization unless it may see all (organization empty: all it may see)."
+  ledgerRecords(organization: String = "", kind: String = "", kinds: [String!] = [], actor: String = "", start: Long, end: Long, afterSeq: Long = 0): [LedgerRecord!]
+  "Every organization with ledger entries that the caller may see, with its balance."
+  balances: [OrganizationBalance!]!
+  "Stored invoices (number or id), as billctl --remote reads them."
+  invoiceDocuments(period: String = "", organization: String = "", ref: String = ""): [InvoiceDocument!]
+  planAssignments: [PlanAssignment!]!
 }
 
 "A budget's burn in a tick."
@@ -691,6 +734,24 @@ class Api {
     });
 
     query(schema, "Query.forecast", [this](const ResolveInfo& i) { return forecast(i); });
+    query(schema, "Query.ledgerRecords", [this](const ResolveInfo& i) { return ledger_records(i); });
+    query(schema, "Query.balances", [this](const ResolveInfo& i) {
+      const Caller& c = caller(i);
+      Json out = Json::array();
+      for (const auto& [org, b] : m.ledger->balances())
+        if (!denied(c, Action::view_invoices, org)) out.push_back(Json{{"organization", org}, {"balance", b.to_string()}});
+      return out;
+    });
+    query(schema, "Query.invoiceDocuments", [this](const ResolveInfo& i) { return invoice_documents(i); });
+    query(schema, "Query.planAssignments", [this](const ResolveInfo& i) {
+      const Caller& c = caller(i);
+      Json out = Json::array();
+      auto starts = m.invoice_store->assignment_starts();
+      for (const auto& [org, plan] : m.invoice_store->assignments())
+        if (!denied(c, Action::view_invoices, org))
+          out.push_back(Json{{"organization", org}, {"plan", plan}, {"start", starts.count(org) ? starts[org] : 0}});
+      return out;
+    });
     schema.resolve("Forecast.groups", [](const ResolveInfo& i) { return limited(i.parent["groups"], i.args); });
     query(schema, "Query.aggregate", [this](const ResolveInfo& i) { return aggregate(i); });
     query(schema, "Query.catalogsUsed", [this](const ResolveInfo& i) {
@@ -961,6 +1022,57 @@ class Api {
     for (const auto& g : result.groups) groups.push_back(Json{{"keys", g.keys}, {"totals", totals_json(g.totals, result.currency)}});
     j["groups"] = groups;
     return j;
+  }
+
+  Json ledger_records(const ResolveInfo& i) {
+    const Caller& c = caller(i);
+    credits::LedgerFilter f;
+    f.organization = text_arg(i, "organization");
+    if (f.organization.empty() && grant(c.role, Action::view_invoices) != Grant::all) f.organization = c.organization;
+    allow(c, Action::view_invoices, f.organization);
+    f.kind = text_arg(i, "kind");
+    for (const auto& k : i.args["kinds"]) f.kinds.push_back(k.get<std::string>());
+    f.actor = text_arg(i, "actor");
+    f.after_seq = i.args["afterSeq"].get<int64_t>();
+    if (i.args.contains("start") && !i.args["start"].is_null() && i.args.contains("end") && !i.args["end"].is_null())
+      f.period = util::Period{i.args["start"].get<int64_t>(), i.args["end"].get<int64_t>(), "", util::Period::Kind::range};
+    Json out = Json::array();
+    for (const auto& e : m.ledger->entries(f))
+      out.push_back(Json{{"seq", e.seq},
+                         {"at", e.at},
+                         {"organization", e.organization},
+                         {"kind", e.kind},
+                         {"credits", e.credits.to_string()},
+                         {"balance", e.balance.to_string()},
+                         {"actor", e.actor},
+                         {"reference", e.reference},
+                         {"reason", e.reason},
+                         {"idempotencyKey", e.idempotency_key},
+                         {"detail", e.detail},
+                         {"prevHash", e.prev_hash},
+                         {"hash", e.hash}});
+    return out;
+  }
+
+  Json invoice_documents(const ResolveInfo& i) {
+    const Caller& c = caller(i);
+    std::vector<billing::Invoice> list;
+    if (std::string ref = text_arg(i, "ref"); !ref.empty()) {
+      try {
+        list.push_back(m.invoices->get(ref));
+      } catch (const billctl::Error&) {
+      }
+      // Another organization's invoice is not there for a tenant, as with invoice(number).
+      std::erase_if(list, [&](const billing::Invoice& inv) { return denied(c, Action::view_invoices, inv.organization).has_value(); });
+    } else {
+      std::string org = text_arg(i, "organization");
+      if (org.empty() && grant(c.role, Action::view_invoices) != Grant::all) org = c.organization;
+      allow(c, Action::view_invoices, org);
+      list = m.invoices->list(text_arg(i, "period"), org);
+    }
+    Json out = Json::array();
+    for (const auto& inv : list) out.push_back(Json{{"id", inv.id}, {"document", billing::to_json(inv)}});
+    return out;
   }
 
   Json forecast(const ResolveInfo& i) {

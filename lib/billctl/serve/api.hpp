@@ -23,6 +23,7 @@ struct Services {
   budgets::BudgetStore* budgets = nullptr;
   credits::Ledger* ledger = nullptr;
   billing::Invoices* invoices = nullptr;
+  billing::InvoiceStore* invoice_store = nullptr;  // plan assignments as stored
   AccessStore* access = nullptr;
   std::vector<billing::Plan> plans;
   std::function<util::Seconds()> now;

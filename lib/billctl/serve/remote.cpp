@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "billctl/billing/invoice.hpp"
 #include "billctl/budgets/budget.hpp"
 #include "billctl/util/error.hpp"
 
@@ -227,6 +228,170 @@ std::vector<std::string> RemoteBudgets::remove_budgets(const std::vector<std::st
 void RemoteBudgets::apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove, util::Seconds now) {
   for (const auto& b : put) put_budget(b, now);
   for (const auto& n : remove) m_client.run("mutation($n: String!) { removeBudget(name: $n) }", json{{"n", n}});
+}
+
+namespace {
+
+[[noreturn]] void not_remote(const char* what) {
+  throw UsageError(std::string(what) + " is done on the server (its mutations, or billctl there), not through --remote");
+}
+
+// Reads only: nothing to commit or roll back.
+class NoTxn : public util::Txn {
+ public:
+  void commit() override {}
+};
+
+constexpr const char* k_record_fields = "seq at organization kind credits balance actor reference reason idempotencyKey detail prevHash hash";
+
+credits::Entry entry_of(const json& j) {
+  credits::Entry e;
+  e.seq = j["seq"].get<int64_t>();
+  e.at = j["at"].get<int64_t>();
+  e.organization = j["organization"].get<std::string>();
+  e.kind = j["kind"].get<std::string>();
+  e.credits = decimal(j["credits"]);
+  e.balance = decimal(j["balance"]);
+  e.actor = j["actor"].get<std::string>();
+  e.reference = j["reference"].get<std::string>();
+  e.reason = j["reason"].get<std::string>();
+  e.idempotency_key = j["idempotencyKey"].get<std::string>();
+  e.detail = j["detail"].get<std::string>();
+  e.prev_hash = j["prevHash"].get<std::string>();
+  e.hash = j["hash"].get<std::string>();
+  return e;
+}
+
+}  // namespace
+
+std::unique_ptr<util::Txn> RemoteLedger::transaction() { return std::make_unique<NoTxn>(); }
+
+std::vector<credits::Entry> RemoteLedger::entries(const credits::LedgerFilter& f) {
+  json vars{{"org", f.organization}, {"kind", f.kind}, {"kinds", f.kinds}, {"actor", f.actor}, {"after", f.after_seq}};
+  vars["start"] = f.period ? json(f.period->begin) : json(nullptr);
+  vars["end"] = f.period ? json(f.period->end) : json(nullptr);
+  json data = m_client.run(std::string("query($org: String, $kind: String, $kinds: [String!], $actor: String, $start: Long, $end: Long, "
+                                       "$after: Long) { ledgerRecords(organization: $org, kind: $kind, kinds: $kinds, actor: $actor, "
+                                       "start: $start, end: $end, afterSeq: $after) { ") +
+                               k_record_fields + " } }",
+                           vars);
+  std::vector<credits::Entry> out;
+  for (const auto& j : data["ledgerRecords"]) out.push_back(entry_of(j));
+  return out;
+}
+
+std::optional<credits::Entry> RemoteLedger::last_entry() {
+  auto all = entries({});
+  if (all.empty()) return std::nullopt;
+  return all.back();
+}
+
+std::map<std::string, money::Decimal> RemoteLedger::balances() {
+  json data = m_client.run("{ balances { organization balance } }");
+  std::map<std::string, money::Decimal> out;
+  for (const auto& b : data["balances"]) out[b["organization"].get<std::string>()] = decimal(b["balance"]);
+  return out;
+}
+
+std::optional<money::Decimal> RemoteLedger::balance(const std::string& organization) {
+  auto all = balances();
+  auto it = all.find(organization);
+  if (it == all.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<credits::Entry> RemoteLedger::entry(int64_t seq) {
+  credits::LedgerFilter f;
+  f.after_seq = seq - 1;
+  for (auto& e : entries(f))
+    if (e.seq == seq) return e;
+  return std::nullopt;
+}
+
+std::vector<credits::Entry> RemoteLedger::request_entries(const std::string&) { return {}; }
+void RemoteLedger::scan_entries(const std::function<bool(const credits::RawEntry&)>&) { not_remote("Verifying the ledger"); }
+void RemoteLedger::append(const credits::Entry&) { not_remote("Changing the credit ledger"); }
+std::string RemoteLedger::recorded_head() { not_remote("Verifying the ledger"); }
+bool RemoteLedger::organization_known(const std::string& organization) { return balances().count(organization) > 0; }
+std::vector<std::string> RemoteLedger::organization_names() {
+  std::vector<std::string> out;
+  for (const auto& [org, b] : balances()) out.push_back(org);
+  return out;
+}
+void RemoteLedger::put_topup_rule(const credits::TopupRule&, util::Seconds) { not_remote("Setting an auto-topup rule"); }
+bool RemoteLedger::remove_topup_rule(const std::string&) { not_remote("Removing an auto-topup rule"); }
+void RemoteLedger::scan_charges(util::Seconds, util::Seconds, const std::string&, const std::function<void(const credits::ChargeRow&)>&) {
+  not_remote("Deducting usage");
+}
+void RemoteLedger::put_charge(std::string_view, util::Seconds, std::string_view, const money::Decimal&, int64_t) { not_remote("Deducting usage"); }
+int64_t RemoteLedger::count_charges(const std::string&, util::Seconds, util::Seconds, int64_t) { not_remote("Deducting usage"); }
+std::vector<credits::Charge> RemoteLedger::orphaned_charges(const std::string&, util::Seconds, util::Seconds, int64_t) {
+  not_remote("Deducting usage");
+}
+void RemoteLedger::delete_charge(const std::string&, util::Seconds, const std::string&) { not_remote("Deducting usage"); }
+std::vector<credits::StoredCharge> RemoteLedger::stored_charges(util::Seconds, util::Seconds, const std::string&,
+                                                                const credits::StoredCharge*, size_t) {
+  not_remote("Deducting usage");
+}
+int64_t RemoteLedger::usage_version() { not_remote("Deducting usage"); }
+std::optional<std::map<std::string, credits::Skipped>> RemoteLedger::charged_at(util::Seconds, util::Seconds, const std::string&, int64_t) {
+  not_remote("Deducting usage");
+}
+void RemoteLedger::record_charged(util::Seconds, util::Seconds, const std::string&, int64_t,
+                                  const std::map<std::string, credits::Skipped>&) {
+  not_remote("Deducting usage");
+}
+
+std::unique_ptr<util::Txn> RemoteInvoices::transaction() { return std::make_unique<NoTxn>(); }
+
+std::map<std::string, std::string> RemoteInvoices::assignments() {
+  std::map<std::string, std::string> out;
+  const json data = m_client.run("{ planAssignments { organization plan start } }");  // outlives the loop
+  for (const auto& a : data["planAssignments"]) out[a["organization"].get<std::string>()] = a["plan"].get<std::string>();
+  return out;
+}
+
+std::map<std::string, util::Seconds> RemoteInvoices::assignment_starts() {
+  std::map<std::string, util::Seconds> out;
+  const json data = m_client.run("{ planAssignments { organization plan start } }");
+  for (const auto& a : data["planAssignments"]) out[a["organization"].get<std::string>()] = a["start"].get<int64_t>();
+  return out;
+}
+
+void RemoteInvoices::assign(const std::string&, const std::string&, util::Seconds, bool) { not_remote("Assigning a plan"); }
+std::optional<std::pair<std::string, std::string>> RemoteInvoices::open_invoice(const std::string&, const std::string&) {
+  not_remote("Generating invoices");
+}
+int64_t RemoteInvoices::next_number(int) { not_remote("Generating invoices"); }
+int64_t RemoteInvoices::insert(const billing::Invoice&) { not_remote("Generating invoices"); }
+void RemoteInvoices::update(const billing::Invoice&) { not_remote("Changing an invoice"); }
+
+std::vector<billing::Invoice> RemoteInvoices::documents(const json& variables) {
+  json data = m_client.run("query($p: String, $o: String, $r: String) { invoiceDocuments(period: $p, organization: $o, ref: $r) { id document } }",
+                           variables);
+  std::vector<billing::Invoice> out;
+  for (const auto& d : data["invoiceDocuments"]) {
+    billing::Invoice inv = billing::from_json(d["document"].get<std::string>(), m_client.config().url + " invoice");
+    inv.id = d["id"].get<int64_t>();
+    out.push_back(std::move(inv));
+  }
+  return out;
+}
+
+std::optional<billing::Invoice> RemoteInvoices::find_by_id(int64_t id) {
+  auto list = documents(json{{"p", ""}, {"o", ""}, {"r", std::to_string(id)}});
+  if (list.empty()) return std::nullopt;
+  return list.front();
+}
+
+std::optional<billing::Invoice> RemoteInvoices::find_by_number(const std::string& number) {
+  auto list = documents(json{{"p", ""}, {"o", ""}, {"r", number}});
+  if (list.empty()) return std::nullopt;
+  return list.front();
+}
+
+std::vector<billing::Invoice> RemoteInvoices::list(const std::string& period, const std::string& organization) {
+  return documents(json{{"p", period}, {"o", organization}, {"r", ""}});
 }
 
 }  // namespace billctl::serve

@@ -8,7 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "billctl/billing/invoice_store.hpp"
 #include "billctl/budgets/budget_store.hpp"
+#include "billctl/credits/ledger_store.hpp"
 #include "billctl/net/http.hpp"
 #include "billctl/usage/source.hpp"
 #include "billctl/util/time.hpp"
@@ -60,6 +62,68 @@ class RemoteBudgets : public budgets::BudgetStore {
   void apply_budgets(const std::vector<budgets::Budget>& put, const std::vector<std::string>& remove, util::Seconds now) override;
 
  private:
+  RemoteClient& m_client;
+};
+
+// The credit ledger read through the server (credits balance, ledger). Changes go through the
+// server's mutations or its own billctl: appending here is refused (exit 2).
+class RemoteLedger : public credits::LedgerStore {
+ public:
+  explicit RemoteLedger(RemoteClient& client) : m_client(client) {}
+  std::unique_ptr<util::Txn> transaction() override;
+  std::optional<credits::Entry> last_entry() override;
+  std::optional<money::Decimal> balance(const std::string& organization) override;
+  std::map<std::string, money::Decimal> balances() override;
+  std::optional<credits::Entry> entry(int64_t seq) override;
+  std::vector<credits::Entry> request_entries(const std::string& key) override;
+  std::vector<credits::Entry> entries(const credits::LedgerFilter& f) override;
+  void scan_entries(const std::function<bool(const credits::RawEntry&)>& fn) override;
+  void append(const credits::Entry& e) override;
+  std::string recorded_head() override;
+  bool organization_known(const std::string& organization) override;
+  std::vector<std::string> organization_names() override;
+  std::vector<credits::TopupRule> topup_rules() override { return {}; }
+  void put_topup_rule(const credits::TopupRule& rule, util::Seconds now) override;
+  bool remove_topup_rule(const std::string& organization) override;
+  void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                    const std::function<void(const credits::ChargeRow&)>& fn) override;
+  void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const money::Decimal& credits,
+                  int64_t run) override;
+  int64_t count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) override;
+  std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
+                                                int64_t run) override;
+  void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
+  std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
+                                                    const credits::StoredCharge* after, size_t limit) override;
+  int64_t usage_version() override;
+  std::optional<std::map<std::string, credits::Skipped>> charged_at(util::Seconds begin, util::Seconds end, const std::string& scope,
+                                                                    int64_t version) override;
+  void record_charged(util::Seconds begin, util::Seconds end, const std::string& scope, int64_t version,
+                      const std::map<std::string, credits::Skipped>& organizations) override;
+
+ private:
+  RemoteClient& m_client;
+};
+
+// Invoices read through the server (invoices list, show, pdf); issuing and generating are the
+// server's own (exit 2 here).
+class RemoteInvoices : public billing::InvoiceStore {
+ public:
+  explicit RemoteInvoices(RemoteClient& client) : m_client(client) {}
+  std::unique_ptr<util::Txn> transaction() override;
+  std::map<std::string, std::string> assignments() override;
+  std::map<std::string, util::Seconds> assignment_starts() override;
+  void assign(const std::string& organization, const std::string& plan, util::Seconds start, bool move_start) override;
+  std::optional<std::pair<std::string, std::string>> open_invoice(const std::string& organization, const std::string& period) override;
+  int64_t next_number(int year) override;
+  int64_t insert(const billing::Invoice& inv) override;
+  void update(const billing::Invoice& inv) override;
+  std::optional<billing::Invoice> find_by_id(int64_t id) override;
+  std::optional<billing::Invoice> find_by_number(const std::string& number) override;
+  std::vector<billing::Invoice> list(const std::string& period, const std::string& organization) override;
+
+ private:
+  std::vector<billing::Invoice> documents(const nlohmann::json& variables);
   RemoteClient& m_client;
 };
 

@@ -29,16 +29,17 @@ token bench-acme "$tenant" > "$WORK/tenant.token"
   echo
   echo "billctl serve, $size records of 2026-10 in the embedded store, 64 concurrent clients, $(nproc) cores (client and server on this machine)"
   echo
-  echo "| query | as | requests | req/s | p50 ms | p99 ms | max ms |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| query | as | requests | req/s | p50 ms | p99 ms | max ms | errors |"
+  echo "|---|---|---|---|---|---|---|---|"
 } | tee -a "$out"
 run() {  # run LABEL TOKEN REQUESTS QUERY
   local r
-  r=$("$load" --port "$port" --token-file "$WORK/$2.token" --requests "$3" --clients 64 --query "$4")
+  r=$("$load" --port "$port" --token-file "$WORK/$2.token" --requests "$3" --clients 64 --query "$4") || echo "bench: $1 had errors: $r" >&2
   python3 -c '
 import json, sys
 r = json.loads(sys.argv[3])
-print(f"| {sys.argv[1]} | {sys.argv[2]} | {r[\"requests\"]} | {r[\"per_second\"]:.0f} | {r[\"p50_ms\"]:.1f} | {r[\"p99_ms\"]:.1f} | {r[\"max_ms\"]:.1f} |")
+n, rate, p50, p99, top, errors = (r[k] for k in ("requests", "per_second", "p50_ms", "p99_ms", "max_ms", "errors"))
+print(f"| {sys.argv[1]} | {sys.argv[2]} | {n} | {rate:.0f} | {p50:.1f} | {p99:.1f} | {top:.1f} | {errors} |")
 ' "$1" "$2" "$r" | tee -a "$out"
 }
 q_dept='{ usage(period: "2026-10", by: ["department"]) { total { cost { amount } } groups { keys totals { requests tokens cost { amount } } } } }'

@@ -173,6 +173,7 @@ void run_serve(const ServeOptions& o, Env& env) {
   const bool pinned = env.now_pinned();
   const util::Seconds pinned_now = env.now();
   services.now = [pinned, pinned_now] { return pinned ? pinned_now : wall_clock(); };
+  services.usage_version = [&env] { return env.ledger_store().usage_version(); };
   services.tz = env.tz();
   services.week_start = env.week_start();
 

@@ -326,6 +326,7 @@ struct ApiFixture {
     services.access = &access;
     services.plans = billing::default_plans();
     services.now = [] { return k_now; };
+    services.usage_version = [this] { return store.usage_version(); };
     schema = serve::billing_schema(services);
   }
 
@@ -408,6 +409,25 @@ TEST_CASE("serve: mutations follow the matrix and are idempotent by key", "[serv
   serve::Caller ro = acme;
   ro.can_write = false;
   CHECK(code(f.run(ro, R"(mutation { requestPlanChange(plan: "starter") { id } })")) == "FORBIDDEN");
+}
+
+TEST_CASE("serve: aggregations come from the cache until stored usage changes", "[serve]") {
+  ApiFixture f;
+  const serve::Caller root = caller(serve::Role::platform_admin, "platform");
+  const char* q = R"({ usage(period: "2026-11") { total { records } } })";
+  CHECK(f.run(root, q)["data"]["usage"]["total"]["records"] == 6);
+  // A change that does not move the version is not seen (this is what the cache saves)...
+  f.store.state.usage.pop_back();
+  CHECK(f.run(root, q)["data"]["usage"]["total"]["records"] == 6);
+  // ... an import moves it, and the next answer is fresh.
+  test::FakeRecord r;
+  r.id = "new";
+  r.organization = "acme";
+  r.ts = k_nov + 60;
+  r.cost = test::dec("1");
+  f.store.put_record(r);
+  CHECK(f.run(root, q)["data"]["usage"]["total"]["records"] == 6);
+  CHECK(f.run(caller(serve::Role::tenant_admin), q)["data"]["usage"]["total"]["records"] == 4);
 }
 
 TEST_CASE("serve: the schema has a resolver for every root field and prints as it parses", "[serve]") {

@@ -659,9 +659,50 @@ class OrganizationSource : public usage::Source {
   std::string m_org;
 };
 
+// Aggregations answered from memory while stored usage is unchanged: the same queries over the
+// same records have the same answers, whoever asks (a tenant's carry its organization's filter, so
+// they are other queries). Dropped whole when the usage version moves or it holds too many.
+class CachedSource : public usage::Source {
+ public:
+  CachedSource(usage::Source& inner, std::function<int64_t()> version) : m_inner(inner), m_version(std::move(version)) {}
+  std::vector<usage::AggResult> aggregate(const std::vector<usage::AggQuery>& queries) override {
+    if (!m_version) return m_inner.aggregate(queries);
+    const int64_t v = m_version();
+    if (v != m_at || m_results.size() >= k_max_entries) {
+      m_results.clear();
+      m_at = v;
+    }
+    std::string key;
+    for (const auto& q : queries) {
+      key += std::to_string(q.begin) + ',' + std::to_string(q.end) + ',' + std::to_string(q.meters) + std::to_string(q.tokens_only) + ',' +
+             std::to_string(q.input_above) + ',' + std::to_string(q.input_upto) + ';';
+      for (auto d : q.by) key += std::to_string(int(d)) + ',';
+      for (const auto& f : q.where) {
+        key += '|' + std::to_string(int(f.dim));
+        for (const auto& val : f.values) key += '\x1f' + std::to_string(val.size()) + ':' + val;
+      }
+      key += '\n';
+    }
+    auto it = m_results.find(key);
+    if (it == m_results.end()) it = m_results.emplace(key, m_inner.aggregate(queries)).first;
+    return it->second;
+  }
+  std::vector<usage::CatalogInfo> catalogs_used(util::Seconds begin, util::Seconds end) override {
+    return m_inner.catalogs_used(begin, end);
+  }
+  bool may_have_sessions(util::Seconds begin, util::Seconds end) override { return m_inner.may_have_sessions(begin, end); }
+
+ private:
+  static constexpr size_t k_max_entries = 512;
+  usage::Source& m_inner;
+  std::function<int64_t()> m_version;
+  int64_t m_at = -1;
+  std::map<std::string, std::vector<usage::AggResult>> m_results;
+};
+
 class Api {
  public:
-  explicit Api(Services& s) : m(s) {}
+  explicit Api(Services& s) : m(s), m_cached(*s.usage, s.usage_version) { m.usage = &m_cached; }
 
   void bind(graphql::Schema& schema) {
     query(schema, "Query.me", [](const ResolveInfo& i) {
@@ -1245,7 +1286,8 @@ class Api {
     return budget_json(budgets::evaluate(*m.usage, {b}, m.now()).front());
   }
 
-  Services& m;
+  Services m;  // a copy whose usage is the cache
+  CachedSource m_cached;
 };
 
 }  // namespace

@@ -27,6 +27,9 @@ struct Services {
   AccessStore* access = nullptr;
   std::vector<billing::Plan> plans;
   std::function<util::Seconds()> now;
+  // A number that changes whenever stored usage changes (credits::LedgerStore::usage_version):
+  // aggregations are answered from a cache until it does. None: no cache.
+  std::function<int64_t()> usage_version;
   std::string tz = "UTC";  // for budgets set without a time zone
   int week_start = 0;      // for this-week / last-week periods
 };

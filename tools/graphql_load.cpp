@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, c] {
       httplib::Client cli("127.0.0.1", port);
       cli.set_keep_alive(true);
+      cli.set_tcp_nodelay(true);
       cli.set_read_timeout(60, 0);
       httplib::Headers h{{"Authorization", "Bearer " + token}};
       while (next.fetch_add(1) < requests) {
@@ -57,7 +58,11 @@ int main(int argc, char** argv) {
         // closed is sent again on a new one, as browsers and HTTP libraries do.
         if (!res) res = cli.Post("/graphql", h, body, "application/json");
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count();
-        if (!res || res->status != 200 || res->body.find("\"errors\"") != std::string::npos) ++errors;
+        if (!res || res->status != 200 || res->body.find("\"errors\"") != std::string::npos) {
+          if (errors.fetch_add(1) == 0)  // the first one, to say what went wrong
+            std::fprintf(stderr, "graphql-load: %s\n",
+                         res ? (std::to_string(res->status) + " " + res->body.substr(0, 300)).c_str() : httplib::to_string(res.error()).c_str());
+        }
         latencies[size_t(c)].push_back(ms);
       }
     });

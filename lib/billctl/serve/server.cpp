@@ -226,6 +226,7 @@ Server::Server(Services& services, Authority& authority, const ServerOptions& op
   m->http->set_read_timeout(options.timeout_seconds, 0);
   m->http->set_write_timeout(options.timeout_seconds, 0);
   // A keep-alive connection holds its worker: after 20 requests (or 2 s idle) it yields to waiting ones.
+  m->http->set_tcp_nodelay(true);  // small answers go out at once, not after the peer's delayed ACK
   m->http->set_keep_alive_max_count(20);
   m->http->set_keep_alive_timeout(2);
   m->routes();

@@ -94,6 +94,11 @@ TEST_CASE("graphql: parse errors name the line and column", "[graphql]") {
   CHECK(first_code(run("{ dog { name(x: 01) } }")) == "GRAPHQL_PARSE_FAILED");
   CHECK(first_code(run("{ dog { name(x: \"unterminated) } }")) == "GRAPHQL_PARSE_FAILED");
   CHECK(first_code(run("type Dog { name: String }")) == "GRAPHQL_PARSE_FAILED");
+  // Nesting deep enough to exhaust a stack is refused while parsing.
+  CHECK(first_error(run("{ echo(text: " + std::string(50000, '[') + " }")) == "Syntax Error: the document is nested too deeply");
+  std::string deep = "{";
+  for (int i = 0; i < 10000; ++i) deep += " a {";  // 40 KB: within the size limit
+  CHECK(first_error(run(deep)) == "Syntax Error: the document is nested too deeply");
 }
 
 TEST_CASE("graphql: strings, block strings and numbers", "[graphql]") {

@@ -273,6 +273,10 @@ class Lexer {
   size_t m_line_start = 0;
 };
 
+// Nesting a document may have (selection sets, lists, objects, list types): deeper is refused
+// before the recursion could exhaust a worker's stack.
+constexpr int k_max_nesting = 200;
+
 class Parser {
  public:
   Parser(std::string_view src, bool executable) : m_lex(src), m_executable(executable) { advance(); }
@@ -407,7 +411,17 @@ class Parser {
     return f;
   }
 
+  // Counts one level of nesting for the lifetime of a parsing function.
+  struct Nest {
+    Parser& p;
+    explicit Nest(Parser& parser) : p(parser) {
+      if (++p.m_depth > k_max_nesting) fail(p.m_tok.loc, "the document is nested too deeply");
+    }
+    ~Nest() { --p.m_depth; }
+  };
+
   SelectionSet selection_set() {
+    Nest nest(*this);
     expect("{");
     SelectionSet set;
     do set.push_back(selection());
@@ -470,6 +484,7 @@ class Parser {
   }
 
   Value value(bool is_const) {
+    Nest nest(*this);
     Value v;
     v.loc = m_tok.loc;
     switch (m_tok.kind) {
@@ -519,6 +534,7 @@ class Parser {
   }
 
   TypeRef type() {
+    Nest nest(*this);
     TypeRef t;
     if (skip("[")) {
       t = TypeRef::list_of(type());
@@ -640,6 +656,7 @@ class Parser {
   Lexer m_lex;
   Token m_tok;
   bool m_executable;
+  int m_depth = 0;
 };
 
 void quote(std::string& out, const std::string& s) {

@@ -2,7 +2,7 @@
 # Usage in a real ClickHouse server gives the same answers as the embedded store, byte for byte:
 # reports in every format, summaries over every dimension, top, the live view, budgets (status, check and its exit
 # code), forecast, anomalies, patterns, recommendations and invoices; before and after a revised
-# re-import; usage pull and reconcile. A failed import leaves nothing visible; wrong credentials exit 4, a server that is
+# re-import; usage pull and reconcile; billctl serve over it (--remote). A failed import leaves nothing visible; wrong credentials exit 4, a server that is
 # down exits 1 naming it; results survive a server restart.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/clickhouse.sh"
@@ -179,6 +179,22 @@ same report --period 2026-10 --format json
 same report reconcile --period 2026-10 --provider openai --format json
 same usage summary --period 2026-10 --by provider,model,day --format csv
 same usage imports
+
+# billctl serve over the ClickHouse store: the CLI through it prints what it prints locally.
+secret=$(billctl "${C[@]}" serve clients add ops --org ops --role platform-admin --format json 2>/dev/null |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
+serve_port=$(free_port)
+"$BILLCTL_BIN" "${C[@]}" serve --listen "127.0.0.1:$serve_port" 2>"$WORK/serve.log" &
+serve_pid=$!
+PIDS+=($serve_pid)
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$serve_port/healthz" >/dev/null 2>&1 && break; sleep 0.05; done
+for cmd in "report --period 2026-10 --format json" "usage summary --period 2026-10 --by department,model" "budgets status" "forecast --period 2026-10"; do
+  billctl "${C[@]}" $cmd >"$WORK/l.out" 2>&1 || true
+  BILLCTL_CLIENT_ID=ops BILLCTL_CLIENT_SECRET=$secret billctl --remote "http://127.0.0.1:$serve_port" $cmd >"$WORK/r.out" 2>&1 || true
+  cmp -s "$WORK/l.out" "$WORK/r.out" || fail "--remote $cmd over ClickHouse differs: $(diff "$WORK/l.out" "$WORK/r.out" | head -5)"
+done
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "serve over ClickHouse did not stop cleanly: $(tail -3 "$WORK/serve.log")"
 
 # A restart keeps everything; a server that is down is a clear error.
 billctl "${C[@]}" report --period 2026-10 --format json >"$WORK/before.json"

@@ -46,7 +46,10 @@ struct TypeRef {
 TypeRef parse_type(std::string_view text);
 
 struct Value;
-using Arguments = std::vector<std::pair<std::string, Value>>;
+// A named value (an argument, an object field). Not a std::pair: a pair of an incomplete Value is
+// refused by clang's library checks inside Value itself.
+struct Argument;
+using Arguments = std::vector<Argument>;
 
 struct Value {
   enum class Kind { null, integer, floating, string, boolean, enumeration, list, object, variable };
@@ -58,6 +61,11 @@ struct Value {
   Location loc;
   // The value as GraphQL source text ("[1, \"a\"]"), as introspection prints default values.
   std::string source() const;
+};
+
+struct Argument {
+  std::string first;  // the name
+  Value second;
 };
 
 struct Directive {

@@ -465,7 +465,8 @@ class Parser {
     do {
       std::string n = name();
       expect(":");
-      args.emplace_back(std::move(n), value(is_const));
+      Value v = value(is_const);
+      args.push_back(Argument{std::move(n), std::move(v)});
     } while (!skip(")"));
     return args;
   }
@@ -507,7 +508,8 @@ class Parser {
           while (!skip("}")) {
             std::string n = name();
             expect(":");
-            v.fields.emplace_back(std::move(n), value(is_const));
+            Value f = value(is_const);
+            v.fields.push_back(Argument{std::move(n), std::move(f)});
           }
           return v;
         }

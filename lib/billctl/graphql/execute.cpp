@@ -45,6 +45,28 @@ const FieldDefinition* field_of(const Schema& s, const TypeDefinition& parent, c
   return s.field(parent, name);
 }
 
+// The root type an operation of kind `k` runs on (empty when the schema has none).
+const std::string& root_type(const Schema& s, Operation::Kind k) {
+  return k == Operation::Kind::query ? s.query_type() : k == Operation::Kind::mutation ? s.mutation_type() : s.subscription_type();
+}
+
+// A field's arguments coerced to their types, defaults applied; a missing required one is a FieldError.
+Json coerce_arguments(const Schema& s, const FieldDefinition& def, const Selection& sel, const Json& vars) {
+  Json args = Json::object();
+  for (const auto& a : def.args) {
+    const Value* given = nullptr;
+    for (const auto& [k, v] : sel.args)
+      if (k == a.name) given = &v;
+    if (given && !(given->kind == Value::Kind::variable && !vars.contains(given->text)))
+      args[a.name] = coerce_literal(s, *given, a.type, vars);
+    else if (a.default_value)
+      args[a.name] = coerce_literal(s, *a.default_value, a.type, vars);
+    else if (a.type.required())
+      throw FieldError(fmt::format("argument '{}' of required type {} was not provided", a.name, a.type.text()), "BAD_USER_INPUT");
+  }
+  return args;
+}
+
 // Is a variable of type `var` allowed where `loc` is expected (§5.8.5)? A location with a default
 // accepts a nullable variable of the same type.
 bool fits(const TypeRef& var, const TypeRef& loc, bool loc_has_default) {
@@ -123,9 +145,7 @@ class Validator {
   }
 
   void operation(const Operation& op) {
-    const std::string& root = op.kind == Operation::Kind::query      ? m_s.query_type()
-                              : op.kind == Operation::Kind::mutation ? m_s.mutation_type()
-                                                                     : m_s.subscription_type();
+    const std::string& root = root_type(m_s, op.kind);
     if (root.empty()) {
       error(fmt::format("Schema is not configured for {}s.",
                         op.kind == Operation::Kind::mutation ? "mutation" : "subscription"),
@@ -398,9 +418,7 @@ class Executor {
   }
 
   Json run(const Operation& op) {
-    const std::string& root = op.kind == Operation::Kind::query      ? m_s.query_type()
-                              : op.kind == Operation::Kind::mutation ? m_s.mutation_type()
-                                                                     : m_s.subscription_type();
+    const std::string& root = root_type(m_s, op.kind);
     Json data;
     try {
       data = selection_set(*m_s.type(root), Json(nullptr), op.selections, Json::array());
@@ -476,18 +494,7 @@ class Executor {
     const FieldDefinition* def = field_of(m_s, parent, sel.name);
     Json result;
     try {
-      Json args = Json::object();
-      for (const auto& a : def->args) {
-        const Value* given = nullptr;
-        for (const auto& [k, v] : sel.args)
-          if (k == a.name) given = &v;
-        if (given && !(given->kind == Value::Kind::variable && !m_vars.contains(given->text)))
-          args[a.name] = coerce_literal(m_s, *given, a.type, m_vars);
-        else if (a.default_value)
-          args[a.name] = coerce_literal(m_s, *a.default_value, a.type, m_vars);
-        else if (a.type.required())
-          throw FieldError(fmt::format("argument '{}' of required type {} was not provided", a.name, a.type.text()), "BAD_USER_INPUT");
-      }
+      Json args = coerce_arguments(m_s, *def, sel, m_vars);
       if (sel.name == "__schema") {
         result = Json::object();
       } else if (sel.name == "__type") {
@@ -663,9 +670,7 @@ Prepared::Prepared(const Schema& s, const Request& r, const Limits& limits) : m_
   std::map<std::string, const Fragment*> fragments;
   for (const auto& f : m_doc.fragments) fragments[f.name] = &f;
   CostWalker w{s, fragments, m_variables, limits};
-  const std::string& root = kind() == Operation::Kind::query      ? s.query_type()
-                            : kind() == Operation::Kind::mutation ? s.mutation_type()
-                                                                  : s.subscription_type();
+  const std::string& root = root_type(s, kind());
   m_cost.complexity = w.walk(*s.type(root), m_op->selections, 1, m_cost.depth);
   if (w.too_complex) m_cost.complexity = std::max(m_cost.complexity, limits.max_complexity + 1);
   if (m_cost.depth > limits.max_depth)
@@ -683,10 +688,7 @@ Operation::Kind Prepared::kind() const { return m_op->kind; }
 Json Prepared::run(void* context) const { return Executor(m_schema, m_doc, m_variables, context).run(*m_op); }
 
 Json Prepared::root_arguments() const {
-  const std::string& root = kind() == Operation::Kind::query      ? m_schema.query_type()
-                            : kind() == Operation::Kind::mutation ? m_schema.mutation_type()
-                                                                  : m_schema.subscription_type();
-  const TypeDefinition& t = *m_schema.type(root);
+  const TypeDefinition& t = *m_schema.type(root_type(m_schema, kind()));
   Executor e(m_schema, m_doc, m_variables, nullptr);
   FieldGroups groups;
   std::set<std::string> visited;
@@ -695,17 +697,7 @@ Json Prepared::root_arguments() const {
   if (groups.empty()) return args;
   const Selection& sel = *groups.front().second.front();
   const FieldDefinition* def = field_of(m_schema, t, sel.name);
-  if (!def) return args;
-  for (const auto& a : def->args) {
-    const Value* given = nullptr;
-    for (const auto& [k, v] : sel.args)
-      if (k == a.name) given = &v;
-    if (given && !(given->kind == Value::Kind::variable && !m_variables.contains(given->text)))
-      args[a.name] = coerce_literal(m_schema, *given, a.type, m_variables);
-    else if (a.default_value)
-      args[a.name] = coerce_literal(m_schema, *a.default_value, a.type, m_variables);
-  }
-  return args;
+  return def ? coerce_arguments(m_schema, *def, sel, m_variables) : args;
 }
 
 Json execute(const Schema& s, const Request& r, const Limits& limits, void* context) {

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "billctl/ingest/claude_line.hpp"
+
 #include "helpers.hpp"
 
 using billctl::ingest::Format;
@@ -146,4 +148,92 @@ TEST_CASE("flat JSON Lines records read without the parser exactly as the parser
     if (!derived) CHECK(a.records[i].id == b.records[i].id);
   }
   for (size_t i = 0; i < a.rejects.size(); ++i) CHECK(a.rejects[i] == b.rejects[i]);
+}
+
+TEST_CASE("Claude Code lines read by the scanner exactly as simdjson reads them", "[ingest][claude][property]") {
+  // Lines shaped as Claude Code writes them, then mangled at random: values of other types,
+  // escapes, repeated keys, unicode, deep nesting, numbers of every form, bytes cut or flipped.
+  // Whenever the scanner answers, simdjson must read the line without error and find the same.
+  using billctl::ingest::ClaudeLine;
+  uint64_t seed = 5;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const std::vector<std::string> counts = {"12", "0", "-3", "1.5", "1e3", "01", "null", "\"7\"", "9223372036854775807",
+                                           "9223372036854775808", "-0", "2E+2", "[1]", "{}", "true"};
+  const std::vector<std::string> texts = {"\"a b\"", "\"\"", "\"caf\xc3\xa9\"", "\"tab\\tbed\"", "\"q\\\"q\"",
+                                          "\"\\ud83d\\ude00\"", "\"\\ud83d\"", "\"\\x\"", "\"\x01\"", "null", "[]",
+                                          "[[[[{\"a\":[1,2,{\"b\":null}]}]]]]", "{\"type\":\"assistant\"}", "\"\xff\""};
+  auto pick = [&](const std::vector<std::string>& v) { return v[rnd(v.size())]; };
+  auto line_of = [&](bool clean) {
+    std::string usage = "{\"input_tokens\":" + (rnd(4) ? std::to_string(rnd(5000)) : pick(counts)) +
+                        ",\"cache_creation_input_tokens\":" + std::to_string(rnd(900)) +
+                        ",\"cache_read_input_tokens\":" + (rnd(4) ? std::to_string(rnd(90000)) : pick(counts));
+    if (rnd(2)) usage += ",\"cache_creation\":{\"ephemeral_5m_input_tokens\":" + std::to_string(rnd(500)) +
+                         ",\"ephemeral_1h_input_tokens\":" + (rnd(3) ? std::to_string(rnd(500)) : pick(counts)) + "}";
+    usage += ",\"output_tokens\":" + (rnd(4) ? std::to_string(rnd(3000)) : pick(counts)) + ",\"service_tier\":" +
+             (rnd(3) ? "\"standard\"" : pick(texts)) + "}";
+    std::string content = rnd(2) ? "[{\"type\":\"text\",\"text\":" + pick(texts) + "}]"
+                                 : "[{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"Read\",\"input\":{\"file_path\":" +
+                                       pick(texts) + ",\"limit\":" + pick(counts) + "}}]";
+    std::string message = "{\"id\":" + std::string(rnd(6) ? "\"msg_" + std::to_string(rnd(50)) + "\"" : pick(texts)) +
+                          ",\"type\":\"message\",\"role\":\"assistant\",\"model\":" +
+                          (rnd(6) ? "\"claude-sonnet-4-5-20250929\"" : pick(texts)) + ",\"content\":" + content;
+    if (rnd(8)) message += ",\"usage\":" + (rnd(12) ? usage : pick(texts));
+    if (rnd(10) == 0) message += ",\"usage\":" + usage;  // a repeated key: the last one counts
+    message += "}";
+    std::string line = "{\"parentUuid\":null,\"isSidechain\":" + std::string(rnd(2) ? "true" : "false") +
+                       ",\"cwd\":\"/home/dev/p" + std::to_string(rnd(9)) + "\",\"sessionId\":\"s-" + std::to_string(rnd(9)) +
+                       "\",\"type\":" + (rnd(5) ? "\"assistant\"" : pick(texts)) + ",\"message\":" +
+                       (rnd(15) ? message : pick(texts)) + ",\"requestId\":\"req_" + std::to_string(rnd(50)) +
+                       "\",\"timestamp\":\"2026-10-0" + std::to_string(1 + rnd(9)) + "T10:00:00.123Z\"";
+    if (rnd(12) == 0) line += ",\"type\":\"user\"";
+    if (rnd(12) == 0) line += ",\"" + std::string(rnd(2) ? "ty\\u0070e" : "x\\ny") + "\":\"assistant\"";
+    line += "}";
+    if (clean) return line;
+    if (rnd(5) == 0) line[rnd(line.size())] = "\"{}[],:\\ x0-e"[rnd(15)];  // one byte changed
+    if (rnd(12) == 0) line.resize(rnd(line.size()));                      // cut short
+    if (rnd(15) == 0) line = " " + line + (rnd(2) ? " " : " x");
+    return line;
+  };
+  simdjson::ondemand::parser parser;
+  int fast = 0, slow_ok = 0, typical = 0;
+  for (int i = 0; i < 20000; ++i) {
+    // Every tenth line valid JSON without escapes in the fields billing reads: the scanner's own.
+    const bool clean = i % 10 == 0;
+    std::string line;
+    do line = line_of(clean);
+    while (clean && (line.find('\\') != std::string::npos || line.find("\x01") != std::string::npos ||
+                     line.find("\xff") != std::string::npos || line.find(":01") != std::string::npos));
+    std::string padded = line + std::string(simdjson::SIMDJSON_PADDING, ' ');
+    ClaudeLine a, b;
+    const bool scanned = billctl::ingest::scan_claude_line(line, a);
+    const std::string why = billctl::ingest::parse_claude_line(parser, std::string_view(padded.data(), line.size()), padded.size(), b);
+    slow_ok += why.empty();
+    if (!scanned) continue;
+    ++fast;
+    INFO(line);
+    REQUIRE(why.empty());
+    CHECK(a.type == b.type);
+    CHECK(a.request_id == b.request_id);
+    CHECK(a.cwd == b.cwd);
+    CHECK(a.session == b.session);
+    CHECK(a.timestamp == b.timestamp);
+    CHECK(a.msg_id == b.msg_id);
+    CHECK(a.model == b.model);
+    CHECK(a.tier == b.tier);
+    CHECK(a.has_usage == b.has_usage);
+    CHECK(a.has_split == b.has_split);
+    CHECK(a.input == b.input);
+    CHECK(a.output == b.output);
+    CHECK(a.cache_read == b.cache_read);
+    CHECK(a.cache_write == b.cache_write);
+    CHECK(a.cache_write_5m == b.cache_write_5m);
+    CHECK(a.cache_write_1h == b.cache_write_1h);
+    typical += i % 10 == 0;
+  }
+  CHECK(typical == 2000);
+  CHECK(fast > 5000);
+  CHECK(slow_ok > fast);    // and the scanner leaves some lines simdjson reads
 }

@@ -207,3 +207,81 @@ TEST_CASE("many small files read on two threads give what one thread gives", "[s
     same(skipped, run_files(bad, 1, ingest::OnError::skip));
   }
 }
+
+TEST_CASE("repeated ids next to each other and far apart: the last record wins, on any split", "[store][dedupe][property]") {
+  // Random files whose ids come from a small pool, often repeated on the next row (the lines
+  // Claude Code writes for each part of a message), sometimes in a later file; rows without an
+  // id in between; meter records among them (whose peaks cannot be taken out, so a replaced one
+  // makes the reader read everything again). The result must be that of the winning rows alone.
+  test::TempDir dir;
+  const pricing::Catalog c = pricing::Catalog::builtin();
+  auto meter_queries = [] {
+    auto q = queries();
+    q[0].meters = true;
+    return q;
+  };
+  const std::string header = "id,timestamp,model,user,input_tokens,output_tokens,meter,unit,quantity\n";
+  uint64_t seed = 7;
+  auto next = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  for (int round = 0; round < 12; ++round) {
+    const bool meters = round % 3 == 2;
+    std::vector<std::string> texts;
+    std::vector<std::pair<std::string, std::string>> rows;  // (id, row) in the order an import sees them
+    const int files = 1 + int(next(4));
+    std::string last_id;
+    for (int f = 0; f < files; ++f) {
+      std::string text = header;
+      const int n = 20 + int(next(200));
+      for (int i = 0; i < n; ++i) {
+        std::string id;
+        const uint64_t k = next(10);
+        if (k < 4 && !last_id.empty()) id = last_id;               // the next part of the same message
+        else if (k < 9) id = "m" + std::to_string(next(60));       // maybe seen before, far away
+        last_id = id;
+        const int day = 1 + int(next(28));
+        std::string row = id + ",2026-10-" + (day < 10 ? "0" : "") + std::to_string(day) + "T10:00:00Z," +
+                          (next(2) ? "gpt-4o" : "claude-haiku-4-5") + ",u" + std::to_string(next(5)) + "," +
+                          std::to_string(next(1000)) + "," + std::to_string(next(100)) + ",";
+        if (meters && next(8) == 0) row = id + ",2026-10-0" + std::to_string(1 + next(9)) + "T10:00:00Z,,u1,0,0,storage,gb_day," + std::to_string(1 + next(50)) + "\n";
+        else row += ",,\n";
+        text += row;
+        rows.emplace_back(id, row);
+      }
+      texts.push_back(text);
+    }
+    std::map<std::string, size_t> winner;
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (!rows[i].first.empty()) winner[rows[i].first] = i;
+    std::string last = header;
+    uint64_t replaced = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (rows[i].first.empty() || winner[rows[i].first] == i) last += rows[i].second;
+      else ++replaced;
+    }
+    std::vector<std::string> paths;
+    for (size_t f = 0; f < texts.size(); ++f)
+      paths.push_back(dir.file("r" + std::to_string(round) + "-" + std::to_string(f) + ".csv", texts[f]));
+    const std::string want_path = dir.file("want" + std::to_string(round) + ".csv", last);
+    store::FileUsageSource want_src({want_path}, c, ingest::IngestOptions{});
+    want_src.set_threads(1);
+    const auto want = want_src.aggregate(meter_queries());
+    for (unsigned threads : {1u, 2u})
+      for (uint64_t split : {uint64_t(1), uint64_t(1) << 30}) {
+        INFO("round " << round << ", " << threads << " thread(s), split at " << split);
+        store::FileUsageSource src(paths, c, ingest::IngestOptions{});
+        src.set_threads(threads);
+        src.set_parallel_min_bytes(split);
+        const auto got = src.aggregate(meter_queries());
+        same(got, want);
+        CHECK(got[0].meters.rows(true).size() == want[0].meters.rows(true).size());
+        for (size_t m = 0; m < want[0].meters.rows(true).size(); ++m) {
+          CHECK(got[0].meters.rows(true)[m].quantity == want[0].meters.rows(true)[m].quantity);
+          CHECK(got[0].meters.rows(true)[m].records == want[0].meters.rows(true)[m].records);
+        }
+        CHECK(src.replaced() == replaced);
+      }
+  }
+}

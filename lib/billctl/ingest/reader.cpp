@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "billctl/ingest/buffer.hpp"
+#include "billctl/ingest/claude_line.hpp"
 #include "billctl/ingest/csv.hpp"
 #include "billctl/ingest/gateways.hpp"
 #include "billctl/providers/pages.hpp"
@@ -425,13 +426,6 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
 
 // ---- Claude Code session logs ------------------------------------------------------------------
 
-int64_t json_count(od::value v) {
-  if (v.type() != od::json_type::number) return 0;
-  int64_t n = 0;
-  if (v.get_int64().get(n) != simdjson::SUCCESS || n < 0) return 0;
-  return n;
-}
-
 void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& defaults, const ReadOptions& ro, RecordHandler& handler,
                       SourceResult& res, const ProgressFn& progress, uint64_t total) {
   od::parser parser;
@@ -444,76 +438,41 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
     project_dir = p.parent_path().filename().string();
   }
   uint64_t ordinal = 0;
+  ClaudeLine cl;
   for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
     ++ordinal;
     Row row{path, line, text};
-    usage::UsageRecord rec;
-    std::string why;
-    std::string_view type, msg_id, request_id, cwd, model, timestamp, tier, session;
-    bool has_usage = false, has_split = false;
-    int64_t cw_total = 0, cw5 = 0, cw1h = 0;
-    try {
-      od::document doc = parser.iterate(simdjson::padded_string_view(text.data(), text.size(), cap));
-      for (auto field : doc.get_object()) {
-        std::string_view key = field.unescaped_key();
-        od::value v = field.value();
-        if (key == "type" && v.type() == od::json_type::string) type = v.get_string();
-        else if (key == "requestId" && v.type() == od::json_type::string) request_id = v.get_string();
-        else if (key == "cwd" && v.type() == od::json_type::string) cwd = v.get_string();
-        else if (key == "sessionId" && v.type() == od::json_type::string) session = v.get_string();
-        else if (key == "timestamp" && v.type() == od::json_type::string) timestamp = v.get_string();
-        else if (key == "message" && v.type() == od::json_type::object) {
-          for (auto mf : v.get_object()) {
-            std::string_view mk = mf.unescaped_key();
-            od::value mv = mf.value();
-            if (mk == "id" && mv.type() == od::json_type::string) msg_id = mv.get_string();
-            else if (mk == "model" && mv.type() == od::json_type::string) model = mv.get_string();
-            else if (mk == "usage" && mv.type() == od::json_type::object) {
-              has_usage = true;
-              for (auto uf : mv.get_object()) {
-                std::string_view uk = uf.unescaped_key();
-                od::value uv = uf.value();
-                if (uk == "input_tokens") rec.input_tokens = json_count(uv);
-                else if (uk == "output_tokens") rec.output_tokens = json_count(uv);
-                else if (uk == "cache_read_input_tokens") rec.cached_input_tokens = json_count(uv);
-                else if (uk == "cache_creation_input_tokens") cw_total = json_count(uv);
-                else if (uk == "service_tier" && uv.type() == od::json_type::string) tier = uv.get_string();
-                else if (uk == "cache_creation" && uv.type() == od::json_type::object) {
-                  has_split = true;
-                  for (auto cf : uv.get_object()) {
-                    std::string_view ck = cf.unescaped_key();
-                    if (ck == "ephemeral_5m_input_tokens") cw5 = json_count(cf.value());
-                    else if (ck == "ephemeral_1h_input_tokens") cw1h = json_count(cf.value());
-                  }
-                }
-              }
-            }
-          }
-        }
+    // The scanner reads the lines Claude Code writes; simdjson the rest, and says what is wrong.
+    if (!scan_claude_line(text, cl)) {
+      std::string why = parse_claude_line(parser, text, cap, cl);
+      if (!why.empty()) {
+        ++res.rows;
+        handler.on_reject(row, why);
+        return;
       }
-    } catch (const simdjson::simdjson_error& e) {
-      ++res.rows;
-      handler.on_reject(row, std::string("invalid JSON: ") + simdjson::error_message(e.error()));
-      return;
     }
     // Only assistant messages carry usage; synthetic messages cost nothing (as ccusage counts).
-    if (type != "assistant" || !has_usage || model.empty() || model == "<synthetic>") {
+    if (cl.type != "assistant" || !cl.has_usage || cl.model.empty() || cl.model == "<synthetic>") {
       ++res.ignored;
       return;
     }
     ++res.rows;
-    if (has_split) {
-      rec.cache_write_tokens = cw5;
-      rec.cache_write_1h_tokens = cw1h;
+    usage::UsageRecord rec;
+    rec.input_tokens = cl.input;
+    rec.output_tokens = cl.output;
+    rec.cached_input_tokens = cl.cache_read;
+    if (cl.has_split) {
+      rec.cache_write_tokens = cl.cache_write_5m;
+      rec.cache_write_1h_tokens = cl.cache_write_1h;
     } else {
-      rec.cache_write_tokens = cw_total;
+      rec.cache_write_tokens = cl.cache_write;
     }
-    why = set_field(rec, Field::timestamp, timestamp);
-    if (why.empty()) why = set_field(rec, Field::model, model);
-    if (why.empty() && !session.empty()) why = set_field(rec, Field::session, session);
-    if (why.empty() && !tier.empty()) {
+    std::string why = set_field(rec, Field::timestamp, cl.timestamp);
+    if (why.empty()) why = set_field(rec, Field::model, cl.model);
+    if (why.empty() && !cl.session.empty()) why = set_field(rec, Field::session, cl.session);
+    if (why.empty() && !cl.tier.empty()) {
       usage::Tier t;
-      if (usage::parse_tier(tier, t)) rec.tier = t;
+      if (usage::parse_tier(cl.tier, t)) rec.tier = t;
     }
     if (!why.empty()) {
       handler.on_reject(row, why);
@@ -521,18 +480,18 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
     }
     rec.provider = "anthropic";
     rec.feature = "claude-code";
-    if (!cwd.empty()) {
-      const auto slash = cwd.find_last_of('/');
-      rec.project = slash == std::string_view::npos ? cwd : cwd.substr(slash + 1);
+    if (!cl.cwd.empty()) {
+      const auto slash = cl.cwd.find_last_of('/');
+      rec.project = slash == std::string_view::npos ? cl.cwd : cl.cwd.substr(slash + 1);
     } else {
       rec.project = project_dir;
     }
     // The same message is written to several lines and files; message id + request id names it once.
-    if (!msg_id.empty() && !request_id.empty()) {
+    if (!cl.msg_id.empty() && !cl.request_id.empty()) {
       id.assign("cc:");
-      id.append(msg_id);
+      id.append(cl.msg_id);
       id.push_back(':');
-      id.append(request_id);
+      id.append(cl.request_id);
       rec.id = id;
     } else if (ro.derive_ids) {
       rec.id = ids.derive(ordinal, text);

@@ -1,10 +1,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <atomic>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "billctl/store/id_dedupe.hpp"
 #include "billctl/store/file_source.hpp"
@@ -14,30 +16,102 @@ namespace billctl::store {
 
 namespace {
 
-// Feeds records to the aggregator, numbering them as an import would see them. The first pass
-// logs the ids; the second (only when ids repeat) leaves out the records a later one replaces.
+// A record kept past its reader's call: its text copied into buffers that are reused, so holding
+// one allocates nothing once the buffers are large enough.
+class HeldRecord {
+ public:
+  void hold(const usage::PricedRecord& pr, uint64_t position) {
+    m_record = *pr.record;
+    size_t i = 0;
+    for (std::string_view* v : {&m_record.id, &m_record.provider, &m_record.model, &m_record.organization, &m_record.department,
+                                &m_record.user, &m_record.feature, &m_record.project, &m_record.meter, &m_record.unit,
+                                &m_record.session}) {
+      m_text[i].assign(*v);
+      *v = m_text[i++];
+    }
+    m_priced = pr;
+    m_priced.record = &m_record;
+    m_position = position;
+    m_held = true;
+  }
+  bool held() const { return m_held; }
+  std::string_view id() const { return m_record.id; }
+  const usage::PricedRecord& record() const { return m_priced; }
+  uint64_t position() const { return m_position; }
+  void release() { m_held = false; }
+
+ private:
+  usage::UsageRecord m_record;
+  usage::PricedRecord m_priced;
+  std::array<std::string, 11> m_text;
+  uint64_t m_position = 0;
+  bool m_held = false;
+};
+
+// Feeds records to the aggregator, numbering them as an import would see them.
+//
+// A record followed by one with the same id (the lines Claude Code writes for each part of one
+// message) is replaced by it at once: each record with an id is held until the next one shows
+// whether it replaces it. Replacements further apart are found by the id log of the first pass;
+// the second pass (only when there are such) feeds only the records replaced (`only_replaced`), to
+// be taken out of the first pass's totals, and `meter_replaced` says one of them was a meter
+// record, whose totals cannot be taken out: then a third pass feeds all records but those.
 class AggregatingSink : public ingest::RecordSink {
  public:
-  AggregatingSink(usage::Aggregator& agg, DuplicateFinder* ids, const std::vector<uint64_t>* skip)
-      : m_agg(agg), m_ids(ids), m_skip(skip) {}
+  AggregatingSink(usage::Aggregator& agg, DuplicateFinder* ids, const std::vector<uint64_t>* replaced, bool only_replaced)
+      : m_agg(agg), m_ids(ids), m_replaced(replaced), m_only(only_replaced) {}
   void start(uint64_t file, uint64_t part) {
+    finish();
     m_file = file;
     m_part = part;
     m_ordinal = 0;
   }
   void put(const usage::PricedRecord& r) override {
     const uint64_t pos = record_position(m_file, m_part, m_ordinal++);
-    if (m_skip && std::binary_search(m_skip->begin(), m_skip->end(), pos)) return;
+    if (r.record->id.empty()) {
+      finish();
+      feed(r, pos);
+      return;
+    }
+    if (m_held.held() && m_held.id() == r.record->id) {
+      ++merged;
+      m_held.release();
+    }
+    finish();
+    m_held.hold(r, pos);
+  }
+  // Feeds the record held (at the end of each file and pass).
+  void finish() {
+    if (!m_held.held()) return;
+    m_held.release();
+    feed(m_held.record(), m_held.position());
+  }
+  uint64_t merged = 0;  // records replaced by the next one
+  bool meter_replaced = false;
+
+ private:
+  void feed(const usage::PricedRecord& r, uint64_t pos) {
+    if (m_replaced) {
+      if (std::binary_search(m_replaced->begin(), m_replaced->end(), pos) != m_only) return;
+      if (m_only && r.record->is_meter()) meter_replaced = true;
+    }
     if (m_ids && !r.record->id.empty()) m_ids->add(r.record->id, pos);
     m_agg.add(r);
   }
 
- private:
   usage::Aggregator& m_agg;
   DuplicateFinder* m_ids;
-  const std::vector<uint64_t>* m_skip;
+  const std::vector<uint64_t>* m_replaced;
+  bool m_only;
   uint64_t m_file = 0, m_part = 0, m_ordinal = 0;
+  HeldRecord m_held;
 };
+
+// Does file `file` hold one of these positions?
+bool holds_position(const std::vector<uint64_t>& positions, size_t file) {
+  auto it = std::lower_bound(positions.begin(), positions.end(), record_position(file, 0, 0));
+  return it != positions.end() && *it < record_position(file + 1, 0, 0);
+}
 
 uint64_t regular_file_size(const std::string& path) {
   struct stat st{};
@@ -63,8 +137,9 @@ uint64_t next_line_start(const std::string& path, uint64_t from, uint64_t size) 
 // (lookups memoise), aggregator, id log and ingestor.
 struct FileWorker {
   FileWorker(const pricing::Catalog& c, const std::vector<usage::AggQuery>& queries, bool log_ids,
-             const std::vector<uint64_t>* skip, const ingest::IngestOptions& o)
-      : catalog(c), agg(queries), sink(agg, log_ids ? &ids : nullptr, skip), options(o), ingestor(catalog, options, sink) {}
+             const std::vector<uint64_t>* replaced, bool only_replaced, const ingest::IngestOptions& o)
+      : catalog(c), agg(queries), sink(agg, log_ids ? &ids : nullptr, replaced, only_replaced), options(o),
+        ingestor(catalog, options, sink) {}
   pricing::Catalog catalog;
   usage::Aggregator agg;
   DuplicateFinder ids;
@@ -90,7 +165,7 @@ FileUsageSource::FileUsageSource(std::vector<std::string> paths, const pricing::
 // (its last record ends elsewhere) and the second half is read again by the first thread.
 bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
                                     ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra,
-                                    DuplicateFinder* ids, const std::vector<uint64_t>* skip,
+                                    DuplicateFinder* ids, const std::vector<uint64_t>* replaced,
                                     const ingest::ProgressFn& progress) {
   if (m_threads < 2) return false;
   const uint64_t size = regular_file_size(path);
@@ -111,7 +186,7 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
   first.end = split;
 
   // The second half, on its own thread with its own catalog (lookups memoise) and aggregator.
-  FileWorker second(m_catalog, queries, ids != nullptr, skip, m_options);
+  FileWorker second(m_catalog, queries, ids != nullptr, replaced, m_only_replaced, m_options);
   second.sink.start(file_index, 1);
   ingest::ReadOptions range2 = m_options.read;
   range2.begin = split;
@@ -165,8 +240,11 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
       throw ingest::RowError(e.source(), e.line() + r1.next_line - 1, e.reason());
     }
   }
+  second.sink.finish();
   m_rejected += second.ingestor.total_rejected();
   m_unpriced += second.ingestor.total_unpriced();
+  m_merged += second.sink.merged;
+  m_meter_replaced = m_meter_replaced || second.sink.meter_replaced;
   extra.push_back(second.agg.results());
   if (ids) ids->absorb(second.ids);
   return true;
@@ -174,20 +252,41 @@ bool FileUsageSource::read_parallel(size_t file_index, const std::string& path, 
 
 std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage::AggQuery>& queries) {
   // Pass one aggregates everything and logs the ids. Only when some id repeats (a provider's
-  // revised bucket, a log that repeats a message) is there a second pass, which leaves out every
-  // record a later one with the same id replaces: the result is what importing first gives.
+  // revised bucket, a log that repeats a message) is there a second pass, over the files that
+  // hold a record a later one with the same id replaces: those records are aggregated alone and
+  // taken out of pass one's totals, so the result is what importing first gives.
   m_replaced = 0;
   DuplicateFinder ids;
   auto results = aggregate_pass(queries, &ids, nullptr);
+  m_replaced = m_merged;
   if (ids.logged() < 2) return results;
-  const std::vector<uint64_t> skip = ids.superseded();
-  if (skip.empty()) return results;
+  const std::vector<uint64_t> replaced = ids.superseded();
+  if (replaced.empty()) return results;
   if (std::find(m_paths.begin(), m_paths.end(), "-") != m_paths.end())
-    throw DataError("standard input holds " + std::to_string(skip.size()) +
-                    " records whose id repeats, and it cannot be read twice to leave the replaced ones out; "
-                    "save it to a file and give that to --input");
-  m_replaced = skip.size();
-  return aggregate_pass(queries, nullptr, &skip);
+    throw DataError("standard input repeats an id on records that are not consecutive (" + std::to_string(replaced.size()) +
+                    " replaced), and it cannot be read twice to leave the replaced ones out; save it to a file and give that to --input");
+  m_replaced += replaced.size();
+  const uint64_t rejected = m_rejected, unpriced = m_unpriced;  // of every row read, as pass one counted them
+  // Rows rejected were rejected in pass one (and written to the rejects file then).
+  const std::string rejects_path = std::exchange(m_options.rejects_path, {});
+  m_only_replaced = true;
+  m_meter_replaced = false;
+  auto removed = aggregate_pass(queries, nullptr, &replaced);
+  m_only_replaced = false;
+  m_options.rejects_path = rejects_path;
+  m_rejected = rejected;
+  m_unpriced = unpriced;
+  if (m_meter_replaced) {
+    // A meter's billed quantity keeps its peak day, which cannot be taken out: aggregate all
+    // over again, leaving the replaced records out.
+    return aggregate_pass(queries, nullptr, &replaced);
+  }
+  usage::subtract_results(results, removed);
+  return results;
+}
+
+bool FileUsageSource::wanted(const std::vector<uint64_t>* replaced, size_t i) const {
+  return !m_only_replaced || !replaced || holds_position(*replaced, i);
 }
 
 // Many small files (a directory of Claude Code logs): two threads take whole files in turn. Every
@@ -197,24 +296,25 @@ std::vector<usage::AggResult> FileUsageSource::aggregate(const std::vector<usage
 // standard input, or a file large enough to be split in halves itself.
 std::optional<std::vector<usage::AggResult>> FileUsageSource::read_files_parallel(const std::vector<usage::AggQuery>& queries,
                                                                                   DuplicateFinder* ids,
-                                                                                  const std::vector<uint64_t>* skip) {
+                                                                                  const std::vector<uint64_t>* replaced) {
   if (m_threads < 2 || m_paths.size() < 2 || !m_options.rejects_path.empty()) return std::nullopt;
   uint64_t total = 0;
-  for (const auto& p : m_paths) {
-    if (p == "-") return std::nullopt;
-    const uint64_t size = regular_file_size(p);
+  for (size_t i = 0; i < m_paths.size(); ++i) {
+    if (m_paths[i] == "-") return std::nullopt;
+    const uint64_t size = regular_file_size(m_paths[i]);
     if (size >= m_parallel_min) return std::nullopt;
-    total += size;
+    if (wanted(replaced, i)) total += size;
   }
   std::vector<std::unique_ptr<FileWorker>> workers;
   for (unsigned t = 0; t < m_threads; ++t)
-    workers.push_back(std::make_unique<FileWorker>(m_catalog, queries, ids != nullptr, skip, m_options));
+    workers.push_back(std::make_unique<FileWorker>(m_catalog, queries, ids != nullptr, replaced, m_only_replaced, m_options));
   std::atomic<size_t> next{0}, failed{SIZE_MAX};
   std::atomic<uint64_t> done_bytes{0}, done_rows{0};
   auto work = [&](FileWorker& w, bool draws) {
     for (;;) {
       const size_t i = next.fetch_add(1);
       if (i >= m_paths.size() || i > failed.load()) return;
+      if (!wanted(replaced, i)) continue;
       w.sink.start(i, 0);
       try {
         const ingest::SourceStats& s = w.ingestor.read(m_paths[i]);
@@ -239,29 +339,34 @@ std::optional<std::vector<usage::AggResult>> FileUsageSource::read_files_paralle
   std::vector<std::vector<usage::AggResult>> parts;
   for (auto& w : workers) {
     w->ingestor.finish();
+    w->sink.finish();
+    m_merged += w->sink.merged;
     m_rejected += w->ingestor.total_rejected();
     m_unpriced += w->ingestor.total_unpriced();
     parts.push_back(w->agg.results());
     if (ids) ids->absorb(w->ids);
+    m_meter_replaced = m_meter_replaced || w->sink.meter_replaced;
   }
   if (m_progress) m_progress(done_bytes.load(), total, done_rows.load());
   return usage::merge_results(std::move(parts));
 }
 
 std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<usage::AggQuery>& queries,
-                                                              DuplicateFinder* ids, const std::vector<uint64_t>* skip) {
+                                                              DuplicateFinder* ids, const std::vector<uint64_t>* replaced) {
   m_rejected = 0;
   m_unpriced = 0;
-  if (auto r = read_files_parallel(queries, ids, skip)) return std::move(*r);
+  m_merged = 0;
+  if (auto r = read_files_parallel(queries, ids, replaced)) return std::move(*r);
   usage::Aggregator agg(queries);
-  AggregatingSink sink(agg, ids, skip);
+  AggregatingSink sink(agg, ids, replaced, m_only_replaced);
   ingest::Ingestor ingestor(m_catalog, m_options, sink);
   std::vector<std::vector<usage::AggResult>> parts;
   // Progress over every file's bytes (unknown with standard input or a pipe).
   uint64_t total = 0, before_bytes = 0, before_rows = 0;
   if (m_progress)
-    for (const auto& p : m_paths) {
-      const uint64_t size = p == "-" ? 0 : regular_file_size(p);
+    for (size_t i = 0; i < m_paths.size(); ++i) {
+      if (!wanted(replaced, i)) continue;
+      const uint64_t size = m_paths[i] == "-" ? 0 : regular_file_size(m_paths[i]);
       if (size == 0) {
         total = 0;
         break;
@@ -277,10 +382,11 @@ std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<
       m_progress(before_bytes + bytes, total, before_rows + rows);
     };
   for (size_t i = 0; i < m_paths.size(); ++i) {
+    if (!wanted(replaced, i)) continue;
     sink.start(i, 0);
     file_bytes = file_rows = 0;
     const size_t sources = ingestor.sources().size();
-    if (!read_parallel(i, m_paths[i], queries, ingestor, parts, ids, skip, file_progress)) {
+    if (!read_parallel(i, m_paths[i], queries, ingestor, parts, ids, replaced, file_progress)) {
       ingestor.read(m_paths[i], file_progress);
       file_bytes = file_rows = 0;
       for (size_t s = sources; s < ingestor.sources().size(); ++s) {
@@ -293,8 +399,11 @@ std::vector<usage::AggResult> FileUsageSource::aggregate_pass(const std::vector<
     if (m_progress) m_progress(before_bytes, total, before_rows);
   }
   ingestor.finish();
+  sink.finish();
   m_rejected += ingestor.total_rejected();
   m_unpriced += ingestor.total_unpriced();
+  m_merged += sink.merged;
+  m_meter_replaced = m_meter_replaced || sink.meter_replaced;
   if (parts.empty()) return agg.results();
   parts.insert(parts.begin(), agg.results());
   return usage::merge_results(std::move(parts));

@@ -36,11 +36,13 @@ class FileUsageSource : public usage::Source {
   // `progress` (may be empty) is told the bytes and rows both halves have read.
   bool read_parallel(size_t file_index, const std::string& path, const std::vector<usage::AggQuery>& queries,
                      ingest::Ingestor& main, std::vector<std::vector<usage::AggResult>>& extra, DuplicateFinder* ids,
-                     const std::vector<uint64_t>* skip, const ingest::ProgressFn& progress);
+                     const std::vector<uint64_t>* replaced, const ingest::ProgressFn& progress);
   std::optional<std::vector<usage::AggResult>> read_files_parallel(const std::vector<usage::AggQuery>& queries,
-                                                                   DuplicateFinder* ids, const std::vector<uint64_t>* skip);
+                                                                   DuplicateFinder* ids, const std::vector<uint64_t>* replaced);
+  // Is file `i` read by this pass? (A pass over the replaced records reads the files holding one.)
+  bool wanted(const std::vector<uint64_t>* replaced, size_t i) const;
   std::vector<usage::AggResult> aggregate_pass(const std::vector<usage::AggQuery>& queries, DuplicateFinder* ids,
-                                               const std::vector<uint64_t>* skip);
+                                               const std::vector<uint64_t>* replaced);
   std::vector<std::string> m_paths;
   const pricing::Catalog& m_catalog;
   ingest::IngestOptions m_options;
@@ -48,6 +50,9 @@ class FileUsageSource : public usage::Source {
   uint64_t m_rejected = 0;
   uint64_t m_unpriced = 0;
   uint64_t m_replaced = 0;
+  uint64_t m_merged = 0;          // records replaced by the next one, found by the last pass
+  bool m_only_replaced = false;   // the pass reads only the replaced records (of the files holding one)
+  bool m_meter_replaced = false;  // such a pass met a meter record
   unsigned m_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   uint64_t m_parallel_min = uint64_t(32) << 20;  // below this, splitting costs more than it saves
 };

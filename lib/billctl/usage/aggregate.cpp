@@ -429,6 +429,19 @@ std::vector<AggResult> merge_results(std::vector<std::vector<AggResult>> parts) 
   return out;
 }
 
+void subtract_results(std::vector<AggResult>& from, const std::vector<AggResult>& removed) {
+  for (size_t q = 0; q < from.size() && q < removed.size(); ++q) {
+    if (!removed[q].meters.empty()) throw std::logic_error("subtract_results: meter totals cannot be taken out");
+    auto& groups = from[q].groups;
+    for (const Group& g : removed[q].groups) {
+      auto it = std::lower_bound(groups.begin(), groups.end(), g.keys, [](const Group& a, const std::vector<std::string>& k) { return a.keys < k; });
+      if (it == groups.end() || it->keys != g.keys) throw std::logic_error("subtract_results: a removed group was never added");
+      it->totals.add(g.totals.negated());
+    }
+    std::erase_if(groups, [](const Group& g) { return g.totals.records == 0; });
+  }
+}
+
 // ---- ResultBuilder -----------------------------------------------------------------------------
 
 void ResultBuilder::add(std::vector<std::string> keys, std::string_view currency, const Totals& t) {

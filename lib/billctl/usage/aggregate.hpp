@@ -121,6 +121,11 @@ class Aggregator {
 // Merges results of the same queries computed over disjoint parts of the data (threads).
 std::vector<AggResult> merge_results(std::vector<std::vector<AggResult>> parts);
 
+// Takes results computed over a subset of the records (the same queries) out of results computed
+// over all of them: what is left is the results of the other records. Groups left with no record
+// are dropped. Meter totals cannot be taken out (they keep peaks): `removed` must have none.
+void subtract_results(std::vector<AggResult>& from, const std::vector<AggResult>& removed);
+
 // Folds rows of a store query (one row per key tuple and currency) into a result, checking that
 // one currency is used throughout. Used by stores that aggregate in SQL.
 class ResultBuilder {

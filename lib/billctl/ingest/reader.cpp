@@ -231,7 +231,7 @@ void for_each_line(ReadBuffer& buf, uint64_t limit, uint64_t first_line, SourceR
     buf.consume_to(nl ? stop + 1 : stop);
     std::string_view text(d + start, e - start);
     if (util::trim(text).empty()) continue;
-    fn(text, line, buf.capacity_from(start));
+    fn(text, line, buf.capacity_from(start), nl != nullptr);
   }
 }
 
@@ -376,7 +376,7 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
   std::array<FlatField, 64> flat;
   IdDeriver ids;
   uint64_t ordinal = 0;
-  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
+  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap, bool) {
     ++res.rows;
     ++ordinal;
     Row row{path, line, text};
@@ -439,13 +439,19 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
   }
   uint64_t ordinal = 0;
   ClaudeLine cl;
-  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap) {
+  for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap, bool ended) {
     ++ordinal;
     Row row{path, line, text};
     // The scanner reads the lines Claude Code writes; simdjson the rest, and says what is wrong.
     if (!scan_claude_line(text, cl)) {
       std::string why = parse_claude_line(parser, text, cap, cl);
       if (!why.empty()) {
+        // A last line without its line end that is not JSON yet is one Claude Code is still
+        // writing (the session is running): it is read next time, not refused now.
+        if (!ended) {
+          ++res.ignored;
+          return;
+        }
         ++res.rows;
         handler.on_reject(row, why);
         return;

@@ -237,3 +237,25 @@ TEST_CASE("Claude Code lines read by the scanner exactly as simdjson reads them"
   CHECK(fast > 5000);
   CHECK(slow_ok > fast);    // and the scanner leaves some lines simdjson reads
 }
+
+TEST_CASE("a line mentions usage when the quoted word is anywhere in it, at any alignment", "[ingest][claude]") {
+  uint64_t seed = 3;
+  auto rnd = [&](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const std::string alphabet = "\"usage\\ x";
+  int found = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    const size_t n = rnd(80);
+    for (size_t k = 0; k < n; ++k) line += alphabet[rnd(alphabet.size())];
+    if (rnd(3) == 0) line.insert(rnd(line.size() + 1), "\"usage\"");
+    const bool want = line.find("\"usage\"") != std::string::npos;
+    found += want;
+    INFO(line);
+    REQUIRE(billctl::ingest::mentions_usage(line) == want);
+  }
+  CHECK(found > 5000);
+  CHECK_FALSE(billctl::ingest::mentions_usage("{\"type\":\"user\",\"message\":{\"content\":\"the \\\"usage\\\" key\"}}"));
+}

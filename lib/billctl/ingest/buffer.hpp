@@ -20,9 +20,9 @@ class ReadBuffer {
 
   // Reads from `start` (an absolute offset; > 0 only for regular files).
   explicit ReadBuffer(util::FileSource& src, util::Sha256* digest, uint64_t start = 0)
-      : m_src(src), m_digest(digest), m_cap(initial_capacity(src, start)), m_data(new char[m_cap + k_padding]),
-        m_base(start), m_start(start) {
-    std::memset(m_data.get(), 0, m_cap + k_padding);
+      : m_src(src), m_digest(digest), m_cap(initial_capacity(src, start)), m_base(start), m_start(start) {
+    m_data.reset(new char[m_cap + k_padding]);
+    std::memset(m_data.get(), 0, k_padding);  // the padding after no data (refill pads what it reads)
     if (start > 0) src.seek(start);
   }
   // A small file (a Claude Code session log) gets a buffer its size, not 1 MB.

@@ -4,6 +4,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <algorithm>
 #include <climits>
 
 namespace billctl::ingest {
@@ -247,6 +248,30 @@ int64_t json_count(simdjson::ondemand::value v) {
 }
 
 }  // namespace
+
+bool mentions_usage(std::string_view line) {
+  static constexpr std::string_view k_word = "\"usage\"";
+  const char* const p = line.data();
+  size_t n = line.size();
+  if (n < k_word.size()) return false;
+#if defined(__SSE2__)
+  // Candidates: a quote here and another six bytes on, 16 positions a step, last block first.
+  const __m128i quote = _mm_set1_epi8('"');
+  while (n >= 16 + 6) {
+    const size_t at = n - 16 - 6;
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + 6));
+    unsigned m = unsigned(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, quote), _mm_cmpeq_epi8(b, quote))));
+    while (m != 0) {
+      const int bit = 31 - __builtin_clz(m);
+      if (std::string_view(p + at + size_t(bit), k_word.size()) == k_word) return true;
+      m &= ~(1u << bit);
+    }
+    n -= 16;
+  }
+#endif
+  return std::string_view(p, std::min(n + 6, line.size())).find(k_word) != std::string_view::npos;
+}
 
 bool scan_claude_line(std::string_view line, ClaudeLine& out) {
   if (!simdjson::validate_utf8(line.data(), line.size())) return false;

@@ -22,6 +22,11 @@ struct ClaudeLine {
   int64_t input = 0, output = 0, cache_read = 0, cache_write = 0, cache_write_5m = 0, cache_write_1h = 0;
 };
 
+// Does the line hold the text "usage" in quotes (a key or a string, unescaped)? A line that does
+// not bills nothing: Claude Code's user messages and tool results, summaries. Searched from the
+// end, where an assistant line has its usage.
+bool mentions_usage(std::string_view line);
+
 // Reads a line without a parser. True when the line is valid JSON (UTF-8, nesting under 64 levels)
 // and every field it reads is a string without escapes or a number; `out` then holds exactly
 // what parse_claude_line would give. False otherwise (nothing is promised of `out`): give the

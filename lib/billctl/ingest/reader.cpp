@@ -442,6 +442,11 @@ void read_claude_code(const std::string& path, ReadBuffer& buf, const Defaults& 
   for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap, bool ended) {
     ++ordinal;
     Row row{path, line, text};
+    // Lines without usage (user messages, tool results: most of the bytes) bill nothing: not read.
+    if (!mentions_usage(text)) {
+      ++res.ignored;
+      return;
+    }
     // The scanner reads the lines Claude Code writes; simdjson the rest, and says what is wrong.
     if (!scan_claude_line(text, cl)) {
       std::string why = parse_claude_line(parser, text, cap, cl);

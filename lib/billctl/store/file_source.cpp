@@ -52,7 +52,7 @@ class HeldRecord {
 //
 // A record followed by one with the same id (the lines Claude Code writes for each part of one
 // message) is replaced by it at once: each record with an id is held until the next one shows
-// whether it replaces it. Replacements further apart are found by the id log of the first pass;
+// whether it replaces it (until a file has gone 1,024 records without such a repeat). Replacements further apart are found by the id log of the first pass;
 // the second pass (only when there are such) feeds only the records replaced (`only_replaced`), to
 // be taken out of the first pass's totals, and `meter_replaced` says one of them was a meter
 // record, whose totals cannot be taken out: then a third pass feeds all records but those.
@@ -65,10 +65,12 @@ class AggregatingSink : public ingest::RecordSink {
     m_file = file;
     m_part = part;
     m_ordinal = 0;
+    m_holding = true;
+    m_since_merge = 0;
   }
   void put(const usage::PricedRecord& r) override {
     const uint64_t pos = record_position(m_file, m_part, m_ordinal++);
-    if (r.record->id.empty()) {
+    if (r.record->id.empty() || !m_holding) {
       finish();
       feed(r, pos);
       return;
@@ -76,6 +78,14 @@ class AggregatingSink : public ingest::RecordSink {
     if (m_held.held() && m_held.id() == r.record->id) {
       ++merged;
       m_held.release();
+      m_since_merge = 0;
+    } else if (++m_since_merge > k_hold_window) {
+      // No repeat next to another for a while (an export, not a log): feed records as they come,
+      // leaving any later repeat to the id log, and copy nothing.
+      m_holding = false;
+      finish();
+      feed(r, pos);
+      return;
     }
     finish();
     m_held.hold(r, pos);
@@ -103,8 +113,11 @@ class AggregatingSink : public ingest::RecordSink {
   DuplicateFinder* m_ids;
   const std::vector<uint64_t>* m_replaced;
   bool m_only;
+  static constexpr uint64_t k_hold_window = 1024;
   uint64_t m_file = 0, m_part = 0, m_ordinal = 0;
   HeldRecord m_held;
+  bool m_holding = true;       // per file, decided by the same records on every pass
+  uint64_t m_since_merge = 0;
 };
 
 // Does file `file` hold one of these positions?

@@ -1,9 +1,13 @@
 #include "billctl/store/id_dedupe.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <queue>
+#include <thread>
 #include <utility>
 
 #include "billctl/util/error.hpp"
@@ -48,7 +52,7 @@ void hash_id(std::string_view s, uint64_t& h1, uint64_t& h2) {
 DuplicateFinder::DuplicateFinder(size_t max_in_memory) : m_max(std::max<size_t>(max_in_memory, 16)) {}
 
 DuplicateFinder::~DuplicateFinder() {
-  for (std::FILE* f : m_runs) std::fclose(f);
+  for (const Run& r : m_runs) std::fclose(r.file);
 }
 
 void DuplicateFinder::add(std::string_view id, uint64_t position) {
@@ -90,9 +94,10 @@ void DuplicateFinder::spill() {
   sort_log();
   std::FILE* f = std::tmpfile();
   if (!f) io_failure("create");
-  m_runs.push_back(f);
+  const auto split = std::partition_point(m_buf.begin(), m_buf.end(), [](const Entry& e) { return e.h1 >> 63 == 0; });
+  m_runs.push_back({f, m_buf.size(), uint64_t(split - m_buf.begin())});
   if (std::fwrite(m_buf.data(), sizeof(Entry), m_buf.size(), f) != m_buf.size()) io_failure("write");
-  if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0) io_failure("write");
+  if (std::fflush(f) != 0) io_failure("write");
   m_buf.clear();
 }
 
@@ -109,54 +114,95 @@ void DuplicateFinder::absorb(DuplicateFinder& other) {
 }
 
 std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replacing) {
-  std::vector<uint64_t> out;
   // Equal ids are adjacent in (hash, position) order: all but the last position are replaced.
-  Entry prev{};
-  bool have = false;
-  auto visit = [&](const Entry& e) {
-    if (have && e.h1 == prev.h1 && e.h2 == prev.h2) {
-      out.push_back(prev.pos);
-      if (replacing) replacing->push_back(e.pos);
+  // `out` and `rep` collect one half of the hash range's answers.
+  struct Half {
+    std::vector<uint64_t> out, rep;
+    Entry prev{};
+    bool have = false;
+    void visit(const Entry& e, bool with_rep) {
+      if (have && e.h1 == prev.h1 && e.h2 == prev.h2) {
+        out.push_back(prev.pos);
+        if (with_rep) rep.push_back(e.pos);
+      }
+      prev = e;
+      have = true;
     }
-    prev = e;
-    have = true;
   };
+  const bool with_rep = replacing != nullptr;
+  std::vector<uint64_t> out;
   if (m_runs.empty()) {
     sort_log();
-    for (const Entry& e : m_buf) visit(e);
+    Half h;
+    for (const Entry& e : m_buf) h.visit(e, with_rep);
+    out = std::move(h.out);
+    if (replacing) replacing->insert(replacing->end(), h.rep.begin(), h.rep.end());
   } else {
     spill();
-    // k-way merge of the sorted runs, reading each in blocks.
-    struct Cursor {
-      std::FILE* f;
-      std::vector<Entry> block;
-      size_t at = 0;
-      bool next() {
-        if (++at < block.size()) return true;
-        block.resize(4096);
-        const size_t n = std::fread(block.data(), sizeof(Entry), block.size(), f);
-        block.resize(n);
-        at = 0;
-        return n > 0;
+    // A k-way merge of the sorted runs for each half of the hash range (an id's entries are all in
+    // one half), the two halves on two threads; each run is read in blocks with pread.
+    auto merge_half = [&](bool upper, Half& h) {
+      struct Cursor {
+        int fd;
+        uint64_t next, end;  // entries still to read: [next, end)
+        std::vector<Entry> block;
+        size_t at = 0;
+        bool advance() {
+          if (++at < block.size()) return true;
+          const uint64_t n = std::min<uint64_t>(4096, end - next);
+          block.resize(n);
+          at = 0;
+          if (n == 0) return false;
+          const size_t bytes = n * sizeof(Entry);
+          size_t got = 0;
+          while (got < bytes) {
+            const ssize_t r = ::pread(fd, reinterpret_cast<char*>(block.data()) + got, bytes - got, off_t(next * sizeof(Entry) + got));
+            if (r <= 0) io_failure("read");
+            got += size_t(r);
+          }
+          next += n;
+          return true;
+        }
+      };
+      std::vector<Cursor> cursors;
+      for (const Run& r : m_runs)
+        cursors.push_back({::fileno(r.file), upper ? r.split : 0, upper ? r.count : r.split, {}, SIZE_MAX});
+      auto later = [&](size_t a, size_t b) { return cursors[b].block[cursors[b].at] < cursors[a].block[cursors[a].at]; };
+      std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
+      for (size_t i = 0; i < cursors.size(); ++i)
+        if (cursors[i].advance()) heap.push(i);
+      while (!heap.empty()) {
+        const size_t i = heap.top();
+        heap.pop();
+        h.visit(cursors[i].block[cursors[i].at], with_rep);
+        if (cursors[i].advance()) heap.push(i);
       }
     };
-    std::vector<Cursor> cursors;
-    for (std::FILE* f : m_runs) cursors.push_back({f, {}, 0});
-    auto later = [&](size_t a, size_t b) { return cursors[b].block[cursors[b].at] < cursors[a].block[cursors[a].at]; };
-    std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
-    for (size_t i = 0; i < cursors.size(); ++i) {
-      cursors[i].at = SIZE_MAX;  // next() starts the first block
-      cursors[i].block.clear();
-      if (cursors[i].next()) heap.push(i);
+    Half low, high;
+    std::exception_ptr error;
+    if (std::thread::hardware_concurrency() >= 2) {
+      std::thread t([&] {
+        try {
+          merge_half(true, high);
+        } catch (...) {
+          error = std::current_exception();
+        }
+      });
+      merge_half(false, low);
+      t.join();
+      if (error) std::rethrow_exception(error);
+    } else {
+      merge_half(false, low);
+      merge_half(true, high);
     }
-    while (!heap.empty()) {
-      const size_t i = heap.top();
-      heap.pop();
-      visit(cursors[i].block[cursors[i].at]);
-      if (cursors[i].next()) heap.push(i);
-    }
-    for (std::FILE* f : m_runs) std::fclose(f);
+    for (const Run& r : m_runs) std::fclose(r.file);
     m_runs.clear();
+    out = std::move(low.out);
+    out.insert(out.end(), high.out.begin(), high.out.end());
+    if (replacing) {
+      replacing->insert(replacing->end(), low.rep.begin(), low.rep.end());
+      replacing->insert(replacing->end(), high.rep.begin(), high.rep.end());
+    }
   }
   m_buf.clear();
   m_buf.shrink_to_fit();

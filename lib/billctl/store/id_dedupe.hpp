@@ -46,7 +46,12 @@ class DuplicateFinder {
   size_t m_max;
   std::vector<Entry> m_buf;
   std::vector<Entry> m_scratch;  // the radix sort's other buffer
-  std::vector<std::FILE*> m_runs;  // sorted runs in anonymous temporary files
+  struct Run {
+    std::FILE* file;  // an anonymous temporary file
+    uint64_t count;   // entries
+    uint64_t split;   // the first entry whose hash has its top bit set (the halves merge apart)
+  };
+  std::vector<Run> m_runs;  // sorted runs
   uint64_t m_logged = 0;
 };
 

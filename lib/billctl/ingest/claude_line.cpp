@@ -160,27 +160,9 @@ class Scanner {
         return string(s, plain);
       }
       case '{': return object(depth, [&](std::string_view) { return skip_value(depth + 1); });
-      case '[': {
+      case '[':
         if (depth > k_max_depth) return false;
-        ++m_p;
-        ws();
-        if (peek() == ']') {
-          ++m_p;
-          return true;
-        }
-        for (;;) {
-          if (!skip_value(depth + 1)) return false;
-          ws();
-          if (peek() == ',') {
-            ++m_p;
-            ws();
-            continue;
-          }
-          if (peek() != ']') return false;
-          ++m_p;
-          return true;
-        }
-      }
+        return sequence(']', [&] { return skip_value(depth + 1); });
       case 't': return word("true");
       case 'f': return word("false");
       case 'n': return word("null");
@@ -196,29 +178,37 @@ class Scanner {
   template <class Fn>
   bool object(int depth, Fn&& field) {
     if (depth > k_max_depth || peek() != '{') return false;
-    ++m_p;
-    ws();
-    if (peek() == '}') {
-      ++m_p;
-      return true;
-    }
-    for (;;) {
-      if (peek() != '"') return false;
+    return sequence('}', [&] {
       std::string_view key;
       bool plain;
-      if (!string(key, plain) || !plain) return false;
+      if (peek() != '"' || !string(key, plain) || !plain) return false;
       ws();
       if (peek() != ':') return false;
       ++m_p;
       ws();
-      if (!field(key)) return false;
+      return field(key);
+    });
+  }
+
+  // The items of an array or object at the cursor (on its opening bracket), separated by commas,
+  // up to `close`; `item` reads one.
+  template <class Fn>
+  bool sequence(char close, Fn&& item) {
+    ++m_p;
+    ws();
+    if (peek() == close) {
+      ++m_p;
+      return true;
+    }
+    for (;;) {
+      if (!item()) return false;
       ws();
       if (peek() == ',') {
         ++m_p;
         ws();
         continue;
       }
-      if (peek() != '}') return false;
+      if (peek() != close) return false;
       ++m_p;
       return true;
     }

@@ -52,10 +52,11 @@ class HeldRecord {
 //
 // A record followed by one with the same id (the lines Claude Code writes for each part of one
 // message) is replaced by it at once: each record with an id is held until the next one shows
-// whether it replaces it (until a file has gone 1,024 records without such a repeat). Replacements further apart are found by the id log of the first pass;
-// the second pass (only when there are such) feeds only the records replaced (`only_replaced`), to
-// be taken out of the first pass's totals, and `meter_replaced` says one of them was a meter
-// record, whose totals cannot be taken out: then a third pass feeds all records but those.
+// whether it replaces it (until a file has gone 1,024 records without such a repeat).
+// Replacements further apart are found by the id log of the first pass; the second pass (only
+// when there are such) feeds only the records replaced (`only_replaced`), to be taken out of the
+// first pass's totals, and `meter_replaced` says one of them was a meter record, whose totals
+// cannot be taken out: then a third pass feeds all records but those.
 class AggregatingSink : public ingest::RecordSink {
  public:
   AggregatingSink(usage::Aggregator& agg, DuplicateFinder* ids, const std::vector<uint64_t>* replaced, bool only_replaced)

@@ -192,7 +192,8 @@ TEST_CASE("Claude Code lines read by the scanner exactly as simdjson reads them"
     if (rnd(12) == 0) line += ",\"" + std::string(rnd(2) ? "ty\\u0070e" : "x\\ny") + "\":\"assistant\"";
     line += "}";
     if (clean) return line;
-    if (rnd(5) == 0) line[rnd(line.size())] = "\"{}[],:\\ x0-e"[rnd(15)];  // one byte changed
+    static constexpr std::string_view k_bytes = "\"{}[],:\\ x0-e";
+    if (rnd(5) == 0) line[rnd(line.size())] = k_bytes[rnd(k_bytes.size())];  // one byte changed
     if (rnd(12) == 0) line.resize(rnd(line.size()));                      // cut short
     if (rnd(15) == 0) line = " " + line + (rnd(2) ? " " : " x");
     return line;

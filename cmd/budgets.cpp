@@ -112,30 +112,44 @@ std::string stages_text(const Budget& b) {
   return s;
 }
 
+// An amount of the budget's unit, rounded as the budget counts it (minor units, whole tokens).
+Value amount(const Budget& b, const money::Decimal& d) {
+  const int digits = b.in_tokens ? 0 : b.currency.minor_units;
+  return Value::of_amount(d.round(digits), digits, b.in_tokens ? "tokens" : std::string(b.currency.name()));
+}
+
+// Columns a JSON document leaves out when their value is null.
+render::Column optional(render::Column c) {
+  c.json_omit_null = true;
+  return c;
+}
+
+// `budgets list`: one description for the table, CSV and JSON.
 render::Table budget_table(const std::vector<Budget>& list) {
+  using render::Form;
   render::Table t;
   t.id = "budgets";
   t.title = "Budgets";
-  t.columns = {{"name", "name", Kind::text},     {"scope", "scope", Kind::text}, {"period", "period", Kind::text},
-               {"limit", "limit", Kind::text},   {"stages", "stages %", Kind::text}, {"mode", "mode", Kind::text},
-               {"tz", "time zone", Kind::text}};
+  t.columns = {{"name", "name", Kind::text},
+               render::Column{"scope", "scope", Kind::text}.in(Form::people | Form::csv),
+               render::Column{"scope", "scope", Kind::json}.in(Form::json),
+               {"period", "period", Kind::text},
+               render::Column{"limit", "limit", Kind::text}.in(Form::people | Form::csv),
+               render::Column{"limit", "limit", Kind::amount}.in(Form::json),
+               render::Column{"stages", "stages %", Kind::text}.in(Form::people | Form::csv),
+               render::Column{"stages", "stages", Kind::json}.in(Form::json),
+               {"mode", "mode", Kind::text},
+               {"tz", "time zone", Kind::text},
+               optional(render::Column{"channels", "channels", Kind::json}.in(Form::json)),
+               optional(render::Column{"managed", "managed", Kind::text}.in(Form::json))};
   for (const auto& b : list)
-    t.rows.push_back({Value::of_text(b.name), Value::of_text(budgets::scope_text(b)), Value::of_text(std::string(budgets::period_name(b.period))),
-                      Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(stages_text(b)),
-                      Value::of_text(std::string(budgets::mode_name(b.mode))), Value::of_text(b.tz)});
+    t.rows.push_back({Value::of_text(b.name), Value::of_text(budgets::scope_text(b)), Value::of_json(b.scope),
+                      Value::of_text(std::string(budgets::period_name(b.period))), Value::of_text(budgets::amount_text(b, b.limit)),
+                      amount(b, b.limit), Value::of_text(stages_text(b)), Value::of_json(b.stages),
+                      Value::of_text(std::string(budgets::mode_name(b.mode))), Value::of_text(b.tz),
+                      b.channels.empty() ? Value::none() : Value::of_json(b.channels),
+                      b.from_file ? Value::of_text("file") : Value::none()});
   return t;
-}
-
-render::Json budget_json(const Budget& b) {
-  render::Json j = render::Json::parse(budgets::to_json(b));
-  if (!b.in_tokens) j["limit"] = render::money_json(b.limit, b.currency.minor_units, b.currency);
-  else j["limit"] = {{"tokens", int64_t(b.limit.units() / money::Decimal::k_one)}};
-  return j;
-}
-
-render::Json amount_json(const Budget& b, const money::Decimal& d) {
-  if (b.in_tokens) return render::Json{{"tokens", int64_t(d.units() / money::Decimal::k_one)}};
-  return render::money_json(d, b.currency.minor_units, b.currency);
 }
 
 void run_list(const ListOptions& o, Env& env) {
@@ -149,8 +163,7 @@ void run_list(const ListOptions& o, Env& env) {
     render::Json j;
     j["schema_version"] = 1;
     j["kind"] = "billctl.budgets";
-    j["budgets"] = render::Json::array();
-    for (const auto& b : list) j["budgets"].push_back(budget_json(b));
+    j["budgets"] = render::rows_json(budget_table(list));
     out = render::dump(j);
   }
   env.emit(out, o.output);
@@ -173,94 +186,78 @@ void run_rm(const ListOptions& o, Env& env) {
 // A probability in tenths of a percent.
 using budgets::p_exceed_tenths;
 
-// For people: amounts with their unit, the time left in words.
-render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now) {
+// `budgets status` and `check`: one description for the table, CSV and JSON. People read amounts
+// with their unit and the time left in words; machines get raw values in their own columns, times
+// in RFC 3339 UTC. `p_exceed`: the JSON has the forecast's probability (null for token budgets).
+render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now, bool p_exceed) {
+  using render::Column;
+  using render::Form;
   render::Table t;
   t.id = "budget_status";
   t.title = "Budget status";
-  t.columns = {{"name", "budget", Kind::text},       {"window", "period", Kind::text},
-               {"spent", "spent", Kind::text},       {"limit", "limit", Kind::text},
-               {"remaining", "remaining", Kind::text}, {"used", "used", Kind::percent},
-               {"stage", "stage", Kind::text},       {"projected", "projected", Kind::text},
-               {"p_exceed", "P(exceed)", Kind::percent}, {"resets_in", "resets in", Kind::text}, {"mode", "mode", Kind::text}};
-  t.bar_column = 5;
+  const unsigned pc = Form::people | Form::csv;
+  t.columns = {{"name", "budget", Kind::text},
+               Column{"scope", "scope", Kind::json}.in(Form::json),
+               Column{"period", "period", Kind::text}.in(Form::json),  // the budget's period: monthly, daily
+               Column{"period", "period", Kind::text}.in(pc),          // the window's label: 2026-11
+               Column{"window_start", "window_start", Kind::text}.in(Form::csv),
+               Column{"window_end", "window_end", Kind::text}.in(Form::csv),
+               Column{"tz", "tz", Kind::text}.in(Form::csv),
+               Column{"window", "window", Kind::json}.in(Form::json),
+               Column{"unit", "unit", Kind::text}.in(Form::csv),
+               {"spent", "spent", Kind::amount},
+               {"limit", "limit", Kind::amount},
+               {"remaining", "remaining", Kind::amount},
+               {"used_pct", "used", Kind::percent},
+               Column{"stage", "stage", Kind::text}.in(Form::people),
+               Column{"stage", "stage", Kind::integer}.in(Form::machine),
+               Column{"projected", "projected", Kind::text}.in(Form::people),
+               Column{"projected", "projected", Kind::amount}.in(Form::machine),
+               Column{"projected_pct", "projected_pct", Kind::percent}.in(Form::machine),
+               Column{"p_exceed", "P(exceed)", Kind::percent}.in(Form::people),
+               Column{"p_exceed_pct", "p_exceed_pct", Kind::percent}.in(Form::csv),
+               Column{"p_exceed", "p_exceed", Kind::number}.in(p_exceed ? unsigned(Form::json) : 0u),
+               Column{"resets_in", "resets in", Kind::text}.in(Form::people),
+               Column{"resets_at", "resets_at", Kind::text}.in(Form::machine),
+               Column{"resets_in_days", "resets_in_days", Kind::integer}.in(Form::json),
+               {"mode", "mode", Kind::text},
+               optional(Column{"error", "error", Kind::text}.in(Form::machine))};
+  t.bar_column = 12;
   t.bar_full = 1000;
   for (const auto& s : list) {
     const Budget& b = s.budget;
-    if (!s.error.empty()) {
-      t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::none(),
-                        Value::of_text(budgets::amount_text(b, b.limit)), Value::none(), Value::none(), Value::of_text("error"),
-                        Value::none(), Value::none(), Value::of_text(budgets::time_left_text(now, s.window.end)),
-                        Value::of_text(std::string(budgets::mode_name(b.mode)))});
-      continue;
-    }
-    t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(budgets::amount_text(b, s.spent)),
-                      Value::of_text(budgets::amount_text(b, b.limit)), Value::of_text(budgets::amount_text(b, s.remaining)),
-                      Value::of_percent(s.used_tenths), s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
-                      Value::of_text(budgets::amount_text(b, s.projected) + " (" + render::percent_text(s.projected_tenths) + " %)"),
-                      s.p_exceed ? Value::of_percent(p_exceed_tenths(*s.p_exceed)) : Value::none(),
-                      Value::of_text(budgets::time_left_text(now, s.window.end)),
-                      Value::of_text(std::string(budgets::mode_name(b.mode)))});
-  }
-  return t;
-}
-
-// For machines (CSV): raw values in their own columns, times in RFC 3339 UTC.
-render::Table status_machine_table(const std::vector<budgets::Status>& list) {
-  render::Table t;
-  t.id = "budget_status";
-  t.columns = {{"name", "name", Kind::text},           {"period", "period", Kind::text},
-               {"window_start", "window_start", Kind::text}, {"window_end", "window_end", Kind::text},
-               {"tz", "tz", Kind::text},               {"unit", "unit", Kind::text},
-               {"spent", "spent", Kind::decimal},      {"limit", "limit", Kind::decimal},
-               {"remaining", "remaining", Kind::decimal}, {"used_pct", "used_pct", Kind::percent},
-               {"stage", "stage", Kind::integer},      {"projected", "projected", Kind::decimal},
-               {"projected_pct", "projected_pct", Kind::percent}, {"p_exceed_pct", "p_exceed_pct", Kind::percent},
-               {"resets_at", "resets_at", Kind::text},
-               {"mode", "mode", Kind::text},           {"error", "error", Kind::text}};
-  for (const auto& s : list) {
-    const Budget& b = s.budget;
-    const int digits = b.in_tokens ? 0 : b.currency.minor_units;
-    auto amount = [&](const money::Decimal& d) { return Value::of_money(d.round(digits), digits); };
     const bool ok = s.error.empty();
-    t.rows.push_back({Value::of_text(b.name), Value::of_text(s.window.label), Value::of_text(util::format_rfc3339(s.window.begin)),
-                      Value::of_text(util::format_rfc3339(s.window.end)), Value::of_text(b.tz),
+    const std::string start = util::format_rfc3339(s.window.begin), end = util::format_rfc3339(s.window.end);
+    const auto p = s.p_exceed ? std::optional<int64_t>(p_exceed_tenths(*s.p_exceed)) : std::nullopt;
+    t.rows.push_back({Value::of_text(b.name),
+                      Value::of_json(b.scope),
+                      Value::of_text(std::string(budgets::period_name(b.period))),
+                      Value::of_text(s.window.label),
+                      Value::of_text(start),
+                      Value::of_text(end),
+                      Value::of_text(b.tz),
+                      Value::of_json({{"label", s.window.label}, {"start", start}, {"end", end}, {"tz", b.tz}}),
                       Value::of_text(b.in_tokens ? "tokens" : std::string(b.currency.name())),
-                      ok ? amount(s.spent) : Value::none(), amount(b.limit), ok ? amount(s.remaining) : Value::none(),
-                      ok ? Value::of_percent(s.used_tenths) : Value::none(), s.stage ? Value::of_int(s.stage) : Value::none(),
-                      ok ? amount(s.projected) : Value::none(), ok ? Value::of_percent(s.projected_tenths) : Value::none(),
-                      s.p_exceed ? Value::of_percent(p_exceed_tenths(*s.p_exceed)) : Value::none(),
-                      Value::of_text(util::format_rfc3339(s.window.end)), Value::of_text(std::string(budgets::mode_name(b.mode))),
-                      Value::of_text(s.error)});
+                      ok ? amount(b, s.spent) : Value::none(),
+                      amount(b, b.limit),
+                      ok ? amount(b, s.remaining) : Value::none(),
+                      ok ? Value::of_percent(s.used_tenths) : Value::none(),
+                      !ok ? Value::of_text("error") : s.stage ? Value::of_text(std::to_string(s.stage) + " %") : Value::none(),
+                      s.stage ? Value::of_int(s.stage) : Value::none(),
+                      ok ? Value::of_text(budgets::amount_text(b, s.projected) + " (" + render::percent_text(s.projected_tenths) + " %)")
+                         : Value::none(),
+                      ok ? amount(b, s.projected) : Value::none(),
+                      ok ? Value::of_percent(s.projected_tenths) : Value::none(),
+                      ok && p ? Value::of_percent(*p) : Value::none(),
+                      p ? Value::of_percent(*p) : Value::none(),
+                      p ? Value::of_number(double(*p) / 1000) : Value::none(),
+                      Value::of_text(budgets::time_left_text(now, s.window.end)),
+                      Value::of_text(end),
+                      Value::of_int(s.resets_in_days),
+                      Value::of_text(std::string(budgets::mode_name(b.mode))),
+                      ok ? Value::none() : Value::of_text(s.error)});
   }
   return t;
-}
-
-// `forecast`: the projection is the forecast's, and p_exceed is given (null for token budgets).
-render::Json status_json(const budgets::Status& s, bool forecast) {
-  const Budget& b = s.budget;
-  render::Json j;
-  j["name"] = b.name;
-  j["scope"] = b.scope;
-  j["period"] = budgets::period_name(b.period);
-  j["window"] = {{"label", s.window.label},
-                 {"start", util::format_rfc3339(s.window.begin)},
-                 {"end", util::format_rfc3339(s.window.end)},
-                 {"tz", b.tz}};
-  const bool ok = s.error.empty();
-  j["spent"] = ok ? amount_json(b, b.in_tokens ? s.spent : s.spent.round(b.currency.minor_units)) : render::Json(nullptr);
-  j["limit"] = amount_json(b, b.limit);
-  j["remaining"] = ok ? amount_json(b, b.in_tokens ? s.remaining : s.remaining.round(b.currency.minor_units)) : render::Json(nullptr);
-  j["used_pct"] = ok ? render::Json(render::percent_text(s.used_tenths)) : render::Json(nullptr);
-  j["stage"] = s.stage ? render::Json(s.stage) : render::Json(nullptr);
-  j["projected"] = ok ? amount_json(b, s.projected) : render::Json(nullptr);
-  j["projected_pct"] = ok ? render::Json(render::percent_text(s.projected_tenths)) : render::Json(nullptr);
-  if (forecast) j["p_exceed"] = s.p_exceed ? render::Json(double(p_exceed_tenths(*s.p_exceed)) / 1000) : render::Json(nullptr);
-  j["resets_at"] = util::format_rfc3339(s.window.end);
-  j["resets_in_days"] = s.resets_in_days;
-  j["mode"] = budgets::mode_name(b.mode);
-  if (!ok) j["error"] = s.error;
-  return j;
 }
 
 // Names every budget that could not be evaluated on stderr; true when there was one.
@@ -289,15 +286,15 @@ void run_status(const ListOptions& o, Env& env) {
   auto statuses = budgets::evaluate(env.usage(), list, env.now());
   forecast::project(env.usage(), statuses, env.now());
   std::string out;
-  if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(status_table(statuses, env.now()), env.style());
-  else if (f == Format::csv) out = render::to_csv(status_machine_table(statuses));
+  const render::Table t = status_table(statuses, env.now(), true);
+  if (f == Format::table) out = list.empty() ? "No budgets.\n" : render::to_text(t, env.style());
+  else if (f == Format::csv) out = render::to_csv(t);
   else {
     render::Json j;
     j["schema_version"] = 1;
     j["kind"] = "billctl.budgets.status";
     j["now"] = util::format_rfc3339(env.now());
-    j["budgets"] = render::Json::array();
-    for (const auto& s : statuses) j["budgets"].push_back(status_json(s, true));
+    j["budgets"] = render::rows_json(t);
     out = render::dump(j);
   }
   env.emit(out, o.output);
@@ -385,12 +382,10 @@ void run_check(const CheckOptions& o, Env& env) {
       if (on_forecast) j["fail_on"] = "forecast";
       j["passed"] = failed.empty();
     }
-    j["budgets"] = render::Json::array();
-    for (const auto& s : statuses) {
-      render::Json b = status_json(s, on_forecast);
-      b["result"] = result_of(s);
-      j["budgets"].push_back(b);
-    }
+    render::Table t = status_table(statuses, env.now(), on_forecast);
+    t.columns.push_back(render::Column{"result", "result", Kind::text}.in(render::Form::json));
+    for (size_t i = 0; i < statuses.size(); ++i) t.rows[i].push_back(Value::of_text(result_of(statuses[i])));
+    j["budgets"] = render::rows_json(t);
     out = render::dump(j);
   } else if (o.format == "junit") {
     render::TestSuite suite{"billctl budgets", "budgets", util::format_rfc3339(env.now()), "budget", {}};

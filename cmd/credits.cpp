@@ -70,60 +70,59 @@ Decimal parse_credits(const std::string& text, const std::string& flag) {
 
 std::string credits_text(const Decimal& d) { return d.round(2).format(2); }
 
-// Credits as a table cell: two decimals for people, every digit for machines (CSV, JSON).
-Value credits_value(const Decimal& d, bool exact) {
-  if (!exact) return Value::of_money(d.round(2), 2);
+// Credits as a table cell: every digit (machines: CSV, JSON); a credits_column shows people two.
+Value credits_value(const Decimal& d) {
   int digits = 0;
   while (digits < money::Decimal::k_scale && !(d.round(digits) == d)) ++digits;
   return Value::of_money(d, digits);
 }
 
-// Entries as a table: two decimals for people, the exact amounts for machines (CSV).
-render::Table entries_table(const std::vector<Entry>& list, bool exact) {
+render::Column credits_column(std::string id, std::string title) {
+  render::Column c{std::move(id), std::move(title), Kind::decimal};
+  c.people_digits = 2;
+  return c;
+}
+
+// Ledger entries: one description for the table, CSV and JSON.
+render::Table entries_table(const std::vector<Entry>& list) {
+  using render::Column;
+  using render::Form;
   render::Table t;
   t.id = "ledger";
   t.title = "Credit ledger";
-  t.columns = {{"entry", "entry", Kind::integer},   {"at", "time", Kind::text},       {"organization", "organization", Kind::text},
-               {"kind", "kind", Kind::text},        {"credits", "credits", Kind::decimal}, {"balance", "balance", Kind::decimal},
-               {"actor", "actor", Kind::text},      {"reference", "reference", Kind::text}, {"reason", "reason", Kind::text}};
+  t.columns = {{"entry", "entry", Kind::integer},
+               {"at", "time", Kind::text},
+               {"organization", "organization", Kind::text},
+               {"kind", "kind", Kind::text},
+               credits_column("credits", "credits"),
+               credits_column("balance", "balance"),
+               {"actor", "actor", Kind::text},
+               {"reference", "reference", Kind::text},
+               {"reason", "reason", Kind::text},
+               Column{"idempotency_key", "idempotency key", Kind::text}.in(Form::json),
+               Column{"detail", "detail", Kind::json}.in(Form::json),
+               Column{"hash", "hash", Kind::text}.in(Form::json)};
   for (const auto& e : list) {
     t.rows.push_back({Value::of_int(e.seq), Value::of_text(util::format_rfc3339(e.at)), Value::of_text(e.organization),
-                      Value::of_text(e.kind), credits_value(e.credits, exact), credits_value(e.balance, exact), Value::of_text(e.actor),
-                      Value::of_text(e.reference), Value::of_text(e.reason)});
+                      Value::of_text(e.kind), credits_value(e.credits), credits_value(e.balance), Value::of_text(e.actor),
+                      Value::of_text(e.reference), Value::of_text(e.reason),
+                      e.idempotency_key.empty() ? Value::none() : Value::of_text(e.idempotency_key),
+                      Value::of_json(render::Json::parse(e.detail)), Value::of_text(e.hash)});
   }
   return t;
 }
 
-render::Json entry_json(const Entry& e) {
-  render::Json j;
-  j["entry"] = e.seq;
-  j["at"] = util::format_rfc3339(e.at);
-  j["organization"] = e.organization;
-  j["kind"] = e.kind;
-  j["credits"] = e.credits.to_string();
-  j["balance"] = e.balance.to_string();
-  j["actor"] = e.actor;
-  j["reference"] = e.reference;
-  j["reason"] = e.reason;
-  j["idempotency_key"] = e.idempotency_key.empty() ? render::Json(nullptr) : render::Json(e.idempotency_key);
-  j["detail"] = render::Json::parse(e.detail);
-  j["hash"] = e.hash;
-  return j;
-}
-
 std::string entries_output(const std::vector<Entry>& list, Format f, Env& env, const std::string& kind, bool replayed) {
-  if (f == Format::csv) return render::to_csv(entries_table(list, true));
-  if (f == Format::json) {
+  const render::Table t = entries_table(list);
+  if (f == Format::json && kind != "billctl.credits.ledger") {
     render::Json j;
     j["schema_version"] = 1;
     j["kind"] = kind;
-    if (kind != "billctl.credits.ledger") j["replayed"] = replayed;
-    j["entries"] = render::Json::array();
-    for (const auto& e : list) j["entries"].push_back(entry_json(e));
+    j["replayed"] = replayed;
+    j["entries"] = render::rows_json(t);
     return render::dump(j);
   }
-  if (list.empty()) return "No ledger entries.\n";
-  return render::to_text(entries_table(list, false), env.style());
+  return table_output(t, f, env, kind, "entries", "No ledger entries.\n");
 }
 
 void emit_outcome(const credits::Outcome& out, const Options& o, Env& env) {
@@ -179,7 +178,7 @@ void run_balance(const Options& o, Env& env) {
   t.id = "balances";
   t.title = "Credit balances";
   t.columns = {{"organization", "organization", Kind::text},
-               {"balance", "balance (credits)", Kind::decimal},
+               credits_column("balance", "balance (credits)"),
                {"value", "value", Kind::money},
                {"auto_topup", "auto-topup", Kind::text}};
   t.currency = cfg.currency;
@@ -192,7 +191,7 @@ void run_balance(const Options& o, Env& env) {
     const Value topup = rule == rules.end() ? Value::none()
                                             : Value::of_text("below " + credits_text(rule->second.threshold) + " buy " + rule->second.package +
                                                              " (at most " + std::to_string(rule->second.max_per_month) + "/month)");
-    t.rows.push_back({Value::of_text(org), credits_value(b, f != Format::table),
+    t.rows.push_back({Value::of_text(org), credits_value(b),
                       Value::of_money(value, cfg.currency.minor_units), topup});
   }
   std::string out;
@@ -213,41 +212,34 @@ void run_balance(const Options& o, Env& env) {
 void run_packages(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   const auto cfg = credits::parse_config(env.config_table("credits"), env.config_path());
+  using render::Column;
+  using render::Form;
+  const unsigned pc = Form::people | Form::csv;
   render::Table t;
   t.id = "packages";
   t.title = "Credit packages";
-  t.columns = {{"package", "package", Kind::text},         {"credits", "credits", Kind::decimal},
-               {"bonus", "bonus", Kind::decimal},          {"total", "total credits", Kind::decimal},
-               {"price", "price", Kind::text},             {"cost_per_credit", "cost per credit", Kind::text},
-               {"bonus_expires_days", "bonus expires", Kind::text}};
+  t.columns = {{"package", "package", Kind::text},
+               credits_column("credits", "credits"),
+               credits_column("bonus", "bonus"),
+               credits_column("total", "total credits"),
+               Column{"price", "price", Kind::text}.in(pc),
+               Column{"price", "price", Kind::amount}.in(Form::json),
+               Column{"cost_per_credit", "cost per credit", Kind::text}.in(pc),
+               Column{"cost_per_credit", "cost per credit", Kind::decimal}.in(Form::json),
+               Column{"bonus_expires_days", "bonus expires", Kind::text}.in(pc),
+               Column{"bonus_expires_days", "bonus expires", Kind::integer}.in(Form::json)};
   for (const auto& p : cfg.packages) {
     const int digits = p.price.currency.minor_units + 4;
-    const bool exact = f != Format::table;
-    t.rows.push_back({Value::of_text(p.name), credits_value(p.credits, exact), credits_value(p.bonus, exact),
-                      credits_value(p.total(), exact),
-                      Value::of_text(p.price.amount.format(p.price.currency.minor_units) + " " + std::string(p.price.currency.name())),
-                      Value::of_text(p.cost_per_credit().round(digits).format(digits, false) + " " + std::string(p.price.currency.name())),
-                      Value::of_text(p.bonus_expires_days && !p.bonus.is_zero() ? std::to_string(p.bonus_expires_days) + " days" : "-")});
+    const std::string cur(p.price.currency.name());
+    t.rows.push_back({Value::of_text(p.name), credits_value(p.credits), credits_value(p.bonus), credits_value(p.total()),
+                      Value::of_text(p.price.amount.format(p.price.currency.minor_units) + " " + cur),
+                      Value::of_amount(p.price.amount, p.price.currency.minor_units, cur),
+                      Value::of_text(p.cost_per_credit().round(digits).format(digits, false) + " " + cur),
+                      credits_value(p.cost_per_credit()),
+                      Value::of_text(p.bonus_expires_days && !p.bonus.is_zero() ? std::to_string(p.bonus_expires_days) + " days" : "-"),
+                      Value::of_int(p.bonus_expires_days)});
   }
-  std::string out;
-  if (f == Format::table) out = render::to_text(t, env.style());
-  else if (f == Format::csv) out = render::to_csv(t);
-  else {
-    render::Json j;
-    j["schema_version"] = 1;
-    j["kind"] = "billctl.credits.packages";
-    j["packages"] = render::Json::array();
-    for (const auto& p : cfg.packages)
-      j["packages"].push_back({{"package", p.name},
-                               {"credits", p.credits.to_string()},
-                               {"bonus", p.bonus.to_string()},
-                               {"total", p.total().to_string()},
-                               {"price", render::money_json(p.price.amount, p.price.currency.minor_units, p.price.currency)},
-                               {"cost_per_credit", p.cost_per_credit().to_string()},
-                               {"bonus_expires_days", p.bonus_expires_days}});
-    out = render::dump(j);
-  }
-  env.emit(out, o.output);
+  env.emit(table_output(t, f, env, "billctl.credits.packages", "packages", "No credit packages.\n"), o.output);
 }
 
 void run_buy(const Options& o, Env& env) {
@@ -303,14 +295,14 @@ void run_deduct(const Options& o, Env& env) {
   t.title = "Credit deductions " + p.label;
   t.columns = {{"organization", "organization", Kind::text}, {"charged", "records charged", Kind::integer},
                {"corrected", "corrected", Kind::integer},    {"skipped", "skipped", Kind::integer},
-               {"credits", "credits", Kind::decimal},        {"balance", "balance", Kind::decimal}};
+               credits_column("credits", "credits"),          credits_column("balance", "balance")};
   std::vector<Entry> entries;
   for (const auto& r : results) {
     Decimal moved;
     for (const auto& e : r.outcome.entries)
       if (e.kind == "usage" || e.kind == "correction") moved += e.credits;
     t.rows.push_back({Value::of_text(r.organization), Value::of_int(r.charged_records), Value::of_int(r.corrected_records),
-                      Value::of_int(r.skipped_records), credits_value(moved, f != Format::table), credits_value(r.balance, f != Format::table)});
+                      Value::of_int(r.skipped_records), credits_value(moved), credits_value(r.balance)});
     entries.insert(entries.end(), r.outcome.entries.begin(), r.outcome.entries.end());
     if (!r.skipped_meters.empty()) {
       std::string m;
@@ -321,7 +313,7 @@ void run_deduct(const Options& o, Env& env) {
   std::string out;
   if (f == Format::table) {
     out = results.empty() ? "No usage to charge in " + p.label + ".\n" : render::to_text(t, env.style());
-    if (!entries.empty()) out += "\n" + render::to_text(entries_table(entries, false), env.style());
+    if (!entries.empty()) out += "\n" + render::to_text(entries_table(entries), env.style());
   } else if (f == Format::csv) {
     out = render::to_csv(t);
   } else {
@@ -330,8 +322,7 @@ void run_deduct(const Options& o, Env& env) {
     j["kind"] = "billctl.credits.deduct";
     j["period"] = {{"label", p.label}, {"start", util::format_rfc3339(p.begin)}, {"end", util::format_rfc3339(p.end)}};
     j["organizations"] = render::rows_json(t);
-    j["entries"] = render::Json::array();
-    for (const auto& e : entries) j["entries"].push_back(entry_json(e));
+    j["entries"] = render::rows_json(entries_table(entries));
     out = render::dump(j);
   }
   env.emit(out, o.output);
@@ -357,10 +348,10 @@ void run_ledger(const Options& o, Env& env) {
   t.id = "ledger_summary";
   t.title = "Credit ledger by month and type";
   t.columns = {{"month", "month", Kind::text}, {"organization", "organization", Kind::text}, {"type", "type", Kind::text},
-               {"entries", "entries", Kind::integer}, {"credits", "credits", Kind::decimal}};
+               {"entries", "entries", Kind::integer}, credits_column("credits", "credits")};
   for (const auto& r : credits::summarize(list))
     t.rows.push_back({Value::of_text(r.month), Value::of_text(r.organization), Value::of_text(r.type), Value::of_int(r.entries),
-                      credits_value(r.credits, f != Format::table)});
+                      credits_value(r.credits)});
   env.emit(table_output(t, f, env, "billctl.credits.ledger_summary", "rows", "No ledger entries.\n"), o.output);
 }
 
@@ -415,11 +406,11 @@ void run_topup(const Options& o, Env& env) {
   render::Table t;
   t.id = "topup_rules";
   t.title = "Auto-topup rules";
-  t.columns = {{"organization", "organization", Kind::text}, {"below", "below (credits)", Kind::decimal},
+  t.columns = {{"organization", "organization", Kind::text}, credits_column("below", "below (credits)"),
                {"package", "package", Kind::text}, {"max_per_month", "at most per month", Kind::integer}};
   for (const auto& r : ledger.topup_rules())
     if (o.organization.empty() || r.organization == o.organization)
-      t.rows.push_back({Value::of_text(r.organization), credits_value(r.threshold, f != Format::table), Value::of_text(r.package),
+      t.rows.push_back({Value::of_text(r.organization), credits_value(r.threshold), Value::of_text(r.package),
                         Value::of_int(r.max_per_month)});
   env.emit(table_output(t, f, env, "billctl.credits.topup_rules", "rules", "No auto-topup rules.\n"), o.output);
 }

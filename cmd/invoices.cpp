@@ -81,15 +81,30 @@ std::string rate_text(const billing::Plan& p, billing::Metric m) {
 void run_plans(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   const auto list = plans(env);
+  using render::Column;
+  using render::Form;
+  const unsigned pc = Form::people | Form::csv;
   render::Table t;
   t.id = "plans";
   t.title = "Plans";
-  t.columns = {{"plan", "plan", Kind::text}, {"title", "title", Kind::text}, {"price", "price / month", Kind::text}};
-  for (const auto& m : billing::metrics()) t.columns.push_back({std::string(m.id), std::string(m.id), Kind::text});
+  t.columns = {{"plan", "plan", Kind::text}, {"title", "title", Kind::text}, Column{"price", "price / month", Kind::text}.in(pc),
+               Column{"price", "price", Kind::json}.in(Form::json)};
+  for (const auto& m : billing::metrics()) t.columns.push_back(Column{std::string(m.id), std::string(m.id), Kind::text}.in(pc));
+  t.columns.push_back(Column{"included", "included", Kind::json}.in(Form::json));
+  t.columns.push_back(Column{"overage", "overage", Kind::json}.in(Form::json));
   for (const auto& p : list) {
     std::vector<Value> row{Value::of_text(p.name), Value::of_text(p.title),
-                           Value::of_text(p.base_fee ? money_text(*p.base_fee, p.currency) + " " + std::string(p.currency.name()) : "custom")};
-    for (const auto& m : billing::metrics()) row.push_back(Value::of_text(billing::quantity_text(p.allowances.at(m.metric).included, m.metric)));
+                           Value::of_text(p.base_fee ? money_text(*p.base_fee, p.currency) + " " + std::string(p.currency.name()) : "custom"),
+                           Value::of_json(p.base_fee ? render::money_json(*p.base_fee, p.currency.minor_units, p.currency) : render::Json("custom"))};
+    render::Json inc = render::Json::object(), ov = render::Json::object();
+    for (const auto& m : billing::metrics()) {
+      const auto& al = p.allowances.at(m.metric);
+      row.push_back(Value::of_text(billing::quantity_text(al.included, m.metric)));
+      inc[std::string(m.id)] = al.included ? render::Json(al.included->to_string()) : render::Json("unlimited");
+      ov[std::string(m.id)] = {{"rate", al.rate.to_string()}, {"per", m.per}, {"unit", std::string(m.unit)}};
+    }
+    row.push_back(Value::of_json(std::move(inc)));
+    row.push_back(Value::of_json(std::move(ov)));
     t.rows.push_back(std::move(row));
   }
   render::Table r;
@@ -120,22 +135,7 @@ void run_plans(const Options& o, Env& env) {
     render::Json j;
     j["schema_version"] = 1;
     j["kind"] = "billctl.invoices.plans";
-    j["plans"] = render::Json::array();
-    for (const auto& p : list) {
-      render::Json pj;
-      pj["plan"] = p.name;
-      pj["title"] = p.title;
-      pj["price"] = p.base_fee ? render::money_json(*p.base_fee, p.currency.minor_units, p.currency) : render::Json("custom");
-      render::Json inc = render::Json::object(), ov = render::Json::object();
-      for (const auto& m : billing::metrics()) {
-        const auto& al = p.allowances.at(m.metric);
-        inc[std::string(m.id)] = al.included ? render::Json(al.included->to_string()) : render::Json("unlimited");
-        ov[std::string(m.id)] = {{"rate", al.rate.to_string()}, {"per", m.per}, {"unit", std::string(m.unit)}};
-      }
-      pj["included"] = inc;
-      pj["overage"] = ov;
-      j["plans"].push_back(pj);
-    }
+    j["plans"] = render::rows_json(t);
     render::Json asg = render::Json::object();
     for (const auto& [org, plan] : dir.plan) asg[org] = plan;
     j["assignments"] = asg;

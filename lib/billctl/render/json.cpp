@@ -17,17 +17,26 @@ Json value_json(const Column& c, const Value& v, const money::Currency& cur) {
     case Kind::money: return money_json(v.decimal, v.decimal_digits, cur);
     case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
     case Kind::percent: return plain(c, v);
+    case Kind::amount:
+      if (v.unit == "tokens") return Json{{"tokens", int64_t(v.decimal.units() / money::Decimal::k_one)}};
+      return Json{{"amount", v.decimal.format(v.decimal_digits, false)}, {"currency", v.unit}};
+    case Kind::boolean: return bool(v.integer);
+    case Kind::number: return v.number;
+    case Kind::json: return v.json ? *v.json : Json(nullptr);
   }
   return nullptr;
 }
 
+Json row_json(const Table& t, const std::vector<Value>& row) {
+  Json o = Json::object();
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    if ((t.columns[i].forms & Form::json) && !(t.columns[i].json_omit_null && row[i].null)) o[t.columns[i].id] = value_json(t.columns[i], row[i], t.currency);
+  return o;
+}
+
 Json rows_json(const Table& t) {
   Json arr = Json::array();
-  for (const auto& row : t.rows) {
-    Json o = Json::object();
-    for (size_t i = 0; i < t.columns.size(); ++i) o[t.columns[i].id] = value_json(t.columns[i], row[i], t.currency);
-    arr.push_back(std::move(o));
-  }
+  for (const auto& row : t.rows) arr.push_back(row_json(t, row));
   return arr;
 }
 
@@ -36,7 +45,7 @@ Json total_json(const Table& t) {
   // Only the numbers: the "Total" label in a key column is for people, not a dimension value.
   Json o = Json::object();
   for (size_t i = 0; i < t.columns.size(); ++i)
-    if (t.columns[i].kind != Kind::text) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
+    if (t.columns[i].kind != Kind::text && (t.columns[i].forms & Form::json)) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
   return o;
 }
 

@@ -14,6 +14,8 @@ using Json = nlohmann::ordered_json;
 Json money_json(const money::Decimal& d, int digits, const money::Currency& c);
 // One value as JSON.
 Json value_json(const Column& c, const Value& v, const money::Currency& cur);
+// One row as an object keyed by column id (the columns for JSON).
+Json row_json(const Table& t, const std::vector<Value>& row);
 // The rows of a table as an array of objects.
 Json rows_json(const Table& t);
 // The totals row as an object (null when there is none).

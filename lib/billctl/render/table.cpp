@@ -2,13 +2,19 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "billctl/util/strings.hpp"
 
 namespace billctl::render {
 
 namespace {
 
-bool right_aligned(Kind k) { return k != Kind::text; }
+bool right_aligned(Kind k) { return k != Kind::text && k != Kind::boolean && k != Kind::json; }
+
+bool tokens(const Value& v) { return v.unit == "tokens"; }
+int64_t whole(const Value& v) { return int64_t(v.decimal.units() / money::Decimal::k_one); }
+std::string dump(const Value& v) { return v.json ? v.json->dump() : "null"; }
 
 void pad(std::string& out, const std::string& s, size_t width, bool right) {
   const size_t w = util::display_width(s);
@@ -26,6 +32,45 @@ std::string bar(money::i128 value, money::i128 max, size_t width) {
   for (money::i128 i = 0; i < eighths / 8; ++i) out += "\u2588";
   out += k_parts[int(eighths % 8)];
   return out;
+}
+
+}  // namespace
+
+Value Value::of_json(nlohmann::ordered_json j) {
+  Value v;
+  v.json = std::make_shared<const nlohmann::ordered_json>(std::move(j));
+  return v;
+}
+
+Table in_form(const Table& t, Form f) {
+  Table out;
+  out.id = t.id;
+  out.title = t.title;
+  out.currency = t.currency;
+  out.bar_full = t.bar_full;
+  std::vector<size_t> keep;
+  for (size_t i = 0; i < t.columns.size(); ++i)
+    if (t.columns[i].forms & f) {
+      if (int(i) == t.bar_column) out.bar_column = int(keep.size());
+      keep.push_back(i);
+      out.columns.push_back(t.columns[i]);
+    }
+  auto project = [&](const std::vector<Value>& row) {
+    std::vector<Value> r;
+    r.reserve(keep.size());
+    for (size_t i : keep) r.push_back(row[i]);
+    return r;
+  };
+  out.rows.reserve(t.rows.size());
+  for (const auto& row : t.rows) out.rows.push_back(project(row));
+  if (!t.total.empty()) out.total = project(t.total);
+  return out;
+}
+
+namespace {
+
+bool all_in(const Table& t, Form f) {
+  return std::all_of(t.columns.begin(), t.columns.end(), [f](const Column& c) { return (c.forms & f) != 0; });
 }
 
 }  // namespace
@@ -48,6 +93,10 @@ std::string plain(const Column& c, const Value& v) {
     case Kind::money:
     case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
     case Kind::percent: return percent_text(v.integer);
+    case Kind::amount: return tokens(v) ? std::to_string(whole(v)) : v.decimal.format(v.decimal_digits, false);
+    case Kind::boolean: return v.integer ? "true" : "false";
+    case Kind::number: return nlohmann::json(v.number).dump();
+    case Kind::json: return dump(v);
   }
   return {};
 }
@@ -57,14 +106,20 @@ std::string pretty(const Column& c, const Value& v) {
   switch (c.kind) {
     case Kind::text: return util::escape_controls(v.text);  // data never drives the terminal
     case Kind::integer: return util::group_thousands(v.integer);
-    case Kind::money:
-    case Kind::decimal: return v.decimal.format(v.decimal_digits, true);
+    case Kind::money: return v.decimal.format(v.decimal_digits, true);
+    case Kind::decimal: return v.decimal.format(c.people_digits >= 0 ? c.people_digits : v.decimal_digits, true);
     case Kind::percent: return percent_text(v.integer) + " %";
+    case Kind::amount:
+      return tokens(v) ? util::group_thousands(whole(v)) + " tokens" : v.decimal.format(v.decimal_digits, true) + " " + v.unit;
+    case Kind::boolean: return v.integer ? "yes" : "no";
+    case Kind::number: return nlohmann::json(v.number).dump();
+    case Kind::json: return util::escape_controls(dump(v));
   }
   return {};
 }
 
 std::string to_text(const Table& t, const TextStyle& style) {
+  if (!all_in(t, Form::people)) return to_text(in_form(t, Form::people), style);
   const size_t ncol = t.columns.size();
   std::vector<std::string> titles;
   for (const auto& c : t.columns) titles.push_back(c.kind == Kind::money ? c.title + " (" + std::string(t.currency.name()) + ")" : c.title);
@@ -215,6 +270,7 @@ std::string csv_cell(const std::string& v, bool neutralise) {
 }
 
 std::string to_csv(const Table& t, bool header, const std::string& section) {
+  if (!all_in(t, Form::csv)) return to_csv(in_form(t, Form::csv), header, section);
   std::string out;
   if (header) {
     if (!section.empty()) out += "section,";

@@ -134,6 +134,13 @@ class Book {
       case Kind::money: worksheet_write_number(ws, row, cc, chart_value(v.decimal), bold ? m_money_bold : m_money); break;
       case Kind::decimal: worksheet_write_number(ws, row, cc, chart_value(v.decimal), decimal_format(v.decimal_digits)); break;
       case Kind::percent: worksheet_write_number(ws, row, cc, double(v.integer) / 1000.0, m_pct); break;
+      case Kind::amount:
+        if (v.unit == "tokens") worksheet_write_number(ws, row, cc, chart_value(v.decimal), bold ? m_int_bold : m_int);
+        else worksheet_write_number(ws, row, cc, chart_value(v.decimal), decimal_format(v.decimal_digits));
+        break;
+      case Kind::number: worksheet_write_number(ws, row, cc, v.number, nullptr); break;
+      case Kind::boolean:
+      case Kind::json: worksheet_write_string(ws, row, cc, cell_text(render::plain(col, v)).c_str(), bold ? m_bold : nullptr); break;
     }
   }
 

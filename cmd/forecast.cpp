@@ -73,11 +73,13 @@ std::string key_text(const std::vector<std::string>& key) {
   return s;
 }
 
+// Each day: one description for the table, the CSV's "day" rows and the JSON's daily path.
 render::Table daily_table(const forecast::Forecast& f) {
   render::Table t;
   t.id = "daily";
   t.title = "Daily path";
   t.currency = f.currency;
+  t.json_money_text = true;
   t.columns = outlook_columns({{"date", "date", Kind::text}}, f.levels);
   for (const auto& d : f.daily) {
     std::vector<Value> row{Value::of_text(d.date)};
@@ -87,23 +89,49 @@ render::Table daily_table(const forecast::Forecast& f) {
   return t;
 }
 
+render::Json bands_json(const std::vector<forecast::Band>& bands, int digits) {
+  render::Json a = render::Json::array();
+  for (const auto& b : bands) a.push_back({{"level", b.level}, {"lower", b.lower.format(digits, false)}, {"upper", b.upper.format(digits, false)}});
+  return a;
+}
+
+// Each key: one description for the table (a column per dimension), the CSV's keyed rows (the
+// key in one column) and the JSON (the key as an object, the bands as a list).
 render::Table by_table(const forecast::Forecast& f) {
+  using render::Form;
   render::Table t;
   t.id = "by";
+  t.currency = f.currency;
+  t.json_money_text = true;
   std::string dims;
-  std::vector<Column> keys;
   for (usage::Dim d : f.by) {
     dims += (dims.empty() ? "" : ", ") + std::string(usage::dim_name(d));
-    keys.push_back({std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
+    t.columns.push_back(Column{std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text}.in(Form::people));
   }
   t.title = "By " + dims;
-  t.currency = f.currency;
-  t.columns = outlook_columns(keys, f.levels);
-  t.columns[keys.size()].title = "to date";
+  t.columns.push_back(Column{"key", "key", Kind::text}.in(Form::csv));
+  t.columns.push_back(Column{"key", "key", Kind::json}.in(Form::json));
+  const size_t first = t.columns.size();
+  for (auto& c : outlook_columns({}, f.levels)) t.columns.push_back(std::move(c));
+  t.columns[first].title = "to date";
+  t.columns[first].forms = Form::people | Form::csv;
+  t.columns.insert(t.columns.begin() + long(first) + 1, Column{"actual_to_date", "to date", Kind::money}.in(Form::json));
+  for (size_t i = first + 3; i < t.columns.size(); ++i) t.columns[i].forms = Form::people | Form::csv;  // the bands
+  t.columns.push_back(Column{"intervals", "intervals", Kind::json}.in(Form::json));
+  const int digits = f.currency.minor_units;
   for (const auto& g : f.groups) {
     std::vector<Value> row;
-    for (const auto& k : g.key) row.push_back(Value::of_text(k.empty() ? "(none)" : k));
-    for (auto& v : outlook_values(g.actual_to_date, g.mean, g.intervals, f.currency.minor_units)) row.push_back(std::move(v));
+    render::Json key = render::Json::object();
+    for (size_t i = 0; i < f.by.size(); ++i) {
+      row.push_back(Value::of_text(g.key[i].empty() ? "(none)" : g.key[i]));
+      key[std::string(usage::dim_name(f.by[i]))] = g.key[i];
+    }
+    row.push_back(Value::of_text(key_text(g.key)));
+    row.push_back(Value::of_json(std::move(key)));
+    auto values = outlook_values(g.actual_to_date, g.mean, g.intervals, digits);
+    values.insert(values.begin() + 1, values.front());
+    for (auto& v : values) row.push_back(std::move(v));
+    row.push_back(Value::of_json(bands_json(g.intervals, digits)));
     t.rows.push_back(std::move(row));
   }
   return t;
@@ -112,32 +140,43 @@ render::Table by_table(const forecast::Forecast& f) {
 int64_t p_tenths(double p) { return int64_t(std::llround(std::clamp(p, 0.0, 1.0) * 1000)); }
 double p_rounded(double p) { return double(p_tenths(p)) / 1000; }
 
+// The budgets' outlook: one description for the table and the JSON (the CSV has none).
 render::Table budget_table(const forecast::Forecast& f) {
+  using render::Form;
   render::Table t;
   t.id = "budgets";
   t.title = "Budgets";
   t.currency = f.currency;
-  t.columns = {{"budget", "budget", Kind::text},  {"window", "window", Kind::text},     {"limit", "limit", Kind::text},
-               {"spent", "spent", Kind::text},    {"projected", "projected", Kind::text}, {"p_exceed", "P(exceed)", Kind::percent}};
+  t.columns = {{"name", "budget", Kind::text},
+               Column{"scope", "scope", Kind::json}.in(Form::json),
+               {"window", "window", Kind::text},
+               Column{"unit", "unit", Kind::text}.in(Form::json),
+               Column{"limit", "limit", Kind::text}.in(Form::people),
+               Column{"limit", "limit", Kind::text}.in(Form::json),
+               Column{"currency", "currency", Kind::text}.in(Form::json),
+               Column{"spent", "spent", Kind::text}.in(Form::people),
+               Column{"spent", "spent", Kind::text}.in(Form::json),
+               Column{"projected", "projected", Kind::text}.in(Form::people),
+               Column{"mean", "projected", Kind::text}.in(Form::json),
+               Column{"p_exceed", "P(exceed)", Kind::percent}.in(Form::people),
+               Column{"p_exceed", "P(exceed)", Kind::number}.in(Form::json),
+               Column{"error", "error", Kind::text}.in(Form::json)};
   for (const auto& b : f.budgets) {
+    const bool ok = b.error.empty();
+    const int digits = b.currency.minor_units;
     auto amount = [&](const money::Decimal& d) {
-      return Value::of_text(b.in_tokens ? d.format(0, true) + " tokens" : d.format(b.currency.minor_units, true) + " " + std::string(b.currency.name()));
+      return Value::of_text(b.in_tokens ? d.format(0, true) + " tokens" : d.format(digits, true) + " " + std::string(b.currency.name()));
     };
-    if (!b.error.empty()) {
-      t.rows.push_back({Value::of_text(b.name), Value::of_text(b.window), amount(b.limit), Value::of_text("-"),
-                        Value::of_text("-"), Value::none()});
-      continue;
-    }
-    t.rows.push_back({Value::of_text(b.name), Value::of_text(b.window), amount(b.limit), amount(b.spent), amount(b.mean),
-                      Value::of_percent(p_tenths(b.p_exceed))});
+    auto plain = [&](const money::Decimal& d) { return ok ? Value::of_text(d.format(digits, false)) : Value::none(); };
+    t.rows.push_back({Value::of_text(b.name), Value::of_json(b.scope), Value::of_text(b.window),
+                      Value::of_text(b.in_tokens ? "tokens" : "money"), amount(b.limit),
+                      Value::of_text(b.limit.format(b.in_tokens ? 0 : digits, false)),
+                      b.in_tokens ? Value::none() : Value::of_text(std::string(b.currency.name())),
+                      ok ? amount(b.spent) : Value::of_text("-"), plain(b.spent), ok ? amount(b.mean) : Value::of_text("-"),
+                      plain(b.mean), ok ? Value::of_percent(p_tenths(b.p_exceed)) : Value::none(),
+                      ok ? Value::of_number(p_rounded(b.p_exceed)) : Value::none(), ok ? Value::none() : Value::of_text(b.error)});
   }
   return t;
-}
-
-render::Json bands_json(const std::vector<forecast::Band>& bands, int digits) {
-  render::Json a = render::Json::array();
-  for (const auto& b : bands) a.push_back({{"level", b.level}, {"lower", b.lower.format(digits, false)}, {"upper", b.upper.format(digits, false)}});
-  return a;
 }
 
 std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
@@ -153,37 +192,9 @@ std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
     j["actual_to_date"] = f.total.actual_to_date.format(digits, false);
     j["mean"] = f.total.mean.format(digits, false);
     j["intervals"] = bands_json(f.total.intervals, digits);
-    j["daily"] = render::Json::array();
-    for (const auto& d : f.daily) {
-      render::Json row{{"date", d.date}};
-      row["actual"] = d.actual ? render::Json(d.actual->format(digits, false)) : render::Json(nullptr);
-      row["mean"] = d.mean.format(digits, false);
-      for (const auto& b : d.bands) {
-        row["lower_" + std::to_string(b.level)] = b.lower.format(digits, false);
-        row["upper_" + std::to_string(b.level)] = b.upper.format(digits, false);
-      }
-      j["daily"].push_back(row);
-    }
-    j["by"] = render::Json::array();
-    for (const auto& g : f.groups) {
-      render::Json key = render::Json::object();
-      for (size_t i = 0; i < f.by.size(); ++i) key[std::string(usage::dim_name(f.by[i]))] = g.key[i];
-      j["by"].push_back({{"key", key}, {"actual_to_date", g.actual_to_date.format(digits, false)}, {"mean", g.mean.format(digits, false)},
-                         {"intervals", bands_json(g.intervals, digits)}});
-    }
-    j["budgets"] = render::Json::array();
-    for (const auto& b : f.budgets) {
-      const bool tokens = b.in_tokens;
-      render::Json row{{"name", b.name}, {"scope", b.scope}, {"window", b.window}, {"unit", tokens ? "tokens" : "money"},
-                       {"limit", b.limit.format(tokens ? 0 : b.currency.minor_units, false)},
-                       {"currency", tokens ? render::Json(nullptr) : render::Json(std::string(b.currency.name()))}};
-      const bool ok = b.error.empty();
-      row["spent"] = ok ? render::Json(b.spent.format(b.currency.minor_units, false)) : render::Json(nullptr);
-      row["mean"] = ok ? render::Json(b.mean.format(b.currency.minor_units, false)) : render::Json(nullptr);
-      row["p_exceed"] = ok ? render::Json(p_rounded(b.p_exceed)) : render::Json(nullptr);
-      row["error"] = ok ? render::Json(nullptr) : render::Json(b.error);
-      j["budgets"].push_back(row);
-    }
+    j["daily"] = render::rows_json(daily_table(f));
+    j["by"] = render::rows_json(by_table(f));
+    j["budgets"] = render::rows_json(budget_table(f));
     j["history_days"] = f.history_days;
     j["method"] = forecast::k_method;
     j["insufficient_history"] = f.insufficient_history;
@@ -202,13 +213,7 @@ std::string render_forecast(const forecast::Forecast& f, Format fmt, Env& env) {
     days.columns[0].id = "key";
     out += render::to_csv(days, false, "day");
     if (!f.by.empty()) {
-      render::Table keyed = total;
-      keyed.rows.clear();
-      for (const auto& g : f.groups) {
-        std::vector<Value> r{Value::of_text(key_text(g.key))};
-        for (auto& v : outlook_values(g.actual_to_date, g.mean, g.intervals, digits)) r.push_back(std::move(v));
-        keyed.rows.push_back(std::move(r));
-      }
+      const render::Table keyed = by_table(f);
       std::string section;
       for (usage::Dim d : f.by) section += (section.empty() ? "" : "/") + std::string(usage::dim_name(d));
       out += render::to_csv(keyed, false, section);

@@ -30,7 +30,10 @@ Json value_json(const Column& c, const Value& v, const money::Currency& cur) {
 Json row_json(const Table& t, const std::vector<Value>& row) {
   Json o = Json::object();
   for (size_t i = 0; i < t.columns.size(); ++i)
-    if ((t.columns[i].forms & Form::json) && !(t.columns[i].json_omit_null && row[i].null)) o[t.columns[i].id] = value_json(t.columns[i], row[i], t.currency);
+    if ((t.columns[i].forms & Form::json) && !(t.columns[i].json_omit_null && row[i].null))
+      o[t.columns[i].id] = t.json_money_text && t.columns[i].kind == Kind::money && !row[i].null
+                               ? Json(row[i].decimal.format(row[i].decimal_digits, false))
+                               : value_json(t.columns[i], row[i], t.currency);
   return o;
 }
 

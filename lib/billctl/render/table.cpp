@@ -48,6 +48,7 @@ Table in_form(const Table& t, Form f) {
   out.title = t.title;
   out.currency = t.currency;
   out.bar_full = t.bar_full;
+  out.json_money_text = t.json_money_text;
   std::vector<size_t> keep;
   for (size_t i = 0; i < t.columns.size(); ++i)
     if (t.columns[i].forms & f) {

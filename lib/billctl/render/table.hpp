@@ -94,6 +94,7 @@ struct Table {
   std::vector<std::vector<Value>> rows;
   std::vector<Value> total;  // empty: no totals row
   money::Currency currency;
+  bool json_money_text = false;  // JSON writes money as a decimal string (the document names the currency once)
   int bar_column = -1;  // the money or percent column a terminal bar is drawn for, -1 none
   int64_t bar_full = 0; // the value of a full bar (a percent column: tenths); 0: the largest row
 };

@@ -83,6 +83,62 @@ void notify_anomalies(const forecast::AnomalyReport& rep, forecast::Granularity 
   if (failed) throw PartialFailure(std::to_string(failed) + " anomaly alert(s) could not be sent; the next run retries them");
 }
 
+// The anomalies: one description for the table, the CSV and the JSON. People (and CSV) read the
+// bucket, the metric in words and the top three drivers in a line; the JSON has the bucket's bounds,
+// the key as an object and every driver with its figures.
+render::Table anomaly_table(const forecast::AnomalyReport& rep, const forecast::AnomalyOptions& o, const AnomalyFlags& f) {
+  using render::Column;
+  using render::Form;
+  const unsigned pc = Form::people | Form::csv;
+  const money::Currency& cur = rep.currency;
+  render::Table t;
+  t.id = "anomalies";
+  t.title = "Anomalies in " + o.period.label + " (" + f.granularity + "s, sensitivity " + f.sensitivity + ", " +
+            std::to_string(rep.buckets) + " judged)";
+  t.columns = {Column{"start", f.granularity, Kind::text}.in(pc), Column{"key", "key", Kind::json}.in(Form::json),
+               Column{"start", "start", Kind::text}.in(Form::json), Column{"end", "end", Kind::text}.in(Form::json)};
+  if (o.by) t.columns.push_back(Column{std::string(usage::dim_name(*o.by)), std::string(usage::dim_name(*o.by)), Kind::text}.in(pc));
+  for (const Column& c : {Column{"metric", "metric", Kind::text}.in(pc), Column{"metric", "metric", Kind::text}.in(Form::json),
+                          Column{"direction", "direction", Kind::text}.in(Form::json),
+                          Column{"observed", "observed", Kind::decimal}.in(pc), Column{"observed", "observed", Kind::json}.in(Form::json),
+                          Column{"expected", "expected", Kind::decimal}.in(pc), Column{"expected", "expected", Kind::json}.in(Form::json),
+                          Column{"score", "score", Kind::decimal}.in(pc), Column{"score", "score", Kind::number}.in(Form::json),
+                          Column{"severity", "severity", Kind::text},
+                          Column{"drivers", "top drivers (share of the excess)", Kind::text}.in(pc),
+                          Column{"drivers", "drivers", Kind::json}.in(Form::json)})
+    t.columns.push_back(c);
+  for (const auto& a : rep.anomalies) {
+    std::string drivers;
+    for (size_t i = 0; i < a.drivers.size() && i < 3; ++i) {
+      const auto& d = a.drivers[i];
+      drivers += (i ? ", " : "") + std::string(usage::dim_name(d.dim)) + " " + (d.value.empty() ? "(none)" : d.value) + " " +
+                 std::to_string(std::lround(d.share * 100)) + " %";
+    }
+    // Drivers of an error surge are counted in failed requests.
+    const forecast::Metric dm = a.metric == forecast::Metric::errors ? forecast::Metric::requests : a.metric;
+    render::Json all = render::Json::array();
+    for (const auto& d : a.drivers)
+      all.push_back({{"dimension", std::string(usage::dim_name(d.dim))}, {"value", d.value},
+                     {"observed", metric_json(dm, d.observed, cur)}, {"expected", metric_json(dm, d.expected, cur)},
+                     {"share", std::round(d.share * 1000) / 1000}});
+    std::vector<Value> row{Value::of_text(bucket_label(a, o.granularity)),
+                           Value::of_json(o.by ? render::Json{{std::string(usage::dim_name(*o.by)), a.key}} : render::Json(nullptr)),
+                           Value::of_text(util::format_rfc3339(a.start)), Value::of_text(util::format_rfc3339(a.end))};
+    if (o.by) row.push_back(Value::of_text(a.key.empty() ? "(none)" : a.key));
+    for (auto& v : std::vector<Value>{
+             Value::of_text(std::string(forecast::metric_name(a.metric)) + (a.metric == forecast::Metric::errors ? " (% failed)" : "") +
+                            (a.below ? " (drop)" : "")),
+             Value::of_text(std::string(forecast::metric_name(a.metric))), Value::of_text(a.below ? "below" : "above"),
+             metric_value(a.metric, a.observed, cur), Value::of_json(metric_json(a.metric, a.observed, cur)),
+             metric_value(a.metric, a.expected, cur), Value::of_json(metric_json(a.metric, a.expected, cur)),
+             Value::of_money(forecast::decimal_of(a.score, 1), 1), Value::of_number(std::round(a.score * 10) / 10),
+             Value::of_text(a.severity), Value::of_text(drivers), Value::of_json(std::move(all))})
+      row.push_back(std::move(v));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
+}
+
 void run_anomalies(const AnomalyFlags& f, Env& env) {
   const Format fmt = parse_output_format(f.format);
   forecast::AnomalyOptions o;
@@ -102,7 +158,7 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
     o.by = dims[0];
   }
   const forecast::AnomalyReport rep = forecast::find_anomalies(env.usage(), o);
-  const money::Currency& cur = rep.currency;
+  const render::Table t = anomaly_table(rep, o, f);
   std::string out;
   if (fmt == Format::json) {
     render::Json j;
@@ -111,62 +167,15 @@ void run_anomalies(const AnomalyFlags& f, Env& env) {
     j["period"] = {{"label", o.period.label}, {"start", util::format_rfc3339(o.period.begin)}, {"end", util::format_rfc3339(o.period.end)}};
     j["granularity"] = f.granularity;
     j["sensitivity"] = f.sensitivity;
-    j["currency"] = std::string(cur.name());
+    j["currency"] = std::string(rep.currency.name());
     j["buckets_judged"] = rep.buckets;
-    j["anomalies"] = render::Json::array();
-    for (const auto& a : rep.anomalies) {
-      render::Json x;
-      if (o.by) x["key"] = {{std::string(usage::dim_name(*o.by)), a.key}};
-      else x["key"] = nullptr;
-      x["start"] = util::format_rfc3339(a.start);
-      x["end"] = util::format_rfc3339(a.end);
-      x["metric"] = forecast::metric_name(a.metric);
-      x["direction"] = a.below ? "below" : "above";
-      x["observed"] = metric_json(a.metric, a.observed, cur);
-      x["expected"] = metric_json(a.metric, a.expected, cur);
-      x["score"] = std::round(a.score * 10) / 10;
-      x["severity"] = a.severity;
-      x["drivers"] = render::Json::array();
-      // Drivers of an error surge are counted in failed requests.
-      const forecast::Metric dm = a.metric == forecast::Metric::errors ? forecast::Metric::requests : a.metric;
-      for (const auto& d : a.drivers)
-        x["drivers"].push_back({{"dimension", std::string(usage::dim_name(d.dim))}, {"value", d.value},
-                                {"observed", metric_json(dm, d.observed, cur)}, {"expected", metric_json(dm, d.expected, cur)},
-                                {"share", std::round(d.share * 1000) / 1000}});
-      j["anomalies"].push_back(x);
-    }
+    j["anomalies"] = render::rows_json(t);
     out = render::dump(j);
+  } else if (fmt == Format::csv) {
+    out = render::to_csv(t);
   } else {
-    render::Table t;
-    t.id = "anomalies";
-    t.title = "Anomalies in " + o.period.label + " (" + f.granularity + "s, sensitivity " + f.sensitivity + ", " +
-              std::to_string(rep.buckets) + " judged)";
-    t.columns = {{"start", f.granularity, Kind::text}};
-    if (o.by) t.columns.push_back({std::string(usage::dim_name(*o.by)), std::string(usage::dim_name(*o.by)), Kind::text});
-    for (const render::Column& c : std::vector<render::Column>{{"metric", "metric", Kind::text},     {"observed", "observed", Kind::decimal},
-                 {"expected", "expected", Kind::decimal}, {"score", "score", Kind::decimal},    {"severity", "severity", Kind::text},
-                 {"drivers", "top drivers (share of the excess)", Kind::text}})
-      t.columns.push_back(c);
-    for (const auto& a : rep.anomalies) {
-      std::string drivers;
-      for (size_t i = 0; i < a.drivers.size() && i < 3; ++i) {
-        const auto& d = a.drivers[i];
-        drivers += (i ? ", " : "") + std::string(usage::dim_name(d.dim)) + " " + (d.value.empty() ? "(none)" : d.value) + " " +
-                   std::to_string(std::lround(d.share * 100)) + " %";
-      }
-      std::vector<Value> row{Value::of_text(bucket_label(a, o.granularity))};
-      if (o.by) row.push_back(Value::of_text(a.key.empty() ? "(none)" : a.key));
-      for (auto& v : std::vector<Value>{Value::of_text(std::string(forecast::metric_name(a.metric)) + (a.metric == forecast::Metric::errors ? " (% failed)" : "") +
-                                       (a.below ? " (drop)" : "")),
-                        metric_value(a.metric, a.observed, cur), metric_value(a.metric, a.expected, cur),
-                        Value::of_money(forecast::decimal_of(a.score, 1), 1), Value::of_text(a.severity),
-                        Value::of_text(drivers)})
-        row.push_back(std::move(v));
-      t.rows.push_back(std::move(row));
-    }
-    if (fmt == Format::csv) out = render::to_csv(t);
-    else out = rep.anomalies.empty() ? "No anomalies in " + o.period.label + " (" + std::to_string(rep.buckets) + " " + f.granularity + "s judged).\n"
-                                     : render::to_text(t, env.style());
+    out = rep.anomalies.empty() ? "No anomalies in " + o.period.label + " (" + std::to_string(rep.buckets) + " " + f.granularity + "s judged).\n"
+                                : render::to_text(t, env.style());
   }
   env.emit(out, f.output);
   if (f.notify) notify_anomalies(rep, o.granularity, f.channels, env);
@@ -186,8 +195,91 @@ std::string pct_text(const std::optional<int64_t>& tenths) {
   return tenths ? render::percent_text(*tenths, true) + " %" : "new";
 }
 
-render::Json pct_json(const std::optional<int64_t>& tenths) {
-  return tenths ? render::Json(render::percent_text(*tenths)) : render::Json(nullptr);
+// The sections of `usage patterns`, one description each for the terminal and the JSON.
+render::Table weekday_table(const forecast::Patterns& p) {
+  using render::Column;
+  using render::Form;
+  render::Table t;
+  t.id = "weekdays";
+  t.title = "Weekdays";
+  t.currency = p.currency;
+  t.json_money_text = true;
+  t.columns = {{"weekday", "weekday", Kind::text}, {"days", "days", Kind::integer}, {"cost", "cost", Kind::money},
+               Column{"index", "index (1 = average day)", Kind::decimal}.in(Form::people),
+               Column{"index", "index", Kind::number}.in(Form::json)};
+  for (int d = 0; d < 7; ++d)
+    t.rows.push_back({Value::of_text(k_weekdays[d]), Value::of_int(p.weekday_days[d]), Value::of_money(p.weekday_cost[d], p.currency.minor_units),
+                      Value::of_money(forecast::decimal_of(p.weekday_index[d], 2), 2), Value::of_number(std::round(p.weekday_index[d] * 100) / 100)});
+  return t;
+}
+
+render::Table growth_table(const forecast::Patterns& p) {
+  using render::Column;
+  using render::Form;
+  const int digits = p.currency.minor_units;
+  render::Table t;
+  t.id = "growth";
+  t.title = "Growth";
+  t.currency = p.currency;
+  t.json_money_text = true;
+  t.columns = {{"label", "", Kind::text},
+               {"current", "period", Kind::text},
+               {"cost", "cost", Kind::money},
+               {"previous", "before", Kind::text},
+               {"previous_cost", "cost before", Kind::money},
+               Column{"change", "change", Kind::text}.in(Form::people),
+               Column{"change_pct", "change", Kind::percent}.in(Form::json)};
+  for (const auto& g : p.growth)
+    t.rows.push_back({Value::of_text(g.label), Value::of_text(g.current.label), Value::of_money(g.now_cost, digits),
+                      Value::of_text(g.previous.label), Value::of_money(g.before_cost, digits), Value::of_text(pct_text(g.tenths)),
+                      g.tenths ? Value::of_percent(*g.tenths) : Value::none()});
+  return t;
+}
+
+render::Table mover_table(const forecast::Patterns& p, const std::vector<forecast::Mover>& list, const std::string& title) {
+  using render::Column;
+  using render::Form;
+  const int digits = p.currency.minor_units;
+  render::Table t;
+  t.id = "movers";
+  t.title = title;
+  t.currency = p.currency;
+  t.json_money_text = true;
+  t.columns = {Column{"dim", "", Kind::text}.in(Form::people),
+               Column{"dimension", "", Kind::text}.in(Form::json),
+               Column{"value", "", Kind::text}.in(Form::people),
+               Column{"value", "", Kind::text}.in(Form::json),
+               {"cost", "last 4 weeks", Kind::money},
+               {"previous_cost", "4 weeks before", Kind::money},
+               Column{"change", "change", Kind::text}.in(Form::people),
+               Column{"change_pct", "change", Kind::percent}.in(Form::json)};
+  for (const auto& m : list)
+    t.rows.push_back({Value::of_text(std::string(usage::dim_name(m.dim))), Value::of_text(std::string(usage::dim_name(m.dim))),
+                      Value::of_text(m.value.empty() ? "(none)" : m.value), Value::of_text(m.value), Value::of_money(m.now_cost, digits),
+                      Value::of_money(m.before_cost, digits), Value::of_text(pct_text(m.tenths)),
+                      m.tenths ? Value::of_percent(*m.tenths) : Value::none()});
+  return t;
+}
+
+render::Table adoption_table(const forecast::Patterns& p) {
+  using render::Column;
+  using render::Form;
+  render::Table t;
+  t.id = "adoption";
+  t.title = "Feature adoption: active users per week (new in brackets)";
+  t.columns = {Column{"feature", "feature", Kind::text}.in(Form::people), Column{"feature", "feature", Kind::text}.in(Form::json)};
+  for (const auto& w : p.weeks) t.columns.push_back(Column{w, w, Kind::text}.in(Form::people));
+  t.columns.push_back(Column{"active_users", "active users", Kind::json}.in(Form::json));
+  t.columns.push_back(Column{"new_users", "new users", Kind::json}.in(Form::json));
+  for (const auto& a : p.adoption) {
+    std::vector<Value> row{Value::of_text(a.feature.empty() ? "(none)" : a.feature), Value::of_text(a.feature)};
+    for (size_t i = 0; i < a.active.size(); ++i)
+      row.push_back(Value::of_text(std::to_string(a.active[i]) + (a.fresh[i] ? " (" + std::to_string(a.fresh[i]) + ")" : "")));
+    row.push_back(Value::of_json(a.active));
+    row.push_back(Value::of_json(a.fresh));
+    t.rows.push_back(std::move(row));
+  }
+  return t;
 }
 
 void run_patterns(const PatternFlags& f, Env& env) {
@@ -228,27 +320,11 @@ void run_patterns(const PatternFlags& f, Env& env) {
     }
     j["heatmap"] = {{"weekdays", std::vector<std::string>(std::begin(k_weekdays), std::end(k_weekdays))}, {"timezone", "UTC"},
                     {"cost", cost}, {"requests", req}};
-    j["weekdays"] = render::Json::array();
-    for (int d = 0; d < 7; ++d)
-      j["weekdays"].push_back({{"weekday", k_weekdays[d]}, {"days", p.weekday_days[d]}, {"cost", p.weekday_cost[d].format(digits, false)},
-                               {"index", std::round(p.weekday_index[d] * 100) / 100}});
-    j["growth"] = render::Json::array();
-    for (const auto& g : p.growth)
-      j["growth"].push_back({{"label", g.label}, {"current", g.current.label}, {"cost", g.now_cost.format(digits, false)},
-                             {"previous", g.previous.label}, {"previous_cost", g.before_cost.format(digits, false)},
-                             {"change_pct", pct_json(g.tenths)}});
-    auto movers = [&](const std::vector<forecast::Mover>& list) {
-      render::Json a = render::Json::array();
-      for (const auto& m : list)
-        a.push_back({{"dimension", std::string(usage::dim_name(m.dim))}, {"value", m.value}, {"cost", m.now_cost.format(digits, false)},
-                     {"previous_cost", m.before_cost.format(digits, false)}, {"change_pct", pct_json(m.tenths)}});
-      return a;
-    };
-    j["rising"] = movers(p.rising);
-    j["falling"] = movers(p.falling);
-    render::Json feats = render::Json::array();
-    for (const auto& a : p.adoption) feats.push_back({{"feature", a.feature}, {"active_users", a.active}, {"new_users", a.fresh}});
-    j["adoption"] = {{"weeks", p.weeks}, {"features", feats}};
+    j["weekdays"] = render::rows_json(weekday_table(p));
+    j["growth"] = render::rows_json(growth_table(p));
+    j["rising"] = render::rows_json(mover_table(p, p.rising, ""));
+    j["falling"] = render::rows_json(mover_table(p, p.falling, ""));
+    j["adoption"] = {{"weeks", p.weeks}, {"features", render::rows_json(adoption_table(p))}};
     out = render::dump(j);
   } else if (fmt == Format::csv) {
     // The heatmap in long form (one row per weekday and hour), for a pivot table.
@@ -280,52 +356,11 @@ void run_patterns(const PatternFlags& f, Env& env) {
       out += "\n";
     }
     out += "\n";
-    render::Table wt;
-    wt.id = "weekdays";
-    wt.title = "Weekdays";
-    wt.currency = p.currency;
-    wt.columns = {{"weekday", "weekday", Kind::text}, {"days", "days", Kind::integer}, {"cost", "cost", Kind::money},
-                  {"index", "index (1 = average day)", Kind::decimal}};
-    for (int d = 0; d < 7; ++d)
-      wt.rows.push_back({Value::of_text(k_weekdays[d]), Value::of_int(p.weekday_days[d]), Value::of_money(p.weekday_cost[d], digits),
-                         Value::of_money(forecast::decimal_of(p.weekday_index[d], 2), 2)});
-    out += render::to_text(wt, env.style()) + "\n";
-    render::Table gt;
-    gt.id = "growth";
-    gt.title = "Growth";
-    gt.currency = p.currency;
-    gt.columns = {{"label", "", Kind::text}, {"current", "period", Kind::text}, {"cost", "cost", Kind::money},
-                  {"previous", "before", Kind::text}, {"previous_cost", "cost before", Kind::money}, {"change", "change", Kind::text}};
-    for (const auto& g : p.growth)
-      gt.rows.push_back({Value::of_text(g.label), Value::of_text(g.current.label), Value::of_money(g.now_cost, digits),
-                         Value::of_text(g.previous.label), Value::of_money(g.before_cost, digits), Value::of_text(pct_text(g.tenths))});
-    out += render::to_text(gt, env.style()) + "\n";
-    auto mover_table = [&](const std::vector<forecast::Mover>& list, const std::string& title) {
-      render::Table t;
-      t.id = "movers";
-      t.title = title;
-      t.currency = p.currency;
-      t.columns = {{"dim", "", Kind::text}, {"value", "", Kind::text}, {"cost", "last 4 weeks", Kind::money},
-                   {"previous_cost", "4 weeks before", Kind::money}, {"change", "change", Kind::text}};
-      for (const auto& m : list)
-        t.rows.push_back({Value::of_text(std::string(usage::dim_name(m.dim))), Value::of_text(m.value.empty() ? "(none)" : m.value),
-                          Value::of_money(m.now_cost, digits), Value::of_money(m.before_cost, digits), Value::of_text(pct_text(m.tenths))});
-      return list.empty() ? title + ": none\n" : render::to_text(t, env.style());
-    };
-    out += mover_table(p.rising, "Rising (models and features)") + "\n";
-    out += mover_table(p.falling, "Falling (models and features)") + "\n";
-    render::Table at;
-    at.id = "adoption";
-    at.title = "Feature adoption: active users per week (new in brackets)";
-    at.columns = {{"feature", "feature", Kind::text}};
-    for (const auto& w : p.weeks) at.columns.push_back({w, w, Kind::text});
-    for (const auto& a : p.adoption) {
-      std::vector<Value> row{Value::of_text(a.feature.empty() ? "(none)" : a.feature)};
-      for (size_t i = 0; i < a.active.size(); ++i)
-        row.push_back(Value::of_text(std::to_string(a.active[i]) + (a.fresh[i] ? " (" + std::to_string(a.fresh[i]) + ")" : "")));
-      at.rows.push_back(std::move(row));
-    }
-    out += p.adoption.empty() ? "Feature adoption: no usage with a user and a feature\n" : render::to_text(at, env.style());
+    out += render::to_text(weekday_table(p), env.style()) + "\n";
+    out += render::to_text(growth_table(p), env.style()) + "\n";
+    for (const auto& [list, title] : {std::pair{&p.rising, "Rising (models and features)"}, std::pair{&p.falling, "Falling (models and features)"}})
+      out += (list->empty() ? std::string(title) + ": none\n" : render::to_text(mover_table(p, *list, title), env.style())) + "\n";
+    out += p.adoption.empty() ? "Feature adoption: no usage with a user and a feature\n" : render::to_text(adoption_table(p), env.style());
   }
   env.emit(out, f.output);
 }

@@ -440,7 +440,9 @@ void run_notify(const NotifyOptions& o, Env& env) {
   t.id = "alerts";
   t.title = "Alerts";
   t.columns = {{"budget", "budget", Kind::text}, {"period", "period", Kind::text}, {"stage", "stage", Kind::text},
-               {"channel", "channel", Kind::text}, {"result", "result", Kind::text}};
+               {"channel", "channel", Kind::text}, {"result", "result", Kind::text},
+               // A dry run shows the messages it would send: on the terminal after the table.
+               render::Column{"message", "message", Kind::text}.in(o.dry_run ? unsigned(render::Form::json) : 0u)};
   size_t failed = 0, sent = 0;
   for (const auto& x : outcomes) {
     failed += x.failed;
@@ -448,7 +450,7 @@ void run_notify(const NotifyOptions& o, Env& env) {
     // --quiet (cron): only what was sent; the failures go to stderr below.
     if (env.quiet() && x.result != "sent" && !o.dry_run) continue;
     t.rows.push_back({Value::of_text(x.budget), Value::of_text(x.period), Value::of_text(x.stage), Value::of_text(x.channel),
-                      Value::of_text(x.result)});
+                      Value::of_text(x.result), Value::of_text(x.text)});
   }
   std::string out;
   if (f == Format::json) {
@@ -457,8 +459,6 @@ void run_notify(const NotifyOptions& o, Env& env) {
     j["kind"] = "billctl.budgets.notify";
     j["dry_run"] = o.dry_run;
     j["alerts"] = render::rows_json(t);
-    if (o.dry_run)
-      for (size_t i = 0; i < outcomes.size(); ++i) j["alerts"][i]["message"] = outcomes[i].text;
     out = render::dump(j);
   } else if (f == Format::csv) {
     out = render::to_csv(t);

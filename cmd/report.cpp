@@ -32,17 +32,44 @@ money::Decimal parse_min_saving(const std::string& text) {
   return min;
 }
 
-// The recommendations as JSON items (their own document, or a section of the report's).
-render::Json recommendations_json(const report::Recommendations& r) {
+// The recommendations: one description for the table, the CSV (evidence in one cell) and the
+// JSON items (their own document, or a section of the report's).
+render::Table recommendations_table(const report::Recommendations& r, const util::Period& p) {
+  using render::Column;
+  using render::Form;
+  using render::Kind;
+  using render::Value;
+  const unsigned pc = Form::people | Form::csv;
   const int digits = r.currency.minor_units;
-  render::Json a = render::Json::array();
-  for (const auto& x : r.items) {
-    render::Json ev = render::Json::object();
-    for (const auto& [k, v] : x.evidence) ev[k] = v;
-    a.push_back({{"kind", x.kind}, {"title", x.title}, {"difficulty", x.difficulty}, {"saving", x.saving.format(digits, false)},
-                 {"current", x.current.format(digits, false)}, {"evidence", ev}});
+  render::Table t;
+  t.id = "recommendations";
+  t.title = "Recommendations for " + p.label + ": savings over the period, at list prices";
+  t.currency = r.currency;
+  t.json_money_text = true;
+  t.columns = {Column{"rank", "#", Kind::integer}.in(pc),
+               Column{"kind", "kind", Kind::text}.in(Form::json),
+               Column{"title", "recommendation", Kind::text}.in(Form::json),
+               Column{"difficulty", "difficulty", Kind::text}.in(Form::json),
+               {"saving", "saving", Kind::money},
+               Column{"difficulty", "difficulty", Kind::text}.in(pc),
+               Column{"kind", "kind", Kind::text}.in(pc),
+               Column{"title", "recommendation", Kind::text}.in(pc),
+               Column{"current", "current", Kind::money}.in(Form::json),
+               Column{"evidence", "evidence", Kind::text}.in(Form::csv),
+               Column{"evidence", "evidence", Kind::json}.in(Form::json)};
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    const auto& x = r.items[i];
+    std::string ev;
+    render::Json evj = render::Json::object();
+    for (const auto& [k, v] : x.evidence) {
+      ev += (ev.empty() ? "" : "; ") + k + ": " + v;
+      evj[k] = v;
+    }
+    t.rows.push_back({Value::of_int(int64_t(i + 1)), Value::of_text(x.kind), Value::of_text(x.title), Value::of_text(x.difficulty),
+                      Value::of_money(x.saving, digits), Value::of_text(x.difficulty), Value::of_text(x.kind), Value::of_text(x.title),
+                      Value::of_money(x.current, digits), Value::of_text(ev), Value::of_json(std::move(evj))});
   }
-  return a;
+  return t;
 }
 
 std::string recommendations_output(const report::Recommendations& r, const util::Period& p, const money::Decimal& min, Format f, Env& env) {
@@ -58,28 +85,10 @@ std::string recommendations_output(const report::Recommendations& r, const util:
     j["min_saving"] = min.format(digits, false);
     j["assumed_cache_hit_pct"] = report::k_assumed_hit_pct;
     j["total_saving"] = r.total_saving.format(digits, false);
-    j["recommendations"] = recommendations_json(r);
+    j["recommendations"] = render::rows_json(recommendations_table(r, p));
     out = render::dump(j);
   } else {
-    render::Table t;
-    t.id = "recommendations";
-    t.title = "Recommendations for " + p.label + ": savings over the period, at list prices";
-    t.currency = r.currency;
-    t.columns = {{"rank", "#", render::Kind::integer}, {"saving", "saving", render::Kind::money},
-                 {"difficulty", "difficulty", render::Kind::text}, {"kind", "kind", render::Kind::text},
-                 {"title", "recommendation", render::Kind::text}};
-    if (f == Format::csv) t.columns.push_back({"evidence", "evidence", render::Kind::text});
-    for (size_t i = 0; i < r.items.size(); ++i) {
-      const auto& x = r.items[i];
-      std::vector<render::Value> row{render::Value::of_int(int64_t(i + 1)), render::Value::of_money(x.saving, digits),
-                                     render::Value::of_text(x.difficulty), render::Value::of_text(x.kind), render::Value::of_text(x.title)};
-      if (f == Format::csv) {
-        std::string ev;
-        for (const auto& [k, v] : x.evidence) ev += (ev.empty() ? "" : "; ") + k + ": " + v;
-        row.push_back(render::Value::of_text(ev));
-      }
-      t.rows.push_back(std::move(row));
-    }
+    const render::Table t = recommendations_table(r, p);
     if (f == Format::csv) {
       out = render::to_csv(t);
     } else if (r.items.empty()) {
@@ -339,7 +348,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
         o.inputs.empty() ? report::recommend(env.usage(), env.catalog(), p, where, min) : report::Recommendations{};
     if (f == Format::json) {
       render::Json j = render::Json::parse(out);
-      j["recommendations"] = recommendations_json(rec);
+      j["recommendations"] = render::rows_json(recommendations_table(rec, p));
       out = render::dump(j);
     } else {
       out += "\n" + recommendations_output(rec, p, min, Format::table, env);

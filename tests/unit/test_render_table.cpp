@@ -56,6 +56,68 @@ TEST_CASE("tables render the same values in every format", "[render]") {
   CHECK(j[0]["n"] == 1234567);
 }
 
+TEST_CASE("one table, three forms: each writer takes its columns", "[render]") {
+  using render::Column;
+  using render::Form;
+  using render::Kind;
+  using render::Value;
+  const auto d = [](const char* s) { return money::Decimal::parse(s).value_or_throw(); };
+  render::Table t;
+  t.id = "t";
+  t.title = "T";
+  t.columns = {{"name", "budget", Kind::text},
+               Column{"words", "left", Kind::text}.in(Form::people),
+               Column{"raw", "raw", Kind::integer}.in(Form::machine),
+               {"spent", "spent", Kind::amount},
+               Column{"credits", "credits", Kind::decimal},
+               Column{"p", "p", Kind::number}.in(Form::json),
+               Column{"ok", "ok", Kind::boolean},
+               Column{"detail", "detail", Kind::json}.in(Form::json),
+               Column{"error", "error", Kind::text}.in(Form::machine)};
+  t.columns[4].people_digits = 2;
+  t.columns[8].json_omit_null = true;
+  t.bar_column = 4;
+  t.rows.push_back({Value::of_text("usd"), Value::of_text("3 days"), Value::of_int(3), Value::of_amount(d("1234.5"), 2, "EUR"),
+                    Value::of_money(d("0.125"), 3), Value::of_number(0.873), Value::of_bool(true), Value::of_json({{"a", 1}}),
+                    Value::none()});
+  t.rows.push_back({Value::of_text("tok"), Value::of_text("1 day"), Value::of_int(1), Value::of_amount(d("2500000"), 0, "tokens"),
+                    Value::of_money(d("2"), 0), Value::none(), Value::of_bool(false), Value::of_json(nullptr),
+                    Value::of_text("broken")});
+
+  // People: words, not raw values; amounts with their unit; credits at two digits.
+  const std::string text = render::to_text(t, {});
+  CHECK(text.find("left") != std::string::npos);
+  CHECK(text.find("raw") == std::string::npos);
+  CHECK(text.find("detail") == std::string::npos);
+  CHECK(text.find("1,234.50 EUR") != std::string::npos);
+  CHECK(text.find("2,500,000 tokens") != std::string::npos);
+  CHECK(text.find("0.12 ") != std::string::npos);  // half-even
+  CHECK(text.find("yes") != std::string::npos);
+  CHECK(text.find("broken") == std::string::npos);
+  // The bar column follows its column when others are left out.
+  CHECK(render::in_form(t, Form::people).bar_column == 3);
+  CHECK(render::in_form(t, Form::csv).bar_column == 3);
+
+  // CSV: raw values, every digit, no JSON-only columns.
+  CHECK(render::to_csv(t) == "name,raw,spent,credits,ok,error\r\nusd,3,1234.50,0.125,true,\r\ntok,1,2500000,2,false,broken\r\n");
+
+  // JSON: amounts as objects in their unit, numbers and booleans as such, null keys left out
+  // only where the column says so.
+  const auto j = render::rows_json(t);
+  CHECK(j[0].dump() == R"({"name":"usd","raw":3,"spent":{"amount":"1234.50","currency":"EUR"},"credits":"0.125","p":0.873,"ok":true,"detail":{"a":1}})");
+  CHECK(j[1].dump() == R"({"name":"tok","raw":1,"spent":{"tokens":2500000},"credits":"2","p":null,"ok":false,"detail":null,"error":"broken"})");
+}
+
+TEST_CASE("a document naming its currency once writes money as decimal strings", "[render]") {
+  render::Table t;
+  t.columns = {{"cost", "cost", render::Kind::money}};
+  t.rows.push_back({render::Value::of_money(money::Decimal::parse("12.3").value_or_throw(), 2)});
+  t.rows.push_back({render::Value::none()});
+  CHECK(render::rows_json(t).dump() == R"([{"cost":{"amount":"12.30","currency":"USD"}},{"cost":null}])");
+  t.json_money_text = true;
+  CHECK(render::rows_json(t).dump() == R"([{"cost":"12.30"},{"cost":null}])");
+}
+
 TEST_CASE("text is shortened to a display width, at the end or in the middle", "[render][width]") {
   CHECK(util::shorten_end("claude-sonnet-4-5", 40) == "claude-sonnet-4-5");
   CHECK(util::shorten_end("claude-sonnet-4-5", 8) == "claude-\u2026");

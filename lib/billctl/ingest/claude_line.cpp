@@ -152,25 +152,67 @@ class Scanner {
     return true;
   }
 
+  // Any value at the cursor, validated and passed over, containers included (at `depth`, nesting
+  // up to k_max_depth). One loop with a stack of open containers rather than a call per value:
+  // most of a line is content that is only passed over.
   bool skip_value(int depth) {
+    bool in_object[k_max_depth + 2];
+    int level = 0;  // open containers
+    std::string_view s;
+    bool plain;
+  value:
     switch (peek()) {
-      case '"': {
-        std::string_view s;
-        bool plain;
-        return string(s, plain);
+      case '"':
+        if (!string(s, plain)) return false;
+        break;
+      case '{':
+      case '[': {
+        if (depth + level > k_max_depth) return false;
+        const bool object = *m_p == '{';
+        in_object[level++] = object;
+        ++m_p;
+        ws();
+        if (peek() == (object ? '}' : ']')) {
+          ++m_p;
+          --level;
+          break;
+        }
+        if (object) goto key;
+        goto value;
       }
-      case '{': return object(depth, [&](std::string_view) { return skip_value(depth + 1); });
-      case '[':
-        if (depth > k_max_depth) return false;
-        return sequence(']', [&] { return skip_value(depth + 1); });
-      case 't': return word("true");
-      case 'f': return word("false");
-      case 'n': return word("null");
-      default: {
-        std::string_view token;
-        return number(token);
-      }
+      case 't':
+        if (!word("true")) return false;
+        break;
+      case 'f':
+        if (!word("false")) return false;
+        break;
+      case 'n':
+        if (!word("null")) return false;
+        break;
+      default:
+        if (!number(s)) return false;
     }
+  after_value:
+    if (level == 0) return true;
+    ws();
+    if (peek() == ',') {
+      ++m_p;
+      ws();
+      if (in_object[level - 1]) goto key;
+      goto value;
+    }
+    if (peek() != (in_object[level - 1] ? '}' : ']')) return false;
+    ++m_p;
+    --level;
+    goto after_value;
+  key:
+    // Keys of a value passed over may have escapes: nothing compares them.
+    if (peek() != '"' || !string(s, plain)) return false;
+    ws();
+    if (peek() != ':') return false;
+    ++m_p;
+    ws();
+    goto value;
   }
 
   // An object at the cursor: `field(key)` is called with the cursor on each value and must move

@@ -177,20 +177,23 @@ void run_doctor(const std::string& format, Env& env) {
     failed += x.level == Level::fail;
     warned += x.level == Level::warn;
   }
+  // The findings for machines (the terminal wraps each under its text, below).
+  render::Table t;
+  t.id = "findings";
+  t.columns = {{"level", "level", render::Kind::text}, {"area", "area", render::Kind::text}, {"text", "text", render::Kind::text}};
+  for (const auto& x : found)
+    t.rows.push_back({render::Value::of_text(level_name(x.level)), render::Value::of_text(x.area), render::Value::of_text(x.text)});
   std::string out;
   if (f == Format::json) {
     render::Json j;
     j["schema_version"] = 1;
     j["kind"] = "billctl.doctor";
-    j["findings"] = render::Json::array();
-    for (const auto& x : found) j["findings"].push_back({{"level", level_name(x.level)}, {"area", x.area}, {"text", x.text}});
+    j["findings"] = render::rows_json(t);
     j["failed"] = failed;
     j["warnings"] = warned;
     out = render::dump(j);
   } else if (f == Format::csv) {
-    out = "level,area,text\r\n";
-    for (const auto& x : found)
-      out += std::string(level_name(x.level)) + "," + x.area + "," + render::csv_cell(x.text) + "\r\n";
+    out = render::to_csv(t);
   } else {
     // On a terminal a long finding wraps under its text, never past the edge.
     const size_t width = env.style().width;

@@ -338,6 +338,37 @@ void run_backtest(const BacktestOptions& o, Env& env) {
   const std::vector<int> levels = forecast::parse_levels(o.levels);
   const forecast::Backtest bt = forecast::backtest(env.usage(), from, to, where, levels);
   for (const auto& s : bt.skipped) env.note("note: skipped " + s);
+  // One description for the table, the CSV and the JSON: a row per cutoff day, the overall score
+  // as the totals row (the JSON's "overall", without a day). People read percentages with one
+  // decimal; the JSON has the measured ratios.
+  using render::Column;
+  using render::Form;
+  const unsigned pc = Form::people | Form::csv;
+  render::Table t;
+  t.id = "backtest";
+  t.title = "Backtest " + bt.from + ".." + bt.to + ": forecast of the month total made at the start of each day";
+  t.columns = {Column{"day", "day", Kind::text}.in(pc), Column{"day", "day", Kind::integer}.in(Form::json),
+               {"months", "months", Kind::integer}, Column{"mape", "MAPE %", Kind::decimal}.in(pc),
+               Column{"mape", "MAPE %", Kind::number}.in(Form::json), Column{"mape_run_rate", "run-rate MAPE %", Kind::decimal}.in(pc),
+               Column{"mape_run_rate", "run-rate MAPE %", Kind::number}.in(Form::json)};
+  t.columns[1].json_omit_null = true;
+  for (int l : levels) t.columns.push_back(Column{"coverage_" + std::to_string(l), "in " + level_text(l), Kind::decimal}.in(pc));
+  t.columns.push_back(Column{"coverage", "coverage", Kind::json}.in(Form::json));
+  auto pct = [](double v) { return Value::of_money(forecast::decimal_of(v, 1), 1); };
+  auto row = [&](const forecast::CutoffScore& s, Value first, Value day) {
+    std::vector<Value> r{std::move(first), std::move(day), Value::of_int(s.months), pct(s.mape), Value::of_number(std::round(s.mape * 100) / 100),
+                         pct(s.mape_run_rate), Value::of_number(std::round(s.mape_run_rate * 100) / 100)};
+    render::Json coverage = render::Json::object();
+    for (size_t l = 0; l < levels.size(); ++l) {
+      r.push_back(pct(s.coverage[l] * 100));
+      coverage[std::to_string(levels[l])] = std::round(s.coverage[l] * 1000) / 1000;
+    }
+    r.push_back(Value::of_json(std::move(coverage)));
+    return r;
+  };
+  for (const auto& s : bt.cutoffs) t.rows.push_back(row(s, Value::of_text(std::to_string(s.day)), Value::of_int(s.day)));
+  const std::vector<Value> overall = row(bt.overall, Value::of_text("all"), Value::none());
+  if (!bt.cutoffs.empty()) t.total = overall;
   std::string out;
   if (fmt == Format::json) {
     render::Json j;
@@ -346,40 +377,11 @@ void run_backtest(const BacktestOptions& o, Env& env) {
     j["from"] = bt.from;
     j["to"] = bt.to;
     j["method"] = forecast::k_method;
-    auto score = [&](const forecast::CutoffScore& s) {
-      render::Json c;
-      if (s.day) c["day"] = s.day;
-      c["months"] = s.months;
-      c["mape"] = std::round(s.mape * 100) / 100;
-      c["mape_run_rate"] = std::round(s.mape_run_rate * 100) / 100;
-      c["coverage"] = render::Json::object();
-      for (size_t l = 0; l < levels.size(); ++l) c["coverage"][std::to_string(levels[l])] = std::round(s.coverage[l] * 1000) / 1000;
-      return c;
-    };
-    j["cutoffs"] = render::Json::array();
-    for (const auto& s : bt.cutoffs) j["cutoffs"].push_back(score(s));
-    j["overall"] = score(bt.overall);
+    j["cutoffs"] = render::rows_json(t);
+    j["overall"] = render::row_json(t, overall);
     j["skipped"] = bt.skipped;
     out = render::dump(j);
   } else {
-    render::Table t;
-    t.id = "backtest";
-    t.title = "Backtest " + bt.from + ".." + bt.to + ": forecast of the month total made at the start of each day";
-    t.columns = {{"day", "day", Kind::integer}, {"months", "months", Kind::integer}, {"mape", "MAPE %", Kind::decimal},
-                 {"mape_run_rate", "run-rate MAPE %", Kind::decimal}};
-    for (int l : levels) t.columns.push_back({"coverage_" + std::to_string(l), "in " + level_text(l), Kind::decimal});
-    auto pct = [](double v) { return Value::of_money(forecast::decimal_of(v, 1), 1); };
-    auto row = [&](const forecast::CutoffScore& s, Value first) {
-      std::vector<Value> r{std::move(first), Value::of_int(s.months), pct(s.mape), pct(s.mape_run_rate)};
-      for (double c : s.coverage) r.push_back(pct(c * 100));
-      return r;
-    };
-    for (const auto& s : bt.cutoffs) t.rows.push_back(row(s, Value::of_int(s.day)));
-    if (!bt.cutoffs.empty()) {
-      t.total = row(bt.overall, Value::of_text("all"));
-      t.columns[0].kind = Kind::text;
-      for (auto& r : t.rows) r[0] = Value::of_text(std::to_string(r[0].integer));
-    }
     out = fmt == Format::csv ? render::to_csv(t) : render::to_text(t, env.style());
     if (fmt == Format::table && bt.cutoffs.empty()) out = "No month in " + bt.from + ".." + bt.to + " could be backtested.\n";
   }

@@ -15,6 +15,8 @@ namespace billctl::cmd {
 
 namespace {
 
+using render::Column;
+using render::Form;
 using render::Kind;
 using render::Value;
 
@@ -87,8 +89,6 @@ void notify_anomalies(const forecast::AnomalyReport& rep, forecast::Granularity 
 // bucket, the metric in words and the top three drivers in a line; the JSON has the bucket's bounds,
 // the key as an object and every driver with its figures.
 render::Table anomaly_table(const forecast::AnomalyReport& rep, const forecast::AnomalyOptions& o, const AnomalyFlags& f) {
-  using render::Column;
-  using render::Form;
   const unsigned pc = Form::people | Form::csv;
   const money::Currency& cur = rep.currency;
   render::Table t;
@@ -197,8 +197,6 @@ std::string pct_text(const std::optional<int64_t>& tenths) {
 
 // The sections of `usage patterns`, one description each for the terminal and the JSON.
 render::Table weekday_table(const forecast::Patterns& p) {
-  using render::Column;
-  using render::Form;
   render::Table t;
   t.id = "weekdays";
   t.title = "Weekdays";
@@ -214,8 +212,6 @@ render::Table weekday_table(const forecast::Patterns& p) {
 }
 
 render::Table growth_table(const forecast::Patterns& p) {
-  using render::Column;
-  using render::Form;
   const int digits = p.currency.minor_units;
   render::Table t;
   t.id = "growth";
@@ -237,8 +233,6 @@ render::Table growth_table(const forecast::Patterns& p) {
 }
 
 render::Table mover_table(const forecast::Patterns& p, const std::vector<forecast::Mover>& list, const std::string& title) {
-  using render::Column;
-  using render::Form;
   const int digits = p.currency.minor_units;
   render::Table t;
   t.id = "movers";
@@ -262,8 +256,6 @@ render::Table mover_table(const forecast::Patterns& p, const std::vector<forecas
 }
 
 render::Table adoption_table(const forecast::Patterns& p) {
-  using render::Column;
-  using render::Form;
   render::Table t;
   t.id = "adoption";
   t.title = "Feature adoption: active users per week (new in brackets)";

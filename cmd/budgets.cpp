@@ -16,6 +16,8 @@ namespace billctl::cmd {
 namespace {
 
 using budgets::Budget;
+using render::Column;
+using render::Form;
 using render::Kind;
 using render::Value;
 
@@ -126,22 +128,21 @@ render::Column optional(render::Column c) {
 
 // `budgets list`: one description for the table, CSV and JSON.
 render::Table budget_table(const std::vector<Budget>& list) {
-  using render::Form;
   render::Table t;
   t.id = "budgets";
   t.title = "Budgets";
   t.columns = {{"name", "name", Kind::text},
-               render::Column{"scope", "scope", Kind::text}.in(Form::people | Form::csv),
-               render::Column{"scope", "scope", Kind::json}.in(Form::json),
+               Column{"scope", "scope", Kind::text}.in(Form::people | Form::csv),
+               Column{"scope", "scope", Kind::json}.in(Form::json),
                {"period", "period", Kind::text},
-               render::Column{"limit", "limit", Kind::text}.in(Form::people | Form::csv),
-               render::Column{"limit", "limit", Kind::amount}.in(Form::json),
-               render::Column{"stages", "stages %", Kind::text}.in(Form::people | Form::csv),
-               render::Column{"stages", "stages", Kind::json}.in(Form::json),
+               Column{"limit", "limit", Kind::text}.in(Form::people | Form::csv),
+               Column{"limit", "limit", Kind::amount}.in(Form::json),
+               Column{"stages", "stages %", Kind::text}.in(Form::people | Form::csv),
+               Column{"stages", "stages", Kind::json}.in(Form::json),
                {"mode", "mode", Kind::text},
                {"tz", "time zone", Kind::text},
-               optional(render::Column{"channels", "channels", Kind::json}.in(Form::json)),
-               optional(render::Column{"managed", "managed", Kind::text}.in(Form::json))};
+               optional(Column{"channels", "channels", Kind::json}.in(Form::json)),
+               optional(Column{"managed", "managed", Kind::text}.in(Form::json))};
   for (const auto& b : list)
     t.rows.push_back({Value::of_text(b.name), Value::of_text(budgets::scope_text(b)), Value::of_json(b.scope),
                       Value::of_text(std::string(budgets::period_name(b.period))), Value::of_text(budgets::amount_text(b, b.limit)),
@@ -190,8 +191,6 @@ using budgets::p_exceed_tenths;
 // with their unit and the time left in words; machines get raw values in their own columns, times
 // in RFC 3339 UTC. `p_exceed`: the JSON has the forecast's probability (null for token budgets).
 render::Table status_table(const std::vector<budgets::Status>& list, util::Seconds now, bool p_exceed) {
-  using render::Column;
-  using render::Form;
   render::Table t;
   t.id = "budget_status";
   t.title = "Budget status";
@@ -383,7 +382,7 @@ void run_check(const CheckOptions& o, Env& env) {
       j["passed"] = failed.empty();
     }
     render::Table t = status_table(statuses, env.now(), on_forecast);
-    t.columns.push_back(render::Column{"result", "result", Kind::text}.in(render::Form::json));
+    t.columns.push_back(Column{"result", "result", Kind::text}.in(Form::json));
     for (size_t i = 0; i < statuses.size(); ++i) t.rows[i].push_back(Value::of_text(result_of(statuses[i])));
     j["budgets"] = render::rows_json(t);
     out = render::dump(j);
@@ -442,7 +441,7 @@ void run_notify(const NotifyOptions& o, Env& env) {
   t.columns = {{"budget", "budget", Kind::text}, {"period", "period", Kind::text}, {"stage", "stage", Kind::text},
                {"channel", "channel", Kind::text}, {"result", "result", Kind::text},
                // A dry run shows the messages it would send: on the terminal after the table.
-               render::Column{"message", "message", Kind::text}.in(o.dry_run ? unsigned(render::Form::json) : 0u)};
+               Column{"message", "message", Kind::text}.in(o.dry_run ? unsigned(Form::json) : 0u)};
   size_t failed = 0, sent = 0;
   for (const auto& x : outcomes) {
     failed += x.failed;

@@ -14,6 +14,8 @@ namespace {
 
 using credits::Decimal;
 using credits::Entry;
+using render::Column;
+using render::Form;
 using render::Kind;
 using render::Value;
 
@@ -85,8 +87,6 @@ render::Column credits_column(std::string id, std::string title) {
 
 // Ledger entries: one description for the table, CSV and JSON.
 render::Table entries_table(const std::vector<Entry>& list) {
-  using render::Column;
-  using render::Form;
   render::Table t;
   t.id = "ledger";
   t.title = "Credit ledger";
@@ -212,8 +212,6 @@ void run_balance(const Options& o, Env& env) {
 void run_packages(const Options& o, Env& env) {
   const Format f = parse_output_format(o.format);
   const auto cfg = credits::parse_config(env.config_table("credits"), env.config_path());
-  using render::Column;
-  using render::Form;
   const unsigned pc = Form::people | Form::csv;
   render::Table t;
   t.id = "packages";

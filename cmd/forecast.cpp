@@ -12,6 +12,7 @@ namespace billctl::cmd {
 namespace {
 
 using render::Column;
+using render::Form;
 using render::Kind;
 using render::Value;
 
@@ -98,7 +99,6 @@ render::Json bands_json(const std::vector<forecast::Band>& bands, int digits) {
 // Each key: one description for the table (a column per dimension), the CSV's keyed rows (the
 // key in one column) and the JSON (the key as an object, the bands as a list).
 render::Table by_table(const forecast::Forecast& f) {
-  using render::Form;
   render::Table t;
   t.id = "by";
   t.currency = f.currency;
@@ -142,7 +142,6 @@ double p_rounded(double p) { return double(p_tenths(p)) / 1000; }
 
 // The budgets' outlook: one description for the table and the JSON (the CSV has none).
 render::Table budget_table(const forecast::Forecast& f) {
-  using render::Form;
   render::Table t;
   t.id = "budgets";
   t.title = "Budgets";
@@ -341,8 +340,6 @@ void run_backtest(const BacktestOptions& o, Env& env) {
   // One description for the table, the CSV and the JSON: a row per cutoff day, the overall score
   // as the totals row (the JSON's "overall", without a day). People read percentages with one
   // decimal; the JSON has the measured ratios.
-  using render::Column;
-  using render::Form;
   const unsigned pc = Form::people | Form::csv;
   render::Table t;
   t.id = "backtest";

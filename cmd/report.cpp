@@ -158,38 +158,48 @@ void run_reconcile(const ReconcileOptions& o, Env& env) {
   if (!o.fail_above.empty()) fail_above = parse_pct(o.fail_above, "--fail-above");
   const report::Reconciliation r = report::reconcile(q, env.usage(), env.pulls(), env.catalog());
 
+  // One description for the table, the CSV and the JSON rows. People read amounts at the minor
+  // unit; CSV has every digit, JSON the exact decimal text.
+  using render::Column;
+  using render::Form;
   using render::Kind;
   using render::Value;
+  const unsigned pc = Form::people | Form::csv;
   render::Table t;
   t.id = "reconcile";
   t.title = "Reconciliation " + p.label + " (tolerance " + q.tolerance_pct.to_string() + " %)";
   t.currency = r.currency;
   const int digits = r.currency.minor_units;
   t.columns = {{"provider", "provider", Kind::text}};
-  for (usage::Dim d : q.by) t.columns.push_back({std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text});
-  const size_t money_from = t.columns.size();
-  t.columns.push_back({"computed", "computed", Kind::money});
-  t.columns.push_back({"billed", "billed", Kind::money});
-  t.columns.push_back({"variance", "variance", Kind::money});
-  t.columns.push_back({"variance_pct", "variance %", Kind::text});
+  for (usage::Dim d : q.by) t.columns.push_back(Column{std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text}.in(pc));
+  for (usage::Dim d : q.by) t.columns.push_back(Column{std::string(usage::dim_name(d)), std::string(usage::dim_name(d)), Kind::text}.in(Form::json));
+  for (const char* id : {"computed", "billed", "variance"}) {
+    Column c{id, id, Kind::money, true, 0, pc};
+    c.people_digits = digits;
+    t.columns.push_back(c);
+    t.columns.push_back(Column{id, id, Kind::text}.in(Form::json));
+  }
+  t.columns.push_back(Column{"variance_pct", "variance %", Kind::text}.in(pc));
+  t.columns.push_back(Column{"variance_pct", "variance %", Kind::text}.in(Form::json));
+  t.columns.push_back(Column{"unpriced_records", "unpriced records", Kind::integer}.in(Form::json));
   t.columns.push_back({"status", "status", Kind::text});
-  t.columns.push_back({"cause", "likely cause", Kind::text});
-  (void)money_from;
-  const bool machine = f != Format::table;
-  auto money_value = [&](const money::Decimal& d) {
-    return machine ? Value::of_money(d, 12) : Value::of_money(d.round(digits), digits);
-  };
-  auto money_json = [&](const money::Decimal& d) { return d.to_string(); };
+  t.columns.push_back(Column{"cause", "likely cause", Kind::text}.in(pc));
+  t.columns.push_back(Column{"cause", "likely cause", Kind::text}.in(Form::json));
   for (const auto& row : r.rows) {
     std::vector<Value> v = {Value::of_text(row.provider)};
     for (size_t i = 0; i < row.keys.size(); ++i)
       v.push_back(Value::of_text(row.keys[i].empty() && q.by[i] == usage::Dim::model ? "(no model)" : row.keys[i]));
-    v.push_back(money_value(row.computed));
-    v.push_back(money_value(row.billed));
-    v.push_back(money_value(row.variance));
+    for (const auto& k : row.keys) v.push_back(Value::of_text(k));
+    for (const money::Decimal& d : {row.computed, row.billed, row.variance}) {
+      v.push_back(Value::of_money(d, 12));
+      v.push_back(Value::of_text(d.to_string()));
+    }
     v.push_back(row.pct ? Value::of_text(pct_text(row.pct)) : Value::none());
+    v.push_back(row.pct ? Value::of_text(row.pct->round(4).to_string()) : Value::none());
+    v.push_back(Value::of_int(row.unpriced_records));
     v.push_back(Value::of_text(!row.flagged ? "ok" : row.variance.negative() ? "under" : "over"));
     v.push_back(Value::of_text(row.cause));
+    v.push_back(row.cause.empty() ? Value::none() : Value::of_text(row.cause));
     t.rows.push_back(std::move(v));
   }
   bool failed = false;
@@ -224,25 +234,11 @@ void run_reconcile(const ReconcileOptions& o, Env& env) {
     j["by"] = render::Json::array();
     for (usage::Dim d : q.by) j["by"].push_back(std::string(usage::dim_name(d)));
     j["catalog"] = {{"name", env.catalog().info().name}, {"sha256", env.catalog().info().hash}, {"as_of", env.catalog().info().as_of}};
-    render::Json rows = render::Json::array();
-    for (const auto& row : r.rows) {
-      render::Json x;
-      x["provider"] = row.provider;
-      for (size_t i = 0; i < row.keys.size(); ++i) x[std::string(usage::dim_name(q.by[i]))] = row.keys[i];
-      x["computed"] = money_json(row.computed);
-      x["billed"] = money_json(row.billed);
-      x["variance"] = money_json(row.variance);
-      x["variance_pct"] = row.pct ? render::Json(row.pct->round(4).to_string()) : render::Json(nullptr);
-      x["unpriced_records"] = row.unpriced_records;
-      x["status"] = !row.flagged ? "ok" : row.variance.negative() ? "under" : "over";
-      x["cause"] = row.cause.empty() ? render::Json(nullptr) : render::Json(row.cause);
-      rows.push_back(std::move(x));
-    }
-    j["rows"] = std::move(rows);
+    j["rows"] = render::rows_json(t);
     render::Json totals = render::Json::array();
     for (const auto& tot : r.totals)
-      totals.push_back({{"provider", tot.provider}, {"computed", money_json(tot.computed)}, {"billed", money_json(tot.billed)},
-                        {"variance", money_json(tot.variance)},
+      totals.push_back({{"provider", tot.provider}, {"computed", tot.computed.to_string()}, {"billed", tot.billed.to_string()},
+                        {"variance", tot.variance.to_string()},
                         {"variance_pct", tot.pct ? render::Json(tot.pct->round(4).to_string()) : render::Json(nullptr)},
                         {"provisional_days", tot.provisional_days}});
     j["totals"] = std::move(totals);

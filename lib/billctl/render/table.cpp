@@ -107,7 +107,7 @@ std::string pretty(const Column& c, const Value& v) {
   switch (c.kind) {
     case Kind::text: return util::escape_controls(v.text);  // data never drives the terminal
     case Kind::integer: return util::group_thousands(v.integer);
-    case Kind::money: return v.decimal.format(v.decimal_digits, true);
+    case Kind::money:
     case Kind::decimal: return v.decimal.format(c.people_digits >= 0 ? c.people_digits : v.decimal_digits, true);
     case Kind::percent: return percent_text(v.integer) + " %";
     case Kind::amount:

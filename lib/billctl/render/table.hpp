@@ -51,7 +51,7 @@ struct Column {
   int hide_rank = 0;
   unsigned forms = Form::all;
   bool json_omit_null = false;  // a JSON object leaves the key out when the value is null
-  int people_digits = -1;       // Kind::decimal: people see it rounded to this many digits (machines get every digit)
+  int people_digits = -1;       // money, decimal: people see it rounded to this many digits (machines get every digit)
 
   // The column, shown in `f` only.
   Column in(unsigned f) const {

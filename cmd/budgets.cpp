@@ -227,7 +227,8 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
     const Budget& b = s.budget;
     const bool ok = s.error.empty();
     const std::string start = util::format_rfc3339(s.window.begin), end = util::format_rfc3339(s.window.end);
-    const auto p = s.p_exceed ? std::optional<int64_t>(p_exceed_tenths(*s.p_exceed)) : std::nullopt;
+    const bool has_p = s.p_exceed.has_value();
+    const int64_t p = has_p ? p_exceed_tenths(*s.p_exceed) : 0;
     t.rows.push_back({Value::of_text(b.name),
                       Value::of_json(b.scope),
                       Value::of_text(std::string(budgets::period_name(b.period))),
@@ -247,9 +248,9 @@ render::Table status_table(const std::vector<budgets::Status>& list, util::Secon
                          : Value::none(),
                       ok ? amount(b, s.projected) : Value::none(),
                       ok ? Value::of_percent(s.projected_tenths) : Value::none(),
-                      ok && p ? Value::of_percent(*p) : Value::none(),
-                      p ? Value::of_percent(*p) : Value::none(),
-                      p ? Value::of_number(double(*p) / 1000) : Value::none(),
+                      ok && has_p ? Value::of_percent(p) : Value::none(),
+                      has_p ? Value::of_percent(p) : Value::none(),
+                      has_p ? Value::of_number(double(p) / 1000) : Value::none(),
                       Value::of_text(budgets::time_left_text(now, s.window.end)),
                       Value::of_text(end),
                       Value::of_int(s.resets_in_days),

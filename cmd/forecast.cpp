@@ -39,17 +39,22 @@ struct BacktestOptions {
 
 std::string level_text(int l) { return std::to_string(l) + " %"; }
 
-// Columns shared by the total, the daily path and the per-key rows: actual, mean, bounds per level.
+// A low and a high column per level. On a narrow terminal the widest band goes first, then the
+// next (--wide shows all).
+void add_band_columns(std::vector<Column>& c, const std::vector<int>& levels, unsigned forms = Form::all) {
+  for (size_t i = 0; i < levels.size(); ++i) {
+    const int l = levels[i];
+    c.push_back(Column{"lower_" + std::to_string(l), level_text(l) + " low", Kind::money, true, int(i) + 1}.in(forms));
+    c.push_back(Column{"upper_" + std::to_string(l), level_text(l) + " high", Kind::money, true, int(i) + 1}.in(forms));
+  }
+}
+
+// Columns shared by the total and the daily path: actual, mean, bounds per level.
 std::vector<Column> outlook_columns(const std::vector<Column>& keys, const std::vector<int>& levels) {
   std::vector<Column> c = keys;
   c.push_back({"actual", "actual", Kind::money});
   c.push_back({"mean", "forecast", Kind::money});
-  // On a narrow terminal the widest band goes first, then the next (--wide shows all).
-  for (size_t i = 0; i < levels.size(); ++i) {
-    const int l = levels[i];
-    c.push_back({"lower_" + std::to_string(l), level_text(l) + " low", Kind::money, true, int(i) + 1});
-    c.push_back({"upper_" + std::to_string(l), level_text(l) + " high", Kind::money, true, int(i) + 1});
-  }
+  add_band_columns(c, levels);
   return c;
 }
 
@@ -111,12 +116,10 @@ render::Table by_table(const forecast::Forecast& f) {
   t.title = "By " + dims;
   t.columns.push_back(Column{"key", "key", Kind::text}.in(Form::csv));
   t.columns.push_back(Column{"key", "key", Kind::json}.in(Form::json));
-  const size_t first = t.columns.size();
-  for (auto& c : outlook_columns({}, f.levels)) t.columns.push_back(std::move(c));
-  t.columns[first].title = "to date";
-  t.columns[first].forms = Form::people | Form::csv;
-  t.columns.insert(t.columns.begin() + long(first) + 1, Column{"actual_to_date", "to date", Kind::money}.in(Form::json));
-  for (size_t i = first + 3; i < t.columns.size(); ++i) t.columns[i].forms = Form::people | Form::csv;  // the bands
+  t.columns.push_back(Column{"actual", "to date", Kind::money}.in(Form::people | Form::csv));
+  t.columns.push_back(Column{"actual_to_date", "to date", Kind::money}.in(Form::json));
+  t.columns.push_back({"mean", "forecast", Kind::money});
+  add_band_columns(t.columns, f.levels, Form::people | Form::csv);  // JSON has them as one list:
   t.columns.push_back(Column{"intervals", "intervals", Kind::json}.in(Form::json));
   const int digits = f.currency.minor_units;
   for (const auto& g : f.groups) {

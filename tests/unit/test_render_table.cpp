@@ -116,6 +116,11 @@ TEST_CASE("a document naming its currency once writes money as decimal strings",
   CHECK(render::rows_json(t).dump() == R"([{"cost":{"amount":"12.30","currency":"USD"}},{"cost":null}])");
   t.json_money_text = true;
   CHECK(render::rows_json(t).dump() == R"([{"cost":"12.30"},{"cost":null}])");
+  // The totals row is written as the rows are.
+  t.total = {render::Value::of_money(money::Decimal::parse("12.3").value_or_throw(), 2)};
+  CHECK(render::total_json(t).dump() == R"({"cost":"12.30"})");
+  t.json_money_text = false;
+  CHECK(render::total_json(t).dump() == R"({"cost":{"amount":"12.30","currency":"USD"}})");
 }
 
 TEST_CASE("text is shortened to a display width, at the end or in the middle", "[render][width]") {

@@ -18,7 +18,7 @@ Json value_json(const Column& c, const Value& v, const money::Currency& cur) {
     case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
     case Kind::percent: return plain(c, v);
     case Kind::amount:
-      if (v.unit == "tokens") return Json{{"tokens", int64_t(v.decimal.units() / money::Decimal::k_one)}};
+      if (v.is_tokens()) return Json{{"tokens", v.whole_tokens()}};
       return Json{{"amount", v.decimal.format(v.decimal_digits, false)}, {"currency", v.unit}};
     case Kind::boolean: return bool(v.integer);
     case Kind::number: return v.number;
@@ -27,13 +27,22 @@ Json value_json(const Column& c, const Value& v, const money::Currency& cur) {
   return nullptr;
 }
 
+namespace {
+
+// Column i's value of a row or the totals row, as the table writes it.
+Json cell_json(const Table& t, size_t i, const Value& v) {
+  const Column& c = t.columns[i];
+  if (t.json_money_text && c.kind == Kind::money && !v.null) return v.decimal.format(v.decimal_digits, false);
+  return value_json(c, v, t.currency);
+}
+
+}  // namespace
+
 Json row_json(const Table& t, const std::vector<Value>& row) {
   Json o = Json::object();
   for (size_t i = 0; i < t.columns.size(); ++i)
     if ((t.columns[i].forms & Form::json) && !(t.columns[i].json_omit_null && row[i].null))
-      o[t.columns[i].id] = t.json_money_text && t.columns[i].kind == Kind::money && !row[i].null
-                               ? Json(row[i].decimal.format(row[i].decimal_digits, false))
-                               : value_json(t.columns[i], row[i], t.currency);
+      o[t.columns[i].id] = cell_json(t, i, row[i]);
   return o;
 }
 
@@ -48,7 +57,7 @@ Json total_json(const Table& t) {
   // Only the numbers: the "Total" label in a key column is for people, not a dimension value.
   Json o = Json::object();
   for (size_t i = 0; i < t.columns.size(); ++i)
-    if (t.columns[i].kind != Kind::text && (t.columns[i].forms & Form::json)) o[t.columns[i].id] = value_json(t.columns[i], t.total[i], t.currency);
+    if (t.columns[i].kind != Kind::text && (t.columns[i].forms & Form::json)) o[t.columns[i].id] = cell_json(t, i, t.total[i]);
   return o;
 }
 

@@ -12,8 +12,6 @@ namespace {
 
 bool right_aligned(Kind k) { return k != Kind::text && k != Kind::boolean && k != Kind::json; }
 
-bool tokens(const Value& v) { return v.unit == "tokens"; }
-int64_t whole(const Value& v) { return int64_t(v.decimal.units() / money::Decimal::k_one); }
 std::string dump(const Value& v) { return v.json ? v.json->dump() : "null"; }
 
 void pad(std::string& out, const std::string& s, size_t width, bool right) {
@@ -94,7 +92,7 @@ std::string plain(const Column& c, const Value& v) {
     case Kind::money:
     case Kind::decimal: return v.decimal.format(v.decimal_digits, false);
     case Kind::percent: return percent_text(v.integer);
-    case Kind::amount: return tokens(v) ? std::to_string(whole(v)) : v.decimal.format(v.decimal_digits, false);
+    case Kind::amount: return v.is_tokens() ? std::to_string(v.whole_tokens()) : v.decimal.format(v.decimal_digits, false);
     case Kind::boolean: return v.integer ? "true" : "false";
     case Kind::number: return nlohmann::json(v.number).dump();
     case Kind::json: return dump(v);
@@ -111,7 +109,7 @@ std::string pretty(const Column& c, const Value& v) {
     case Kind::decimal: return v.decimal.format(c.people_digits >= 0 ? c.people_digits : v.decimal_digits, true);
     case Kind::percent: return percent_text(v.integer) + " %";
     case Kind::amount:
-      return tokens(v) ? util::group_thousands(whole(v)) + " tokens" : v.decimal.format(v.decimal_digits, true) + " " + v.unit;
+      return v.is_tokens() ? util::group_thousands(v.whole_tokens()) + " tokens" : v.decimal.format(v.decimal_digits, true) + " " + v.unit;
     case Kind::boolean: return v.integer ? "yes" : "no";
     case Kind::number: return nlohmann::json(v.number).dump();
     case Kind::json: return util::escape_controls(dump(v));

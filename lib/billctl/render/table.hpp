@@ -85,6 +85,10 @@ struct Value {
   }
   static Value of_json(nlohmann::ordered_json j);
   static Value none() { Value v; v.null = true; return v; }
+
+  // Kind::amount: tokens, not money; and the amount as whole tokens.
+  bool is_tokens() const { return unit == "tokens"; }
+  int64_t whole_tokens() const { return int64_t(decimal.units() / money::Decimal::k_one); }
 };
 
 struct Table {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compares the daily totals of `billctl report --input LOGS --format json` with
+"""Compares the daily totals of `billctl report --input LOGS --format json` (or of
+`billctl usage summary --by day --input LOGS --format json`) with
 `ccusage daily --json -z UTC`: every token class exactly, and the cost to the cent: ccusage's is a
 sum of floating-point dollars; billctl's daily amounts are the exact costs in cents allocated so
 that the days add up exactly to the month's total (largest remainder), so a day may show one cent
@@ -11,7 +12,8 @@ import json
 import sys
 from decimal import Decimal
 
-billctl = {d["day"]: d for d in json.load(open(sys.argv[1]))["daily"]}
+doc = json.load(open(sys.argv[1]))
+billctl = {d["day"]: d for d in doc.get("daily", doc.get("rows", []))}
 ccusage = {d.get("period") or d.get("date"): d for d in json.load(open(sys.argv[2]))["daily"]}
 bad = []
 for day in sorted(set(billctl) | set(ccusage)):

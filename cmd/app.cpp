@@ -69,6 +69,26 @@ CLI::Validator whole_number(int64_t lo, int64_t hi) {
       range, "WHOLE");
 }
 
+void add_input_options(CLI::App* app, InputOptions& o, const std::string& what) {
+  app->add_option("--input", o.files, what + " (repeatable)")->type_name("FILE");
+  app->add_option("--input-format", o.format, "Format of --input files: auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing")
+      ->type_name("FORMAT");
+  app->add_option("--on-error", o.on_error, "With --input, on a bad row: fail, or skip it (exit 5)")->type_name("POLICY");
+  app->add_option("--prices", o.prices, "With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")
+      ->type_name("FILE");
+  app->add_flag("--allow-unpriced", o.allow_unpriced, "With --input, keep records of models without a price");
+}
+
+std::unique_ptr<store::FileUsageSource> open_inputs(const InputOptions& o, Env& env, ingest::ProgressFn progress) {
+  ingest::IngestOptions io;
+  if (!ingest::parse_format(o.format, io.format))
+    throw UsageError("invalid --input-format '" + o.format + "': expected auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing");
+  if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
+  else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
+  io.allow_unpriced = o.allow_unpriced;
+  return std::make_unique<store::FileUsageSource>(o.files, env.catalog_for_files(), io, std::move(progress));
+}
+
 void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog& catalog) {
   for (auto& f : where) {
     if (f.dim != usage::Dim::model) continue;

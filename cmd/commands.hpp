@@ -66,6 +66,21 @@ void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog
 // the period, with the nearest existing value ("did you mean 'sales'?").
 void hint_unmatched(Env& env, usage::Source& source, const util::Period& p, const std::vector<usage::Filter>& where);
 
+// --input FILE (repeatable) and its companions: read export files instead of the store
+// (report, usage summary, usage top).
+struct InputOptions {
+  std::vector<std::string> files;
+  std::string format = "auto";
+  std::string on_error = "fail";
+  std::string prices;  // --prices: also for the store's filters, so set before anything reads the catalog
+  bool allow_unpriced = false;
+};
+// Adds --input, --input-format, --on-error, --prices and --allow-unpriced; `what` says what --input does.
+void add_input_options(CLI::App* app, InputOptions& o, const std::string& what);
+// The files as a usage source, read with the catalog for files (a bad --input-format or
+// --on-error: UsageError naming it); `progress` is told the bytes and rows read.
+std::unique_ptr<store::FileUsageSource> open_inputs(const InputOptions& o, Env& env, ingest::ProgressFn progress = {});
+
 // "budgets set": the words after "billctl" that name `app` (empty for the top level).
 std::string verb_path(const CLI::App* app);
 // A command kept out of help, completion and suggestions (the "__" ones, in no help group).

@@ -270,8 +270,8 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   const Format f = xlsx || focus ? Format::csv : parse_output_format(o.format);
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
-  if (o.recommendations && !o.inputs.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
-  env.set_prices_file(o.prices);
+  if (o.recommendations && !o.input.files.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
+  env.set_prices_file(o.input.prices);
   const util::Period p = period_of(o.period, o.since, o.until, env);
   auto where = usage::parse_filters(o.where);
   // A report that takes more than a second says what it is doing: reading files (a bar), or its
@@ -282,18 +282,13 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   rejected = 0;
   usage::AggResult by_day_department;
   report::ReportPack pack;  // what PDF and Excel add: forecast, budgets, drivers, chargeback, ROI
-  if (!o.inputs.empty()) {
-    ingest::IngestOptions io;
-    if (!ingest::parse_format(o.input_format, io.format))
-      throw UsageError("invalid --input-format '" + o.input_format + "': expected auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing");
-    if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
-    else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
-    io.allow_unpriced = o.allow_unpriced;
+  if (!o.input.files.empty()) {
     normalise_filters(where, env.catalog_for_files());
     // Each pass over the files (the report, and for PDF and Excel the pack) shows its progress.
-    store::FileUsageSource files(o.inputs, env.catalog_for_files(), io, [&](uint64_t bytes, uint64_t total, uint64_t rows) {
+    auto source = open_inputs(o.input, env, [&](uint64_t bytes, uint64_t total, uint64_t rows) {
       progress->update(bytes, total, rows);
     });
+    store::FileUsageSource& files = *source;
     r = report::build_monthly_report(files, p, where, env.now());
     if (r.total.records == 0) {
       progress->clear();
@@ -341,7 +336,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
     // A section of the report: the same recommendations as 'report recommendations'.
     const money::Decimal min = parse_min_saving(o.min_saving);
     const report::Recommendations rec =
-        o.inputs.empty() ? report::recommend(env.usage(), env.catalog(), p, where, min) : report::Recommendations{};
+        o.input.files.empty() ? report::recommend(env.usage(), env.catalog(), p, where, min) : report::Recommendations{};
     if (f == Format::json) {
       render::Json j = render::Json::parse(out);
       j["recommendations"] = render::rows_json(recommendations_table(rec, p));
@@ -392,14 +387,7 @@ void add_report(CLI::App& root, CommandTable& table) {
           ->type_name("PERIOD");
   add_since_until(rep, period, o->since, o->until);
   rep->add_option("--where", o->where, "Only usage where KEY=VALUE (repeatable)")->type_name("KEY=VALUE");
-  rep->add_option("--input", o->inputs, "Report straight from export files instead of the store (repeatable)")
-      ->type_name("FILE");
-  rep->add_option("--input-format", o->input_format, "Format of --input files: auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing")
-      ->type_name("FORMAT");
-  rep->add_option("--on-error", o->on_error, "With --input, on a bad row: fail, or skip it (exit 5)")->type_name("POLICY");
-  rep->add_option("--prices", o->prices, "With --input, price with this file too (billctl catalog or LiteLLM JSON); it wins over other prices")
-      ->type_name("FILE");
-  rep->add_flag("--allow-unpriced", o->allow_unpriced, "With --input, keep records of models without a price");
+  add_input_options(rep, o->input, "Report straight from export files instead of the store");
   rep->add_flag("--recommendations", o->recommendations, "Add the recommendations section (table and JSON; reads the store)");
   rep->add_option("--min-saving", o->min_saving, "With --recommendations: leave out those that save less (default 1)")->type_name("AMOUNT");
   rep->add_option("--format", o->format, "Output format: table, csv, json, pdf or xlsx (with -o FILE), or focus (FinOps FOCUS 1.2 CSV)")->type_name("FORMAT");

@@ -13,13 +13,9 @@ struct ReportOptions {
   std::string period = "last-month";
   std::string since, until;  // instead of period (not saved in templates)
   std::vector<std::string> where;
-  std::vector<std::string> inputs;
-  std::string input_format = "auto";
-  std::string on_error = "fail";
-  bool allow_unpriced = false;
+  InputOptions input;
   std::string format = "table";
   std::string output;
-  std::string prices;
   bool recommendations = false;
   std::string min_saving = "1";
   // Rows per breakdown in the table format: 0 every row (piped, -o, --all); default 10 on a

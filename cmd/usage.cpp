@@ -145,6 +145,7 @@ struct SummaryOptions {
   std::string format = "table";
   std::string output;
   size_t limit = 0;
+  InputOptions input;
 };
 
 std::string render_breakdown(const render::Table& t, Format f, Env& env, const util::Period& p,
@@ -186,20 +187,32 @@ void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, con
   const util::Period p = period_of(o.period, o.since, o.until, env);
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
   auto where = usage::parse_filters(o.where);
-  normalise_filters(where, env.catalog());
+  env.set_prices_file(o.input.prices);
+  std::unique_ptr<store::FileUsageSource> files;
+  std::unique_ptr<render::Progress> progress;
+  if (!o.input.files.empty()) {
+    progress = env.progress("reading");
+    progress->set_units(true, "records");
+    files = open_inputs(o.input, env, [&](uint64_t bytes, uint64_t total, uint64_t rows) { progress->update(bytes, total, rows); });
+  }
+  usage::Source& source = files ? *files : env.usage();
+  normalise_filters(where, files ? env.catalog_for_files() : env.catalog());
   usage::AggQuery q{p.begin, p.end, where, dims};
   q.meters = id == "summary";
   q.tokens_only = true;  // meter records are shown in "Metered usage", not as models
-  auto res = env.usage().aggregate({q});
+  auto res = source.aggregate({q});
+  if (progress) progress->clear();
   const bool time_only = !dims.empty() && std::all_of(dims.begin(), dims.end(), [](usage::Dim d) {
     return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
   });
   report::BreakdownSpec spec{id, title, dims, time_only ? report::Order::key_asc : report::Order::cost_desc,
                              o.limit ? o.limit : default_limit};
   const render::Table t = report::breakdown_table(spec, res[0]);
-  if (t.rows.empty() && res[0].meters.empty()) hint_unmatched(env, env.usage(), p, where);
+  if (t.rows.empty() && res[0].meters.empty()) hint_unmatched(env, source, p, where);
   const render::Table meters = report::meters_table(res[0].meters, false);
   env.emit(render_breakdown(t, f, env, p, where, q.meters ? &meters : nullptr), o.output);
+  if (files && files->rejected() > 0)
+    throw PartialFailure(std::to_string(files->rejected()) + " input rows rejected and left out of the " + (id == "top" ? "ranking" : id));
 }
 
 void add_period_filters(CLI::App* c, SummaryOptions& o, const char* period_help) {
@@ -266,6 +279,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   sum->add_option("--by", so->by, "Break down by DIMS, comma-separated (provider, model, organization, department, user, feature, project, status, service_tier, day, week, month, hour)")
       ->type_name("DIMS");
   sum->add_option("--limit", so->limit, "Show the first N rows and fold the rest into one")->type_name("N")->check(whole_number(1, 1000000));
+  add_input_options(sum, so->input, "Sum up export files instead of the store");
   add_output_options(sum, so->format, so->output);
   table.push_back({sum, [so](Env& env) { run_breakdown(*so, env, "summary", "Usage summary", {}, 0); }});
 
@@ -274,6 +288,7 @@ void add_usage(CLI::App& root, CommandTable& table) {
   add_period_filters(top, *to, "Period (default this-month)");
   top->add_option("--by", to->by, "Rank by DIMS (default user)")->type_name("DIMS");
   top->add_option("--limit", to->limit, "How many to show (default 10)")->type_name("N")->check(whole_number(1, 1000000));
+  add_input_options(top, to->input, "Rank the usage of export files instead of the store");
   add_output_options(top, to->format, to->output);
   table.push_back({top, [to](Env& env) { run_breakdown(*to, env, "top", "Top consumers", {usage::Dim::user}, 10); }});
 

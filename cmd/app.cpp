@@ -79,14 +79,18 @@ void add_input_options(CLI::App* app, InputOptions& o, const std::string& what) 
   app->add_flag("--allow-unpriced", o.allow_unpriced, "With --input, keep records of models without a price");
 }
 
-std::unique_ptr<store::FileUsageSource> open_inputs(const InputOptions& o, Env& env, ingest::ProgressFn progress) {
+ingest::IngestOptions input_ingest_options(const InputOptions& o) {
   ingest::IngestOptions io;
   if (!ingest::parse_format(o.format, io.format))
     throw UsageError("invalid --input-format '" + o.format + "': expected auto, csv, jsonl, claude-code, openai-api, anthropic-api, litellm or gcp-billing");
   if (o.on_error == "skip") io.on_error = ingest::OnError::skip;
   else if (o.on_error != "fail") throw UsageError("invalid --on-error '" + o.on_error + "': expected fail or skip");
   io.allow_unpriced = o.allow_unpriced;
-  return std::make_unique<store::FileUsageSource>(o.files, env.catalog_for_files(), io, std::move(progress));
+  return io;
+}
+
+std::unique_ptr<store::FileUsageSource> open_inputs(const InputOptions& o, Env& env, ingest::ProgressFn progress) {
+  return std::make_unique<store::FileUsageSource>(o.files, env.catalog_for_files(), input_ingest_options(o), std::move(progress));
 }
 
 void normalise_filters(std::vector<usage::Filter>& where, const pricing::Catalog& catalog) {

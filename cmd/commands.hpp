@@ -77,8 +77,11 @@ struct InputOptions {
 };
 // Adds --input, --input-format, --on-error, --prices and --allow-unpriced; `what` says what --input does.
 void add_input_options(CLI::App* app, InputOptions& o, const std::string& what);
-// The files as a usage source, read with the catalog for files (a bad --input-format or
-// --on-error: UsageError naming it); `progress` is told the bytes and rows read.
+// How the flags ask the files to be read. A bad --input-format or --on-error value is a
+// UsageError naming the flag, also without --input (commands check it before anything else).
+ingest::IngestOptions input_ingest_options(const InputOptions& o);
+// The files as a usage source, read with the catalog for files; `progress` is told the bytes and
+// rows read.
 std::unique_ptr<store::FileUsageSource> open_inputs(const InputOptions& o, Env& env, ingest::ProgressFn progress = {});
 
 // "budgets set": the words after "billctl" that name `app` (empty for the top level).

@@ -271,6 +271,7 @@ std::string report_document(const ReportOptions& o, Env& env, report::MonthlyRep
   if (o.recommendations && f == Format::csv)
     throw UsageError("--recommendations is for table and json output (CSV: 'billctl report recommendations --format csv')");
   if (o.recommendations && !o.input.files.empty()) throw UsageError("--recommendations reads the store; it cannot be used with --input");
+  input_ingest_options(o.input);  // a bad value is refused with the store too
   env.set_prices_file(o.input.prices);
   const util::Period p = period_of(o.period, o.since, o.until, env);
   auto where = usage::parse_filters(o.where);

@@ -184,6 +184,7 @@ std::string render_breakdown(const render::Table& t, Format f, Env& env, const u
 void run_breakdown(const SummaryOptions& o, Env& env, const std::string& id, const std::string& title,
                    std::vector<usage::Dim> default_dims, size_t default_limit) {
   const Format f = parse_output_format(o.format);
+  input_ingest_options(o.input);  // a bad value is refused with the store too
   const util::Period p = period_of(o.period, o.since, o.until, env);
   std::vector<usage::Dim> dims = o.by.empty() ? default_dims : usage::parse_dims(o.by, "--by");
   auto where = usage::parse_filters(o.where);

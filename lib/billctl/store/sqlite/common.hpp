@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
 #include "billctl/store/sqlite/db.hpp"
+#include "billctl/usage/record.hpp"
 #include "billctl/util/time.hpp"
 #include "billctl/util/txn.hpp"
 
@@ -17,6 +19,45 @@ namespace billctl::store {
 inline constexpr money::i128 k_cost_micro = 1'000'000;
 inline money::Decimal stored_cost(int64_t micro, int64_t pico) {
   return money::Decimal::from_units(money::i128(micro) * k_cost_micro + pico);
+}
+
+// The columns of a stored record that every reader of records selects, in the order read_record
+// reads them (a query may select columns before and after them).
+inline constexpr const char* k_record_columns =
+    "ts, provider, model, organization, department, user, feature, project, input_tokens, cached_input_tokens,"
+    " cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status, cost_micro, cost_pico,"
+    " currency, cost_source, meter";
+inline constexpr int k_record_column_count = 21;
+
+// Reads the k_record_columns of the current row, starting at column `at`, into `r` and `pr` (its
+// cost and where the cost came from). The texts are views into the row. `code` and `currency`
+// remember the last currency read, so that a scan resolves a code once per change.
+inline void read_record(const Stmt& s, int at, usage::UsageRecord& r, usage::PricedRecord& pr, std::string& code,
+                        money::Currency& currency) {
+  r.timestamp = s.int64(at);
+  r.provider = s.text(at + 1);
+  r.model = s.text(at + 2);
+  r.organization = s.text(at + 3);
+  r.department = s.text(at + 4);
+  r.user = s.text(at + 5);
+  r.feature = s.text(at + 6);
+  r.project = s.text(at + 7);
+  r.input_tokens = s.int64(at + 8);
+  r.cached_input_tokens = s.int64(at + 9);
+  r.cache_write_tokens = s.int64(at + 10);
+  r.cache_write_1h_tokens = s.int64(at + 11);
+  r.output_tokens = s.int64(at + 12);
+  r.requests = s.int64(at + 13);
+  usage::parse_tier(s.text(at + 14), r.tier);
+  r.status = s.text(at + 15) == "error" ? usage::Status::error : usage::Status::ok;
+  pr.cost = stored_cost(s.int64(at + 16), s.int64(at + 17));
+  if (s.text(at + 18) != code) {
+    code = s.text(at + 18);
+    currency = money::currency(code);
+  }
+  r.currency = currency;
+  pr.source = usage::CostSource(s.int64(at + 19));
+  r.meter = s.text(at + 20);
 }
 
 // Whether reading [begin, end) of the usage table is faster as a whole-table scan than through the

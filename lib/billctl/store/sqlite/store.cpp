@@ -77,52 +77,23 @@ std::vector<ingest::LoggedImport> SqliteStore::stored_imports() {
 }
 
 void SqliteStore::scan_import_records(int64_t import_id, const std::function<void(const usage::PricedRecord&)>& fn) {
-  const char* sql =
-      import_id > 0
-          ? "SELECT id, ts, provider, model, organization, department, user, feature, project, input_tokens,"
-            " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
-            " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, session FROM usage WHERE import_id = ?1 ORDER BY rowid"
-          : "SELECT id, ts, provider, model, organization, department, user, feature, project, input_tokens,"
-            " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
-            " cost_micro, cost_pico, currency, cost_source, meter, quantity, unit, session FROM usage"
-            " WHERE import_id NOT IN (SELECT id FROM imports) ORDER BY rowid";
-  Stmt s(m_db, sql);
+  std::string sql = std::string("SELECT id, ") + k_record_columns + ", quantity, unit, session FROM usage";
+  sql += import_id > 0 ? " WHERE import_id = ?1 ORDER BY rowid" : " WHERE import_id NOT IN (SELECT id FROM imports) ORDER BY rowid";
+  Stmt s(m_db, sql.c_str());
   if (import_id > 0) s.bind(1, import_id);
   usage::UsageRecord r;
   usage::PricedRecord pr;
   pr.record = &r;
   std::string last_currency;
   money::Currency currency;
+  constexpr int q = 1 + k_record_column_count;  // quantity, unit, session follow the record's columns
   while (s.step()) {
     r.id = s.text(0);
-    r.timestamp = s.int64(1);
-    r.provider = s.text(2);
-    r.model = s.text(3);
-    r.organization = s.text(4);
-    r.department = s.text(5);
-    r.user = s.text(6);
-    r.feature = s.text(7);
-    r.project = s.text(8);
-    r.input_tokens = s.int64(9);
-    r.cached_input_tokens = s.int64(10);
-    r.cache_write_tokens = s.int64(11);
-    r.cache_write_1h_tokens = s.int64(12);
-    r.output_tokens = s.int64(13);
-    r.requests = s.int64(14);
-    usage::parse_tier(s.text(15), r.tier);
-    r.status = s.text(16) == "error" ? usage::Status::error : usage::Status::ok;
-    pr.cost = stored_cost(s.int64(17), s.int64(18));
-    if (s.text(19) != last_currency) {
-      last_currency = s.text(19);
-      currency = money::currency(last_currency);
-    }
-    r.currency = currency;
-    pr.source = usage::CostSource(s.int64(20));
-    r.meter = s.text(21);
+    read_record(s, 1, r, pr, last_currency, currency);
     r.quantity = r.meter.empty() ? money::Decimal()
-                                 : money::Decimal::parse(s.text(22)).value_or_throw("stored quantity of record '" + std::string(r.id) + "'");
-    r.unit = s.text(23);
-    r.session = s.text(24);
+                                 : money::Decimal::parse(s.text(q)).value_or_throw("stored quantity of record '" + std::string(r.id) + "'");
+    r.unit = s.text(q + 1);
+    r.session = s.text(q + 2);
     fn(pr);
   }
 }

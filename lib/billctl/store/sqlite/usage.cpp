@@ -659,10 +659,7 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     if (everywhere && !shared) shared = u;
   }
   const bool use_index = !scan_whole_table(m_db, begin, end);
-  std::string sql =
-      "SELECT ts, provider, model, organization, department, user, feature, project, input_tokens,"
-      " cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests, service_tier, status,"
-      " cost_micro, cost_pico, currency, cost_source, meter";
+  std::string sql = std::string("SELECT ") + k_record_columns;
   const bool meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
   if (meters) sql += ", quantity, unit";
   // The session is read only for queries about sessions (it is not in the rollups).
@@ -716,8 +713,9 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
                                                 int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
   usage::Aggregator agg(queries);
   const bool want_meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
-  // Columns 21 and 22 are quantity and unit when a query wants meters; the session follows when read.
-  const int session_col = sql.find(", session FROM") == std::string::npos ? -1 : want_meters ? 23 : 21;
+  // Quantity and unit follow the record's columns when a query wants meters; the session follows when read.
+  constexpr int q = k_record_column_count;
+  const int session_col = sql.find(", session FROM") == std::string::npos ? -1 : want_meters ? q + 2 : q;
   Stmt s(db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   int param = 3;
@@ -730,33 +728,10 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
   usage::PricedRecord pr;
   pr.record = &r;
   while (s.step()) {
-    r.timestamp = s.int64(0);
-    r.provider = s.text(1);
-    r.model = s.text(2);
-    r.organization = s.text(3);
-    r.department = s.text(4);
-    r.user = s.text(5);
-    r.feature = s.text(6);
-    r.project = s.text(7);
-    r.input_tokens = s.int64(8);
-    r.cached_input_tokens = s.int64(9);
-    r.cache_write_tokens = s.int64(10);
-    r.cache_write_1h_tokens = s.int64(11);
-    r.output_tokens = s.int64(12);
-    r.requests = s.int64(13);
-    usage::parse_tier(s.text(14), r.tier);
-    r.status = s.text(15) == "error" ? usage::Status::error : usage::Status::ok;
-    pr.cost = stored_cost(s.int64(16), s.int64(17));
-    if (s.text(18) != last_currency) {
-      last_currency = s.text(18);
-      currency = money::currency(last_currency);
-    }
-    r.currency = currency;
-    pr.source = usage::CostSource(s.int64(19));
-    r.meter = s.text(20);
+    read_record(s, 0, r, pr, last_currency, currency);
     if (!r.meter.empty() && want_meters) {
-      r.quantity = money::Decimal::parse(s.text(21)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
-      r.unit = s.text(22);
+      r.quantity = money::Decimal::parse(s.text(q)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
+      r.unit = s.text(q + 1);
     }
     if (session_col > 0) r.session = s.text(session_col);
     agg.add(pr);

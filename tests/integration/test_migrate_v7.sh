@@ -14,10 +14,10 @@ same() {  # same NAME COMMAND...: the command prints what the old billctl printe
   diff -u "$fx/$name" "$WORK/$name" || fail "$name differs after the migration"
 }
 same report.csv db report --period 2026-10 --format csv
-[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 13 ] || fail "not migrated to schema 13"
+[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 14 ] || fail "not migrated to schema 14"
 # Schema 12 rebuilt the usage table: its indexes and the rollups' delete triggers are there again.
 assert_eq "$(sqlite3 "$WORK/s.db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'usage' AND type IN ('index', 'trigger') ORDER BY name)")" \
-  "usage_combo_hourly_delete usage_dim_hourly_delete usage_id usage_meter_ts usage_session_ts usage_ts" "usage indexes and triggers"
+  "usage_charge_delete usage_charge_move usage_combo_hourly_delete usage_dim_hourly_delete usage_id usage_meter_ts usage_session_ts usage_ts" "usage indexes and triggers"
 same summary.csv db usage summary --period 2026-10 --by department,model --format csv
 # Budget projections come from the forecast since (they were the run rate): the rest is the same.
 same_but_projections() {  # same_but_projections NAME COMMAND...

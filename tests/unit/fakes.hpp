@@ -274,9 +274,8 @@ class FakeStore : public bc::usage::Source,
       fn(row);
     }
   }
-  void put_charge(std::string_view org, bc::util::Seconds ts, std::string_view id, const bc::money::Decimal& credits,
-                  int64_t run) override {
-    state.charges[{std::string(org), ts, std::string(id)}] = {credits, run};
+  void put_charge(const bc::credits::ChargeRow& r, const bc::money::Decimal& credits, int64_t run) override {
+    state.charges[{std::string(r.organization), r.ts, std::string(r.id)}] = {credits, run};
   }
   std::vector<bc::credits::StoredCharge> stored_charges(bc::util::Seconds begin, bc::util::Seconds end, const std::string& org,
                                                        const bc::credits::StoredCharge* after, size_t limit) override {
@@ -290,15 +289,13 @@ class FakeStore : public bc::usage::Source,
     }
     return out;
   }
-  int64_t count_charges(const std::string& org, bc::util::Seconds begin, bc::util::Seconds end, int64_t run) override {
-    int64_t n = 0;
+  std::vector<bc::credits::Charge> orphaned_charges(const std::string& org, bc::util::Seconds begin, bc::util::Seconds end,
+                                                    int64_t run, int64_t unchanged) override {
+    std::vector<bc::credits::Charge> out;
+    int64_t n = 0;  // as the SQLite store once did: no search when every earlier charge was found unchanged
     for (const auto& [k, v] : state.charges)
       if (std::get<0>(k) == org && std::get<1>(k) >= begin && std::get<1>(k) < end && v.second < run) ++n;
-    return n;
-  }
-  std::vector<bc::credits::Charge> orphaned_charges(const std::string& org, bc::util::Seconds begin, bc::util::Seconds end,
-                                                    int64_t run) override {
-    std::vector<bc::credits::Charge> out;
+    if (n == unchanged) return out;
     for (const auto& [k, v] : state.charges) {
       const auto& [o, ts, id] = k;
       if (o != org || ts < begin || ts >= end || v.second >= run) continue;

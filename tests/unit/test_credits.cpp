@@ -319,3 +319,53 @@ TEST_CASE("an idempotency key used with other parameters is refused", "[credits]
   l.buy(req("acme", k_now, "k2"), "starter");
   CHECK_THROWS_WITH(l.buy(req("acme", k_now, "k2"), "growth"), Catch::Contains("package starter then, growth now"));
 }
+
+TEST_CASE("a charge follows its record: moved in time or organization, deleted, its rowid reused", "[credits][charges]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  credits::Ledger l(st.ledger(), credits::default_config());
+  const util::Seconds oct = 1'790'812'800, nov = 1'793'491'200, dec = 1'796'083'200;  // month starts, UTC
+  const std::vector<std::string> orgs = {"acme", "globex"};
+  // Every organization over every month (October first, or November first), then each must have
+  // been charged exactly its usage.
+  auto deduct_all = [&](bool november_first) {
+    const std::vector<std::pair<util::Seconds, util::Seconds>> months =
+        november_first ? std::vector<std::pair<util::Seconds, util::Seconds>>{{nov, dec}, {oct, nov}}
+                       : std::vector<std::pair<util::Seconds, util::Seconds>>{{oct, nov}, {nov, dec}};
+    for (const auto& [b, e] : months)
+      for (const auto& o : orgs) l.deduct(req(o, k_now), b, e, "m");
+    for (const auto& o : orgs) CHECK(charged(l, o) == usage_credits(st, o));
+  };
+  const std::string head = "id,timestamp,organization,model,input_tokens,output_tokens\n";
+  import_csv(st, dir, "a.csv", head +
+                                   "r1,2026-10-05T00:00:00Z,acme,gpt-4o,100000,1000\n"
+                                   "r2,2026-10-06T00:00:00Z,acme,gpt-4o,200000,2000\n"
+                                   "r3,2026-10-07T00:00:00Z,globex,gpt-4o,300000,3000\n"
+                                   "r4,2026-11-03T00:00:00Z,acme,gpt-4o,400000,4000\n");
+  deduct_all(false);
+  // r1 moves to November, r2 to globex, r3 costs more; November is charged before October, so r1's
+  // October charge must wait for October's deduct to be refunded.
+  import_csv(st, dir, "b.csv", head +
+                                   "r1,2026-11-10T00:00:00Z,acme,gpt-4o,100000,1000\n"
+                                   "r2,2026-10-06T00:00:00Z,globex,gpt-4o,200000,2000\n"
+                                   "r3,2026-10-07T00:00:00Z,globex,gpt-4o,333000,3000\n");
+  auto r = l.deduct(req("acme", k_now), nov, dec, "2026-11");
+  CHECK(r.charged_records == 1);  // r1 where it is now
+  CHECK(r.corrected_records == 0);
+  deduct_all(true);
+  // A deleted record is refunded; a record that takes its rowid is charged as new.
+  store::Db(st.path()).exec("DELETE FROM usage WHERE id = 'r4'");
+  import_csv(st, dir, "c.csv", head + "r5,2026-11-04T00:00:00Z,acme,gpt-4o-mini,500000,5000\n");
+  r = l.deduct(req("acme", k_now), nov, dec, "2026-11");
+  CHECK(r.charged_records == 1);    // r5
+  CHECK(r.corrected_records == 1);  // r4's charge back
+  deduct_all(false);
+  // The charges kept by key (as for usage in ClickHouse) and back by record: nothing is charged again.
+  CHECK(st.ledger().stored_charges(oct, dec, "", nullptr, 100).size() == 4);  // r1, r2, r3, r5
+  for (const auto& o : orgs)
+    for (const auto& [b, e] : {std::pair{oct, nov}, std::pair{nov, dec}}) {
+      r = l.deduct(req(o, k_now), b, e, "m");
+      CHECK(r.charged_records + r.corrected_records == 0);
+    }
+  deduct_all(false);
+}

@@ -497,7 +497,10 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   int64_t run = 0;
   if (auto last = m_store.last_entry()) run = last->seq;
   // An organization's state: its replay (when its key was used before) and due expiries first.
-  auto open = [&](std::string_view org) -> State* {
+  // Organizations first met in the records wait for their expiries until the records are read, and
+  // are then taken in name order: the ledger's entries do not depend on the order records are read in.
+  std::vector<State*> met;
+  auto open = [&](std::string_view org, bool in_scan = false) -> State* {
     State& st = states.emplace_back();
     st.req = base;
     st.req.organization = std::string(org);
@@ -506,6 +509,8 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     if (auto again = replay(st.req, "usage")) {
       st.res.outcome = *again;
       st.replayed = true;
+    } else if (in_scan) {
+      met.push_back(&st);
     } else {
       st.res.outcome.entries = expire_locked(st.req).entries;
     }
@@ -548,7 +553,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     if (!st || org != last_org) {
       last_org = org;
       auto it = by_org.find(org);
-      st = it != by_org.end() ? it->second : all ? open(org) : nullptr;
+      st = it != by_org.end() ? it->second : all ? open(org, true) : nullptr;
     }
     if (!st || st->replayed) return;
     DeductResult& res = st->res;
@@ -594,25 +599,29 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
       add_type(st->corr_by_type, type, c - *row.charged);
       ++res.corrected_records;
     }
-    m_store.put_charge(org, row.ts, row.id, c, run);
+    m_store.put_charge(row, c, run);
   });
 
-  for (auto& state : states) {
+  std::sort(met.begin(), met.end(), [](const State* a, const State* b) { return a->req.organization < b->req.organization; });
+  for (State* s : met) s->res.outcome.entries = expire_locked(s->req).entries;
+  std::vector<State*> order;  // as opened, those met in the records in name order
+  for (auto& state : states)
+    if (std::find(met.begin(), met.end(), &state) == met.end()) order.push_back(&state);
+  order.insert(order.end(), met.begin(), met.end());
+  for (State* s : order) {
+    State& state = *s;
     if (state.replayed || done) continue;
     const Request& r = state.req;
     DeductResult& res = state.res;
     Outcome& out = res.outcome;
     // Charges of the period whose record is gone, moved to another organization or to another
     // time (a later import replaced it) come back; the record, where it is now, is charged as
-    // new. Counting first spares the lookups when nothing is stale, the usual case.
-    std::vector<Charge> stale;
-    if (m_store.count_charges(r.organization, begin, end, run) != state.unchanged) {
-      stale = m_store.orphaned_charges(r.organization, begin, end, run);
-      for (const Charge& c : stale) {
-        state.delta -= c.credits;
-        add_type(state.corr_by_type, "replaced", -c.credits);
-        ++res.corrected_records;
-      }
+    // new.
+    const std::vector<Charge> stale = m_store.orphaned_charges(r.organization, begin, end, run, state.unchanged);
+    for (const Charge& c : stale) {
+      state.delta -= c.credits;
+      add_type(state.corr_by_type, "replaced", -c.credits);
+      ++res.corrected_records;
     }
     // The usage entry, then the correction entry; the request's key goes on the first one made.
     std::string key = r.idempotency_key;

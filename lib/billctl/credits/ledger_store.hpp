@@ -64,6 +64,7 @@ struct ChargeRow {
   bool priced = false;  // a token record with a cost (a meter record has a quantity instead)
   Decimal cost;
   std::optional<Decimal> charged;
+  int64_t row = 0;  // the store's own key of the record, handed back to put_charge (0: none)
 };
 
 // A stored charge: a usage record (organization, time, id) and the credits it was charged.
@@ -125,16 +126,18 @@ class LedgerStore {
   // not empty), each with its earlier charge. fn may call put_charge.
   virtual void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                             const std::function<void(const ChargeRow&)>& fn) = 0;
-  // Records (or replaces) the charge of a record, tagged with the deduct run that made it.
-  virtual void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const Decimal& credits,
-                          int64_t run) = 0;
-  // Charges of the organization's records in [begin, end) made by runs before `run`.
-  virtual int64_t count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) = 0;
-  // Those of them whose record is gone, or moved to another organization or time.
+  // Records (or replaces) the charge of a record scan_charges handed out, tagged with the deduct run
+  // that made it.
+  virtual void put_charge(const ChargeRow& record, const Decimal& credits, int64_t run) = 0;
+  // Charges of the organization's records in [begin, end), made by runs before `run`, whose record
+  // is gone, or moved to another organization or time. `unchanged`: how many of the period's records
+  // the scan found with their earlier charge (a store may compare it with its own count of charges
+  // to spare the search).
   virtual std::vector<Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
-                                               int64_t run) = 0;
+                                               int64_t run, int64_t unchanged) = 0;
   virtual void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) = 0;
-  // Stored charges of records in [begin, end) (only `organization`'s when not empty), in
+  // Stored charges of records in [begin, end) (only `organization`'s when not empty), keyed by
+  // (organization, ts, usage_id) whatever the store keeps them by, in
   // (organization, ts, usage_id) order (bytewise), at most `limit` of them after `after` (from the
   // first when null). For stores whose usage lives elsewhere: the ledger then merges them with the records.
   virtual std::vector<StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,

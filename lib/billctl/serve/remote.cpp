@@ -323,9 +323,8 @@ bool RemoteLedger::remove_topup_rule(const std::string&) { not_remote("Removing 
 void RemoteLedger::scan_charges(util::Seconds, util::Seconds, const std::string&, const std::function<void(const credits::ChargeRow&)>&) {
   not_remote("Deducting usage");
 }
-void RemoteLedger::put_charge(std::string_view, util::Seconds, std::string_view, const money::Decimal&, int64_t) { not_remote("Deducting usage"); }
-int64_t RemoteLedger::count_charges(const std::string&, util::Seconds, util::Seconds, int64_t) { not_remote("Deducting usage"); }
-std::vector<credits::Charge> RemoteLedger::orphaned_charges(const std::string&, util::Seconds, util::Seconds, int64_t) {
+void RemoteLedger::put_charge(const credits::ChargeRow&, const money::Decimal&, int64_t) { not_remote("Deducting usage"); }
+std::vector<credits::Charge> RemoteLedger::orphaned_charges(const std::string&, util::Seconds, util::Seconds, int64_t, int64_t) {
   not_remote("Deducting usage");
 }
 void RemoteLedger::delete_charge(const std::string&, util::Seconds, const std::string&) { not_remote("Deducting usage"); }

@@ -87,11 +87,9 @@ class RemoteLedger : public credits::LedgerStore {
   bool remove_topup_rule(const std::string& organization) override;
   void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                     const std::function<void(const credits::ChargeRow&)>& fn) override;
-  void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const money::Decimal& credits,
-                  int64_t run) override;
-  int64_t count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) override;
+  void put_charge(const credits::ChargeRow& record, const money::Decimal& credits, int64_t run) override;
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
-                                                int64_t run) override;
+                                                int64_t run, int64_t unchanged) override;
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                                     const credits::StoredCharge* after, size_t limit) override;

@@ -37,10 +37,9 @@ int64_t ClickHouseLedger::usage_version() {
   return int64_t(std::hash<std::string>{}(body) & 0x7fffffffffffffffull);
 }
 
-void ClickHouseLedger::put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id,
-                                  const money::Decimal& credits, int64_t run) {
+void ClickHouseLedger::put_charge(const credits::ChargeRow& record, const money::Decimal& credits, int64_t run) {
   m_run = run;
-  m_state.put_charge(organization, ts, usage_id, credits, run);
+  m_state.put_charge(record, credits, run);  // no row key: the state keeps it by (organization, ts, id)
 }
 
 void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
@@ -102,7 +101,7 @@ void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, cons
 }
 
 std::vector<credits::Charge> ClickHouseLedger::orphaned_charges(const std::string& organization, util::Seconds begin,
-                                                                util::Seconds end, int64_t run) {
+                                                                util::Seconds end, int64_t run, int64_t) {
   std::vector<credits::Charge> out;
   auto it = m_orphans.find(organization);
   if (it == m_orphans.end()) return out;

@@ -35,13 +35,9 @@ class ClickHouseLedger : public credits::LedgerStore {
   bool remove_topup_rule(const std::string& o) override { return m_state.remove_topup_rule(o); }
   void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                     const std::function<void(const credits::ChargeRow&)>& fn) override;
-  void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const money::Decimal& credits,
-                  int64_t run) override;
-  int64_t count_charges(const std::string& o, util::Seconds begin, util::Seconds end, int64_t run) override {
-    return m_state.count_charges(o, begin, end, run);
-  }
+  void put_charge(const credits::ChargeRow& record, const money::Decimal& credits, int64_t run) override;
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
-                                                int64_t run) override;
+                                                int64_t run, int64_t unchanged) override;
   void delete_charge(const std::string& o, util::Seconds ts, const std::string& id) override { m_state.delete_charge(o, ts, id); }
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& o,
                                                     const credits::StoredCharge* after, size_t limit) override {

@@ -143,11 +143,9 @@ class SqliteLedger : public credits::LedgerStore {
   bool remove_topup_rule(const std::string& organization) override;
   void scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                     const std::function<void(const credits::ChargeRow&)>& fn) override;
-  void put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id, const money::Decimal& credits,
-                  int64_t run) override;
-  int64_t count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) override;
+  void put_charge(const credits::ChargeRow& record, const money::Decimal& credits, int64_t run) override;
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
-                                                int64_t run) override;
+                                                int64_t run, int64_t unchanged) override;
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                                     const credits::StoredCharge* after, size_t limit) override;
@@ -158,8 +156,12 @@ class SqliteLedger : public credits::LedgerStore {
                       const std::map<std::string, credits::Skipped>& organizations) override;
 
  private:
+  // Moves every charge to the form in use: by record (usage here) or by key (usage elsewhere).
+  void charges_by_row();
+  void charges_by_key();
+
   Db& m_db;
-  std::unique_ptr<Stmt> m_put_charge;  // prepared on first use
+  std::unique_ptr<Stmt> m_put_charge, m_put_keyed;  // prepared on first use
 };
 
 class SqliteInvoices : public billing::InvoiceStore {

@@ -1,5 +1,6 @@
 // The credit ledger: credit_ledger (append-only, enforced by triggers), its head in meta,
-// credit_topup rules and credit_usage charges (which record was charged how much, by which run).
+// credit_topup rules and the charges (which record was charged how much, by which run): by record
+// in credit_charge and credit_orphan, or by key in credit_usage (see charges_by_row).
 #include "billctl/store/sqlite/adapters.hpp"
 
 #include <nlohmann/json.hpp>
@@ -150,6 +151,7 @@ std::string SqliteLedger::recorded_head() {
 bool SqliteLedger::organization_known(const std::string& org) {
   for (const char* sql : {"SELECT 1 FROM credit_ledger WHERE organization = ?1 LIMIT 1",
                           "SELECT 1 FROM credit_usage WHERE organization = ?1 LIMIT 1",
+                          "SELECT 1 FROM credit_orphan WHERE organization = ?1 LIMIT 1",
                           "SELECT 1 FROM plan_assignments WHERE organization = ?1",
                           "SELECT 1 FROM invoices WHERE organization = ?1 LIMIT 1",
                           "SELECT 1 FROM usage_dim_hourly WHERE dim = 'organization' AND value = ?1 AND records > 0 LIMIT 1"}) {
@@ -187,19 +189,45 @@ bool SqliteLedger::remove_topup_rule(const std::string& organization) {
   return m_db.changes() > 0;
 }
 
+// Charges come in two forms. Where the usage is here, credit_charge keeps each by its record's
+// rowid (the schema's triggers move it to credit_orphan, under the key it was charged at, when the
+// record is deleted or moved); where the usage lives in ClickHouse, credit_usage keeps them by
+// (organization, ts, id). A file used both ways has its charges moved to the form in use, exactly:
+// a keyed charge whose record is here becomes the record's, any other an orphan; and back.
+void SqliteLedger::charges_by_row() {
+  if (!Stmt(m_db, "SELECT 1 FROM credit_usage LIMIT 1").step()) return;
+  m_db.exec(
+      "INSERT OR REPLACE INTO credit_charge(usage_row, credits, run)"
+      " SELECT u.rowid, c.credits, c.run FROM credit_usage c JOIN usage u ON u.id = c.usage_id"
+      " WHERE u.organization = c.organization AND u.ts = c.ts;"
+      "INSERT INTO credit_orphan(organization, ts, usage_id, credits, run)"
+      " SELECT organization, ts, usage_id, credits, run FROM credit_usage c WHERE NOT EXISTS"
+      " (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization AND u.ts = c.ts);"
+      "DELETE FROM credit_usage;");
+}
+
+void SqliteLedger::charges_by_key() {
+  if (!Stmt(m_db, "SELECT 1 FROM credit_charge UNION ALL SELECT 1 FROM credit_orphan LIMIT 1").step()) return;
+  // An orphan's key never holds a charge too: the deduct that charges the record there refunds it.
+  m_db.exec(
+      "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run)"
+      " SELECT organization, ts, usage_id, credits, run FROM credit_orphan;"
+      "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run)"
+      " SELECT u.organization, u.ts, u.id, c.credits, c.run FROM credit_charge c JOIN usage u ON u.rowid = c.usage_row;"
+      "DELETE FROM credit_orphan; DELETE FROM credit_charge;");
+}
+
 void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                 const std::function<void(const credits::ChargeRow&)>& fn) {
-  // One pass over the period's records, each joined with what it was charged before.
+  charges_by_row();
+  // One pass over the period's records in table order, each joined with what it was charged before
+  // by rowid: the charges are read, and this run's appended, in the same order.
   std::string sql =
-      "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts"
-      " FROM usage u";
+      "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts,"
+      " u.rowid FROM usage u";
   if (scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
-  sql += " LEFT JOIN credit_usage c ON c.organization = u.organization AND c.ts = u.ts AND c.usage_id = u.id"
-         " WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
+  sql += " LEFT JOIN credit_charge c ON c.usage_row = u.rowid WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
   if (!organization.empty()) sql += " AND u.organization = ?3";
-  // In the order of credit_usage's key: its lookups and inserts then walk its pages in order
-  // instead of one random page per record.
-  sql += " ORDER BY u.organization, u.ts";
   Stmt s(m_db, sql.c_str());
   s.bind(1, begin).bind(2, end);
   if (!organization.empty()) s.bind(3, organization);
@@ -213,53 +241,58 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
     row.priced = s.int64(7) != 0;
     row.cost = stored_cost(s.int64(4), s.int64(5));
     if (s.is_null(8)) row.charged.reset();
-    else row.charged = money::Decimal::parse(s.text(8)).value_or_throw("credit_usage of '" + std::string(row.id) + "'");
+    else row.charged = money::Decimal::parse(s.text(8)).value_or_throw("credit charge of '" + std::string(row.id) + "'");
     row.ts = s.int64(9);
+    row.row = s.int64(10);
     fn(row);
   }
 }
 
-void SqliteLedger::put_charge(std::string_view organization, util::Seconds ts, std::string_view usage_id,
-                              const money::Decimal& credits, int64_t run) {
-  if (!m_put_charge)  // prepared once: a deduct writes one charge per record
-    m_put_charge = std::make_unique<Stmt>(
-        m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
+void SqliteLedger::put_charge(const credits::ChargeRow& record, const money::Decimal& credits, int64_t run) {
   const std::string amount = credits.to_string();
-  m_put_charge->bind(1, organization).bind(2, ts).bind(3, usage_id).bind(4, amount).bind(5, run);
-  m_put_charge->step();
-  m_put_charge->reset();
-}
-
-int64_t SqliteLedger::count_charges(const std::string& organization, util::Seconds begin, util::Seconds end, int64_t run) {
-  Stmt n(m_db, "SELECT COUNT(*) FROM credit_usage WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND run < ?4");
-  n.bind(1, organization).bind(2, begin).bind(3, end).bind(4, run);
-  n.step();
-  return n.int64(0);
+  if (record.row > 0) {
+    if (!m_put_charge)  // prepared once: a deduct writes one charge per record
+      m_put_charge = std::make_unique<Stmt>(m_db, "INSERT OR REPLACE INTO credit_charge(usage_row, credits, run) VALUES(?1, ?2, ?3)");
+    m_put_charge->bind(1, record.row).bind(2, amount).bind(3, run);
+    m_put_charge->step();
+    m_put_charge->reset();
+    return;
+  }
+  if (!m_put_keyed)
+    m_put_keyed = std::make_unique<Stmt>(
+        m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
+  m_put_keyed->bind(1, record.organization).bind(2, record.ts).bind(3, record.id).bind(4, amount).bind(5, run);
+  m_put_keyed->step();
+  m_put_keyed->reset();
 }
 
 std::vector<credits::Charge> SqliteLedger::orphaned_charges(const std::string& organization, util::Seconds begin,
-                                                            util::Seconds end, int64_t run) {
+                                                            util::Seconds end, int64_t run, int64_t) {
+  // The triggers keep every charge of credit_charge on its record, where it was charged: what is
+  // stale is in credit_orphan (scan_charges moved any keyed charge there or onto its record).
   std::vector<credits::Charge> out;
-  Stmt m(m_db,
-         "SELECT c.ts, c.usage_id, c.credits FROM credit_usage c WHERE c.organization = ?1 AND c.ts >= ?2 AND c.ts < ?3"
-         " AND c.run < ?4 AND NOT EXISTS (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization"
-         " AND u.ts = c.ts)");
+  Stmt m(m_db, "SELECT ts, usage_id, credits FROM credit_orphan WHERE organization = ?1 AND ts >= ?2 AND ts < ?3 AND run < ?4"
+               " ORDER BY ts, usage_id");
   m.bind(1, organization).bind(2, begin).bind(3, end).bind(4, run);
   while (m.step())
     out.push_back({m.int64(0), std::string(m.text(1)),
-                   money::Decimal::parse(m.text(2)).value_or_throw("credit_usage of '" + std::string(m.text(1)) + "'")});
+                   money::Decimal::parse(m.text(2)).value_or_throw("credit charge of '" + std::string(m.text(1)) + "'")});
   return out;
 }
 
 void SqliteLedger::delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) {
-  Stmt del(m_db, "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3");
-  del.bind(1, organization).bind(2, ts).bind(3, usage_id);
-  del.step();
+  for (const char* sql : {"DELETE FROM credit_orphan WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3",
+                          "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3"}) {
+    Stmt del(m_db, sql);
+    del.bind(1, organization).bind(2, ts).bind(3, usage_id);
+    del.step();
+  }
 }
 
 std::vector<credits::StoredCharge> SqliteLedger::stored_charges(util::Seconds begin, util::Seconds end,
                                                                 const std::string& organization,
                                                                 const credits::StoredCharge* after, size_t limit) {
+  if (!after) charges_by_key();
   // Keyset pages along the primary key: no statement stays open while the caller writes charges.
   std::string sql = "SELECT organization, ts, usage_id, credits, run FROM credit_usage WHERE ts >= ?1 AND ts < ?2";
   if (!organization.empty()) sql += " AND organization = ?3";
@@ -272,7 +305,7 @@ std::vector<credits::StoredCharge> SqliteLedger::stored_charges(util::Seconds be
   std::vector<credits::StoredCharge> out;
   while (s.step())
     out.push_back({std::string(s.text(0)), s.int64(1), std::string(s.text(2)),
-                   money::Decimal::parse(s.text(3)).value_or_throw("credit_usage of '" + std::string(s.text(2)) + "'"), s.int64(4)});
+                   money::Decimal::parse(s.text(3)).value_or_throw("credit charge of '" + std::string(s.text(2)) + "'"), s.int64(4)});
   return out;
 }
 

@@ -472,6 +472,38 @@ CREATE TABLE serve_plan_requests(
   at INTEGER NOT NULL
 );
 )sql",
+    // 14: a record's credit charge is kept by the record's rowid: a deduct appends its charges in
+    // the order it reads the records and joins them back by rowid, with no index on (organization,
+    // ts, id) to sort into. Imports replace a record in place (its rowid stays); when a record is
+    // deleted, or a later import moves it to another organization or time, its charge moves to
+    // credit_orphan under the key it was charged at, for the next deduct over that period to
+    // refund. (credit_usage keeps charges by (organization, ts, id) where the usage lives in
+    // ClickHouse; the SQLite ledger adapter moves charges between the two forms as it is used.)
+    // Migrations that rebuild the usage table must keep its rowids.
+    R"sql(
+CREATE TABLE credit_charge(
+  usage_row INTEGER PRIMARY KEY,  -- the rowid of the usage record charged
+  credits TEXT NOT NULL,
+  run INTEGER NOT NULL
+);
+CREATE TABLE credit_orphan(
+  organization TEXT NOT NULL,     -- where the record was when it was charged
+  ts INTEGER NOT NULL,
+  usage_id TEXT NOT NULL,
+  credits TEXT NOT NULL,
+  run INTEGER NOT NULL
+);
+CREATE INDEX credit_orphan_period ON credit_orphan(organization, ts);
+CREATE TRIGGER usage_charge_delete AFTER DELETE ON usage BEGIN
+  INSERT INTO credit_orphan SELECT OLD.organization, OLD.ts, OLD.id, credits, run FROM credit_charge WHERE usage_row = OLD.rowid;
+  DELETE FROM credit_charge WHERE usage_row = OLD.rowid;
+END;
+CREATE TRIGGER usage_charge_move AFTER UPDATE OF organization, ts, id ON usage
+  WHEN OLD.organization != NEW.organization OR OLD.ts != NEW.ts OR OLD.id != NEW.id BEGIN
+  INSERT INTO credit_orphan SELECT OLD.organization, OLD.ts, OLD.id, credits, run FROM credit_charge WHERE usage_row = OLD.rowid;
+  DELETE FROM credit_charge WHERE usage_row = OLD.rowid;
+END;
+)sql",
 };
 
 // The usage table's indexes since schema 12 (as migration 12 makes them): an import into an empty

@@ -369,3 +369,51 @@ TEST_CASE("a charge follows its record: moved in time or organization, deleted, 
     }
   deduct_all(false);
 }
+
+TEST_CASE("property: charges by record stay exact through random moves, deletes and deducts", "[credits][charges][property]") {
+  const util::Seconds oct = 1'790'812'800, nov = 1'793'491'200, dec = 1'796'083'200;
+  const std::vector<std::string> orgs = {"acme", "globex", "initech"};
+  const std::vector<std::pair<util::Seconds, util::Seconds>> months = {{oct, nov}, {nov, dec}};
+  for (unsigned seed = 1; seed <= 8; ++seed) {
+    test::TempDir dir;
+    store::SqliteStore st(dir.path("s.db"));
+    credits::Ledger l(st.ledger(), credits::default_config());
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+    int next = 0;
+    for (int step = 0; step < 40; ++step) {
+      const int op = pick(5);
+      if (op <= 1) {  // new records, and earlier ids again: another organization, day or size
+        std::string csv = "id,timestamp,organization,model,input_tokens,output_tokens\n";
+        for (int i = 0; i < 4; ++i) {
+          const int id = next > 0 && pick(2) == 0 ? pick(next) : next++;
+          const int month = 10 + pick(2), day = 1 + pick(28);
+          csv += "r" + std::to_string(id) + ",2026-" + std::to_string(month) + "-" + (day < 10 ? "0" : "") + std::to_string(day) +
+                 "T00:00:00Z," + orgs[size_t(pick(3))] + ",gpt-4o," + std::to_string(1 + pick(300000)) + "," +
+                 std::to_string(pick(9000)) + "\n";
+        }
+        import_csv(st, dir, "u" + std::to_string(step) + ".csv", csv);
+      } else if (op == 2 && next > 0) {  // a record deleted (as a provider pull drops one)
+        store::Db(st.path()).exec(("DELETE FROM usage WHERE id = 'r" + std::to_string(pick(next)) + "'").c_str());
+      } else {  // one organization's month
+        const auto& [b, e] = months[size_t(pick(2))];
+        l.deduct(req(orgs[size_t(pick(3))], k_now), b, e, "m");
+      }
+      // Every kept charge stands on its record.
+      store::Db db(st.path());
+      store::Stmt lost(db, "SELECT COUNT(*) FROM credit_charge c WHERE NOT EXISTS (SELECT 1 FROM usage u WHERE u.rowid = c.usage_row)");
+      lost.step();
+      REQUIRE(lost.int64(0) == 0);
+    }
+    for (const auto& [b, e] : months)
+      for (const auto& o : orgs) l.deduct(req(o, k_now), b, e, "m");
+    for (const auto& o : orgs) CHECK(charged(l, o) == usage_credits(st, o));
+    REQUIRE(l.verify().ok);
+    // Nothing left to charge or refund.
+    for (const auto& [b, e] : months)
+      for (const auto& o : orgs) {
+        const auto r = l.deduct(req(o, k_now), b, e, "m");
+        CHECK(r.charged_records + r.corrected_records == 0);
+      }
+  }
+}

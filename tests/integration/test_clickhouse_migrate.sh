@@ -18,6 +18,21 @@ grep -q "^verified: every month" "$WORK/m1.txt" || fail "first migrate: $(cat "$
 same usage imports
 same report --period 2026-10 --format json
 same usage summary --period 2026-10 --by model,day --format csv
+# Charges follow the usage: charged from the embedded store (kept by record), nothing is charged
+# again from ClickHouse with the same file as state (kept by key there), nor back in the embedded store.
+K=(--config "$F/billing.toml")
+charged() {  # charged NAME: records charged and corrected by the deduct's JSON in $WORK/NAME
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(o["charged"] for o in d["organizations"]), sum(o["corrected"] for o in d["organizations"]))' "$WORK/$1"
+}
+billctl "${K[@]}" "${S[@]}" credits deduct --all --period 2026-10 --actor test --format json >"$WORK/d1.json"
+read -r n _ < <(charged d1.json)
+[ "$n" -gt 100000 ] || fail "the embedded store charged only $n records"
+billctl "${K[@]}" "${C[@]}" credits deduct --all --period 2026-10 --actor test --format json >"$WORK/d2.json"
+assert_eq "$(charged d2.json)" "0 0" "records charged again from ClickHouse"
+[ "$(sqlite3 "$WORK/s.db" 'SELECT (SELECT COUNT(*) FROM credit_usage) > 100000 AND (SELECT COUNT(*) FROM credit_charge) = 0')" == 1 ] ||
+  fail "the charges are not kept by key for ClickHouse"
+billctl "${K[@]}" "${S[@]}" credits deduct --all --period 2026-10 --actor test --format json >"$WORK/d3.json"
+assert_eq "$(charged d3.json)" "0 0" "records charged again back in the embedded store"
 # Nothing new: nothing copied.
 billctl "${S[@]}" store migrate --to "$CH" --format json >"$WORK/m2.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["records_copied"] == 0 and d["imports_copied"] == 0 and d["verified"] else d)' "$WORK/m2.json"

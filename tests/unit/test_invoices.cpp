@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "billctl/billing/invoice.hpp"
+#include "billctl/render/pdf_doc.hpp"
 #include "billctl/render/pdf_invoice.hpp"
 #include "billctl/store/sqlite/store.hpp"
 #include "helpers.hpp"
@@ -342,4 +343,60 @@ TEST_CASE("a 200-line issuer address continues on the next pages, never over the
     at = lt;
   }
   CHECK(bad == 0);
+}
+
+TEST_CASE("a document not in libharu's shape keeps its bytes when its ToUnicode maps are mended", "[pdf]") {
+  for (const std::string& doc : {std::string("not a pdf"), std::string("%PDF-1.4\n/ToUnicode 5 0 R\n"),
+                                 std::string("%PDF-1.4\n1 0 obj\n<< /ToUnicode 5 0 R >>\nendobj\n5 0 obj\n<< /Length 12 >>\nstream\r\n"
+                                             "abcdefghijkl\r\nendstream\nendobj\n"),
+                                 std::string("%PDF-1.4\n5 0 obj\n<< /ToUnicode 5 0 R /Length 6 0 R >>\nstream\r\nabc\r\nendstream\n"
+                                             "endobj\n6 0 obj\n99999\nendobj\n")})
+    CHECK(render::with_unicode_maps(doc) == doc);
+}
+
+TEST_CASE("a ToUnicode map is mended only where the cross-reference table can follow", "[pdf]") {
+  // A well-formed document in libharu's shape whose startxref points outside the file.
+  const std::string doc =
+      "%PDF-1.4\n1 0 obj\n<< /ToUnicode 2 0 R >>\nendobj\n2 0 obj\n<<\n/Length 3 0 R\n>>\nstream\r\nabc\r\nendstream\nendobj\n"
+      "3 0 obj\n3\nendobj\nxref\n0 4\n0000000000 65535 f\r\n";
+  CHECK(render::with_unicode_maps(doc + "startxref\n-7\n%%EOF\n") == doc + "startxref\n-7\n%%EOF\n");
+  CHECK(render::with_unicode_maps(doc + "startxref\n99999\n%%EOF\n") == doc + "startxref\n99999\n%%EOF\n");
+}
+
+TEST_CASE("a mended document's cross-reference table points at every object again", "[pdf]") {
+  // Objects 1-4 in libharu's shape: a font naming its ToUnicode stream (2), whose length is object 3.
+  std::vector<std::string> objects = {"1 0 obj\n<<\n/Type /Font\n/ToUnicode 2 0 R\n>>\nendobj\n",
+                                      "2 0 obj\n<<\n/Length 3 0 R\n>>\nstream\r\nbegincidrange\r\nendstream\nendobj\n",
+                                      "3 0 obj\n13\nendobj\n", "4 0 obj\n(after)\nendobj\n"};
+  std::string doc = "%PDF-1.4\n";
+  std::vector<size_t> offsets;
+  for (const auto& o : objects) {
+    offsets.push_back(doc.size());
+    doc += o;
+  }
+  const size_t xref = doc.size();
+  doc += "xref\n0 5\n0000000000 65535 f\r\n";
+  for (size_t off : offsets) {
+    char e[21];
+    std::snprintf(e, sizeof e, "%010zu 00000 n\r\n", off);
+    doc += e;
+  }
+  doc += "trailer\n<<\n/Size 5\n>>\nstartxref\n" + std::to_string(xref) + "\n%%EOF\n";
+  const std::string out = render::with_unicode_maps(doc);
+  REQUIRE(out != doc);
+  CHECK(out.find("begincidrange") == std::string::npos);
+  const size_t sx = out.rfind("startxref\n");
+  const size_t x = std::stoul(out.substr(sx + 10));
+  REQUIRE(out.compare(x, 4, "xref") == 0);
+  const size_t entries = out.find("0000000000 65535 f\r\n", x) + 20;
+  for (size_t k = 0; k < objects.size(); ++k) {
+    const size_t off = std::stoul(out.substr(entries + k * 20, 10));
+    CHECK(out.compare(off, objects[k].find('\n'), std::to_string(k + 1) + " 0 obj") == 0);
+  }
+  // The stream's length object holds the new length, and the stream ends where it says.
+  const size_t len_obj = out.find("3 0 obj\n") + 8;
+  const size_t length = std::stoul(out.substr(len_obj));
+  const size_t data = out.find("stream\r\n") + 8;
+  CHECK(out.compare(data + length, 11, "\r\nendstream") == 0);
+  CHECK(out.find("(after)") != std::string::npos);
 }

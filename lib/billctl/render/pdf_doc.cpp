@@ -1,8 +1,11 @@
 #include "billctl/render/pdf_doc.hpp"
 
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cstdio>
 
 #include "billctl/util/error.hpp"
 
@@ -89,6 +92,142 @@ float run_width(HPDF_Font f, float size, const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// libharu gives each font a ToUnicode map written as an encoding CMap ("begincidrange"), which a
+// ToUnicode map cannot hold: readers fall back to guessing (poppler warns on every page). Its codes
+// are Unicode code points (the UTF-8 encoder's Identity-H), so the right map is the identity:
+// ranges of 256 codes each mapped to themselves, surrogates left out.
+const std::string& identity_to_unicode() {
+  static const std::string packed = [] {
+    std::string cmap =
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n"
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n"
+        "/CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n"
+        "1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n";
+    std::vector<int> highs;
+    for (int h = 0; h < 256; ++h)
+      if (h < 0xD8 || h > 0xDF) highs.push_back(h);
+    for (size_t i = 0; i < highs.size(); i += 100) {  // at most 100 ranges a block
+      const size_t n = std::min<size_t>(100, highs.size() - i);
+      cmap += std::to_string(n) + " beginbfrange\n";
+      char line[32];
+      for (size_t k = i; k < i + n; ++k) {
+        std::snprintf(line, sizeof line, "<%02X00> <%02XFF> <%02X00>\n", highs[k], highs[k], highs[k]);
+        cmap += line;
+      }
+      cmap += "endbfrange\n";
+    }
+    cmap += "endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n";
+    uLongf size = compressBound(uLong(cmap.size()));
+    std::string out(size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(out.data()), &size, reinterpret_cast<const Bytef*>(cmap.data()), uLong(cmap.size()),
+                  Z_BEST_COMPRESSION) != Z_OK)
+      throw DataError("cannot compress a PDF font's ToUnicode map");
+    out.resize(size);
+    return out;
+  }();
+  return packed;
+}
+
+// The offset of "N 0 obj" at a line start; npos when absent.
+size_t object_at(const std::string& pdf, int64_t n) {
+  const std::string key = "\n" + std::to_string(n) + " 0 obj";
+  for (size_t at = pdf.find(key); at != std::string::npos; at = pdf.find(key, at + 1)) {
+    const size_t end = at + key.size();
+    if (end < pdf.size() && (pdf[end] == '\n' || pdf[end] == '\r' || pdf[end] == ' ')) return at + 1;
+  }
+  return std::string::npos;
+}
+
+// The number after `key` in pdf at `from`, the number's [begin, end).
+bool number_after(const std::string& pdf, size_t from, std::string_view key, int64_t& value, size_t& begin, size_t& end) {
+  begin = from + key.size();
+  while (begin < pdf.size() && (pdf[begin] == ' ' || pdf[begin] == '\n' || pdf[begin] == '\r')) ++begin;
+  const auto r = std::from_chars(pdf.data() + begin, pdf.data() + pdf.size(), value);
+  if (r.ec != std::errc()) return false;
+  end = size_t(r.ptr - pdf.data());
+  return true;
+}
+
+struct Edit {
+  size_t at, length;
+  std::string bytes;
+};
+
+}  // namespace
+
+// Replaces every font's ToUnicode stream by identity_to_unicode(), and moves the cross-reference
+// table's offsets with the bytes. A document in another shape than libharu's is left as it is.
+std::string with_unicode_maps(std::string pdf) {
+  std::vector<Edit> edits;
+  std::vector<int64_t> done;
+  for (size_t ref = pdf.find("/ToUnicode "); ref != std::string::npos; ref = pdf.find("/ToUnicode ", ref + 1)) {
+    int64_t obj = 0, len_obj = 0, old_len = 0;
+    size_t b = 0, e = 0;
+    if (!number_after(pdf, ref, "/ToUnicode", obj, b, e)) return pdf;
+    if (std::find(done.begin(), done.end(), obj) != done.end()) continue;
+    done.push_back(obj);
+    const size_t at = object_at(pdf, obj);
+    if (at == std::string::npos) return pdf;
+    const size_t dict_end = pdf.find("stream\r\n", at);
+    const size_t len_key = pdf.find("/Length", at);
+    if (dict_end == std::string::npos || len_key == std::string::npos || len_key > dict_end) return pdf;
+    if (!number_after(pdf, len_key, "/Length", len_obj, b, e) || pdf.compare(e, 5, " 0 R\n") != 0) return pdf;
+    const size_t len_at = object_at(pdf, len_obj);
+    if (len_at == std::string::npos) return pdf;
+    const std::string len_key2 = std::to_string(len_obj) + " 0 obj";
+    size_t nb = 0, ne = 0;
+    if (!number_after(pdf, len_at, len_key2, old_len, nb, ne)) return pdf;
+    const size_t data = dict_end + 8;
+    if (old_len < 0 || data + size_t(old_len) > pdf.size()) return pdf;
+    const std::string& map = identity_to_unicode();
+    edits.push_back({data, size_t(old_len), map});
+    edits.push_back({nb, ne - nb, std::to_string(map.size())});
+  }
+  if (edits.empty()) return pdf;
+  std::sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.at < b.at; });
+  // The cross-reference table: "xref", "0 N", then N entries of 20 bytes "OOOOOOOOOO GGGGG n\r\n".
+  const size_t sx = pdf.rfind("startxref");
+  int64_t xref = 0;
+  size_t xb = 0, xe = 0;
+  if (sx == std::string::npos || !number_after(pdf, sx, "startxref", xref, xb, xe) || xref < 0 || size_t(xref) >= pdf.size() ||
+      pdf.compare(size_t(xref), 4, "xref") != 0)
+    return pdf;
+  int64_t first = 0, count = 0;
+  size_t b = 0, e = 0;
+  if (!number_after(pdf, size_t(xref), "xref", first, b, e) || !number_after(pdf, e, "", count, b, e)) return pdf;
+  size_t entries = e;
+  while (entries < pdf.size() && (pdf[entries] == '\r' || pdf[entries] == '\n' || pdf[entries] == ' ')) ++entries;
+  if (entries + size_t(count) * 20 > pdf.size() || edits.back().at >= size_t(xref)) return pdf;
+  auto moved = [&](size_t offset) {
+    int64_t delta = 0;
+    for (const Edit& ed : edits)
+      if (ed.at < offset) delta += int64_t(ed.bytes.size()) - int64_t(ed.length);
+    return size_t(int64_t(offset) + delta);
+  };
+  for (int64_t i = 0; i < count; ++i) {
+    char* entry = pdf.data() + entries + size_t(i) * 20;
+    if (entry[17] != 'n') continue;
+    size_t offset = 0;
+    std::from_chars(entry, entry + 10, offset);
+    char digits[11];
+    std::snprintf(digits, sizeof digits, "%010zu", moved(offset));
+    std::copy(digits, digits + 10, entry);
+  }
+  edits.push_back({xb, xe - xb, std::to_string(moved(size_t(xref)))});
+  std::string out;
+  out.reserve(pdf.size() + 4096);
+  size_t pos = 0;
+  for (const Edit& ed : edits) {
+    out.append(pdf, pos, ed.at - pos);
+    out += ed.bytes;
+    pos = ed.at + ed.length;
+  }
+  out.append(pdf, pos, std::string::npos);
+  return out;
+}
+
 std::string document_bytes(Doc& d, const std::string& what) {
   if (d.error.code)
     throw DataError("cannot render " + what + " as PDF (libharu error " + std::to_string(d.error.code) + ", detail " +
@@ -98,7 +237,7 @@ std::string document_bytes(Doc& d, const std::string& what) {
   std::string bytes(size, '\0');
   HPDF_ReadFromStream(d.pdf, reinterpret_cast<HPDF_BYTE*>(bytes.data()), &size);
   bytes.resize(size);
-  return bytes;
+  return with_unicode_maps(std::move(bytes));
 }
 
 // The width of a text in points (no page needed).

@@ -55,6 +55,8 @@ void open_document(Doc& d, const std::string& regular, const std::string& bold, 
                    const std::vector<std::string>& fallbacks = {});
 // The finished document's bytes; throws DataError naming `what` when libharu reported an error.
 std::string document_bytes(Doc& d, const std::string& what);
+// A libharu document with its fonts' ToUnicode maps made valid ones (see pdf_doc.cpp).
+std::string with_unicode_maps(std::string pdf);
 
 // The width of a text in points (no page needed).
 float width(Doc& d, HPDF_Font f, float size, const std::string& s);

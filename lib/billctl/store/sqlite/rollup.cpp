@@ -42,7 +42,7 @@ std::vector<Combo> registered_combos(Db& db) {
   Stmt s(db, "SELECT combo FROM rollup_combos ORDER BY combo");
   while (s.step()) {
     auto c = combo_named(s.text(0));
-    if (!c) db.fail("unknown rollup combo '" + std::string(s.text(0)) + "'");
+    if (!c) throw DataError("store '" + db.path() + "': unknown rollup combo '" + std::string(s.text(0)) + "'");
     out.push_back(std::move(*c));
   }
   return out;

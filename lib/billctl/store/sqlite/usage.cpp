@@ -539,7 +539,8 @@ usage::AggResult SqliteUsage::rollup_hours(const usage::AggQuery& q, int64_t h0,
     if (combo) {
       std::string_view parts[k_max_combo];
       const size_t n = combo->dims.size();
-      if (!split_combo_value(s.text(12), n, parts)) m_db.fail("malformed rollup value");
+      if (!split_combo_value(s.text(12), n, parts))
+        throw DataError("store '" + m_db.path() + "': malformed rollup value '" + std::string(s.text(12)) + "' of " + combo->name);
       bool keep = true;
       for (size_t k = 0; k < n && keep; ++k) keep = filter_passes(q.where, combo->dims[k], parts[k]);
       if (!keep) continue;

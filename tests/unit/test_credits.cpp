@@ -360,8 +360,15 @@ TEST_CASE("a charge follows its record: moved in time or organization, deleted, 
   CHECK(r.charged_records == 1);    // r5
   CHECK(r.corrected_records == 1);  // r4's charge back
   deduct_all(false);
+  // An admin's VACUUM keeps the rowids the charges are kept by (SQLite copies the table as it is,
+  // gaps included; a table without INTEGER PRIMARY KEY is not promised that): nothing changes.
+  store::Db(st.path()).exec("DELETE FROM usage WHERE id = 'r2'; VACUUM");
+  r = l.deduct(req("globex", k_now), oct, nov, "2026-10");
+  CHECK(r.charged_records == 0);
+  CHECK(r.corrected_records == 1);  // r2's charge back
+  deduct_all(false);
   // The charges kept by key (as for usage in ClickHouse) and back by record: nothing is charged again.
-  CHECK(st.ledger().stored_charges(oct, dec, "", nullptr, 100).size() == 4);  // r1, r2, r3, r5
+  CHECK(st.ledger().stored_charges(oct, dec, "", nullptr, 100).size() == 3);  // r1, r3, r5
   for (const auto& o : orgs)
     for (const auto& [b, e] : {std::pair{oct, nov}, std::pair{nov, dec}}) {
       r = l.deduct(req(o, k_now), b, e, "m");

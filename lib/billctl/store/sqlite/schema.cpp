@@ -479,7 +479,8 @@ CREATE TABLE serve_plan_requests(
     // credit_orphan under the key it was charged at, for the next deduct over that period to
     // refund. (credit_usage keeps charges by (organization, ts, id) where the usage lives in
     // ClickHouse; the SQLite ledger adapter moves charges between the two forms as it is used.)
-    // Migrations that rebuild the usage table must keep its rowids.
+    // Migrations that rebuild the usage table must keep its rowids (as VACUUM does: a unit test
+    // pins it).
     R"sql(
 CREATE TABLE credit_charge(
   usage_row INTEGER PRIMARY KEY,  -- the rowid of the usage record charged

@@ -5,6 +5,7 @@
 #include "billctl/credits/ledger.hpp"
 #include "billctl/ingest/ingestor.hpp"
 #include "billctl/store/sqlite/store.hpp"
+#include "fakes.hpp"
 #include "helpers.hpp"
 
 using namespace billctl;
@@ -422,5 +423,68 @@ TEST_CASE("property: charges by record stay exact through random moves, deletes 
         const auto r = l.deduct(req(o, k_now), b, e, "m");
         CHECK(r.charged_records + r.corrected_records == 0);
       }
+  }
+}
+
+TEST_CASE("property: charges kept by record charge exactly what charges kept by key charged", "[credits][charges][property]") {
+  // The reference is the in-memory store, which keeps charges by (organization, ts, id) as the
+  // SQLite store did before schema 14: both see the same records after every step, and every
+  // deduct must give the same counts and the same ledger entries.
+  const util::Seconds oct = 1'790'812'800, nov = 1'793'491'200, dec = 1'796'083'200;
+  const std::vector<std::string> orgs = {"acme", "globex"};
+  const std::vector<std::pair<util::Seconds, util::Seconds>> months = {{oct, nov}, {nov, dec}};
+  for (unsigned seed = 1; seed <= 10; ++seed) {
+    test::TempDir dir;
+    store::SqliteStore st(dir.path("s.db"));
+    test::FakeStore fake;
+    credits::Ledger l(st.ledger(), credits::default_config()), ref(fake, credits::default_config());
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return int(rng() % unsigned(n)); };
+    auto mirror = [&] {  // the fake's records: the SQLite store's, as they are now
+      fake.state.usage.clear();
+      store::Db db(st.path());
+      store::Stmt s(db, "SELECT id, ts, organization, cost_micro, cost_pico, cost_source, currency FROM usage ORDER BY rowid");
+      while (s.step()) {
+        test::FakeRecord r;
+        r.id = s.text(0);
+        r.ts = s.int64(1);
+        r.organization = s.text(2);
+        r.cost = Decimal::from_units(money::i128(s.int64(3)) * 1'000'000 + s.int64(4));
+        r.priced = s.int64(5) != 0;
+        r.currency = s.text(6);
+        fake.state.usage.push_back(r);
+      }
+      ++fake.state.usage_version;
+    };
+    int next = 0;
+    for (int step = 0; step < 40; ++step) {
+      const int op = pick(5);
+      if (op <= 1) {  // new records, and earlier ids again, sometimes back where they were
+        std::string csv = "id,timestamp,organization,model,input_tokens,output_tokens\n";
+        for (int i = 0; i < 3; ++i) {
+          const int id = next > 0 && pick(2) == 0 ? pick(next) : next++;
+          csv += "r" + std::to_string(id) + ",2026-" + std::to_string(10 + pick(2)) + "-0" + std::to_string(1 + pick(3)) +
+                 "T00:00:00Z," + orgs[size_t(pick(2))] + ",gpt-4o," + std::to_string(1000 * (1 + pick(3))) + ",10\n";
+        }
+        import_csv(st, dir, "u" + std::to_string(step) + ".csv", csv);
+      } else if (op == 2 && next > 0) {
+        store::Db(st.path()).exec(("DELETE FROM usage WHERE id = 'r" + std::to_string(pick(next)) + "'").c_str());
+      } else {
+        mirror();
+        const auto& [b, e] = months[size_t(pick(2))];
+        const std::string org = orgs[size_t(pick(2))];
+        const auto got = l.deduct(req(org, k_now), b, e, "m");
+        const auto want = ref.deduct(req(org, k_now), b, e, "m");
+        INFO("seed " << seed << " step " << step << " " << org);
+        CHECK(got.charged_records == want.charged_records);
+        CHECK(got.corrected_records == want.corrected_records);
+        REQUIRE(got.outcome.entries.size() == want.outcome.entries.size());
+        for (size_t k = 0; k < got.outcome.entries.size(); ++k) {
+          CHECK(got.outcome.entries[k].kind == want.outcome.entries[k].kind);
+          CHECK(got.outcome.entries[k].credits == want.outcome.entries[k].credits);
+          CHECK(got.outcome.entries[k].detail == want.outcome.entries[k].detail);
+        }
+      }
+    }
   }
 }

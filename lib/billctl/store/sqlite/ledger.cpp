@@ -194,16 +194,29 @@ bool SqliteLedger::remove_topup_rule(const std::string& organization) {
 // record is deleted or moved); where the usage lives in ClickHouse, credit_usage keeps them by
 // (organization, ts, id). A file used both ways has its charges moved to the form in use, exactly:
 // a keyed charge whose record is here becomes the record's, any other an orphan; and back.
+// Before a deduct reads the records, an orphan whose record is back at its key (moved back, or
+// deleted and imported again) is the record's charge again, as it was when charges were kept by key.
 void SqliteLedger::charges_by_row() {
-  if (!Stmt(m_db, "SELECT 1 FROM credit_usage LIMIT 1").step()) return;
-  m_db.exec(
-      "INSERT OR REPLACE INTO credit_charge(usage_row, credits, run)"
-      " SELECT u.rowid, c.credits, c.run FROM credit_usage c JOIN usage u ON u.id = c.usage_id"
-      " WHERE u.organization = c.organization AND u.ts = c.ts;"
-      "INSERT INTO credit_orphan(organization, ts, usage_id, credits, run)"
-      " SELECT organization, ts, usage_id, credits, run FROM credit_usage c WHERE NOT EXISTS"
-      " (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization AND u.ts = c.ts);"
-      "DELETE FROM credit_usage;");
+  if (Stmt(m_db, "SELECT 1 FROM credit_usage LIMIT 1").step())
+    m_db.exec(
+        "INSERT OR REPLACE INTO credit_charge(usage_row, credits, run)"
+        " SELECT u.rowid, c.credits, c.run FROM credit_usage c JOIN usage u ON u.id = c.usage_id"
+        " WHERE u.organization = c.organization AND u.ts = c.ts;"
+        "INSERT INTO credit_orphan(organization, ts, usage_id, credits, run)"
+        " SELECT organization, ts, usage_id, credits, run FROM credit_usage c WHERE NOT EXISTS"
+        " (SELECT 1 FROM usage u WHERE u.id = c.usage_id AND u.organization = c.organization AND u.ts = c.ts);"
+        "DELETE FROM credit_usage;");
+  if (Stmt(m_db, "SELECT 1 FROM credit_orphan LIMIT 1").step())
+    m_db.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS charge_back(orphan INTEGER PRIMARY KEY, usage_row INTEGER NOT NULL);"
+        "DELETE FROM temp.charge_back;"
+        "INSERT INTO temp.charge_back SELECT MIN(o.rowid), u.rowid FROM credit_orphan o JOIN usage u ON u.id = o.usage_id"
+        " WHERE u.organization = o.organization AND u.ts = o.ts"
+        " AND NOT EXISTS (SELECT 1 FROM credit_charge c WHERE c.usage_row = u.rowid) GROUP BY u.rowid;"
+        "INSERT INTO credit_charge(usage_row, credits, run)"
+        " SELECT b.usage_row, o.credits, o.run FROM temp.charge_back b JOIN credit_orphan o ON o.rowid = b.orphan;"
+        "DELETE FROM credit_orphan WHERE rowid IN (SELECT orphan FROM temp.charge_back);"
+        "DELETE FROM temp.charge_back;");
 }
 
 void SqliteLedger::charges_by_key() {

@@ -207,6 +207,10 @@ TEST_CASE("a store scan split over two connections gives the same results", "[st
 namespace {
 
 // Every group of two results, compared exactly (keys, totals, currency, meter quantities).
+bool is_time_dim(usage::Dim d) {
+  return d == usage::Dim::day || d == usage::Dim::week || d == usage::Dim::month || d == usage::Dim::hour;
+}
+
 void check_same(const usage::AggResult& a, const usage::AggResult& b) {
   REQUIRE(a.groups.size() == b.groups.size());
   for (size_t g = 0; g < a.groups.size(); ++g) {
@@ -242,7 +246,9 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       const int rows = 20 + pick(60);
       for (int i = 0; i < rows; ++i) {
         char ts[32];
-        std::snprintf(ts, sizeof ts, "2026-10-%02dT%02d:%02d:%02dZ", 1 + pick(4), pick(24), pick(60), pick(60));
+        const int month = pick(12) ? 10 : pick(2) ? 9 : 11;  // a few at the edges of October, outside it
+        std::snprintf(ts, sizeof ts, "2026-%02d-%02dT%02d:%02d:%02dZ", month, month == 10 ? 1 + pick(4) : month == 9 ? 30 : 1, pick(24),
+                      pick(60), pick(60));
         const bool meter = pick(6) == 0;
         csv += "r" + std::to_string(pick(150)) + "," + ts + "," + (meter ? "" : models[pick(4)]) + ",o" + std::to_string(pick(2)) +
                ",d" + std::to_string(pick(3)) + "," + (pick(5) ? "u" + std::to_string(pick(6)) : "") + ",f" +
@@ -286,7 +292,7 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       }
     }
     const util::Seconds oct1 = util::parse_rfc3339("2026-10-01T00:00:00Z").value_or_throw();
-    for (int k = 0; k < 60; ++k) {
+    for (int k = 0; k < 80; ++k) {
       usage::AggQuery q;
       q.begin = oct1 + (pick(2) ? 0 : pick(4 * 86400));
       q.end = pick(3) ? oct1 + 5 * 86400 : q.begin + pick(2 * 86400);
@@ -302,7 +308,11 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       switch (pick(4)) {
         case 0: break;
         case 1: q.by = {times[pick(4)]}; break;
-        case 2: q.by = pick(2) ? std::vector<usage::Dim>{dims[pick(7)]} : std::vector<usage::Dim>{dims[pick(7)], times[pick(4)]}; break;
+        case 2:
+          q.by = pick(2)   ? std::vector<usage::Dim>{dims[pick(7)]}
+                 : pick(2) ? std::vector<usage::Dim>{dims[pick(7)], times[pick(4)]}
+                           : std::vector<usage::Dim>{times[pick(4)], dims[pick(7)]};  // the time first (the report's chart)
+          break;
         default: q.by = {times[pick(4)]}; break;
       }
       if ((q.by.empty() || q.by[0] == usage::Dim::day || q.by[0] == usage::Dim::hour || q.by[0] == usage::Dim::week ||
@@ -311,7 +321,10 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
         q.where = {{d, {value_of(d)}}};
         if (pick(3) == 0) q.where[0].values.push_back(d == usage::Dim::model ? "o3" : "u1");
       }
-      if (q.by.size() == 2 && pick(2)) q.where = {{q.by[0], {value_of(q.by[0]), value_of(q.by[0])}}};  // by a dimension and time, some of its values
+      if (q.by.size() == 2 && pick(2)) {
+        const usage::Dim d = is_time_dim(q.by[0]) ? q.by[1] : q.by[0];
+        q.where = {{d, {value_of(d), value_of(d)}}};  // by a dimension and time, some of its values
+      }
       if (pick(4) == 0) {
         // The registered triple: filtered on all three, or grouped by some and filtered on the rest.
         const std::string d = "d" + std::to_string(pick(3)), m = models[pick(4)], u = "u" + std::to_string(pick(6));
@@ -341,6 +354,38 @@ TEST_CASE("rollup answers equal scans after random imports, replacements and fai
       }
       q.tokens_only = pick(2);
       q.meters = pick(2);
+      if (pick(4) == 0) {
+        // Who has records under which department or feature (usage_user_daily): whole days or not,
+        // filtered on the dimension, the organization or the user; only the record counts compared.
+        const usage::Dim d = pick(2) ? usage::Dim::department : usage::Dim::feature;
+        q.by = pick(2) ? std::vector<usage::Dim>{d, usage::Dim::user} : std::vector<usage::Dim>{usage::Dim::user, d};
+        q.where.clear();
+        if (pick(3) == 0) q.where.push_back({d, {value_of(d), value_of(d)}});
+        if (pick(3) == 0) q.where.push_back({usage::Dim::organization, {"o" + std::to_string(pick(2))}});
+        if (pick(4) == 0) q.where.push_back({usage::Dim::user, {"u" + std::to_string(pick(6)), ""}});
+        const util::Seconds sep1 = oct1 - 30 * 86400, nov1 = oct1 + 31 * 86400, dec1 = nov1 + 30 * 86400;
+        switch (pick(4)) {  // whole months (the table answers), or days (a scan does)
+          case 0: q.begin = oct1; q.end = nov1; break;
+          case 1: q.begin = sep1; q.end = pick(2) ? nov1 : dec1; break;
+          case 2: q.begin = nov1; q.end = dec1; break;
+          default: q.begin = oct1 + pick(4) * 86400; q.end = q.begin + (1 + pick(4)) * 86400; break;
+        }
+        q.tokens_only = pick(5) != 0;
+        q.records_only = true;
+        q.meters = false;
+        const auto fast = st.usage().aggregate({q});
+        st.set_use_rollups(false);
+        const auto scan = st.usage().aggregate({q});
+        st.set_use_rollups(true);
+        INFO("records only: by " << usage::dim_name(q.by[0]) << "," << usage::dim_name(q.by[1]) << " where " << q.where.size()
+                                 << " begin " << q.begin << " end " << q.end << " tokens_only " << q.tokens_only);
+        REQUIRE(fast[0].groups.size() == scan[0].groups.size());
+        for (size_t g = 0; g < fast[0].groups.size(); ++g) {
+          CHECK(fast[0].groups[g].keys == scan[0].groups[g].keys);
+          CHECK(fast[0].groups[g].totals.records == scan[0].groups[g].totals.records);
+        }
+        continue;
+      }
       INFO("query " << k << " begin " << q.begin << " end " << q.end << " by " << (q.by.empty() ? "-" : usage::dim_name(q.by[0]))
                     << " where " << (q.where.empty() ? "-" : usage::dim_name(q.where[0].dim)) << " tokens_only " << q.tokens_only);
       const auto fast = st.usage().aggregate({q});
@@ -446,4 +491,61 @@ TEST_CASE("a failed import into an empty store leaves it empty, its indexes in p
   CHECK(s.int64(0) == 0);
   CHECK(s.int64(1) == 0);
   CHECK(s.int64(2) == 4);
+}
+
+TEST_CASE("a schema-14 store gets who has usage where per month from its records", "[store][presence]") {
+  test::TempDir dir;
+  const std::string csv = dir.file("u.csv",
+                                   "id,timestamp,model,organization,department,user,feature,input_tokens,output_tokens,meter,quantity,unit\n"
+                                   "a,2026-10-01T10:00:00Z,gpt-4o,acme,eng,alice,chat,10,1,,,\n"
+                                   "b,2026-10-01T23:59:59Z,gpt-4o,acme,eng,alice,search,10,1,,,\n"
+                                   "c,2026-10-02T00:00:00Z,gpt-4o,acme,eng,bob,chat,10,1,,,\n"
+                                   "d,2026-10-02T05:00:00Z,gpt-4o,zeta,eng,bob,chat,10,1,,,\n"
+                                   "e,2026-10-02T06:00:00Z,,acme,ops,carol,chat,0,0,storage_gb,5,GB\n"
+                                   "f,2026-10-03T06:00:00Z,gpt-4o,acme,,dave,,10,1,,,\n"
+                                   "g,2026-11-01T00:00:00Z,gpt-4o,acme,eng,alice,chat,10,1,,,\n"
+                                   "h,2026-09-30T23:59:59Z,gpt-4o,acme,eng,alice,chat,10,1,,,\n");
+  auto presence = [&](const std::string& path) {
+    store::Db db(path);
+    store::Stmt s(db, "SELECT group_concat(dim || ':' || month || ':' || value || ':' || organization || ':' || user || '=' || records, ' ')"
+                      " FROM (SELECT * FROM usage_user_monthly ORDER BY dim, month, value, organization, user)");
+    s.step();
+    return std::string(s.text(0));
+  };
+  // Months are year * 12 + month - 1: 24320 is 2026-09, 24321 2026-10, 24322 2026-11 (UTC).
+  const std::string want =
+      "department:24320:eng:acme:alice=1 department:24321::acme:dave=1 department:24321:eng:acme:alice=2 "
+      "department:24321:eng:acme:bob=1 department:24321:eng:zeta:bob=1 department:24322:eng:acme:alice=1 "
+      "feature:24320:chat:acme:alice=1 feature:24321::acme:dave=1 feature:24321:chat:acme:alice=1 "
+      "feature:24321:chat:acme:bob=1 feature:24321:chat:zeta:bob=1 feature:24321:search:acme:alice=1 "
+      "feature:24322:chat:acme:alice=1";
+  {
+    store::SqliteStore st(dir.path("s.db"));
+    import_file(st, csv);
+    CHECK(presence(st.path()) == want);  // the meter record (carol) is not a user's token usage
+    // As the release before left it: no table, no trigger, schema 14.
+    store::Db(st.path()).exec("DROP TRIGGER usage_user_monthly_delete; DROP TABLE usage_user_monthly; PRAGMA user_version = 14");
+  }
+  store::SqliteStore st(dir.path("s.db"));
+  CHECK(st.schema_version() == 15);
+  CHECK(presence(st.path()) == want);
+  // Deleted records leave it (at the edges of months too); the report's active users then come from
+  // it as from a scan.
+  store::Db(st.path()).exec("DELETE FROM usage WHERE id IN ('d', 'g', 'h')");
+  CHECK(presence(st.path()).find("department:24322:eng:acme:alice=0") != std::string::npos);
+  CHECK(presence(st.path()).find("department:24320:eng:acme:alice=0") != std::string::npos);
+  usage::AggQuery q{util::parse_rfc3339("2026-10-01T00:00:00Z").value_or_throw(), util::parse_rfc3339("2026-11-01T00:00:00Z").value_or_throw(),
+                    {}, {usage::Dim::department, usage::Dim::user}};
+  q.tokens_only = q.records_only = true;
+  const auto fast = st.usage().aggregate({q});
+  st.set_use_rollups(false);
+  const auto scan = st.usage().aggregate({q});
+  REQUIRE(fast[0].groups.size() == 3);
+  REQUIRE(scan[0].groups.size() == 3);
+  for (size_t g = 0; g < 3; ++g) {
+    CHECK(fast[0].groups[g].keys == scan[0].groups[g].keys);
+    CHECK(fast[0].groups[g].totals.records == scan[0].groups[g].totals.records);
+  }
+  CHECK(fast[0].groups[1].keys == std::vector<std::string>{"eng", "alice"});
+  CHECK(fast[0].groups[1].totals.records == 2);
 }

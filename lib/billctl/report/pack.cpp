@@ -245,6 +245,7 @@ ReportPack build_pack(usage::Source& source, const MonthlyReport& r, const std::
   for (const auto& p : periods) qs.push_back(query(p, r.where, {Dim::department}));
   qs.push_back(query(r.period, r.where, {Dim::department, Dim::user}));
   qs.push_back(query(r.period, r.where, {Dim::feature, Dim::user}));
+  qs[qs.size() - 2].records_only = qs.back().records_only = true;  // active users: only who has records
   const std::vector<usage::AggResult> res = source.aggregate(qs);
   const size_t nd = std::size(k_driver_dims);
   pack.drivers = drivers_of(r, std::vector<usage::AggResult>(res.begin(), res.begin() + nd));

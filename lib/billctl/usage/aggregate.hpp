@@ -54,6 +54,9 @@ struct AggQuery {
   std::vector<Dim> by;
   bool meters = false;  // also collect the meter records' billed quantities (AggResult::meters)
   bool tokens_only = false;  // leave meter records out of the groups and totals (token breakdowns)
+  // Only the groups and their record counts are read: a store may answer with every other total
+  // zero (the embedded store counts users per department and feature per day for such queries).
+  bool records_only = false;
   // Only records whose input per request (all input classes over requests) is above `input_above`
   // and at most `input_upto` (0: no bound). Stores answer such queries from the records.
   int64_t input_above = 0;

@@ -34,6 +34,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   // One scan of the records for every query.
   std::vector<usage::AggResult> scan_all(const std::vector<usage::AggQuery>& queries);
   usage::AggResult from_rollup(const usage::AggQuery& q, const std::optional<Combo>& combo);
+  usage::AggResult from_presence(const usage::AggQuery& q, usage::Dim dim);
   usage::AggResult rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo);
   std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
                                      const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,

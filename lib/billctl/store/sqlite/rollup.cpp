@@ -48,8 +48,8 @@ std::vector<Combo> registered_combos(Db& db) {
   return out;
 }
 
-RollupDeltas::RollupDeltas(std::vector<Combo> combos, bool dims)
-    : m_combos(std::move(combos)), m_dims(dims), m_table(size_t(1) << 16, 0) {
+RollupDeltas::RollupDeltas(std::vector<Combo> combos, bool dims, bool presence)
+    : m_combos(std::move(combos)), m_dims(dims), m_presence_on(presence), m_table(size_t(1) << 16, 0) {
   for (const auto& c : m_combos) {
     std::array<size_t, k_max_combo> at{};
     for (size_t k = 0; k < c.dims.size(); ++k) at[k] = rollup_index(c.dims[k]);
@@ -105,6 +105,10 @@ void RollupDeltas::add(const std::string_view (&values)[k_rollup_dims], util::Se
   const int64_t hk = (hour << 25) | (int64_t(metered) << 24) | cur;
   int32_t ids[k_rollup_dims];
   for (size_t d = 0; d < k_rollup_dims; ++d) ids[d] = m_values[d].id(values[d]);
+  if (m_presence_on && !metered && t.records != 0) {
+    const std::string_view where[2] = {values[rollup_index(k_presence_dims[0])], values[rollup_index(k_presence_dims[1])]};
+    m_presence.add(ts, where, values[rollup_index(usage::Dim::organization)], values[rollup_index(usage::Dim::user)], t.records);
+  }
   // The record's keys, in batches: each batch's table entries and then slots are fetched from
   // memory together (prefetch) before any is used, instead of one cache miss after another.
   constexpr size_t k_batch = 16;
@@ -186,7 +190,8 @@ void RollupDeltas::merge_staged(Db& db) {
   db.exec("DELETE FROM temp.rollup_stage");
 }
 
-void RollupDeltas::flush(Db& db, bool staged) {
+void RollupDeltas::flush(Db& db, bool staged, bool last) {
+  if (last || m_presence.full()) m_presence.flush(db);
   if (staged) create_stage(db);
   auto upsert = [&](const char* table, const char* key) {
     if (staged)
@@ -243,7 +248,100 @@ void RollupDeltas::flush(Db& db, bool staged) {
   for (auto& v : m_values) v.clear();
 }
 
+namespace {
+
+uint64_t presence_hash(int32_t month, uint32_t value, uint32_t organization, uint32_t user) {
+  uint64_t h = uint64_t(uint32_t(month)) * 0x9E3779B97F4A7C15ull;
+  for (uint32_t v : {value, organization, user}) h = (h ^ v) * 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 29);
+}
+
+}  // namespace
+
+void PresenceDeltas::add(util::Seconds ts, const std::string_view (&values)[2], std::string_view organization,
+                         std::string_view user, int64_t n) {
+  const int64_t day = util::day_of(ts);
+  if (day != m_day) {
+    const util::Date d = util::civil_from_days(day);  // years of a record's time fit an int
+    m_day = day;
+    m_month = d.year * 12 + d.month - 1;
+  }
+  const int32_t month = m_month;
+  const uint32_t o = uint32_t(m_organizations.id(organization)), u = uint32_t(m_users.id(user));
+  for (uint32_t dim = 0; dim < 2; ++dim) add(month, uint32_t(m_values.id(values[dim])) | (dim << 31), o, u, n);
+}
+
+void PresenceDeltas::add(int32_t month, uint32_t v, uint32_t o, uint32_t u, int64_t n) {
+  if ((m_live + 1) * 10 > m_rows.size() * 7) grow();
+  const size_t mask = m_rows.size() - 1;
+  for (size_t at = presence_hash(month, v, o, u) & mask;; at = (at + 1) & mask) {
+    Row& r = m_rows[at];
+    if (r.value == UINT32_MAX) {
+      r = Row{month, v, o, u, n};
+      ++m_live;
+      return;
+    }
+    if (r.month == month && r.value == v && r.organization == o && r.user == u) {
+      r.records += n;
+      return;
+    }
+  }
+}
+
+void PresenceDeltas::grow() {
+  std::vector<Row> rows(std::max<size_t>(m_rows.size() * 2, 4096));
+  const size_t mask = rows.size() - 1;
+  for (const Row& r : m_rows) {
+    if (r.value == UINT32_MAX) continue;
+    size_t at = presence_hash(r.month, r.value, r.organization, r.user) & mask;
+    while (rows[at].value != UINT32_MAX) at = (at + 1) & mask;
+    rows[at] = r;
+  }
+  m_rows = std::move(rows);
+}
+
+void PresenceDeltas::flush(Db& db) {
+  if (m_live == 0) return;
+  std::vector<const Row*> rows;
+  rows.reserve(m_live);
+  for (const Row& r : m_rows)
+    if (r.value != UINT32_MAX && r.records != 0) rows.push_back(&r);
+  // In the table's key order, so the upserts walk its pages once.
+  auto value = [&](const Row* r) -> const std::string& { return m_values.value(int32_t(r->value & 0x7fffffffu)); };
+  std::sort(rows.begin(), rows.end(), [&](const Row* a, const Row* b) {
+    if ((a->value >> 31) != (b->value >> 31)) return (a->value >> 31) < (b->value >> 31);
+    if (a->month != b->month) return a->month < b->month;
+    if (a->value != b->value) return value(a) < value(b);
+    if (a->organization != b->organization)
+      return m_organizations.value(int32_t(a->organization)) < m_organizations.value(int32_t(b->organization));
+    return m_users.value(int32_t(a->user)) < m_users.value(int32_t(b->user));
+  });
+  Stmt up(db,
+          "INSERT INTO usage_user_monthly(dim, month, value, organization, user, records) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
+          " ON CONFLICT(dim, month, value, organization, user) DO UPDATE SET records = records + excluded.records");
+  for (const Row* r : rows) {
+    up.bind(1, usage::dim_name(k_presence_dims[r->value >> 31])).bind(2, int64_t(r->month)).bind(3, value(r));
+    up.bind(4, m_organizations.value(int32_t(r->organization))).bind(5, m_users.value(int32_t(r->user))).bind(6, r->records);
+    up.step();
+    up.reset();
+  }
+  std::fill(m_rows.begin(), m_rows.end(), Row{});
+  m_live = 0;
+  m_values.clear();
+  m_organizations.clear();
+  m_users.clear();
+}
+
+void PresenceDeltas::release() {
+  std::vector<Row>().swap(m_rows);
+  m_live = 0;
+  m_values.clear();
+  m_organizations.clear();
+  m_users.clear();
+}
+
 void RollupDeltas::release() {
+  m_presence.release();
   std::vector<Slot>().swap(m_slots);
   std::vector<uint32_t>(size_t(1) << 16, 0).swap(m_table);
 }
@@ -259,7 +357,7 @@ void roll_stored(Db& db, RollupDeltas& deltas) {
          " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
          " feature, project, meter FROM usage");
   while (s.step()) {
-    if (deltas.slots() > k_max_slots) deltas.flush(db);
+    if (deltas.full(k_max_slots)) deltas.flush(db, false, false);
     const std::string_view meter = s.text(20);
     const std::string_view model = s.text(15).empty() ? meter : s.text(15);
     const std::string_view values[k_rollup_dims] = {s.text(14), model, s.text(16), s.text(17), s.text(0), s.text(18), s.text(19)};
@@ -291,13 +389,19 @@ void register_combos(Db& db, const std::vector<Combo>& combos) {
     if (db.changes() > 0) fresh.push_back(c);
   }
   if (fresh.empty()) return;
-  RollupDeltas deltas(fresh, false);
+  RollupDeltas deltas(fresh, false, false);
   roll_stored(db, deltas);
   deltas.flush(db);
 }
 
 void rebuild_rollups(Db& db, const std::vector<Combo>& combos) {
-  RollupDeltas deltas(combos, true);
+  RollupDeltas deltas(combos, true, true);
+  roll_stored(db, deltas);
+  deltas.flush(db);
+}
+
+void rebuild_presence(Db& db) {
+  RollupDeltas deltas({}, false, true);
   roll_stored(db, deltas);
   deltas.flush(db);
 }

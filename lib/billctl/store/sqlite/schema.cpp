@@ -505,6 +505,30 @@ CREATE TRIGGER usage_charge_move AFTER UPDATE OF organization, ts, id ON usage
   DELETE FROM credit_charge WHERE usage_row = OLD.rowid;
 END;
 )sql",
+    // 15: who has usage where, per UTC month: the token records of each user (and organization)
+    // under each department and each feature, so the report's active users per department and per
+    // feature come from a table of about (users x features) rows a month instead of a scan of the
+    // month's records. Imports keep it exact as they keep the hourly rollups (RollupDeltas); a
+    // deleted record leaves it through the trigger. Filled from the stored usage by migrate().
+    R"sql(
+CREATE TABLE usage_user_monthly(
+  dim TEXT NOT NULL,           -- department or feature
+  month INTEGER NOT NULL,      -- year * 12 + month - 1, of the UTC time
+  value TEXT NOT NULL,
+  organization TEXT NOT NULL,
+  user TEXT NOT NULL,
+  records INTEGER NOT NULL,    -- token records (meter records are not counted)
+  PRIMARY KEY(dim, month, value, organization, user)
+) WITHOUT ROWID;
+CREATE TRIGGER usage_user_monthly_delete AFTER DELETE ON usage WHEN OLD.meter = '' BEGIN
+  UPDATE usage_user_monthly SET records = records - 1
+    WHERE dim = 'department' AND month = CAST(strftime('%Y', OLD.ts, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', OLD.ts, 'unixepoch') AS INTEGER) - 1
+      AND value = OLD.department AND organization = OLD.organization AND user = OLD.user;
+  UPDATE usage_user_monthly SET records = records - 1
+    WHERE dim = 'feature' AND month = CAST(strftime('%Y', OLD.ts, 'unixepoch') AS INTEGER) * 12 + CAST(strftime('%m', OLD.ts, 'unixepoch') AS INTEGER) - 1
+      AND value = OLD.feature AND organization = OLD.organization AND user = OLD.user;
+END;
+)sql",
 };
 
 // The usage table's indexes since schema 12 (as migration 12 makes them): an import into an empty
@@ -582,7 +606,9 @@ void migrate(Db& db) {
   }
   if (from < 8) {
     db.exec(combo_delete_trigger().c_str());
-    rebuild_rollups(db, registered_combos(db));
+    rebuild_rollups(db, registered_combos(db));  // usage_user_monthly too
+  } else if (from < 15) {
+    rebuild_presence(db);
   }
   db.exec(("PRAGMA user_version = " + std::to_string(k_schema_version)).c_str());
   t.commit();

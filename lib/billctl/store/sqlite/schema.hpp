@@ -8,7 +8,7 @@
 
 namespace billctl::store {
 
-inline constexpr int k_schema_version = 14;
+inline constexpr int k_schema_version = 15;
 
 // PRAGMA user_version of the file.
 int schema_version(Db& db);

@@ -54,7 +54,7 @@ class SqliteImport : public ingest::ImportTxn {
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
                  " import_id=?25, session=?26 WHERE id=?1"),
         m_now(util::format_rfc3339(now)),
-        m_roll(registered_combos(db), true),
+        m_roll(registered_combos(db), true, true),
         m_max_slots(max_slots) {
     m_roll.reserve(std::min(max_slots, k_max_slots) + 128);  // a record adds at most 8 + 56 combos
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
@@ -313,7 +313,7 @@ class SqliteImport : public ingest::ImportTxn {
 
   void add_to_rollup(const usage::PricedRecord& pr) {
     const usage::UsageRecord& r = *pr.record;
-    if (m_roll.slots() > m_max_slots) m_roll.flush(m_db, true);
+    if (m_roll.full(m_max_slots)) m_roll.flush(m_db, true, false);
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
@@ -434,7 +434,28 @@ bool is_time(usage::Dim d) {
 struct RollupPlan {
   bool ok = false;
   std::optional<Combo> combo;  // a pair of dimensions (else one dimension, or all usage)
+  std::optional<usage::Dim> presence;  // usage_user_monthly of this department or feature
 };
+
+// The month (year * 12 + month - 1) that starts at `t`, if a UTC month starts at `t`.
+std::optional<int64_t> month_index(util::Seconds t) {
+  if (t % 86400 != 0) return {};
+  const util::Date d = util::civil_from_days(util::day_of(t));
+  if (d.day != 1) return {};
+  return int64_t(d.year) * 12 + d.month - 1;
+}
+
+// Can usage_user_monthly answer a query? Who has token records under which department (or feature),
+// counted only, over whole UTC months, filtered on that dimension, organization or user.
+std::optional<usage::Dim> plan_presence(const usage::AggQuery& q) {
+  if (!q.records_only || !q.tokens_only || q.meters || q.input_above > 0 || q.input_upto > 0 || q.by.size() != 2) return {};
+  if (!month_index(q.begin) || !month_index(q.end) || q.begin >= q.end) return {};
+  const usage::Dim d = q.by[0] == usage::Dim::user ? q.by[1] : q.by[1] == usage::Dim::user ? q.by[0] : usage::Dim::user;
+  if (std::find(std::begin(k_presence_dims), std::end(k_presence_dims), d) == std::end(k_presence_dims)) return {};
+  for (const auto& f : q.where)
+    if (f.dim != d && f.dim != usage::Dim::organization && f.dim != usage::Dim::user) return {};
+  return d;
+}
 
 // Can an hourly rollup answer a query? Totals or groups by one time bucket, of all usage, of values
 // of one rolled-up dimension, or of values of two (a registered pair); groups by one rolled-up
@@ -464,10 +485,10 @@ RollupPlan plan_rollup(const usage::AggQuery& q, const std::vector<Combo>& combo
       for (size_t j = i + 1; j < q.by.size(); ++j)
         if (q.by[i] == q.by[j]) return {};
   }
-  if (dims.size() <= 1) return {true, std::nullopt};
+  if (dims.size() <= 1) return {true, std::nullopt, std::nullopt};
   const auto c = combo_of(dims);
   for (const auto& r : combos)
-    if (c && r.name == c->name) return {true, c};
+    if (c && r.name == c->name) return {true, c, std::nullopt};
   return {};
 }
 
@@ -619,21 +640,68 @@ bool scan_whole_table(Db& db, util::Seconds begin, util::Seconds end) {
   return !(hi > lo && (hi - lo) * 8 < stored);
 }
 
+// Who has token records under each value of `dim` (department or feature), from usage_user_monthly:
+// groups of (value, user) in the query's order, with their record counts only.
+usage::AggResult SqliteUsage::from_presence(const usage::AggQuery& q, usage::Dim dim) {
+  std::string sql = "SELECT value, user, SUM(records) FROM usage_user_monthly WHERE dim = ?1 AND month >= ?2 AND month < ?3";
+  int next = 4;
+  for (const auto& f : q.where) {
+    sql += " AND " + std::string(f.dim == dim ? "value" : usage::dim_name(f.dim)) + in_list(next, f.values.size());
+    next += int(f.values.size());
+  }
+  sql += " GROUP BY value, user HAVING SUM(records) != 0";
+  Stmt s(m_db, sql.c_str());
+  s.bind(1, usage::dim_name(dim)).bind(2, *month_index(q.begin)).bind(3, *month_index(q.end));
+  int param = 4;
+  for (const auto& f : q.where)
+    for (const auto& v : f.values) s.bind(param++, v);
+  const bool user_first = q.by[0] == usage::Dim::user;
+  usage::ResultBuilder rb;
+  while (s.step()) {
+    usage::Totals t;
+    t.records = s.int64(2);
+    std::string value(s.text(0)), user(s.text(1));
+    rb.add(user_first ? std::vector<std::string>{std::move(user), std::move(value)} : std::vector<std::string>{std::move(value), std::move(user)},
+           "", t);
+  }
+  return rb.finish();
+}
+
 std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::AggQuery>& queries) {
   if (queries.empty()) return {};
   // Reports, summaries, budgets, quotas and invoices over all usage or one or two scopes come from
   // the hourly rollups; one scan of the records serves all the other queries.
   const std::vector<Combo> combos = registered_combos(m_db);
+  // A query by a time bucket and then a dimension (the report's days by department) is answered
+  // as the same query by the dimension and then the bucket, each group's keys swapped back.
+  auto time_first = [](const usage::AggQuery& q) { return q.by.size() == 2 && is_time(q.by[0]) && !is_time(q.by[1]); };
+  std::vector<usage::AggQuery> planned = queries;
+  for (auto& q : planned)
+    if (time_first(q)) std::swap(q.by[0], q.by[1]);
   std::vector<RollupPlan> plans;
-  for (const auto& q : queries) plans.push_back(m_use_rollups ? plan_rollup(q, combos) : RollupPlan{});
+  for (const auto& q : planned) {
+    plans.push_back(m_use_rollups ? plan_rollup(q, combos) : RollupPlan{});
+    if (!plans.back().ok && m_use_rollups)
+      if (auto d = plan_presence(q)) plans.back() = RollupPlan{true, std::nullopt, d};
+  }
   std::vector<usage::AggQuery> rest;  // one scan for the queries no rollup answers
   for (size_t i = 0; i < queries.size(); ++i)
     if (!plans[i].ok) rest.push_back(queries[i]);
   std::vector<usage::AggResult> scanned = rest.empty() ? std::vector<usage::AggResult>{} : scan_all(rest);
   std::vector<usage::AggResult> out;
   size_t next = 0;
-  for (size_t i = 0; i < queries.size(); ++i)
-    out.push_back(plans[i].ok ? from_rollup(queries[i], plans[i].combo) : std::move(scanned[next++]));
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (!plans[i].ok) {
+      out.push_back(std::move(scanned[next++]));
+      continue;
+    }
+    out.push_back(plans[i].presence ? from_presence(planned[i], *plans[i].presence) : from_rollup(planned[i], plans[i].combo));
+    if (time_first(queries[i])) {
+      auto& groups = out.back().groups;
+      for (auto& g : groups) std::swap(g.keys[0], g.keys[1]);
+      std::sort(groups.begin(), groups.end(), [](const usage::Group& a, const usage::Group& b) { return a.keys < b.keys; });
+    }
+  }
   return out;
 }
 

@@ -12,6 +12,9 @@
 
 namespace billctl::store {
 
+// How long a connection waits for another's lock: a concurrent import waits up to 10 minutes.
+inline constexpr int k_busy_ms = 600000;
+
 class Db {
  public:
   explicit Db(const std::string& path);

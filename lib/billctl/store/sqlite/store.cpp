@@ -15,7 +15,7 @@ std::string parent_dir(const std::string& path) {
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent_dir(path)), path)) {
-  sqlite3_busy_timeout(m_db.handle(), 600000);  // a concurrent import waits up to 10 minutes
+  sqlite3_busy_timeout(m_db.handle(), k_busy_ms);
   m_db.exec("PRAGMA foreign_keys = ON");
   const int before = store::schema_version(m_db);
   migrate(m_db);

@@ -36,10 +36,53 @@ usage::Totals totals_at(const Stmt& s, int col) {
   return t;
 }
 
+// An import into an empty store writes the database file once: under a rollback journal the pages
+// new to the file are not journaled at all, where the WAL writes every page twice (into the log,
+// then back at the checkpoint): 10M records in 85 s instead of 107 s. Only when no other connection
+// has the store open (SQLite refuses the switch otherwise, at once); commands opened meanwhile
+// wait for the import, as they wait for any writer without a WAL. Back to WAL when the import
+// ends, committed or not (or, should that fail, at the next open).
+class RollbackJournal {
+ public:
+  RollbackJournal(Db& db, bool empty_store) : m_db(db) {
+    if (!empty_store) return;
+    sqlite3_busy_timeout(db.handle(), 0);
+    m_on = set_mode("DELETE") == "delete";
+    sqlite3_busy_timeout(db.handle(), k_busy_ms);
+  }
+  ~RollbackJournal() {
+    if (!m_on) return;
+    for (int attempt = 0; attempt < 100 && set_mode("WAL") != "wal"; ++attempt) sqlite3_sleep(50);
+  }
+  RollbackJournal(const RollbackJournal&) = delete;
+  RollbackJournal& operator=(const RollbackJournal&) = delete;
+
+ private:
+  // The journal mode after asking for `mode` ("" when SQLite refused).
+  std::string set_mode(const char* mode) {
+    sqlite3_stmt* s = nullptr;
+    std::string now;
+    const std::string sql = std::string("PRAGMA journal_mode = ") + mode;
+    if (sqlite3_prepare_v2(m_db.handle(), sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      if (const unsigned char* t = sqlite3_column_text(s, 0)) now = reinterpret_cast<const char*>(t);
+    sqlite3_finalize(s);
+    return now;
+  }
+  Db& m_db;
+  bool m_on = false;
+};
+
+bool usage_empty(Db& db) {
+  Stmt any(db, "SELECT EXISTS(SELECT 1 FROM usage)");
+  any.step();
+  return any.int64(0) == 0;
+}
+
 class SqliteImport : public ingest::ImportTxn {
  public:
   SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots)
       : m_db(db),
+        m_journal(db, usage_empty(db)),
         m_txn(db),
         m_insert(db,
                  "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
@@ -201,11 +244,7 @@ class SqliteImport : public ingest::ImportTxn {
   // page cache); any other goes record by record.
   void start_loading() {
     m_decided = true;
-    {
-      Stmt any(m_db, "SELECT EXISTS(SELECT 1 FROM usage)");
-      any.step();
-      if (any.int64(0) != 0) return;
-    }
+    if (!usage_empty(m_db)) return;
     m_db.exec(k_drop_usage_indexes);
     m_bulk = true;
   }
@@ -352,6 +391,7 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   Db& m_db;
+  RollbackJournal m_journal;  // before m_txn: back to WAL after the transaction ends
   Transaction m_txn;
   Stmt m_insert;
   Stmt m_update;
@@ -759,7 +799,7 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
   std::thread worker([&] {
     try {
       Db other(m_db.path());
-      sqlite3_busy_timeout(other.handle(), 600000);
+      sqlite3_busy_timeout(other.handle(), k_busy_ms);
       second = scan(other, sql, begin, end, shared, mid, max_rowid, queries);
     } catch (...) {
       error = std::current_exception();

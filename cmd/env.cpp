@@ -377,7 +377,7 @@ store::SqliteStore& Env::store() {
   if (remote())
     throw UsageError("this command works on the local store, not through --remote " + m_remote.url +
                      " (which serves usage, report, forecast, anomalies, patterns, budgets, credit balances and the ledger, and invoices)");
-  if (!m_store) m_store = std::make_unique<store::SqliteStore>(db_path());
+  if (!m_store) m_store = std::make_unique<store::SqliteStore>(db_path(), [this](const std::string& text) { note("note: " + text); });
   return *m_store;
 }
 

@@ -570,7 +570,7 @@ int schema_version(Db& db) {
   return int(s.int64(0));
 }
 
-void migrate(Db& db) {
+void migrate(Db& db, const std::function<void(const std::string&)>& notice) {
   // A store from a newer billctl is refused before anything about it changes (journal mode included).
   int v = schema_version(db);
   if (v > k_schema_version)
@@ -594,6 +594,14 @@ void migrate(Db& db) {
   Transaction t(db);
   v = schema_version(db);  // another process may have migrated while we waited
   const int from = v;
+  if (notice && from > 0 && from < 15) {
+    // Migrations 8, 12 and 15 read every record (rollups filled, the table rebuilt): seconds at millions.
+    Stmt rows(db, "SELECT COALESCE(MAX(rowid), 0) FROM usage");
+    rows.step();
+    if (rows.int64(0) >= k_upgrade_notice_rows)
+      notice("upgrading the store '" + db.path() + "' from schema " + std::to_string(from) + " to " +
+             std::to_string(k_schema_version) + ": one pass over its records, once (about 1 s per million)");
+  }
   for (; v < k_schema_version; ++v) {
     // Migration 12 rebuilds the usage table: its triggers are kept and made again.
     std::vector<std::string> triggers;

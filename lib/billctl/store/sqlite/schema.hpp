@@ -1,6 +1,7 @@
 // The embedded store's schema: version, migrations (all in schema.cpp, never edited once shipped).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -9,11 +10,14 @@
 namespace billctl::store {
 
 inline constexpr int k_schema_version = 15;
+// Stores with at least this many records get a notice before an upgrade reads them all.
+inline constexpr int64_t k_upgrade_notice_rows = 100000;
 
 // PRAGMA user_version of the file.
 int schema_version(Db& db);
 // Switches to WAL and migrates to k_schema_version in one transaction; refuses a newer store.
-void migrate(Db& db);
+// `notice` is told when an upgrade will read every record of a large store (it takes seconds).
+void migrate(Db& db, const std::function<void(const std::string&)>& notice = {});
 // CREATE statements of the usage table's indexes, the unique id index first (an import into an
 // empty store builds them after loading), and the DROP statements that undo them.
 std::vector<std::string> usage_indexes();

@@ -14,11 +14,12 @@ std::string parent_dir(const std::string& path) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : m_db((util::make_dirs(parent_dir(path)), path)) {
+SqliteStore::SqliteStore(const std::string& path, const std::function<void(const std::string&)>& notice)
+    : m_db((util::make_dirs(parent_dir(path)), path)) {
   sqlite3_busy_timeout(m_db.handle(), k_busy_ms);
   m_db.exec("PRAGMA foreign_keys = ON");
   const int before = store::schema_version(m_db);
-  migrate(m_db);
+  migrate(m_db, notice);
   m_usage = std::make_unique<SqliteUsage>(m_db);
   m_prices = std::make_unique<SqlitePrices>(m_db);
   m_budgets = std::make_unique<SqliteBudgets>(m_db);

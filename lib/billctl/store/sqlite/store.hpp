@@ -36,8 +36,9 @@ class SqliteAccess;
 
 class SqliteStore {
  public:
-  // Opens (creating the file and its directory when missing) and migrates.
-  explicit SqliteStore(const std::string& path);
+  // Opens (creating the file and its directory when missing) and migrates; `notice` is told when
+  // an upgrade will take a while (see migrate()).
+  explicit SqliteStore(const std::string& path, const std::function<void(const std::string&)>& notice = {});
   ~SqliteStore();
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;

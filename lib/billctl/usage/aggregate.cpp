@@ -84,10 +84,7 @@ int64_t time_bucket(Dim d, util::Seconds t) {
     case Dim::day: return day;
     case Dim::hour: return t >= 0 ? t / 3600 : (t - 3599) / 3600;
     case Dim::week: return day - util::weekday(day);  // the Monday
-    case Dim::month: {
-      const util::Date c = util::civil_from_days(day);
-      return int64_t(c.year) * 12 + c.month - 1;
-    }
+    case Dim::month: return util::month_of_day(day);
     default: return 0;
   }
 }

@@ -39,6 +39,11 @@ std::string format_date(int64_t days);
 Expected<int64_t> parse_date(std::string_view text);
 
 inline int64_t day_of(Seconds t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
+// The month of a UTC day as one number, year * 12 + month - 1 (2026-10 is 24321).
+inline int64_t month_of_day(int64_t days) {
+  const Date d = civil_from_days(days);
+  return int64_t(d.year) * 12 + d.month - 1;
+}
 
 // A half-open interval of time [begin, end) with the text that named it.
 struct Period {

@@ -262,9 +262,8 @@ void PresenceDeltas::add(util::Seconds ts, const std::string_view (&values)[2], 
                          std::string_view user, int64_t n) {
   const int64_t day = util::day_of(ts);
   if (day != m_day) {
-    const util::Date d = util::civil_from_days(day);  // years of a record's time fit an int
     m_day = day;
-    m_month = d.year * 12 + d.month - 1;
+    m_month = int32_t(util::month_of_day(day));  // years of a record's time (1970-2199) fit
   }
   const int32_t month = m_month;
   const uint32_t o = uint32_t(m_organizations.id(organization)), u = uint32_t(m_users.id(user));

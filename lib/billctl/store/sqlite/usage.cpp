@@ -479,10 +479,8 @@ struct RollupPlan {
 
 // The month (year * 12 + month - 1) that starts at `t`, if a UTC month starts at `t`.
 std::optional<int64_t> month_index(util::Seconds t) {
-  if (t % 86400 != 0) return {};
-  const util::Date d = util::civil_from_days(util::day_of(t));
-  if (d.day != 1) return {};
-  return int64_t(d.year) * 12 + d.month - 1;
+  if (t % 86400 != 0 || util::civil_from_days(util::day_of(t)).day != 1) return {};
+  return util::month_of_day(util::day_of(t));
 }
 
 // Can usage_user_monthly answer a query? Who has token records under which department (or feature),

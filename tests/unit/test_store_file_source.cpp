@@ -158,11 +158,26 @@ TEST_CASE("the id log finds repeats the same way in memory and spilled to disk",
   std::vector<uint64_t> expected;
   for (const auto& [id, pos] : log)
     if (last[id] != pos) expected.push_back(pos);
+  // The records that replace one: every record of an id but its first.
+  std::map<std::string, uint64_t> first;
+  for (const auto& [id, pos] : log) first.try_emplace(id, pos);
+  std::vector<uint64_t> replacing_expected;
+  for (const auto& [id, pos] : log)
+    if (first[id] != pos) replacing_expected.push_back(pos);
   for (size_t cap : {size_t(16), size_t(1000), size_t(1) << 20}) {
+    // Positions one by one in turn (a stretch each) ...
     store::DuplicateFinder f(cap), g(cap);
     for (size_t i = 0; i < log.size(); ++i) (i % 2 ? g : f).add(log[i].first, log[i].second);
     f.absorb(g);
-    CHECK(f.superseded() == expected);
+    std::vector<uint64_t> replacing;
+    CHECK(f.superseded(&replacing) == expected);
+    std::sort(replacing.begin(), replacing.end());
+    CHECK(replacing == replacing_expected);
+    // ... and in long stretches, the second half's logged first (as two threads' halves are).
+    store::DuplicateFinder a(cap), b(cap);
+    for (size_t i = 0; i < log.size(); ++i) (i < 3100 ? a : b).add(log[i].first, log[i].second);
+    b.absorb(a);
+    CHECK(b.superseded() == expected);
   }
 }
 

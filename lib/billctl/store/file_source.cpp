@@ -20,7 +20,7 @@ namespace {
 // one allocates nothing once the buffers are large enough.
 class HeldRecord {
  public:
-  void hold(const usage::PricedRecord& pr, uint64_t position) {
+  void hold(const usage::PricedRecord& pr) {
     m_record = *pr.record;
     size_t i = 0;
     for (std::string_view* v : {&m_record.id, &m_record.provider, &m_record.model, &m_record.organization, &m_record.department,
@@ -31,24 +31,23 @@ class HeldRecord {
     }
     m_priced = pr;
     m_priced.record = &m_record;
-    m_position = position;
     m_held = true;
   }
   bool held() const { return m_held; }
   std::string_view id() const { return m_record.id; }
   const usage::PricedRecord& record() const { return m_priced; }
-  uint64_t position() const { return m_position; }
   void release() { m_held = false; }
 
  private:
   usage::UsageRecord m_record;
   usage::PricedRecord m_priced;
   std::array<std::string, 11> m_text;
-  uint64_t m_position = 0;
   bool m_held = false;
 };
 
-// Feeds records to the aggregator, numbering them as an import would see them.
+// Feeds records to the aggregator, numbering the records with an id as they are fed: a position
+// is (file, part, ordinal among them), the same on every pass, and the id log's positions come in
+// one stretch for each part of a file.
 //
 // A record followed by one with the same id (the lines Claude Code writes for each part of one
 // message) is replaced by it at once: each record with an id is held until the next one shows
@@ -65,15 +64,14 @@ class AggregatingSink : public ingest::RecordSink {
     finish();
     m_file = file;
     m_part = part;
-    m_ordinal = 0;
+    m_ordinal = 0;  // of the records with an id fed
     m_holding = true;
     m_since_merge = 0;
   }
   void put(const usage::PricedRecord& r) override {
-    const uint64_t pos = record_position(m_file, m_part, m_ordinal++);
     if (r.record->id.empty() || !m_holding) {
       finish();
-      feed(r, pos);
+      feed(r);
       return;
     }
     if (m_held.held() && m_held.id() == r.record->id) {
@@ -85,28 +83,31 @@ class AggregatingSink : public ingest::RecordSink {
       // leaving any later repeat to the id log, and copy nothing.
       m_holding = false;
       finish();
-      feed(r, pos);
+      feed(r);
       return;
     }
     finish();
-    m_held.hold(r, pos);
+    m_held.hold(r);
   }
   // Feeds the record held (at the end of each file and pass).
   void finish() {
     if (!m_held.held()) return;
     m_held.release();
-    feed(m_held.record(), m_held.position());
+    feed(m_held.record());
   }
   uint64_t merged = 0;  // records replaced by the next one
   bool meter_replaced = false;
 
  private:
-  void feed(const usage::PricedRecord& r, uint64_t pos) {
+  void feed(const usage::PricedRecord& r) {
+    const bool has_id = !r.record->id.empty();
+    const uint64_t pos = has_id ? record_position(m_file, m_part, m_ordinal++) : 0;
     if (m_replaced) {
-      if (std::binary_search(m_replaced->begin(), m_replaced->end(), pos) != m_only) return;
+      // Only records with an id are ever replaced.
+      if ((has_id && std::binary_search(m_replaced->begin(), m_replaced->end(), pos)) != m_only) return;
       if (m_only && r.record->is_meter()) meter_replaced = true;
     }
-    if (m_ids && !r.record->id.empty()) m_ids->add(r.record->id, pos);
+    if (m_ids && has_id) m_ids->add(r.record->id, pos);
     m_agg.add(r);
   }
 

@@ -17,8 +17,9 @@ namespace billctl::store {
 namespace {
 
 // Two independent 64-bit hashes of the id, computed together over its 8-byte words (two
-// multiply-xorshift lanes with different constants and seeds): a false match of two different ids
-// needs both to collide (about 1 in 2^128 per pair).
+// multiply-xorshift lanes with different constants and seeds). The log keeps the first and 40 bits
+// of the second: a false match of two different ids needs 104 bits to collide (about 1 in 2^104
+// per pair; 1 in 10^17 for 30M records).
 void hash_id(std::string_view s, uint64_t& h1, uint64_t& h2) {
   uint64_t a = 0x9e3779b97f4a7c15ull ^ (s.size() * 0xff51afd7ed558ccdull);
   uint64_t b = 0xcbf29ce484222325ull ^ (s.size() * 0x94d049bb133111ebull);
@@ -49,17 +50,36 @@ void hash_id(std::string_view s, uint64_t& h1, uint64_t& h2) {
 
 }  // namespace
 
-DuplicateFinder::DuplicateFinder(size_t max_in_memory) : m_max(std::max<size_t>(max_in_memory, 16)) {}
+DuplicateFinder::DuplicateFinder(size_t max_in_memory)
+    : m_max(std::clamp<size_t>(max_in_memory, 16, size_t(1) << k_ordinal_bits)) {}
 
 DuplicateFinder::~DuplicateFinder() {
   for (const Run& r : m_runs) std::fclose(r.file);
 }
 
+void DuplicateFinder::Positions::append(uint32_t ordinal, uint64_t position) {
+  if (m_stretches.empty() || position != m_next) m_stretches.push_back({ordinal, position});
+  m_next = position + 1;
+}
+
+uint64_t DuplicateFinder::Positions::at(uint32_t ordinal) const {
+  auto it = std::upper_bound(m_stretches.begin(), m_stretches.end(), ordinal,
+                             [](uint32_t o, const Stretch& s) { return o < s.first; });
+  --it;  // the first stretch starts at ordinal 0
+  return it->position + (ordinal - it->first);
+}
+
 void DuplicateFinder::add(std::string_view id, uint64_t position) {
   uint64_t h1, h2;
   hash_id(id, h1, h2);
-  m_buf.push_back({h1, h2, position});
+  add_hashed(h1, h2, position);
   ++m_logged;
+}
+
+void DuplicateFinder::add_hashed(uint64_t h1, uint64_t h2, uint64_t position) {
+  const auto ordinal = uint32_t(m_buf.size());
+  m_positions.append(ordinal, position);
+  m_buf.push_back({h1, (h2 & ~k_ordinal_mask) | ordinal});
   if (m_buf.size() >= m_max) spill();
 }
 
@@ -95,38 +115,46 @@ void DuplicateFinder::spill() {
   std::FILE* f = std::tmpfile();
   if (!f) io_failure("create");
   const auto split = std::partition_point(m_buf.begin(), m_buf.end(), [](const Entry& e) { return e.h1 >> 63 == 0; });
-  m_runs.push_back({f, m_buf.size(), uint64_t(split - m_buf.begin())});
+  m_runs.push_back({f, m_buf.size(), uint64_t(split - m_buf.begin()), std::exchange(m_positions, {})});
   if (std::fwrite(m_buf.data(), sizeof(Entry), m_buf.size(), f) != m_buf.size()) io_failure("write");
   if (std::fflush(f) != 0) io_failure("write");
   m_buf.clear();
 }
 
 void DuplicateFinder::absorb(DuplicateFinder& other) {
-  m_runs.insert(m_runs.end(), other.m_runs.begin(), other.m_runs.end());
+  for (Run& r : other.m_runs) m_runs.push_back(std::move(r));
   other.m_runs.clear();
-  for (const Entry& e : other.m_buf) {
-    m_buf.push_back(e);
-    if (m_buf.size() >= m_max) spill();
-  }
+  // Its entries are still in the order logged (only a spill sorts them).
+  for (const Entry& e : other.m_buf) add_hashed(e.h1, e.lo, other.m_positions.at(e.ordinal()));
   m_logged += other.m_logged;
   other.m_buf.clear();
+  other.m_positions.clear();
   other.m_logged = 0;
 }
 
 std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replacing) {
-  // Equal ids are adjacent in (hash, position) order: all but the last position are replaced.
+  // Equal ids are adjacent in hash order; of each group, all but the last position are replaced.
   // `out` and `rep` collect one half of the hash range's answers.
   struct Half {
-    std::vector<uint64_t> out, rep;
+    std::vector<uint64_t> out, rep, group;
     Entry prev{};
-    bool have = false;
-    void visit(const Entry& e, bool with_rep) {
-      if (have && e.h1 == prev.h1 && e.h2 == prev.h2) {
-        out.push_back(prev.pos);
-        if (with_rep) rep.push_back(e.pos);
+    const Positions* prev_positions = nullptr;
+    void visit(const Entry& e, const Positions& positions, bool with_rep) {
+      if (prev_positions && e.same_id(prev)) {
+        if (group.empty()) group.push_back(prev_positions->at(prev.ordinal()));
+        group.push_back(positions.at(e.ordinal()));
+      } else {
+        finish(with_rep);
       }
       prev = e;
-      have = true;
+      prev_positions = &positions;
+    }
+    void finish(bool with_rep) {
+      if (group.empty()) return;
+      std::sort(group.begin(), group.end());
+      out.insert(out.end(), group.begin(), group.end() - 1);
+      if (with_rep) rep.insert(rep.end(), group.begin() + 1, group.end());
+      group.clear();
     }
   };
   const bool with_rep = replacing != nullptr;
@@ -134,7 +162,8 @@ std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replaci
   if (m_runs.empty()) {
     sort_log();
     Half h;
-    for (const Entry& e : m_buf) h.visit(e, with_rep);
+    for (const Entry& e : m_buf) h.visit(e, m_positions, with_rep);
+    h.finish(with_rep);
     out = std::move(h.out);
     if (replacing) replacing->insert(replacing->end(), h.rep.begin(), h.rep.end());
   } else {
@@ -145,6 +174,7 @@ std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replaci
       struct Cursor {
         int fd;
         uint64_t next, end;  // entries still to read: [next, end)
+        const Positions* positions;
         std::vector<Entry> block;
         size_t at = 0;
         bool advance() {
@@ -166,7 +196,7 @@ std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replaci
       };
       std::vector<Cursor> cursors;
       for (const Run& r : m_runs)
-        cursors.push_back({::fileno(r.file), upper ? r.split : 0, upper ? r.count : r.split, {}, SIZE_MAX});
+        cursors.push_back({::fileno(r.file), upper ? r.split : 0, upper ? r.count : r.split, &r.positions, {}, SIZE_MAX});
       auto later = [&](size_t a, size_t b) { return cursors[b].block[cursors[b].at] < cursors[a].block[cursors[a].at]; };
       std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heap(later);
       for (size_t i = 0; i < cursors.size(); ++i)
@@ -174,9 +204,10 @@ std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replaci
       while (!heap.empty()) {
         const size_t i = heap.top();
         heap.pop();
-        h.visit(cursors[i].block[cursors[i].at], with_rep);
+        h.visit(cursors[i].block[cursors[i].at], *cursors[i].positions, with_rep);
         if (cursors[i].advance()) heap.push(i);
       }
+      h.finish(with_rep);
     };
     Half low, high;
     std::exception_ptr error;
@@ -207,6 +238,7 @@ std::vector<uint64_t> DuplicateFinder::superseded(std::vector<uint64_t>* replaci
   m_buf.clear();
   m_buf.shrink_to_fit();
   m_scratch.shrink_to_fit();
+  m_positions.clear();
   m_logged = 0;
   std::sort(out.begin(), out.end());
   return out;

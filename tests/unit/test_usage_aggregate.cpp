@@ -65,6 +65,26 @@ TEST_CASE("one pass computes many groupings", "[usage][aggregate]") {
     if (!r.groups.empty() && r.groups.size() > 1) CHECK(r.total().records <= total.records);
 }
 
+TEST_CASE("time buckets near the first record's and far from it group apart", "[usage][aggregate]") {
+  // Hours years apart (a table near the first bucket seen, a map beyond), in no order, repeated.
+  usage::Aggregator agg({{0, 7258118400, {}, {Dim::hour}}, {0, 7258118400, {}, {Dim::day}}});
+  const char* times[] = {"2026-10-01T10:00:00Z", "1971-01-01T00:30:00Z", "2026-10-01T10:59:59Z", "2150-06-30T23:00:00Z",
+                         "2027-12-31T05:00:00Z", "1971-01-01T00:00:01Z", "2026-10-01T09:59:59Z", "2150-06-30T23:10:00Z"};
+  std::vector<Rec> recs;
+  for (const char* t : times) recs.push_back(make("u", "m", t, 1, "1"));
+  for (auto& x : recs) {
+    x.p.record = &x.r;
+    agg.add(x.p);
+  }
+  const auto res = agg.results();
+  std::vector<std::pair<std::string, int64_t>> hours, days;
+  for (const auto& g : res[0].groups) hours.emplace_back(g.keys[0], g.totals.records);
+  for (const auto& g : res[1].groups) days.emplace_back(g.keys[0], g.totals.records);
+  CHECK(hours == std::vector<std::pair<std::string, int64_t>>{{"1971-01-01T00", 2}, {"2026-10-01T09", 1}, {"2026-10-01T10", 2},
+                                                              {"2027-12-31T05", 1}, {"2150-06-30T23", 2}});
+  CHECK(days == std::vector<std::pair<std::string, int64_t>>{{"1971-01-01", 2}, {"2026-10-01", 3}, {"2027-12-31", 1}, {"2150-06-30", 2}});
+}
+
 TEST_CASE("costs in two currencies are not added", "[usage][aggregate]") {
   usage::Aggregator agg({{0, INT64_MAX, {}, {}}});
   auto a = make("a", "m", "2026-10-01T00:00:00Z", 1, "1");

@@ -71,3 +71,19 @@ TEST_CASE("fast_hash tells apart keys shorter than a word", "[util][intern]") {
   const std::string a = "xxcode-review-2", b = "code-review-2";
   CHECK(billctl::util::fast_hash(std::string_view(a).substr(2)) == billctl::util::fast_hash(b));
 }
+
+TEST_CASE("same_bytes agrees with memcmp at every length and every differing byte", "[util][intern]") {
+  // Each buffer sits at the start of a larger one, so a wrong word load would read a differing byte.
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string a(n, 'q'), b(n, 'q');
+    a += "AAAAAAAA";
+    b += "BBBBBBBB";
+    CHECK(billctl::util::same_bytes(a.data(), b.data(), n));
+    for (size_t at = 0; at < n; ++at) {
+      std::string c = b;
+      c[at] = 'r';
+      CHECK_FALSE(billctl::util::same_bytes(a.data(), c.data(), n));
+      CHECK_FALSE(billctl::util::same_bytes(c.data(), a.data(), n));
+    }
+  }
+}

@@ -27,33 +27,39 @@ bool ascii_only(std::string_view s) {
   return true;
 }
 
-std::string set_text(std::string_view& dst, Field f, std::string_view text, bool plain) {
-  if (text.size() <= k_max_text && (plain || util::printable_ascii(text))) {  // the common case, checked 16 bytes at a time
-    dst = text;
-    return {};
-  }
-  if (text.size() > k_max_text) return refuse(f, text, "longer than 1024 bytes");
-  if (!ascii_only(text) && !util::valid_utf8(text)) return "invalid " + std::string(field_name(f)) + ": not valid UTF-8";
-  // No control characters at all (C0, DEL, C1): a name with a line break or an escape sequence
-  // would break every table and could drive the terminal of whoever reads the report.
-  if (util::has_control(text)) return refuse(f, text, "contains a control character");
-  dst = text;
-  return {};
+// The setters below return true, or false with the reason in `why` (built only then).
+bool fail(std::string& why, std::string reason) {
+  why = std::move(reason);
+  return false;
 }
 
-std::string set_count(int64_t& dst, Field f, std::string_view text) {
+bool set_text(std::string_view& dst, Field f, std::string_view text, bool plain, std::string& why) {
+  if (text.size() <= k_max_text && (plain || util::printable_ascii(text))) {  // the common case, checked 16 bytes at a time
+    dst = text;
+    return true;
+  }
+  if (text.size() > k_max_text) return fail(why, refuse(f, text, "longer than 1024 bytes"));
+  if (!ascii_only(text) && !util::valid_utf8(text)) return fail(why, "invalid " + std::string(field_name(f)) + ": not valid UTF-8");
+  // No control characters at all (C0, DEL, C1): a name with a line break or an escape sequence
+  // would break every table and could drive the terminal of whoever reads the report.
+  if (util::has_control(text)) return fail(why, refuse(f, text, "contains a control character"));
+  dst = text;
+  return true;
+}
+
+bool set_count(int64_t& dst, Field f, std::string_view text, std::string& why) {
   if (text.empty()) {
     dst = 0;
-    return {};
+    return true;
   }
   if (!util::parse_u63(text, dst)) {
-    if (!text.empty() && text[0] == '-') return refuse(f, text, "must be a non-negative integer");
-    if (text.size() >= 19 && ascii_only(text)) return refuse(f, text, "out of range");
-    return refuse(f, text, "must be a non-negative integer");
+    if (!text.empty() && text[0] == '-') return fail(why, refuse(f, text, "must be a non-negative integer"));
+    if (text.size() >= 19 && ascii_only(text)) return fail(why, refuse(f, text, "out of range"));
+    return fail(why, refuse(f, text, "must be a non-negative integer"));
   }
   // Keep every product of a count and a per-token price far from overflow.
-  if (dst > 1'000'000'000'000'000) return refuse(f, text, "out of range (at most 1e15)");
-  return {};
+  if (dst > 1'000'000'000'000'000) return fail(why, refuse(f, text, "out of range (at most 1e15)"));
+  return true;
 }
 
 }  // namespace
@@ -73,82 +79,88 @@ std::optional<Field> find_field(std::string_view name) {
   return std::nullopt;
 }
 
-std::string set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain) {
+bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain, std::string& why) {
   switch (f) {
     case Field::id:
-      if (text.size() > 256) return refuse(f, text, "longer than 256 bytes");
-      return set_text(r.id, f, text, plain);
+      if (text.size() > 256) return fail(why, refuse(f, text, "longer than 256 bytes"));
+      return set_text(r.id, f, text, plain, why);
     case Field::timestamp: {
       auto t = util::parse_rfc3339(text);
-      if (!t) return t.error();
+      if (!t) return fail(why, t.error());
       // Usage before 1970 or after 2199 is a broken clock, not a bill.
-      if (*t < 0 || *t >= 7258118400) return refuse(f, text, "out of range (1970 to 2199)");
+      if (*t < 0 || *t >= 7258118400) return fail(why, refuse(f, text, "out of range (1970 to 2199)"));
       r.timestamp = *t;
-      return {};
+      return true;
     }
-    case Field::provider: return set_text(r.provider, f, text, plain);
-    case Field::model: return set_text(r.model, f, text, plain);
-    case Field::organization: return set_text(r.organization, f, text, plain);
-    case Field::department: return set_text(r.department, f, text, plain);
-    case Field::user: return set_text(r.user, f, text, plain);
-    case Field::feature: return set_text(r.feature, f, text, plain);
-    case Field::project: return set_text(r.project, f, text, plain);
-    case Field::session: return set_text(r.session, f, text, plain);
-    case Field::input_tokens: return set_count(r.input_tokens, f, text);
-    case Field::cached_input_tokens: return set_count(r.cached_input_tokens, f, text);
-    case Field::cache_write_tokens: return set_count(r.cache_write_tokens, f, text);
-    case Field::cache_write_1h_tokens: return set_count(r.cache_write_1h_tokens, f, text);
-    case Field::output_tokens: return set_count(r.output_tokens, f, text);
+    case Field::provider: return set_text(r.provider, f, text, plain, why);
+    case Field::model: return set_text(r.model, f, text, plain, why);
+    case Field::organization: return set_text(r.organization, f, text, plain, why);
+    case Field::department: return set_text(r.department, f, text, plain, why);
+    case Field::user: return set_text(r.user, f, text, plain, why);
+    case Field::feature: return set_text(r.feature, f, text, plain, why);
+    case Field::project: return set_text(r.project, f, text, plain, why);
+    case Field::session: return set_text(r.session, f, text, plain, why);
+    case Field::input_tokens: return set_count(r.input_tokens, f, text, why);
+    case Field::cached_input_tokens: return set_count(r.cached_input_tokens, f, text, why);
+    case Field::cache_write_tokens: return set_count(r.cache_write_tokens, f, text, why);
+    case Field::cache_write_1h_tokens: return set_count(r.cache_write_1h_tokens, f, text, why);
+    case Field::output_tokens: return set_count(r.output_tokens, f, text, why);
     case Field::requests:
       if (text.empty()) {
         r.requests = 1;
-        return {};
+        return true;
       }
-      if (auto e = set_count(r.requests, f, text); !e.empty()) return e;
-      if (r.requests < 1) return refuse(f, text, "must be at least 1");
-      return {};
+      if (!set_count(r.requests, f, text, why)) return false;
+      if (r.requests < 1) return fail(why, refuse(f, text, "must be at least 1"));
+      return true;
     case Field::service_tier:
-      if (!usage::parse_tier(text, r.tier)) return refuse(f, text, "expected standard, batch, flex or priority");
-      return {};
+      if (!usage::parse_tier(text, r.tier)) return fail(why, refuse(f, text, "expected standard, batch, flex or priority"));
+      return true;
     case Field::status:
       if (text.empty() || text == "ok" || text == "success" || text == "succeeded") r.status = usage::Status::ok;
       else if (text == "error" || text == "failed" || text == "failure") r.status = usage::Status::error;
-      else return refuse(f, text, "expected ok or error");
-      return {};
+      else return fail(why, refuse(f, text, "expected ok or error"));
+      return true;
     case Field::cost: {
       if (text.empty()) {
         r.has_cost = false;
-        return {};
+        return true;
       }
       auto d = money::Decimal::parse(text);
-      if (!d) return refuse(f, text, d.error());
+      if (!d) return fail(why, refuse(f, text, d.error()));
       if (d->units() > money::i128(1'000'000'000) * money::Decimal::k_one ||
           d->units() < -money::i128(1'000'000'000) * money::Decimal::k_one)
-        return refuse(f, text, "out of range");
+        return fail(why, refuse(f, text, "out of range"));
       r.cost = *d;
       r.has_cost = true;
-      return {};
+      return true;
     }
     case Field::currency: {
-      if (text.empty()) return {};
+      if (text.empty()) return true;
       auto c = money::find_currency(text);
-      if (!c) return refuse(f, text, "expected an ISO 4217 code such as USD");
+      if (!c) return fail(why, refuse(f, text, "expected an ISO 4217 code such as USD"));
       r.currency = *c;
-      return {};
+      return true;
     }
-    case Field::meter: return set_text(r.meter, f, text, plain);
-    case Field::unit: return set_text(r.unit, f, text, plain);
+    case Field::meter: return set_text(r.meter, f, text, plain, why);
+    case Field::unit: return set_text(r.unit, f, text, plain, why);
     case Field::quantity: {
-      if (text.empty()) return {};
+      if (text.empty()) return true;
       auto d = money::Decimal::parse(text);
-      if (!d) return refuse(f, text, d.error());
-      if (d->negative()) return refuse(f, text, "must not be negative");
+      if (!d) return fail(why, refuse(f, text, d.error()));
+      if (d->negative()) return fail(why, refuse(f, text, "must not be negative"));
       r.quantity = *d;
-      return {};
+      return true;
     }
     case Field::count_: break;
   }
-  return {};
+  return true;
+}
+
+std::string set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain) {
+  std::string why;
+  set_field(r, f, text, plain, why);
+  return why;
 }
 
 std::string validate(const usage::UsageRecord& r, bool has_timestamp) {

@@ -35,6 +35,9 @@ constexpr size_t k_max_text = 1024;
 // ("invalid input_tokens '-5': must be a non-negative integer"). `plain`: the caller knows the text
 // is printable ASCII (the CSV reader checks whole records at once).
 std::string set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain = false);
+// The same for the readers' loops: true, or false with the reason in `why` (a message is built
+// only for a refused value).
+bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain, std::string& why);
 // Checks a record once all its fields are set; returns the reason it is refused, or empty.
 std::string validate(const usage::UsageRecord& r, bool has_timestamp);
 

@@ -188,9 +188,9 @@ void read_csv(const std::string& path, ReadBuffer& buf, const Defaults& defaults
     std::string why;
     bool ts_set = false;
     const bool plain = csv.plain_text();
-    for (size_t i = 0; i < fields.size() && why.empty(); ++i) {
+    for (size_t i = 0; i < fields.size(); ++i) {
       if (!columns[i]) continue;
-      why = set_field(rec, *columns[i], fields[i], plain);
+      if (!set_field(rec, *columns[i], fields[i], plain, why)) break;
       ts_set = ts_set || *columns[i] == Field::timestamp;
     }
     if (why.empty()) why = validate(rec, ts_set && !fields.empty());
@@ -385,9 +385,9 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
     bool ts_set = false;
     // One field of the record, as the flat scan or simdjson found it; false stops the record.
     auto put = [&](Field f, std::string_view value, bool plain) {
-      why = set_field(rec, f, value, plain);
+      if (!set_field(rec, f, value, plain, why)) return false;
       ts_set = ts_set || (f == Field::timestamp && !value.empty());
-      return why.empty();
+      return true;
     };
     size_t count = 0;
     if (scan_flat_object(text, flat, count)) {

@@ -232,24 +232,29 @@ namespace {
 constexpr size_t k_time_dims = 4;  // day, week, month, hour
 size_t time_index(Dim d) { return size_t(d) - k_text_dims; }
 
-// Time buckets to dense ids.
+// Time buckets to dense ids. Records come in any time order: a small direct-mapped cache in front
+// of the map serves a month's days or a day's hours without hashing.
 class BucketInterner {
  public:
   int32_t id(int64_t bucket) {
-    if (m_last >= 0 && bucket == m_last_bucket) return m_last;
+    Cached& c = m_cache[uint64_t(bucket) & (k_cache - 1)];
+    if (c.id >= 0 && c.bucket == bucket) return c.id;
     auto [it, inserted] = m_ids.try_emplace(bucket, int32_t(m_values.size()));
     if (inserted) m_values.push_back(bucket);
-    m_last = it->second;
-    m_last_bucket = bucket;
-    return m_last;
+    c = {bucket, it->second};
+    return it->second;
   }
   int64_t value(int32_t id) const { return m_values[size_t(id)]; }
 
  private:
+  static constexpr size_t k_cache = 64;
+  struct Cached {
+    int64_t bucket = 0;
+    int32_t id = -1;
+  };
+  std::array<Cached, k_cache> m_cache{};
   std::unordered_map<int64_t, int32_t> m_ids;
   std::vector<int64_t> m_values;
-  int32_t m_last = -1;
-  int64_t m_last_bucket = 0;
 };
 
 using Key = std::array<int32_t, k_max_query_dims>;

@@ -89,14 +89,27 @@ inline uint64_t fast_hash(std::string_view s) {
 }
 
 // Equality of two byte ranges of length n. Keys are short: comparing words inline beats a call
-// to memcmp.
+// to memcmp. A tail shorter than a word is compared as one word ending at the last byte (it
+// overlaps bytes already compared), or as two overlapping half words in a key shorter than 8.
 inline bool same_bytes(const char* a, const char* b, size_t n) {
-  for (; n >= 8; a += 8, b += 8, n -= 8) {
-    uint64_t x, y;
-    std::memcpy(&x, a, 8);
-    std::memcpy(&y, b, 8);
-    if (x != y) return false;
+  auto word = [](const char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    return w;
+  };
+  auto half = [](const char* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+  };
+  if (n >= 8) {
+    const char* const last_a = a + n - 8;
+    const char* const last_b = b + n - 8;
+    for (; a < last_a; a += 8, b += 8)
+      if (word(a) != word(b)) return false;
+    return word(last_a) == word(last_b);
   }
+  if (n >= 4) return half(a) == half(b) && half(a + n - 4) == half(b + n - 4);
   for (; n > 0; ++a, ++b, --n)
     if (*a != *b) return false;
   return true;

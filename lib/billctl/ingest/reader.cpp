@@ -2,10 +2,6 @@
 
 #include <simdjson.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -16,6 +12,7 @@
 #include "billctl/ingest/buffer.hpp"
 #include "billctl/ingest/claude_line.hpp"
 #include "billctl/ingest/csv.hpp"
+#include "billctl/ingest/flat_json.hpp"
 #include "billctl/ingest/gateways.hpp"
 #include "billctl/providers/pages.hpp"
 #include "billctl/util/simd.hpp"
@@ -252,105 +249,6 @@ bool json_text(od::value v, std::string_view& out, std::string& why, std::string
   }
 }
 
-// A JSON Lines record as most exports write it: one flat object of ASCII keys and values, strings
-// without escapes, numbers, nulls. Such a line is read here without a JSON parser: its fields go to
-// `fields` (value text as simdjson would give it: a string's contents, a number's token, empty for
-// null). False for anything else — escapes, non-ASCII bytes, nesting, true/false, more than 64
-// fields, anything that is not valid JSON — and the caller gives the line to simdjson, so every
-// line reads as the parser reads it.
-struct FlatField {
-  std::string_view key, value;
-};
-bool scan_flat_object(std::string_view line, std::array<FlatField, 64>& fields, size_t& count) {
-  const char* p = line.data();
-  const char* const end = p + line.size();
-  auto ws = [&] {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) ++p;
-  };
-  // The contents of a string starting at p (a quote); p moves past its closing quote.
-  auto string = [&](std::string_view& out) {
-    const char* q = ++p;
-#if defined(__SSE2__)
-    // 16 bytes at a time to the first quote, backslash, control or non-ASCII byte.
-    const __m128i quote = _mm_set1_epi8('"'), slash = _mm_set1_epi8('\\'), lo = _mm_set1_epi8(0x20);
-    for (; end - q >= 16; q += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-      const int m = _mm_movemask_epi8(
-          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, slash)), _mm_cmplt_epi8(v, lo)));
-      if (m != 0) {
-        q += __builtin_ctz(unsigned(m));
-        break;
-      }
-    }
-#endif
-    while (q < end && *q != '"') {
-      const auto c = static_cast<unsigned char>(*q);
-      if (c == '\\' || c < 0x20 || c >= 0x80) return false;
-      ++q;
-    }
-    if (q >= end) return false;
-    out = std::string_view(p, size_t(q - p));
-    p = q + 1;
-    return true;
-  };
-  auto digits = [&] {
-    const char* q = p;
-    while (p < end && *p >= '0' && *p <= '9') ++p;
-    return p > q;
-  };
-  count = 0;
-  ws();
-  if (p >= end || *p != '{') return false;
-  ++p;
-  ws();
-  if (p < end && *p == '}') {
-    ++p;
-  } else {
-    for (;;) {
-      if (p >= end || *p != '"' || count == fields.size()) return false;
-      FlatField& f = fields[count++];
-      if (!string(f.key)) return false;
-      ws();
-      if (p >= end || *p != ':') return false;
-      ++p;
-      ws();
-      if (p >= end) return false;
-      if (*p == '"') {
-        if (!string(f.value)) return false;
-      } else if (*p == 'n') {
-        if (end - p < 4 || std::string_view(p, 4) != "null") return false;
-        p += 4;
-        f.value = {};
-      } else {  // a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-        const char* start = p;
-        if (*p == '-') ++p;
-        if (p < end && *p == '0') ++p;
-        else if (!digits()) return false;
-        if (p < end && *p == '.' && (++p, !digits())) return false;
-        if (p < end && (*p == 'e' || *p == 'E')) {
-          ++p;
-          if (p < end && (*p == '+' || *p == '-')) ++p;
-          if (!digits()) return false;
-        }
-        f.value = std::string_view(start, size_t(p - start));
-      }
-      ws();
-      if (p < end && *p == ',') {
-        ++p;
-        ws();
-        continue;
-      }
-      if (p < end && *p == '}') {
-        ++p;
-        break;
-      }
-      return false;
-    }
-  }
-  ws();
-  return p == end;
-}
-
 // The field of each key of a JSON record. Exports write their keys in one order on every line,
 // so the key at each position is remembered with its field: one comparison per key, not a search.
 class KeyCache {
@@ -373,7 +271,7 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
                 SourceResult& res, const ProgressFn& progress, uint64_t total) {
   od::parser parser;
   KeyCache keys;
-  std::array<FlatField, 64> flat;
+  FlatFields flat;
   IdDeriver ids;
   uint64_t ordinal = 0;
   for_each_line(buf, ro.end, ro.first_line, res, [&](std::string_view text, uint64_t line, size_t cap, bool) {
@@ -390,8 +288,13 @@ void read_jsonl(const std::string& path, ReadBuffer& buf, const Defaults& defaul
       return true;
     };
     size_t count = 0;
-    if (scan_flat_object(text, flat, count)) {
-      const bool plain = util::printable_ascii(text);
+    bool plain = false;  // every byte of the line is printable ASCII
+    bool is_flat = scan_flat_object_fast(text, flat, count, plain);
+    if (!is_flat && scan_flat_object(text, flat, count)) {
+      is_flat = true;
+      plain = util::printable_ascii(text);
+    }
+    if (is_flat) {
       for (size_t k = 0; k < count; ++k) {
         auto f = keys.find(k, flat[k].key);  // unknown keys are allowed in JSON records
         if (f && !put(*f, flat[k].value, plain)) break;

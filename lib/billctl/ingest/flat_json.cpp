@@ -8,6 +8,30 @@
 
 namespace billctl::ingest {
 
+namespace {
+
+// The end of a JSON number starting at p: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; null when
+// there is none.
+const char* number_end(const char* p, const char* end) {
+  auto digits = [&] {
+    const char* q = p;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    return p > q;
+  };
+  if (p < end && *p == '-') ++p;
+  if (p < end && *p == '0') ++p;
+  else if (!digits()) return nullptr;
+  if (p < end && *p == '.' && (++p, !digits())) return nullptr;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    if (p < end && (*p == '+' || *p == '-')) ++p;
+    if (!digits()) return nullptr;
+  }
+  return p;
+}
+
+}  // namespace
+
 bool scan_flat_object(std::string_view line, FlatFields& fields, size_t& count) {
   const char* p = line.data();
   const char* const end = p + line.size();
@@ -40,11 +64,6 @@ bool scan_flat_object(std::string_view line, FlatFields& fields, size_t& count) 
     p = q + 1;
     return true;
   };
-  auto digits = [&] {
-    const char* q = p;
-    while (p < end && *p >= '0' && *p <= '9') ++p;
-    return p > q;
-  };
   count = 0;
   ws();
   if (p >= end || *p != '{') return false;
@@ -68,18 +87,11 @@ bool scan_flat_object(std::string_view line, FlatFields& fields, size_t& count) 
         if (end - p < 4 || std::string_view(p, 4) != "null") return false;
         p += 4;
         f.value = {};
-      } else {  // a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-        const char* start = p;
-        if (*p == '-') ++p;
-        if (p < end && *p == '0') ++p;
-        else if (!digits()) return false;
-        if (p < end && *p == '.' && (++p, !digits())) return false;
-        if (p < end && (*p == 'e' || *p == 'E')) {
-          ++p;
-          if (p < end && (*p == '+' || *p == '-')) ++p;
-          if (!digits()) return false;
-        }
-        f.value = std::string_view(start, size_t(p - start));
+      } else {
+        const char* stop = number_end(p, end);
+        if (!stop) return false;
+        f.value = std::string_view(p, size_t(stop - p));
+        p = stop;
       }
       ws();
       if (p < end && *p == ',') {
@@ -143,11 +155,6 @@ bool scan_flat_object_fast(std::string_view line, FlatFields& fields, size_t& co
     k += 2;
     return true;
   };
-  auto digits = [&] {
-    const size_t q = p;
-    while (p < n && d[p] >= '0' && d[p] <= '9') ++p;
-    return p > q;
-  };
   count = 0;
   spaces();
   if (p >= n || d[p] != '{') return false;
@@ -171,18 +178,11 @@ bool scan_flat_object_fast(std::string_view line, FlatFields& fields, size_t& co
         if (n - p < 4 || std::string_view(d + p, 4) != "null") return false;
         p += 4;
         f.value = {};
-      } else {  // a number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
-        const size_t start = p;
-        if (d[p] == '-') ++p;
-        if (p < n && d[p] == '0') ++p;
-        else if (!digits()) return false;
-        if (p < n && d[p] == '.' && (++p, !digits())) return false;
-        if (p < n && (d[p] == 'e' || d[p] == 'E')) {
-          ++p;
-          if (p < n && (d[p] == '+' || d[p] == '-')) ++p;
-          if (!digits()) return false;
-        }
-        f.value = std::string_view(d + start, p - start);
+      } else {
+        const char* stop = number_end(d + p, d + n);
+        if (!stop) return false;
+        f.value = std::string_view(d + p, size_t(stop - (d + p)));
+        p = size_t(stop - d);
       }
       spaces();
       if (p < n && d[p] == ',') {

@@ -1,10 +1,14 @@
 // billctl usage import | summary | top | log
 #include <sys/stat.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <thread>
 #include <ostream>
 
 #include "billctl/ingest/ingestor.hpp"
+#include "billctl/ingest/read_ahead.hpp"
 #include "billctl/providers/config.hpp"
 #include "billctl/render/json.hpp"
 #include "billctl/report/breakdown.hpp"
@@ -55,7 +59,6 @@ void run_import(const ImportOptions& o, Env& env) {
   io.read.mappings = &mappings;
   const pricing::Catalog& catalog = env.catalog();
   auto txn = env.imports().begin_import(catalog.info(), env.now());
-  ingest::Ingestor ingestor(catalog, io, *txn);
   // One bar over every file: bytes read of all of them (unknown with standard input).
   auto progress = env.progress("reading");
   progress->set_units(true, "records");
@@ -68,15 +71,29 @@ void run_import(const ImportOptions& o, Env& env) {
     }
     total += uint64_t(st.st_size);
   }
-  for (const auto& f : files) {
-    const ingest::SourceStats& s = ingestor.read(f, [&](uint64_t bytes, uint64_t, uint64_t rows) {
-      progress->update(before_bytes + bytes, total, before_rows + rows);
-    });
-    txn->log_source(s);
-    before_bytes += s.read.bytes;
-    before_rows += s.read.rows;
-  }
-  ingestor.finish();
+  // The files are read and priced on a second thread (with two cores) while this one writes the
+  // store. The ingestor is the reading side's until read_ahead returns.
+  std::optional<ingest::Ingestor> ingestor;
+  const ingest::ReadFn read = [&](ingest::RecordSink& sink, const std::function<void(const ingest::SourceStats&)>& done) {
+    ingestor.emplace(catalog, io, sink);
+    for (const auto& f : files) {
+      const ingest::SourceStats& s = ingestor->read(f, [&](uint64_t bytes, uint64_t, uint64_t rows) {
+        progress->update(before_bytes + bytes, total, before_rows + rows);
+      });
+      done(s);
+      before_bytes += s.read.bytes;
+      before_rows += s.read.rows;
+    }
+    ingestor->finish();
+  };
+  struct ToStore : ingest::ReadConsumer {
+    ingest::ImportTxn& txn;
+    explicit ToStore(ingest::ImportTxn& t) : txn(t) {}
+    void put(const usage::PricedRecord& r) override { txn.put(r); }
+    void put_billed(const providers::BilledLine& b) override { txn.put_billed(b); }
+    void source_done(const ingest::SourceStats& s) override { txn.log_source(s); }
+  } to_store(*txn);
+  ingest::read_ahead(read, to_store, std::thread::hardware_concurrency() >= 2);
   txn->on_step([&](const std::string& what) { progress->step("writing the store: " + what); });
   progress->step("writing the store");
   txn->commit();
@@ -91,8 +108,8 @@ void run_import(const ImportOptions& o, Env& env) {
                {"rejected", "rejected", render::Kind::integer}, {"unpriced", "unpriced", render::Kind::integer},
                {"sha256", "sha256", render::Kind::text}};
   uint64_t acc = 0, rep = 0, rej = 0, unp = 0, billed = 0;
-  for (size_t i = 0; i < ingestor.sources().size(); ++i) {
-    const auto& s = ingestor.sources()[i];
+  for (size_t i = 0; i < ingestor->sources().size(); ++i) {
+    const auto& s = ingestor->sources()[i];
     t.rows.push_back({render::Value::of_text(s.path), render::Value::of_text(std::string(ingest::format_name(s.read.format))),
                       render::Value::of_int(int64_t(s.accepted)), render::Value::of_int(int64_t(replaced[i])),
                       render::Value::of_int(int64_t(s.rejected)), render::Value::of_int(int64_t(s.unpriced)),

@@ -4,8 +4,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <thread>
 #include <ostream>
+#include <thread>
 
 #include "billctl/ingest/ingestor.hpp"
 #include "billctl/ingest/read_ahead.hpp"

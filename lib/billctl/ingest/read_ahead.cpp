@@ -1,7 +1,6 @@
 #include "billctl/ingest/read_ahead.hpp"
 
 #include <algorithm>
-#include <array>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -17,11 +16,7 @@ namespace billctl::ingest {
 namespace {
 
 constexpr size_t k_batches = 3;  // one being filled, one being written, one waiting
-constexpr size_t k_text_fields = 11;
-
-std::array<std::string_view*, k_text_fields> text_fields(usage::UsageRecord& r) {
-  return {&r.id, &r.provider, &r.model, &r.organization, &r.department, &r.user, &r.feature, &r.project, &r.meter, &r.unit, &r.session};
-}
+using usage::text_fields;
 
 // What was read, in order: records (their text copied into one buffer), billed lines and the ends
 // of inputs.

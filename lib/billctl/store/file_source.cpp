@@ -23,9 +23,7 @@ class HeldRecord {
   void hold(const usage::PricedRecord& pr) {
     m_record = *pr.record;
     size_t i = 0;
-    for (std::string_view* v : {&m_record.id, &m_record.provider, &m_record.model, &m_record.organization, &m_record.department,
-                                &m_record.user, &m_record.feature, &m_record.project, &m_record.meter, &m_record.unit,
-                                &m_record.session}) {
+    for (std::string_view* v : usage::text_fields(m_record)) {
       m_text[i].assign(*v);
       *v = m_text[i++];
     }
@@ -41,7 +39,7 @@ class HeldRecord {
  private:
   usage::UsageRecord m_record;
   usage::PricedRecord m_priced;
-  std::array<std::string, 11> m_text;
+  std::array<std::string, usage::k_text_fields> m_text;
   bool m_held = false;
 };
 

@@ -2,6 +2,7 @@
 // a record is valid until the reader moves on, so the hot path allocates nothing per row.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -47,6 +48,13 @@ struct UsageRecord {
   int64_t total_input() const { return input_tokens + cached_input_tokens + cache_write_tokens + cache_write_1h_tokens; }
   int64_t total_tokens() const { return total_input() + output_tokens; }
 };
+
+// Every text field of a record, in one order: for code that copies a record past the buffer its
+// views point into.
+constexpr size_t k_text_fields = 11;
+inline std::array<std::string_view*, k_text_fields> text_fields(UsageRecord& r) {
+  return {&r.id, &r.provider, &r.model, &r.organization, &r.department, &r.user, &r.feature, &r.project, &r.meter, &r.unit, &r.session};
+}
 
 // A record with its price attached.
 struct PricedRecord {

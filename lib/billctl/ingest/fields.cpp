@@ -14,11 +14,18 @@ constexpr std::array<std::string_view, k_field_count> k_names{
     "input_tokens", "cached_input_tokens", "cache_write_tokens", "cache_write_1h_tokens", "output_tokens",
     "requests", "service_tier", "status", "cost", "currency", "meter", "quantity", "unit", "session"};
 
-std::string refuse(Field f, std::string_view text, std::string_view why) {
+// The setters below return true, or false with the reason in `why` (built only then).
+bool fail(std::string& why, std::string reason) {
+  why = std::move(reason);
+  return false;
+}
+
+// Refuses a value: "invalid input_tokens '-5': must be a non-negative integer".
+bool refuse(std::string& why, Field f, std::string_view text, std::string_view reason) {
   std::string shown(text.substr(0, 64));
   if (!util::valid_utf8(shown)) shown = "<invalid UTF-8>";
-  return "invalid " + std::string(field_name(f)) + " '" + shown + (text.size() > 64 ? "...'" : "'") + ": " +
-         std::string(why);
+  return fail(why, "invalid " + std::string(field_name(f)) + " '" + shown + (text.size() > 64 ? "...'" : "'") + ": " +
+                       std::string(reason));
 }
 
 bool ascii_only(std::string_view s) {
@@ -27,22 +34,16 @@ bool ascii_only(std::string_view s) {
   return true;
 }
 
-// The setters below return true, or false with the reason in `why` (built only then).
-bool fail(std::string& why, std::string reason) {
-  why = std::move(reason);
-  return false;
-}
-
 bool set_text(std::string_view& dst, Field f, std::string_view text, bool plain, std::string& why) {
   if (text.size() <= k_max_text && (plain || util::printable_ascii(text))) {  // the common case, checked 16 bytes at a time
     dst = text;
     return true;
   }
-  if (text.size() > k_max_text) return fail(why, refuse(f, text, "longer than 1024 bytes"));
+  if (text.size() > k_max_text) return refuse(why, f, text, "longer than 1024 bytes");
   if (!ascii_only(text) && !util::valid_utf8(text)) return fail(why, "invalid " + std::string(field_name(f)) + ": not valid UTF-8");
   // No control characters at all (C0, DEL, C1): a name with a line break or an escape sequence
   // would break every table and could drive the terminal of whoever reads the report.
-  if (util::has_control(text)) return fail(why, refuse(f, text, "contains a control character"));
+  if (util::has_control(text)) return refuse(why, f, text, "contains a control character");
   dst = text;
   return true;
 }
@@ -53,12 +54,12 @@ bool set_count(int64_t& dst, Field f, std::string_view text, std::string& why) {
     return true;
   }
   if (!util::parse_u63(text, dst)) {
-    if (!text.empty() && text[0] == '-') return fail(why, refuse(f, text, "must be a non-negative integer"));
-    if (text.size() >= 19 && ascii_only(text)) return fail(why, refuse(f, text, "out of range"));
-    return fail(why, refuse(f, text, "must be a non-negative integer"));
+    if (!text.empty() && text[0] == '-') return refuse(why, f, text, "must be a non-negative integer");
+    if (text.size() >= 19 && ascii_only(text)) return refuse(why, f, text, "out of range");
+    return refuse(why, f, text, "must be a non-negative integer");
   }
   // Keep every product of a count and a per-token price far from overflow.
-  if (dst > 1'000'000'000'000'000) return fail(why, refuse(f, text, "out of range (at most 1e15)"));
+  if (dst > 1'000'000'000'000'000) return refuse(why, f, text, "out of range (at most 1e15)");
   return true;
 }
 
@@ -82,13 +83,13 @@ std::optional<Field> find_field(std::string_view name) {
 bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain, std::string& why) {
   switch (f) {
     case Field::id:
-      if (text.size() > 256) return fail(why, refuse(f, text, "longer than 256 bytes"));
+      if (text.size() > 256) return refuse(why, f, text, "longer than 256 bytes");
       return set_text(r.id, f, text, plain, why);
     case Field::timestamp: {
       auto t = util::parse_rfc3339(text);
       if (!t) return fail(why, t.error());
       // Usage before 1970 or after 2199 is a broken clock, not a bill.
-      if (*t < 0 || *t >= 7258118400) return fail(why, refuse(f, text, "out of range (1970 to 2199)"));
+      if (*t < 0 || *t >= 7258118400) return refuse(why, f, text, "out of range (1970 to 2199)");
       r.timestamp = *t;
       return true;
     }
@@ -111,15 +112,15 @@ bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain
         return true;
       }
       if (!set_count(r.requests, f, text, why)) return false;
-      if (r.requests < 1) return fail(why, refuse(f, text, "must be at least 1"));
+      if (r.requests < 1) return refuse(why, f, text, "must be at least 1");
       return true;
     case Field::service_tier:
-      if (!usage::parse_tier(text, r.tier)) return fail(why, refuse(f, text, "expected standard, batch, flex or priority"));
+      if (!usage::parse_tier(text, r.tier)) return refuse(why, f, text, "expected standard, batch, flex or priority");
       return true;
     case Field::status:
       if (text.empty() || text == "ok" || text == "success" || text == "succeeded") r.status = usage::Status::ok;
       else if (text == "error" || text == "failed" || text == "failure") r.status = usage::Status::error;
-      else return fail(why, refuse(f, text, "expected ok or error"));
+      else return refuse(why, f, text, "expected ok or error");
       return true;
     case Field::cost: {
       if (text.empty()) {
@@ -127,10 +128,10 @@ bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain
         return true;
       }
       auto d = money::Decimal::parse(text);
-      if (!d) return fail(why, refuse(f, text, d.error()));
+      if (!d) return refuse(why, f, text, d.error());
       if (d->units() > money::i128(1'000'000'000) * money::Decimal::k_one ||
           d->units() < -money::i128(1'000'000'000) * money::Decimal::k_one)
-        return fail(why, refuse(f, text, "out of range"));
+        return refuse(why, f, text, "out of range");
       r.cost = *d;
       r.has_cost = true;
       return true;
@@ -138,7 +139,7 @@ bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain
     case Field::currency: {
       if (text.empty()) return true;
       auto c = money::find_currency(text);
-      if (!c) return fail(why, refuse(f, text, "expected an ISO 4217 code such as USD"));
+      if (!c) return refuse(why, f, text, "expected an ISO 4217 code such as USD");
       r.currency = *c;
       return true;
     }
@@ -147,8 +148,8 @@ bool set_field(usage::UsageRecord& r, Field f, std::string_view text, bool plain
     case Field::quantity: {
       if (text.empty()) return true;
       auto d = money::Decimal::parse(text);
-      if (!d) return fail(why, refuse(f, text, d.error()));
-      if (d->negative()) return fail(why, refuse(f, text, "must not be negative"));
+      if (!d) return refuse(why, f, text, d.error());
+      if (d->negative()) return refuse(why, f, text, "must not be negative");
       r.quantity = *d;
       return true;
     }

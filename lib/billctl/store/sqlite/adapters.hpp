@@ -28,7 +28,8 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
     m_parallel_min_rows = min_rows;
   }
   void set_use_rollups(bool on) { m_use_rollups = on; }
-  void set_max_rollup_slots(size_t n) { m_max_slots = n; }
+  // Both bounds (into a store with records, and into an empty one).
+  void set_max_rollup_slots(size_t n) { m_max_slots = m_max_bulk_slots = n; }
 
  private:
   // One scan of the records for every query.
@@ -44,6 +45,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   int64_t m_parallel_min_rows = 500000;
   bool m_use_rollups = true;
   size_t m_max_slots = k_max_slots;
+  size_t m_max_bulk_slots = k_max_bulk_slots;
 };
 
 class SqliteAccess : public serve::AccessStore {

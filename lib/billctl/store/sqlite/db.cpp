@@ -2,7 +2,17 @@
 
 namespace billctl::store {
 
+void configure_sqlite() {
+  // Too late (SQLITE_MISUSE) once SQLite is initialised; the default then stays, which is correct too.
+  static const bool once = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)once;
+}
+
 Db::Db(const std::string& path) : m_path(path) {
+  configure_sqlite();
   const int rc = sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
   if (rc != SQLITE_OK) {

@@ -15,6 +15,10 @@ namespace billctl::store {
 // How long a connection waits for another's lock: a concurrent import waits up to 10 minutes.
 inline constexpr int k_busy_ms = 600000;
 
+// Settings SQLite takes once, before its first connection: no memory statistics, so its
+// allocations do not take a process-wide mutex each (billctl reads none of them). Connections call it.
+void configure_sqlite();
+
 class Db {
  public:
   explicit Db(const std::string& path);

@@ -1,5 +1,6 @@
 #include "billctl/store/sqlite/inspect.hpp"
 
+#include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
 
 #include <sqlite3.h>
@@ -41,6 +42,7 @@ StoreFacts inspect_store(const std::string& path) {
   f.file_bytes = int64_t(st.st_size);
   f.wal_bytes = file_size(path + "-wal");
   sqlite3* db = nullptr;
+  configure_sqlite();
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     f.error = db ? sqlite3_errmsg(db) : "cannot open";
     sqlite3_close(db);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "billctl/store/sqlite/db.hpp"
 #include "billctl/store/sqlite/schema.hpp"
 
 namespace billctl::store {
@@ -60,6 +61,7 @@ std::vector<std::string> stored_names(const std::string& path, NameKind kind, st
   struct stat st{};
   if (limit == 0 || ::stat(path.c_str(), &st) != 0) return out;
   sqlite3* db = nullptr;
+  configure_sqlite();
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
     sqlite3_close(db);
     return out;

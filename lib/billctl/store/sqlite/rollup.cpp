@@ -207,41 +207,61 @@ void RollupDeltas::flush(Db& db, bool staged, bool last) {
   Stmt dims(db, upsert("usage_dim_hourly", "dim").c_str());
   Stmt combos(db, upsert("usage_combo_hourly", "combo").c_str());
   const uint32_t first_combo = m_dims ? uint32_t(k_rollup_dims + 1) : 0;
-  // In key order, each value's hours together: the upserts walk the rollup tables' pages in runs.
+  // Each rollup value's hours together (interned ids compare fast), then those runs in the tables'
+  // key order (dimension, value: a few thousand strings to compare), so the upserts append to the
+  // rollup tables' B-trees or walk their pages once instead of landing at random places.
   std::sort(m_slots.begin(), m_slots.end(), [](const Slot& a, const Slot& b) {
     if (a.key.roll != b.key.roll) return a.key.roll < b.key.roll;
     for (size_t i = 0; i < k_max_combo; ++i)
       if (a.key.ids[i] != b.key.ids[i]) return a.key.ids[i] < b.key.ids[i];
     return a.key.hk < b.key.hk;
   });
-  for (const Slot& slot : m_slots) {
-    const Key& k = slot.key;
-    const usage::Totals& t = slot.totals;
-    Stmt& up = k.roll < first_combo ? dims : combos;
-    std::string_view key, value;
-    if (k.roll >= first_combo) {
+  struct Run {
+    bool combo;
+    std::string_view key;
+    std::string value;
+    size_t begin, end;
+  };
+  std::vector<Run> runs;
+  for (size_t i = 0; i < m_slots.size();) {
+    const Key& k = m_slots[i].key;
+    size_t j = i + 1;
+    while (j < m_slots.size() && m_slots[j].key.roll == k.roll &&
+           std::equal(k.ids, k.ids + k_max_combo, m_slots[j].key.ids))
+      ++j;
+    Run run{k.roll >= first_combo, {}, {}, i, j};
+    if (run.combo) {
       const Combo& c = m_combos[k.roll - first_combo];
       std::string_view parts[k_max_combo];
-      for (size_t i = 0; i < c.dims.size(); ++i) parts[i] = m_values[m_combo_at[k.roll - first_combo][i]].value(k.ids[i]);
-      combo_value(parts, c.dims.size(), m_value);
-      key = c.name;
-      value = m_value;
+      for (size_t d = 0; d < c.dims.size(); ++d) parts[d] = m_values[m_combo_at[k.roll - first_combo][d]].value(k.ids[d]);
+      combo_value(parts, c.dims.size(), run.value);
+      run.key = c.name;
     } else if (k.roll < k_rollup_dims) {
-      key = usage::dim_name(k_rollup_dim[k.roll]);
-      value = m_values[k.roll].value(k.ids[0]);
+      run.key = usage::dim_name(k_rollup_dim[k.roll]);
+      run.value = m_values[k.roll].value(k.ids[0]);
     } else {
-      key = "*";
+      run.key = "*";
     }
-    const int64_t hk = k.hk;
-    const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
-    up.bind(1, key).bind(2, value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
-    up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
-    up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
-    up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
-    up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
-    up.step();
-    up.reset();
+    runs.push_back(std::move(run));
+    i = j;
   }
+  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) {
+    return std::tie(a.combo, a.key, a.value) < std::tie(b.combo, b.key, b.value);
+  });
+  for (const Run& run : runs)
+    for (size_t i = run.begin; i < run.end; ++i) {
+      const int64_t hk = m_slots[i].key.hk;
+      const usage::Totals& t = m_slots[i].totals;
+      Stmt& up = run.combo ? combos : dims;
+      const char cur[3] = {char((hk >> 16) & 0xff), char((hk >> 8) & 0xff), char(hk & 0xff)};
+      up.bind(1, run.key).bind(2, run.value).bind(3, hk >> 25).bind(4, std::string_view(cur, 3)).bind(16, (hk >> 24) & 1);
+      up.bind(5, t.records).bind(6, t.requests).bind(7, t.error_requests).bind(8, t.input_tokens);
+      up.bind(9, t.cached_input_tokens).bind(10, t.cache_write_tokens).bind(11, t.cache_write_1h_tokens);
+      up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
+      up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
+      up.step();
+      up.reset();
+    }
   m_slots.clear();
   std::fill(m_table.begin(), m_table.end(), 0);
   std::fill(m_last.begin(), m_last.end(), 0);

@@ -80,7 +80,7 @@ bool usage_empty(Db& db) {
 
 class SqliteImport : public ingest::ImportTxn {
  public:
-  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots)
+  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots)
       : m_db(db),
         m_journal(db, usage_empty(db)),
         m_txn(db),
@@ -98,7 +98,8 @@ class SqliteImport : public ingest::ImportTxn {
                  " import_id=?25, session=?26 WHERE id=?1"),
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true, true),
-        m_max_slots(max_slots) {
+        m_max_slots(max_slots),
+        m_max_bulk_slots(max_bulk_slots) {
     m_roll.reserve(std::min(max_slots, k_max_slots) + 128);  // a record adds at most 8 + 56 combos
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
@@ -242,10 +243,15 @@ class SqliteImport : public ingest::ImportTxn {
   // At the first record: an empty store takes the records without indexes (appending is several
   // times faster than inserting each id and time at a random place in an index that outgrows the
   // page cache); any other goes record by record.
+  // Appending needs few pages in memory, so the page cache gives its room to the rollup slots:
+  // with up to k_max_bulk_slots held, a month of records usually goes into the rollups in one
+  // flush, with nothing staged and merged again.
   void start_loading() {
     m_decided = true;
     if (!usage_empty(m_db)) return;
     m_db.exec(k_drop_usage_indexes);
+    m_db.exec("PRAGMA cache_size = -16384");
+    m_roll.reserve(std::min(m_max_bulk_slots, k_max_bulk_slots) + 128);
     m_bulk = true;
   }
 
@@ -332,15 +338,18 @@ class SqliteImport : public ingest::ImportTxn {
     }
   }
 
-  // Every delta of the import into the rollup tables: those held in memory and those staged.
-  // The stage's GROUP BY (and an index build after it) sorts in memory up to the page cache's size
-  // and merges from temporary files beyond it: with the deltas' memory given back first, half the
-  // import's cache keeps the peak where record-by-record imports are. The caller restores it.
+  // Every delta of the import into the rollup tables: those held in memory (straight into the
+  // tables when nothing was staged: the deltas never outgrew memory) and those staged. The stage's
+  // GROUP BY (and an index build after it) sorts in memory up to the page cache's size and merges
+  // from temporary files beyond it: with the deltas' memory given back first, half the import's
+  // cache keeps the peak where record-by-record imports are. The caller restores it.
   void settle_rollups() {
-    m_roll.flush(m_db, true);
+    m_roll.flush(m_db, m_staged);
     m_roll.release();
     m_db.exec("PRAGMA cache_size = -65536");
+    if (!m_staged) return;
     RollupDeltas::merge_staged(m_db);
+    m_staged = false;
   }
 
   // The replaced count of the source that loaded row `rowid` (one not yet logged: the current).
@@ -352,7 +361,10 @@ class SqliteImport : public ingest::ImportTxn {
 
   void add_to_rollup(const usage::PricedRecord& pr) {
     const usage::UsageRecord& r = *pr.record;
-    if (m_roll.full(m_max_slots)) m_roll.flush(m_db, true, false);
+    if (m_roll.full(m_bulk ? m_max_bulk_slots : m_max_slots)) {
+      m_roll.flush(m_db, true, false);
+      m_staged = true;
+    }
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
@@ -410,7 +422,8 @@ class SqliteImport : public ingest::ImportTxn {
                 " currency, import_id) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"};
   std::string m_now;
   RollupDeltas m_roll;
-  size_t m_max_slots;
+  size_t m_max_slots, m_max_bulk_slots;
+  bool m_staged = false;  // whether deltas wait in the stage for merge_staged()
   int64_t m_catalog_id = 0;
   std::string m_quantity;
   int64_t m_import_id = 0;
@@ -435,7 +448,7 @@ std::unique_ptr<ingest::ImportTxn> SqliteUsage::begin_import(const usage::Catalo
   // A large page cache keeps a big import's index pages in memory instead of spilling them to
   // the WAL and reading them back; it bounds memory at 128 MB whatever the import's size.
   m_db.exec("PRAGMA cache_size = -131072");
-  return std::make_unique<SqliteImport>(m_db, catalog, now, m_max_slots);
+  return std::make_unique<SqliteImport>(m_db, catalog, now, m_max_slots, m_max_bulk_slots);
 }
 
 std::vector<ingest::ImportLogRow> SqliteUsage::import_log(size_t limit) {

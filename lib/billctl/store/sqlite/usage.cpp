@@ -78,6 +78,28 @@ bool usage_empty(Db& db) {
   return any.int64(0) == 0;
 }
 
+// The connection set up for index builds (a 4 MB page cache, a sorter thread on two cores or
+// more) until end() or destruction, then back to an import's 128 MB page cache and no sorter threads.
+class SortSettings {
+ public:
+  explicit SortSettings(Db& db) : m_db(db) {
+    m_db.exec("PRAGMA cache_size = -4096");
+    if (std::thread::hardware_concurrency() >= 2) m_db.exec("PRAGMA threads = 2");
+  }
+  ~SortSettings() {
+    if (m_on) sqlite3_exec(m_db.handle(), "PRAGMA threads = 0; PRAGMA cache_size = -131072", nullptr, nullptr, nullptr);
+  }
+  void end() {
+    m_on = false;
+    m_db.exec("PRAGMA threads = 0");
+    m_db.exec("PRAGMA cache_size = -131072");
+  }
+
+ private:
+  Db& m_db;
+  bool m_on = true;
+};
+
 class SqliteImport : public ingest::ImportTxn {
  public:
   SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots)
@@ -262,14 +284,20 @@ class SqliteImport : public ingest::ImportTxn {
   void finish_bulk() {
     m_bulk = false;
     step("writing the rollups");
-    settle_rollups();  // leaves half the page cache for the index builds too
+    settle_rollups();
+    // An index build is a sort, and SQLite's sorter was fastest here with small in-memory runs
+    // (the page cache's size: 4 MB) that a second thread sorts and merges too: at 10M records the
+    // id index took 15.2 s with 64 MB and one thread, 4.6 s so (the time index 7.4 -> 4.0 s).
+    SortSettings sorting(m_db);
     const std::vector<std::string> indexes = usage_indexes();
     const std::string of = " of " + std::to_string(indexes.size());
     step("building index 1" + of);
     int rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
       step("settling repeated ids");
+      m_db.exec("PRAGMA cache_size = -65536");  // the deletes' triggers update rollup rows anywhere
       settle_repeated_ids();
+      m_db.exec("PRAGMA cache_size = -4096");
       rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     }
     if (rc != SQLITE_OK) m_db.fail("cannot index the imported records");
@@ -277,7 +305,7 @@ class SqliteImport : public ingest::ImportTxn {
       step("building index " + std::to_string(i + 1) + of);
       m_db.exec(indexes[i].c_str());
     }
-    m_db.exec("PRAGMA cache_size = -131072");
+    sorting.end();
     Stmt upd(m_db, "UPDATE imports SET rows_replaced = ?2 WHERE id = ?1");
     for (const auto& src : m_sources) {
       upd.bind(1, src.import_id).bind(2, int64_t(src.replaced));

@@ -89,6 +89,7 @@ void run_import(const ImportOptions& o, Env& env) {
   struct ToStore : ingest::ReadConsumer {
     ingest::ImportTxn& txn;
     explicit ToStore(ingest::ImportTxn& t) : txn(t) {}
+    void ahead(const usage::PricedRecord& r) override { txn.ahead(r); }
     void put(const usage::PricedRecord& r) override { txn.put(r); }
     void put_billed(const providers::BilledLine& b) override { txn.put_billed(b); }
     void source_done(const ingest::SourceStats& s) override { txn.log_source(s); }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -11,11 +12,25 @@ using namespace billctl;
 namespace {
 
 // What a consumer saw, one line per call, every text field and number spelled out.
+// ahead() notes each record's id (on the reading thread), put() checks its record came ahead first.
 struct Recorder : ingest::ReadConsumer {
   std::vector<std::string> seen;
   int64_t fail_at = -1;  // throw on this record
+  std::mutex ahead_mutex;
+  std::vector<std::string> ahead_ids;
+  size_t puts = 0;
+  bool ahead_first = true;  // every put() came after its ahead(), in order
+  void ahead(const usage::PricedRecord& pr) override {
+    std::lock_guard<std::mutex> lock(ahead_mutex);
+    ahead_ids.emplace_back(pr.record->id);
+  }
   void put(const usage::PricedRecord& pr) override {
     const usage::UsageRecord& r = *pr.record;
+    {
+      std::lock_guard<std::mutex> lock(ahead_mutex);
+      if (puts >= ahead_ids.size() || ahead_ids[puts] != r.id) ahead_first = false;
+      ++puts;
+    }
     if (int64_t(seen.size()) == fail_at) throw std::runtime_error("store failed at record " + std::to_string(fail_at));
     std::string s = "record";
     for (std::string_view v : {r.id, r.provider, r.model, r.organization, r.department, r.user, r.feature, r.project, r.meter, r.unit, r.session})
@@ -69,10 +84,14 @@ TEST_CASE("read-ahead hands on every record, billed line and input end in order,
   CHECK(serial.seen[501] == "billed line500");
   CHECK(serial.seen[502] == "done first.csv");
   CHECK(serial.seen.back() == "done second.csv");
+  CHECK(serial.ahead_first);
+  CHECK(serial.ahead_ids.size() == 1000);
   for (size_t batch : {size_t(1), size_t(3), size_t(64), size_t(4096)}) {
     Recorder threaded;
     ingest::read_ahead(reader(1000), threaded, true, batch);
     CHECK(threaded.seen == serial.seen);
+    CHECK(threaded.ahead_first);
+    CHECK(threaded.ahead_ids == serial.ahead_ids);
   }
 }
 

@@ -18,6 +18,10 @@ namespace billctl::ingest {
 // without commit() rolls everything back.
 class ImportTxn : public RecordSink {
  public:
+  // The part of storing a record that needs nothing of the store, which a caller may do on its
+  // reading thread (read_ahead): called for every record, in order, each before its put(), or for
+  // none (put() then does it).
+  virtual void ahead(const usage::PricedRecord&) {}
   // Records the source in the import log, with the records it replaced.
   virtual void log_source(const SourceStats& s) = 0;
   // Records replaced (an id seen before) by each source logged so far, in order; final only after

@@ -78,13 +78,14 @@ struct Cancelled {};
 // The queue between the two threads.
 class Channel : public RecordSink {
  public:
-  explicit Channel(size_t batch_records) : m_batch(std::max<size_t>(batch_records, 1)) {
+  Channel(ReadConsumer& consumer, size_t batch_records) : m_consumer(consumer), m_batch(std::max<size_t>(batch_records, 1)) {
     for (size_t i = 0; i + 1 < k_batches; ++i) m_free.push_back(std::make_unique<Batch>());
     m_filling = std::make_unique<Batch>();
   }
 
   // The reading side.
   void put(const usage::PricedRecord& r) override {
+    m_consumer.ahead(r);
     m_filling->add(r);
     if (m_filling->records.size() >= m_batch) hand_over();
   }
@@ -150,6 +151,7 @@ class Channel : public RecordSink {
     m_free.pop_back();
   }
 
+  ReadConsumer& m_consumer;  // its ahead() only, on the reading side
   size_t m_batch;
   std::unique_ptr<Batch> m_filling;  // the reading side's
   std::mutex m_mutex;
@@ -165,7 +167,10 @@ class Channel : public RecordSink {
 class Direct : public RecordSink {
  public:
   explicit Direct(ReadConsumer& c) : m_consumer(c) {}
-  void put(const usage::PricedRecord& r) override { m_consumer.put(r); }
+  void put(const usage::PricedRecord& r) override {
+    m_consumer.ahead(r);
+    m_consumer.put(r);
+  }
   void put_billed(const providers::BilledLine& b) override { m_consumer.put_billed(b); }
 
  private:
@@ -180,7 +185,7 @@ void read_ahead(const ReadFn& read, ReadConsumer& consumer, bool threaded, size_
     read(sink, [&](const SourceStats& s) { consumer.source_done(s); });
     return;
   }
-  Channel channel(batch_records);
+  Channel channel(consumer, batch_records);
   std::thread reader([&] {
     std::exception_ptr error;
     try {

@@ -15,6 +15,9 @@ namespace billctl::ingest {
 class ReadConsumer {
  public:
   virtual ~ReadConsumer() = default;
+  // Each record on the reading side (the second thread when threaded), before it is queued for
+  // put(): work that needs nothing of the writing side. Not called concurrently with itself.
+  virtual void ahead(const usage::PricedRecord&) {}
   virtual void put(const usage::PricedRecord& r) = 0;
   virtual void put_billed(const providers::BilledLine& b) = 0;
   // After the last record of an input.

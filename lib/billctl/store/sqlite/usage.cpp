@@ -5,6 +5,7 @@
 #include "billctl/store/sqlite/schema.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <map>
 #include <optional>
@@ -104,7 +105,8 @@ class SqliteImport : public ingest::ImportTxn {
  public:
   SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots)
       : m_db(db),
-        m_journal(db, usage_empty(db)),
+        m_empty(usage_empty(db)),
+        m_journal(db, m_empty),
         m_txn(db),
         m_insert(db,
                  "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
@@ -122,7 +124,9 @@ class SqliteImport : public ingest::ImportTxn {
         m_roll(registered_combos(db), true, true),
         m_max_slots(max_slots),
         m_max_bulk_slots(max_bulk_slots) {
-    m_roll.reserve(std::min(max_slots, k_max_slots) + 128);  // a record adds at most 8 + 56 combos
+    // A record adds at most 8 + 56 combos. Reserved now: ahead() may be adding on another thread
+    // when put() starts loading.
+    m_roll.reserve(m_empty ? std::min(max_bulk_slots, k_max_bulk_slots) + 128 : std::min(max_slots, k_max_slots) + 128);
     // Registered inside the import's transaction, so a rolled-back import leaves nothing behind.
     Stmt reg(db, "INSERT OR IGNORE INTO catalogs(hash, name, as_of) VALUES(?1, ?2, ?3)");
     reg.bind(1, catalog.hash).bind(2, catalog.name).bind(3, catalog.as_of);
@@ -149,7 +153,9 @@ class SqliteImport : public ingest::ImportTxn {
       m_append.step();
       m_append.reset();
       m_last_rowid = m_db.last_rowid();
-      add_to_rollup(pr);
+      // ahead() added the records before the one it handed the rollups over at.
+      if (!m_ahead || m_put >= m_ahead_upto.load(std::memory_order_acquire)) add_to_rollup(pr);
+      ++m_put;
       return;
     }
     bind_all(m_insert, pr);
@@ -178,6 +184,20 @@ class SqliteImport : public ingest::ImportTxn {
       m_update.reset();
     }
     add_to_rollup(pr);
+  }
+
+  // Into an empty store, the rollup deltas need nothing of the store until they outgrow memory:
+  // they are added here (on the reading thread of `usage import`) until then, and by put() after.
+  void ahead(const usage::PricedRecord& pr) override {
+    if (!m_empty || m_handed_over) return;
+    if (!m_ahead) m_ahead = true;  // written once, before put() of the first record reads it
+    if (m_roll.full(m_max_bulk_slots)) {
+      m_handed_over = true;
+      m_ahead_upto.store(m_ahead_count, std::memory_order_release);
+      return;
+    }
+    roll(pr);
+    ++m_ahead_count;
   }
 
   void log_source(const ingest::SourceStats& s) override {
@@ -273,7 +293,6 @@ class SqliteImport : public ingest::ImportTxn {
     if (!usage_empty(m_db)) return;
     m_db.exec(k_drop_usage_indexes);
     m_db.exec("PRAGMA cache_size = -16384");
-    m_roll.reserve(std::min(m_max_bulk_slots, k_max_bulk_slots) + 128);
     m_bulk = true;
   }
 
@@ -388,11 +407,15 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   void add_to_rollup(const usage::PricedRecord& pr) {
-    const usage::UsageRecord& r = *pr.record;
     if (m_roll.full(m_bulk ? m_max_bulk_slots : m_max_slots)) {
       m_roll.flush(m_db, true, false);
       m_staged = true;
     }
+    roll(pr);
+  }
+
+  void roll(const usage::PricedRecord& pr) {
+    const usage::UsageRecord& r = *pr.record;
     const std::string_view values[k_rollup_dims] = {r.provider, usage::dim_value(r, usage::Dim::model), r.organization,
                                                     r.department, r.user, r.feature, r.project};
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
@@ -431,6 +454,7 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   Db& m_db;
+  const bool m_empty;         // the store held no records when the import began
   RollbackJournal m_journal;  // before m_txn: back to WAL after the transaction ends
   Transaction m_txn;
   Stmt m_insert;
@@ -452,6 +476,11 @@ class SqliteImport : public ingest::ImportTxn {
   RollupDeltas m_roll;
   size_t m_max_slots, m_max_bulk_slots;
   bool m_staged = false;  // whether deltas wait in the stage for merge_staged()
+  // ahead(): whether it is called, whether it handed the rollups over to put(), the records it
+  // added, and that count once handed over (the reading thread's until then).
+  bool m_ahead = false, m_handed_over = false;
+  uint64_t m_ahead_count = 0, m_put = 0;
+  std::atomic<uint64_t> m_ahead_upto{UINT64_MAX};
   int64_t m_catalog_id = 0;
   std::string m_quantity;
   int64_t m_import_id = 0;

@@ -257,6 +257,38 @@ void check_same(const usage::AggResult& a, const usage::AggResult& b) {
 
 }  // namespace
 
+TEST_CASE("an import into an empty store leaves every index of the records complete", "[store]") {
+  // Records with a meter and with a session: their partial indexes are kept while loading, or
+  // dropped at the bound and built at the end; either way each holds exactly its records.
+  std::string csv = "id,timestamp,model,user,input_tokens,output_tokens,meter,quantity,unit,session\n";
+  for (int i = 0; i < 30; ++i) {
+    const std::string ts = "2026-10-0" + std::to_string(1 + i % 9) + "T0" + std::to_string(i % 10) + ":00:00Z";
+    if (i % 3 == 0) csv += "m" + std::to_string(i) + "," + ts + ",,alice,0,0,web_search,2,calls,\n";
+    else if (i % 3 == 1) csv += "s" + std::to_string(i) + "," + ts + ",gpt-4o,bob,10,5,,,,sess" + std::to_string(i % 4) + "\n";
+    else csv += "p" + std::to_string(i) + "," + ts + ",gpt-4o,carol,10,5,,,,\n";
+  }
+  for (uint64_t bound : {uint64_t(100'000), uint64_t(1), uint64_t(4)}) {
+    INFO("bound " << bound);
+    test::TempDir dir;
+    store::SqliteStore st(dir.path("s.db"));
+    st.set_partial_index_rows(bound);
+    CHECK(import_file(st, dir.file("u.csv", csv)) == 30);
+    store::Db db(st.path());
+    store::Stmt check(db, "PRAGMA integrity_check");
+    REQUIRE(check.step());
+    CHECK(check.text(0) == "ok");
+    store::Stmt names(db, "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage' ORDER BY name)");
+    REQUIRE(names.step());
+    CHECK(names.text(0) == "usage_id usage_meter_ts usage_session_ts usage_ts");
+    store::Stmt meters(db, "SELECT count(*) FROM usage INDEXED BY usage_meter_ts WHERE meter != '' AND ts >= 0");
+    REQUIRE(meters.step());
+    CHECK(meters.int64(0) == 10);
+    store::Stmt sessions(db, "SELECT count(*) FROM usage INDEXED BY usage_session_ts WHERE session != '' AND ts >= 0");
+    REQUIRE(sessions.step());
+    CHECK(sessions.int64(0) == 10);
+  }
+}
+
 TEST_CASE("rollup answers equal scans after random imports, replacements and failed imports", "[store][rollup][property]") {
   const pricing::Catalog catalog = pricing::Catalog::builtin();
   for (unsigned seed = 1; seed <= 6; ++seed) {

@@ -30,6 +30,9 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   void set_use_rollups(bool on) { m_use_rollups = on; }
   // Both bounds (into a store with records, and into an empty one).
   void set_max_rollup_slots(size_t n) { m_max_slots = m_max_bulk_slots = n; }
+  // Records with a meter (or with a session) an import into an empty store keeps their partial
+  // index up to while it loads.
+  void set_partial_index_rows(uint64_t n) { m_partial_rows = n; }
 
  private:
   // One scan of the records for every query.
@@ -46,6 +49,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   bool m_use_rollups = true;
   size_t m_max_slots = k_max_slots;
   size_t m_max_bulk_slots = k_max_bulk_slots;
+  uint64_t m_partial_rows = 100'000;
 };
 
 class SqliteAccess : public serve::AccessStore {

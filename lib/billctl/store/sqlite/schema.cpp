@@ -4,6 +4,7 @@
 
 #include "billctl/store/sqlite/rollup.hpp"
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -541,6 +542,7 @@ constexpr const char* k_usage_indexes[] = {
 };
 
 constexpr int k_migration_count = int(sizeof k_migrations / sizeof k_migrations[0]);
+static_assert(std::size(k_usage_indexes) == std::size(k_usage_index_names));
 
 }  // namespace
 

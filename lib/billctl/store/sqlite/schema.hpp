@@ -19,9 +19,9 @@ int schema_version(Db& db);
 // `notice` is told when an upgrade will read every record of a large store (it takes seconds).
 void migrate(Db& db, const std::function<void(const std::string&)>& notice = {});
 // CREATE statements of the usage table's indexes, the unique id index first (an import into an
-// empty store builds them after loading), and the DROP statements that undo them.
+// empty store builds them after loading), and their names in the same order: the id, the time,
+// and the partial indexes of the records with a meter and of those with a session.
 std::vector<std::string> usage_indexes();
-inline constexpr const char* k_drop_usage_indexes =
-    "DROP INDEX usage_id; DROP INDEX usage_ts; DROP INDEX usage_meter_ts; DROP INDEX usage_session_ts;";
+inline constexpr const char* k_usage_index_names[] = {"usage_id", "usage_ts", "usage_meter_ts", "usage_session_ts"};
 
 }  // namespace billctl::store

@@ -55,6 +55,7 @@ serve::AccessStore& SqliteStore::access() { return *m_access; }
 void SqliteStore::set_scan_threads(unsigned n, int64_t min_rows) { m_usage->set_scan_threads(n, min_rows); }
 void SqliteStore::set_use_rollups(bool on) { m_usage->set_use_rollups(on); }
 void SqliteStore::set_max_rollup_slots(size_t n) { m_usage->set_max_rollup_slots(n); }
+void SqliteStore::set_partial_index_rows(uint64_t n) { m_usage->set_partial_index_rows(n); }
 
 std::vector<ingest::LoggedImport> SqliteStore::stored_imports() {
   Stmt s(m_db,

@@ -69,6 +69,9 @@ class SqliteStore {
   void set_use_rollups(bool on);
   // Rollup slots an import keeps in memory before writing them (tests lower it).
   void set_max_rollup_slots(size_t n);
+  // Records with a meter (or a session) an import into an empty store loads with their partial
+  // index in place, before it drops it to build afterwards (tests lower it).
+  void set_partial_index_rows(uint64_t n);
 
  private:
   Db m_db;

@@ -103,7 +103,8 @@ class SortSettings {
 
 class SqliteImport : public ingest::ImportTxn {
  public:
-  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots)
+  SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots,
+               uint64_t partial_rows)
       : m_db(db),
         m_empty(usage_empty(db)),
         m_journal(db, m_empty),
@@ -123,7 +124,8 @@ class SqliteImport : public ingest::ImportTxn {
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true, true),
         m_max_slots(max_slots),
-        m_max_bulk_slots(max_bulk_slots) {
+        m_max_bulk_slots(max_bulk_slots),
+        m_max_partial_rows(partial_rows) {
     // A record adds at most 8 + 56 combos. Reserved now: ahead() may be adding on another thread
     // when put() starts loading.
     m_roll.reserve(m_empty ? std::min(max_bulk_slots, k_max_bulk_slots) + 128 : std::min(max_slots, k_max_slots) + 128);
@@ -153,37 +155,59 @@ class SqliteImport : public ingest::ImportTxn {
       m_append.step();
       m_append.reset();
       m_last_rowid = m_db.last_rowid();
+      if (!r.meter.empty() && ++m_partial_rows[0] == m_max_partial_rows) drop_index(2);
+      if (!r.session.empty() && ++m_partial_rows[1] == m_max_partial_rows) drop_index(3);
       // ahead() added the records before the one it handed the rollups over at.
       if (!m_ahead || m_put >= m_ahead_upto.load(std::memory_order_acquire)) add_to_rollup(pr);
       ++m_put;
       return;
     }
-    bind_all(m_insert, pr);
-    m_insert.step();
-    m_insert.reset();
-    if (m_db.changes() == 0) {
+    // A record whose id is stored replaces the stored one. Whether the insert or the lookup of the
+    // stored record comes first follows the record before: a re-import of an export replaces
+    // record after record, and looking first touches the id index once a record instead of twice.
+    bool stored;  // m_old stands on the stored record
+    if (m_expect_stored) {
+      m_old.bind(1, r.id);
+      stored = m_old.step();
+      if (!stored) {
+        m_old.reset();
+        insert(pr);
+      }
+    } else {
+      stored = !insert(pr);
+      if (stored) {
+        m_old.bind(1, r.id);
+        if (!m_old.step()) m_db.fail("record '" + std::string(r.id) + "' is stored and cannot be read");
+      }
+    }
+    m_expect_stored = stored;
+    if (stored) {
       // A replacement: take the stored version out of the hourly rollup first. A record stored
       // exactly as it comes again (a re-import of the same export) is left as it is.
       ++m_replaced;
-      m_old.bind(1, r.id);
-      const bool found = m_old.step();
-      if (found && same_as_stored(pr)) {
+      if (same_as_stored(pr)) {
         m_old.reset();
         return;
       }
-      if (found) {
-        const std::string_view old_meter = m_old.text(20);
-        const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
-        const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
-                                                            m_old.text(0),  m_old.text(18), m_old.text(19)};
-        m_roll.add(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
-      }
+      const std::string_view old_meter = m_old.text(20);
+      const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
+      const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
+                                                          m_old.text(0),  m_old.text(18), m_old.text(19)};
+      m_roll.add(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
       m_old.reset();
       bind_all(m_update, pr);
       m_update.step();
       m_update.reset();
     }
     add_to_rollup(pr);
+  }
+
+  // Inserts a record unless its id is stored; whether it did.
+  bool insert(const usage::PricedRecord& pr) {
+    bind_all(m_insert, pr);
+    m_insert.step();
+    m_insert.reset();
+    return m_db.changes() != 0;
   }
 
   // Into an empty store, the rollup deltas need nothing of the store until they outgrow memory:
@@ -288,12 +312,22 @@ class SqliteImport : public ingest::ImportTxn {
   // Appending needs few pages in memory, so the page cache gives its room to the rollup slots:
   // with up to k_max_bulk_slots held, a month of records usually goes into the rollups in one
   // flush, with nothing staged and merged again.
+  // The partial indexes (records with a meter, with a session) stay while they are small: a
+  // B-tree insert for each such record costs less than building one afterwards, which reads the
+  // whole table (1 s each at 10M records). Each is dropped too once m_max_partial_rows records
+  // need it (100,000).
   void start_loading() {
     m_decided = true;
     if (!usage_empty(m_db)) return;
-    m_db.exec(k_drop_usage_indexes);
+    drop_index(0);
+    drop_index(1);
     m_db.exec("PRAGMA cache_size = -16384");
     m_bulk = true;
+  }
+
+  void drop_index(size_t i) {
+    m_db.exec(("DROP INDEX " + std::string(k_usage_index_names[i])).c_str());
+    m_dropped[i] = true;
   }
 
   // Ends loading into an empty store: the rollups take every loaded record, repeated ids are
@@ -309,7 +343,7 @@ class SqliteImport : public ingest::ImportTxn {
     // id index took 15.2 s with 64 MB and one thread, 4.6 s so (the time index 7.4 -> 4.0 s).
     SortSettings sorting(m_db);
     const std::vector<std::string> indexes = usage_indexes();
-    const std::string of = " of " + std::to_string(indexes.size());
+    const std::string of = " of " + std::to_string(std::count(m_dropped.begin(), m_dropped.end(), true));
     step("building index 1" + of);
     int rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
@@ -320,10 +354,12 @@ class SqliteImport : public ingest::ImportTxn {
       rc = sqlite3_exec(m_db.handle(), indexes[0].c_str(), nullptr, nullptr, nullptr);
     }
     if (rc != SQLITE_OK) m_db.fail("cannot index the imported records");
-    for (size_t i = 1; i < indexes.size(); ++i) {
-      step("building index " + std::to_string(i + 1) + of);
+    for (size_t i = 1, n = 1; i < indexes.size(); ++i) {
+      if (!m_dropped[i]) continue;
+      step("building index " + std::to_string(++n) + of);
       m_db.exec(indexes[i].c_str());
     }
+    m_dropped = {};
     sorting.end();
     Stmt upd(m_db, "UPDATE imports SET rows_replaced = ?2 WHERE id = ?1");
     for (const auto& src : m_sources) {
@@ -476,6 +512,10 @@ class SqliteImport : public ingest::ImportTxn {
   RollupDeltas m_roll;
   size_t m_max_slots, m_max_bulk_slots;
   bool m_staged = false;  // whether deltas wait in the stage for merge_staged()
+  bool m_expect_stored = false;  // the record before replaced a stored one
+  uint64_t m_max_partial_rows;
+  std::array<bool, std::size(k_usage_index_names)> m_dropped{};  // while loading into an empty store
+  uint64_t m_partial_rows[2] = {0, 0};  // loaded records with a meter, with a session
   // ahead(): whether it is called, whether it handed the rollups over to put(), the records it
   // added, and that count once handed over (the reading thread's until then).
   bool m_ahead = false, m_handed_over = false;
@@ -505,7 +545,7 @@ std::unique_ptr<ingest::ImportTxn> SqliteUsage::begin_import(const usage::Catalo
   // A large page cache keeps a big import's index pages in memory instead of spilling them to
   // the WAL and reading them back; it bounds memory at 128 MB whatever the import's size.
   m_db.exec("PRAGMA cache_size = -131072");
-  return std::make_unique<SqliteImport>(m_db, catalog, now, m_max_slots, m_max_bulk_slots);
+  return std::make_unique<SqliteImport>(m_db, catalog, now, m_max_slots, m_max_bulk_slots, m_partial_rows);
 }
 
 std::vector<ingest::ImportLogRow> SqliteUsage::import_log(size_t limit) {

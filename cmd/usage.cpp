@@ -86,14 +86,7 @@ void run_import(const ImportOptions& o, Env& env) {
     }
     ingestor->finish();
   };
-  struct ToStore : ingest::ReadConsumer {
-    ingest::ImportTxn& txn;
-    explicit ToStore(ingest::ImportTxn& t) : txn(t) {}
-    void ahead(const usage::PricedRecord& r) override { txn.ahead(r); }
-    void put(const usage::PricedRecord& r) override { txn.put(r); }
-    void put_billed(const providers::BilledLine& b) override { txn.put_billed(b); }
-    void source_done(const ingest::SourceStats& s) override { txn.log_source(s); }
-  } to_store(*txn);
+  ingest::ToImport to_store(*txn);
   ingest::read_ahead(read, to_store, std::thread::hardware_concurrency() >= 2);
   txn->on_step([&](const std::string& what) { progress->step("writing the store: " + what); });
   progress->step("writing the store");

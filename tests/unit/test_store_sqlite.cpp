@@ -5,6 +5,7 @@
 
 #include "billctl/budgets/budget.hpp"
 #include "billctl/ingest/ingestor.hpp"
+#include "billctl/ingest/import_store.hpp"
 #include "billctl/ingest/read_ahead.hpp"
 #include "billctl/store/file_source.hpp"
 #include "billctl/store/sqlite/store.hpp"
@@ -29,14 +30,7 @@ uint64_t import_file(store::SqliteStore& st, const std::string& path, ingest::On
   auto txn = st.imports().begin_import(c.info(), 1'800'000'000);
   uint64_t accepted = 0;
   if (ahead) {
-    struct ToTxn : ingest::ReadConsumer {
-      ingest::ImportTxn& txn;
-      explicit ToTxn(ingest::ImportTxn& t) : txn(t) {}
-      void ahead(const usage::PricedRecord& r) override { txn.ahead(r); }
-      void put(const usage::PricedRecord& r) override { txn.put(r); }
-      void put_billed(const providers::BilledLine& b) override { txn.put_billed(b); }
-      void source_done(const ingest::SourceStats& s) override { txn.log_source(s); }
-    } to(*txn);
+    ingest::ToImport to(*txn);
     std::optional<ingest::Ingestor> ing;
     ingest::read_ahead(
         [&](ingest::RecordSink& sink, const std::function<void(const ingest::SourceStats&)>& done) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "billctl/ingest/ingestor.hpp"
+#include "billctl/ingest/read_ahead.hpp"
 #include "billctl/usage/source.hpp"
 
 namespace billctl::ingest {
@@ -47,6 +48,20 @@ class ImportTxn : public RecordSink {
 
  private:
   std::function<void(const std::string&)> m_step;
+};
+
+// read_ahead's writing side for an import: everything goes to the transaction, each input's end
+// to its import log.
+class ToImport : public ReadConsumer {
+ public:
+  explicit ToImport(ImportTxn& txn) : m_txn(txn) {}
+  void ahead(const usage::PricedRecord& r) override { m_txn.ahead(r); }
+  void put(const usage::PricedRecord& r) override { m_txn.put(r); }
+  void put_billed(const providers::BilledLine& b) override { m_txn.put_billed(b); }
+  void source_done(const SourceStats& s) override { m_txn.log_source(s); }
+
+ private:
+  ImportTxn& m_txn;
 };
 
 struct ImportLogRow {

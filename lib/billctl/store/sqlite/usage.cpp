@@ -106,9 +106,9 @@ class SqliteImport : public ingest::ImportTxn {
   SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots,
                uint64_t partial_rows)
       : m_db(db),
-        m_empty(usage_empty(db)),
-        m_journal(db, m_empty),
+        m_journal(db, usage_empty(db)),
         m_txn(db),
+        m_empty(usage_empty(db)),  // again, under the write lock: another import may have ended since
         m_insert(db,
                  "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
                  " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
@@ -318,7 +318,7 @@ class SqliteImport : public ingest::ImportTxn {
   // need it (100,000).
   void start_loading() {
     m_decided = true;
-    if (!usage_empty(m_db)) return;
+    if (!m_empty) return;
     drop_index(0);
     drop_index(1);
     m_db.exec("PRAGMA cache_size = -16384");
@@ -490,9 +490,9 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
   Db& m_db;
-  const bool m_empty;         // the store held no records when the import began
   RollbackJournal m_journal;  // before m_txn: back to WAL after the transaction ends
   Transaction m_txn;
+  const bool m_empty;  // the store held no records when the import began (ahead() and put() agree on it)
   Stmt m_insert;
   Stmt m_update;
   Stmt m_old{m_db,

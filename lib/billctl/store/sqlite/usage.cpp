@@ -79,26 +79,20 @@ bool usage_empty(Db& db) {
   return any.int64(0) == 0;
 }
 
-// The connection set up for index builds (a 4 MB page cache, a sorter thread on two cores or
-// more) until end() or destruction, then back to an import's 128 MB page cache and no sorter threads.
+// The connection set up for index builds while it lives (a 4 MB page cache, a sorter thread on
+// two cores or more), then back to an import's 128 MB page cache and no sorter threads.
 class SortSettings {
  public:
   explicit SortSettings(Db& db) : m_db(db) {
     m_db.exec("PRAGMA cache_size = -4096");
     if (std::thread::hardware_concurrency() >= 2) m_db.exec("PRAGMA threads = 2");
   }
-  ~SortSettings() {
-    if (m_on) sqlite3_exec(m_db.handle(), "PRAGMA threads = 0; PRAGMA cache_size = -131072", nullptr, nullptr, nullptr);
-  }
-  void end() {
-    m_on = false;
-    m_db.exec("PRAGMA threads = 0");
-    m_db.exec("PRAGMA cache_size = -131072");
-  }
+  ~SortSettings() { sqlite3_exec(m_db.handle(), "PRAGMA threads = 0; PRAGMA cache_size = -131072", nullptr, nullptr, nullptr); }
+  SortSettings(const SortSettings&) = delete;
+  SortSettings& operator=(const SortSettings&) = delete;
 
  private:
   Db& m_db;
-  bool m_on = true;
 };
 
 class SqliteImport : public ingest::ImportTxn {
@@ -306,16 +300,15 @@ class SqliteImport : public ingest::ImportTxn {
   }
 
  private:
-  // At the first record: an empty store takes the records without indexes (appending is several
-  // times faster than inserting each id and time at a random place in an index that outgrows the
-  // page cache); any other goes record by record.
-  // Appending needs few pages in memory, so the page cache gives its room to the rollup slots:
-  // with up to k_max_bulk_slots held, a month of records usually goes into the rollups in one
-  // flush, with nothing staged and merged again.
-  // The partial indexes (records with a meter, with a session) stay while they are small: a
-  // B-tree insert for each such record costs less than building one afterwards, which reads the
-  // whole table (1 s each at 10M records). Each is dropped too once m_max_partial_rows records
-  // need it (100,000).
+  // At the first record: an empty store takes the records without the id and time indexes
+  // (appending is several times faster than inserting each id and time at a random place in an
+  // index that outgrows the page cache); any other goes record by record. Appending needs few
+  // pages in memory, so the page cache gives its room to the rollup slots: with up to
+  // k_max_bulk_slots held, a month of records usually goes into the rollups in one flush, nothing
+  // staged and merged again. The partial indexes (records with a meter, with a session) stay while
+  // they are small: a B-tree insert for each such record costs less than building one afterwards,
+  // which reads the whole table (1 s each at 10M records); each is dropped too once
+  // m_max_partial_rows records need it (100,000).
   void start_loading() {
     m_decided = true;
     if (!m_empty) return;
@@ -360,7 +353,6 @@ class SqliteImport : public ingest::ImportTxn {
       m_db.exec(indexes[i].c_str());
     }
     m_dropped = {};
-    sorting.end();
     Stmt upd(m_db, "UPDATE imports SET rows_replaced = ?2 WHERE id = ?1");
     for (const auto& src : m_sources) {
       upd.bind(1, src.import_id).bind(2, int64_t(src.replaced));

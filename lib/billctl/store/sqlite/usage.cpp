@@ -95,6 +95,15 @@ class SortSettings {
   Db& m_db;
 };
 
+// A stored record as an import compares it with the record replacing it and takes it out of the
+// rollups: totals from column 3 (totals_at), its rowid last (column k_stored_columns - 1).
+constexpr const char* k_stored_select =
+    "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
+    " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
+    " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
+    " feature, project, meter, service_tier, status, cost_source, quantity, unit, session, rowid";
+constexpr int k_stored_columns = 28;
+
 class SqliteImport : public ingest::ImportTxn {
  public:
   SqliteImport(Db& db, const usage::CatalogInfo& catalog, util::Seconds now, size_t max_slots, size_t max_bulk_slots,
@@ -114,7 +123,7 @@ class SqliteImport : public ingest::ImportTxn {
                  " project=?9, input_tokens=?10, cached_input_tokens=?11, cache_write_tokens=?12,"
                  " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
-                 " import_id=?25, session=?26 WHERE id=?1"),
+                 " import_id=?25, session=?26 WHERE rowid=?27"),  // ?1, the id, is the stored one's
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true, true),
         m_max_slots(max_slots),
@@ -156,40 +165,57 @@ class SqliteImport : public ingest::ImportTxn {
       ++m_put;
       return;
     }
-    // A record whose id is stored replaces the stored one. Whether the insert or the lookup of the
-    // stored record comes first follows the record before: a re-import of an export replaces
-    // record after record, and looking first touches the id index once a record instead of twice.
-    bool stored;  // m_old stands on the stored record
-    if (m_expect_stored) {
+    // A record whose id is stored replaces the stored one. A re-import meets the stored records in
+    // the order they were stored: the row after the last one met is read first, by rowid, and is the
+    // record when its id is the record's (ids are unique); that keeps the id index out of a re-import
+    // of an export. After a wrong guess the next ones wait 1, 2, 4 ... 64 records (a file in another
+    // order pays for few). Otherwise whether the insert or the lookup by id comes first follows the
+    // record before: looking first touches the id index once a record instead of twice.
+    Stmt* old = nullptr;  // stands on the stored record
+    if (m_guess_wait > 0) {
+      --m_guess_wait;
+    } else if (m_next_rowid != 0) {
+      m_at.bind(1, m_next_rowid);
+      if (m_at.step() && m_at.text(k_stored_columns) == r.id) {
+        old = &m_at;
+        m_guess_backoff = 0;
+      } else {
+        m_at.reset();
+        m_guess_backoff = std::min<unsigned>(std::max(1u, m_guess_backoff * 2), k_max_guess_backoff);
+      }
+      m_guess_wait = m_guess_backoff;
+    }
+    if (!old && m_expect_stored) {
       m_old.bind(1, r.id);
-      stored = m_old.step();
-      if (!stored) {
+      if (m_old.step()) old = &m_old;
+      else {
         m_old.reset();
         insert(pr);
       }
-    } else {
-      stored = !insert(pr);
-      if (stored) {
-        m_old.bind(1, r.id);
-        if (!m_old.step()) m_db.fail("record '" + std::string(r.id) + "' is stored and cannot be read");
-      }
+    } else if (!old && !insert(pr)) {
+      m_old.bind(1, r.id);
+      if (!m_old.step()) m_db.fail("record '" + std::string(r.id) + "' is stored and cannot be read");
+      old = &m_old;
     }
-    m_expect_stored = stored;
-    if (stored) {
+    m_expect_stored = old != nullptr;
+    if (old) {
       // A replacement: take the stored version out of the hourly rollup first. A record stored
       // exactly as it comes again (a re-import of the same export) is left as it is.
       ++m_replaced;
-      if (same_as_stored(pr)) {
-        m_old.reset();
+      const int64_t rowid = old->int64(k_stored_columns - 1);
+      m_next_rowid = rowid + 1;
+      if (same_as_stored(*old, pr)) {
+        old->reset();
         return;
       }
-      const std::string_view old_meter = m_old.text(20);
-      const std::string_view old_model = m_old.text(15).empty() ? old_meter : m_old.text(15);
-      const std::string_view old_values[k_rollup_dims] = {m_old.text(14), old_model,      m_old.text(16), m_old.text(17),
-                                                          m_old.text(0),  m_old.text(18), m_old.text(19)};
-      m_roll.add(old_values, m_old.int64(1), m_old.text(2), !old_meter.empty(), totals_at(m_old, 3).negated());
-      m_old.reset();
+      const std::string_view old_meter = old->text(20);
+      const std::string_view old_model = old->text(15).empty() ? old_meter : old->text(15);
+      const std::string_view old_values[k_rollup_dims] = {old->text(14), old_model,      old->text(16), old->text(17),
+                                                          old->text(0),  old->text(18), old->text(19)};
+      m_roll.add(old_values, old->int64(1), old->text(2), !old_meter.empty(), totals_at(*old, 3).negated());
+      old->reset();
       bind_all(m_update, pr);
+      m_update.bind(27, rowid);
       m_update.step();
       m_update.reset();
     }
@@ -449,10 +475,9 @@ class SqliteImport : public ingest::ImportTxn {
     m_roll.add(values, r.timestamp, r.currency.name(), r.is_meter(), usage::totals_of(pr));
   }
 
-  // Does the row m_old stands on hold exactly this record?
-  bool same_as_stored(const usage::PricedRecord& pr) const {
+  // Does the stored row `o` stands on hold exactly this record?
+  static bool same_as_stored(const Stmt& o, const usage::PricedRecord& pr) {
     const usage::UsageRecord& r = *pr.record;
-    const Stmt& o = m_old;
     const money::i128 u = pr.cost.units();
     if (o.int64(1) != r.timestamp || o.int64(4) != r.requests || o.int64(6) != r.input_tokens ||
         o.int64(7) != r.cached_input_tokens || o.int64(8) != r.cache_write_tokens || o.int64(9) != r.cache_write_1h_tokens ||
@@ -487,11 +512,8 @@ class SqliteImport : public ingest::ImportTxn {
   const bool m_empty;  // the store held no records when the import began (ahead() and put() agree on it)
   Stmt m_insert;
   Stmt m_update;
-  Stmt m_old{m_db,
-             "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
-             " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
-             " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-             " feature, project, meter, service_tier, status, cost_source, quantity, unit, session FROM usage WHERE id = ?1"};
+  Stmt m_old{m_db, (std::string(k_stored_select) + " FROM usage WHERE id = ?1").c_str()};
+  Stmt m_at{m_db, (std::string(k_stored_select) + ", id FROM usage WHERE rowid = ?1").c_str()};
   Stmt m_append{m_db,
                 "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
                 " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"
@@ -505,6 +527,11 @@ class SqliteImport : public ingest::ImportTxn {
   size_t m_max_slots, m_max_bulk_slots;
   bool m_staged = false;  // whether deltas wait in the stage for merge_staged()
   bool m_expect_stored = false;  // the record before replaced a stored one
+  // The row after the stored record met last (0: none yet); the records to wait before guessing it
+  // again, and how long the last wrong guess made that wait.
+  int64_t m_next_rowid = 0;
+  unsigned m_guess_wait = 0, m_guess_backoff = 0;
+  static constexpr unsigned k_max_guess_backoff = 64;
   uint64_t m_max_partial_rows;
   std::array<bool, std::size(k_usage_index_names)> m_dropped{};  // while loading into an empty store
   uint64_t m_partial_rows[2] = {0, 0};  // loaded records with a meter, with a session

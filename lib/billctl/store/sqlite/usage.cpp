@@ -123,7 +123,7 @@ class SqliteImport : public ingest::ImportTxn {
                  " project=?9, input_tokens=?10, cached_input_tokens=?11, cache_write_tokens=?12,"
                  " cache_write_1h_tokens=?13, output_tokens=?14, requests=?15, service_tier=?16, status=?17,"
                  " cost_micro=?18, cost_pico=?19, currency=?20, cost_source=?21, meter=?22, quantity=?23, unit=?24,"
-                 " import_id=?25, session=?26 WHERE rowid=?27"),  // ?1, the id, is the stored one's
+                 " import_id=?25, session=?26 WHERE rowid=?27"),  // ?1 (the id) is bound, not set: the row has it
         m_now(util::format_rfc3339(now)),
         m_roll(registered_combos(db), true, true),
         m_max_slots(max_slots),

@@ -275,12 +275,14 @@ struct FilterState {
   std::vector<int8_t> verdict;  // by interned id: -1 unknown, 0 no, 1 yes
 };
 
-// One query's groups. A single dimension indexes a dense vector by value id (no hashing);
-// several dimensions use a hash map of id tuples.
+// One query's groups. A single dimension indexes a dense vector by value id (no hashing); two
+// share an open-addressing table keyed by the pair of ids; more use a hash map of id tuples.
 struct QueryState {
   AggQuery q;
   std::vector<FilterState> filters;
   std::vector<int32_t> dense;  // value id -> group index + 1
+  std::vector<uint64_t> pair_key;   // two dimensions: the ids, linear probing
+  std::vector<int32_t> pair_group;  // group index + 1, 0 for an empty entry
   std::unordered_map<Key, size_t, KeyHash> index;
   std::vector<Key> keys;
   std::vector<Totals> totals;
@@ -298,12 +300,48 @@ struct QueryState {
       }
       return totals[size_t(slot) - 1];
     }
+    if (q.by.size() == 2) return pair(key);
     auto [it, inserted] = index.try_emplace(key, totals.size());
     if (inserted) {
       keys.push_back(key);
       totals.emplace_back();
     }
     return totals[it->second];
+  }
+
+  static uint64_t pair_of(const Key& key) { return uint64_t(uint32_t(key[0])) << 32 | uint32_t(key[1]); }
+  static size_t pair_hash(uint64_t k) {
+    k *= 0x9E3779B97F4A7C15ull;
+    return size_t(k ^ (k >> 29));
+  }
+  Totals& pair(const Key& key) {
+    if (pair_group.empty()) {
+      pair_key.assign(1024, 0);
+      pair_group.assign(1024, 0);
+    }
+    const uint64_t k = pair_of(key);
+    const size_t mask = pair_group.size() - 1;
+    size_t at = pair_hash(k) & mask;
+    for (; pair_group[at] != 0; at = (at + 1) & mask)
+      if (pair_key[at] == k) return totals[size_t(pair_group[at]) - 1];
+    keys.push_back(key);
+    totals.emplace_back();
+    pair_key[at] = k;
+    pair_group[at] = int32_t(totals.size());
+    if (totals.size() * 2 > pair_group.size()) grow_pairs();
+    return totals.back();
+  }
+  void grow_pairs() {
+    const size_t n = pair_group.size() * 2, mask = n - 1;
+    std::vector<uint64_t>(n, 0).swap(pair_key);
+    std::vector<int32_t>(n, 0).swap(pair_group);
+    for (size_t g = 0; g < keys.size(); ++g) {
+      const uint64_t k = pair_of(keys[g]);
+      size_t at = pair_hash(k) & mask;
+      while (pair_group[at] != 0) at = (at + 1) & mask;
+      pair_key[at] = k;
+      pair_group[at] = int32_t(g + 1);
+    }
   }
 };
 

@@ -42,7 +42,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   usage::AggResult rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo);
   std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
                                      const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,
-                                     const std::vector<usage::AggQuery>& queries);
+                                     const std::vector<usage::AggQuery>& queries, const std::vector<usage::Dim>* light);
   Db& m_db;
   unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   int64_t m_parallel_min_rows = 500000;

@@ -872,6 +872,46 @@ std::vector<usage::AggResult> SqliteUsage::aggregate(const std::vector<usage::Ag
   return out;
 }
 
+namespace {
+
+// The field of a record that holds a dimension a light scan reads; nullptr for the others.
+std::string_view* record_field(usage::UsageRecord& r, usage::Dim d) {
+  switch (d) {
+    case usage::Dim::provider: return &r.provider;
+    case usage::Dim::model: return &r.model;
+    case usage::Dim::organization: return &r.organization;
+    case usage::Dim::department: return &r.department;
+    case usage::Dim::user: return &r.user;
+    case usage::Dim::feature: return &r.feature;
+    case usage::Dim::project: return &r.project;
+    default: return nullptr;
+  }
+}
+
+// Queries that only count records (the report's active users per department and feature) need
+// a record's time, meter and the dimensions they group or filter by: the columns a light scan
+// reads, which are all of them when a query needs more.
+std::optional<std::vector<usage::Dim>> light_columns(const std::vector<usage::AggQuery>& queries) {
+  std::vector<usage::Dim> dims;
+  usage::UsageRecord probe;
+  auto need = [&](usage::Dim d) {
+    if (is_time(d)) return true;
+    if (!record_field(probe, d)) return false;
+    if (std::find(dims.begin(), dims.end(), d) == dims.end()) dims.push_back(d);
+    return true;
+  };
+  for (const auto& q : queries) {
+    if (!q.records_only || q.meters || q.input_above > 0 || q.input_upto > 0) return std::nullopt;
+    for (usage::Dim d : q.by)
+      if (!need(d)) return std::nullopt;
+    for (const auto& f : q.where)
+      if (!need(f.dim)) return std::nullopt;
+  }
+  return dims;
+}
+
+}  // namespace
+
 std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::AggQuery>& queries) {
   util::Seconds begin = queries[0].begin, end = queries[0].end;
   for (const auto& q : queries) {
@@ -895,7 +935,14 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     if (everywhere && !shared) shared = u;
   }
   const bool use_index = !scan_whole_table(m_db, begin, end);
-  std::string sql = std::string("SELECT ") + k_record_columns;
+  const std::optional<std::vector<usage::Dim>> light = light_columns(queries);
+  std::string sql = "SELECT ";
+  if (light) {
+    sql += "ts, meter";
+    for (usage::Dim d : *light) sql.append(", ").append(usage::dim_name(d));
+  } else {
+    sql += k_record_columns;
+  }
   const bool meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
   if (meters) sql += ", quantity, unit";
   // The session is read only for queries about sessions (it is not in the rollups).
@@ -917,7 +964,7 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     mr.step();
     max_rowid = mr.int64(0);
   }
-  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries)};
+  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries, light ? &*light : nullptr)};
   const int64_t mid = max_rowid / 2;
   sql += " AND rowid > ?" + std::to_string(shared ? shared->values.size() + 3 : 3) + " AND rowid <= ?" +
          std::to_string(shared ? shared->values.size() + 4 : 4);
@@ -927,14 +974,14 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     try {
       Db other(m_db.path());
       sqlite3_busy_timeout(other.handle(), k_busy_ms);
-      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries);
+      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries, light ? &*light : nullptr);
     } catch (...) {
       error = std::current_exception();
     }
   });
   std::vector<usage::AggResult> first;
   try {
-    first = scan(m_db, sql, begin, end, shared, 0, mid, queries);
+    first = scan(m_db, sql, begin, end, shared, 0, mid, queries, light ? &*light : nullptr);
   } catch (...) {
     worker.join();
     throw;
@@ -946,7 +993,8 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
 
 std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
                                                 const std::optional<usage::Filter>& shared, int64_t rowid_after,
-                                                int64_t rowid_upto, const std::vector<usage::AggQuery>& queries) {
+                                                int64_t rowid_upto, const std::vector<usage::AggQuery>& queries,
+                                                const std::vector<usage::Dim>* light) {
   usage::Aggregator agg(queries);
   const bool want_meters = std::any_of(queries.begin(), queries.end(), [](const usage::AggQuery& q) { return q.meters; });
   // Quantity and unit follow the record's columns when a query wants meters; the session follows when read.
@@ -963,6 +1011,20 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
   usage::UsageRecord r;
   usage::PricedRecord pr;
   pr.record = &r;
+  if (light) {
+    // Time, meter and the dimensions asked for; every count but the record's own stays zero.
+    std::vector<std::string_view*> fields;
+    for (usage::Dim d : *light) fields.push_back(record_field(r, d));
+    r.requests = 0;
+    pr.source = usage::CostSource::unpriced;
+    while (s.step()) {
+      r.timestamp = s.int64(0);
+      r.meter = s.text(1);
+      for (size_t i = 0; i < fields.size(); ++i) *fields[i] = s.text(int(i) + 2);
+      agg.add(pr);
+    }
+    return agg.results();
+  }
   while (s.step()) {
     read_record(s, 0, r, pr, last_currency, currency);
     if (!r.meter.empty() && want_meters) {

@@ -893,7 +893,7 @@ std::string_view* record_field(usage::UsageRecord& r, usage::Dim d) {
 // reads, which are all of them when a query needs more.
 std::optional<std::vector<usage::Dim>> light_columns(const std::vector<usage::AggQuery>& queries) {
   std::vector<usage::Dim> dims;
-  usage::UsageRecord probe;
+  usage::UsageRecord probe;  // record_field() tells which dimensions a record field holds
   auto need = [&](usage::Dim d) {
     if (is_time(d)) return true;
     if (!record_field(probe, d)) return false;
@@ -964,7 +964,8 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     mr.step();
     max_rowid = mr.int64(0);
   }
-  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries, light ? &*light : nullptr)};
+  const std::vector<usage::Dim>* light_dims = light ? &*light : nullptr;
+  if (max_rowid < m_parallel_min_rows) return {scan(m_db, sql, begin, end, shared, 0, INT64_MAX, queries, light_dims)};
   const int64_t mid = max_rowid / 2;
   sql += " AND rowid > ?" + std::to_string(shared ? shared->values.size() + 3 : 3) + " AND rowid <= ?" +
          std::to_string(shared ? shared->values.size() + 4 : 4);
@@ -974,14 +975,14 @@ std::vector<usage::AggResult> SqliteUsage::scan_all(const std::vector<usage::Agg
     try {
       Db other(m_db.path());
       sqlite3_busy_timeout(other.handle(), k_busy_ms);
-      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries, light ? &*light : nullptr);
+      second = scan(other, sql, begin, end, shared, mid, max_rowid, queries, light_dims);
     } catch (...) {
       error = std::current_exception();
     }
   });
   std::vector<usage::AggResult> first;
   try {
-    first = scan(m_db, sql, begin, end, shared, 0, mid, queries, light ? &*light : nullptr);
+    first = scan(m_db, sql, begin, end, shared, 0, mid, queries, light_dims);
   } catch (...) {
     worker.join();
     throw;
@@ -1012,7 +1013,8 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
   usage::PricedRecord pr;
   pr.record = &r;
   if (light) {
-    // Time, meter and the dimensions asked for; every count but the record's own stays zero.
+    // Time, meter and the dimensions asked for: the record counts are right, the other totals
+    // (tokens, cost; each record counts as unpriced) are not read by records-only queries.
     std::vector<std::string_view*> fields;
     for (usage::Dim d : *light) fields.push_back(record_field(r, d));
     r.requests = 0;

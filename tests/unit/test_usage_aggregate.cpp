@@ -1,5 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "billctl/usage/aggregate.hpp"
 
 using namespace billctl;
@@ -105,4 +109,56 @@ TEST_CASE("dimension and filter flags", "[usage]") {
   auto f = usage::parse_filters({"user=a", "model=m", "user=b"});
   REQUIRE(f.size() == 2);
   CHECK(f[0].values == std::vector<std::string>{"a", "b"});
+}
+
+TEST_CASE("groups of two to five dimensions equal a plain count by key", "[usage][aggregate]") {
+  // Two to four dimensions share a flat table of packed ids, five a hash map of id tuples; many
+  // groups (past several table growths), compared with a std::map built from the records.
+  const util::Seconds b = *util::parse_rfc3339("2026-10-01T00:00:00Z");
+  const std::vector<std::vector<Dim>> bys = {{Dim::user, Dim::model},
+                                             {Dim::model, Dim::user, Dim::day},
+                                             {Dim::feature, Dim::user, Dim::week, Dim::department},
+                                             {Dim::feature, Dim::user, Dim::day, Dim::department, Dim::model}};
+  std::vector<usage::AggQuery> qs;
+  for (const auto& by : bys) qs.push_back({b, b + 31 * 86400, {}, by});
+  usage::Aggregator agg(qs);
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("v" + std::to_string(i));
+  std::vector<std::map<std::vector<std::string>, std::pair<int64_t, int64_t>>> want(bys.size());
+  uint64_t x = 12345;
+  auto next = [&](uint64_t n) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    return size_t((x >> 33) % n);
+  };
+  for (int i = 0; i < 20000; ++i) {
+    Rec rec = make(names[next(300)].c_str(), names[next(7)].c_str(), "2026-10-01T00:00:00Z", int64_t(next(1000)), "0.5");
+    rec.r.feature = names[next(40)];
+    rec.r.department = names[next(3)];
+    rec.r.timestamp = b + int64_t(next(31 * 86400));
+    rec.p.record = &rec.r;
+    agg.add(rec.p);
+    for (size_t q = 0; q < bys.size(); ++q) {
+      std::vector<std::string> key;
+      for (Dim d : bys[q])
+        key.push_back(d == Dim::day || d == Dim::week ? usage::time_label(d, rec.r.timestamp)
+                                                      : std::string(usage::dim_value(rec.r, d)));
+      auto& [records, input] = want[q][key];
+      ++records;
+      input += rec.r.input_tokens;
+    }
+  }
+  const auto got = agg.results();
+  REQUIRE(got.size() == bys.size());
+  for (size_t q = 0; q < bys.size(); ++q) {
+    INFO("query " << q);
+    REQUIRE(got[q].groups.size() == want[q].size());
+    CHECK(want[q].size() > 1000);
+    auto it = want[q].begin();
+    for (const auto& g : got[q].groups) {
+      CHECK(g.keys == it->first);
+      CHECK(g.totals.records == it->second.first);
+      CHECK(g.totals.input_tokens == it->second.second);
+      ++it;
+    }
+  }
 }

@@ -41,6 +41,7 @@ Patterns find_patterns(usage::Source& src, const util::Period& period, const std
       {period.begin, end, where, {usage::Dim::feature, usage::Dim::user, usage::Dim::week}},  // 6: adoption
   };
   for (auto& q : qs) q.tokens_only = true;  // meters are not requests of a feature
+  qs[6].records_only = true;                  // adoption counts who has records (a lighter scan)
   const auto res = src.aggregate(qs);
   p.currency = res[0].currency;
 

@@ -275,14 +275,20 @@ struct FilterState {
   std::vector<int8_t> verdict;  // by interned id: -1 unknown, 0 no, 1 yes
 };
 
-// One query's groups. A single dimension indexes a dense vector by value id (no hashing); two
-// share an open-addressing table keyed by the pair of ids; more use a hash map of id tuples.
+// One query's groups. A single dimension indexes a dense vector by value id (no hashing); two to
+// four share an open-addressing table keyed by the ids packed in two words; more (FOCUS rows) use
+// a hash map of id tuples.
 struct QueryState {
   AggQuery q;
   std::vector<FilterState> filters;
   std::vector<int32_t> dense;  // value id -> group index + 1
-  std::vector<uint64_t> pair_key;   // two dimensions: the ids, linear probing
-  std::vector<int32_t> pair_group;  // group index + 1, 0 for an empty entry
+  // Up to four ids packed in two words: the key of the flat table.
+  struct Packed {
+    uint64_t a = 0, b = 0;
+    bool operator==(const Packed&) const = default;
+  };
+  std::vector<Packed> flat_key;     // two to four dimensions: the ids, linear probing
+  std::vector<int32_t> flat_group;  // group index + 1, 0 for an empty entry
   std::unordered_map<Key, size_t, KeyHash> index;
   std::vector<Key> keys;
   std::vector<Totals> totals;
@@ -300,7 +306,7 @@ struct QueryState {
       }
       return totals[size_t(slot) - 1];
     }
-    if (q.by.size() == 2) return pair(key);
+    if (q.by.size() <= 4) return packed(key);
     auto [it, inserted] = index.try_emplace(key, totals.size());
     if (inserted) {
       keys.push_back(key);
@@ -309,38 +315,41 @@ struct QueryState {
     return totals[it->second];
   }
 
-  static uint64_t pair_of(const Key& key) { return uint64_t(uint32_t(key[0])) << 32 | uint32_t(key[1]); }
-  static size_t pair_hash(uint64_t k) {
-    k *= 0x9E3779B97F4A7C15ull;
-    return size_t(k ^ (k >> 29));
+  static Packed packed_of(const Key& key, size_t n) {
+    auto id = [&](size_t i) { return i < n ? uint64_t(uint32_t(key[i])) : 0; };
+    return {id(0) << 32 | id(1), id(2) << 32 | id(3)};
   }
-  Totals& pair(const Key& key) {
-    if (pair_group.empty()) {
-      pair_key.assign(1024, 0);
-      pair_group.assign(1024, 0);
+  static size_t packed_hash(const Packed& k) {
+    uint64_t h = (k.a * 0x9E3779B97F4A7C15ull) ^ (k.b * 0xbf58476d1ce4e5b9ull);
+    return size_t(h ^ (h >> 29));
+  }
+  Totals& packed(const Key& key) {
+    if (flat_group.empty()) {
+      flat_key.assign(1024, Packed{});
+      flat_group.assign(1024, 0);
     }
-    const uint64_t k = pair_of(key);
-    const size_t mask = pair_group.size() - 1;
-    size_t at = pair_hash(k) & mask;
-    for (; pair_group[at] != 0; at = (at + 1) & mask)
-      if (pair_key[at] == k) return totals[size_t(pair_group[at]) - 1];
+    const Packed k = packed_of(key, q.by.size());
+    const size_t mask = flat_group.size() - 1;
+    size_t at = packed_hash(k) & mask;
+    for (; flat_group[at] != 0; at = (at + 1) & mask)
+      if (flat_key[at] == k) return totals[size_t(flat_group[at]) - 1];
     keys.push_back(key);
     totals.emplace_back();
-    pair_key[at] = k;
-    pair_group[at] = int32_t(totals.size());
-    if (totals.size() * 2 > pair_group.size()) grow_pairs();
+    flat_key[at] = k;
+    flat_group[at] = int32_t(totals.size());
+    if (totals.size() * 2 > flat_group.size()) grow_flat();
     return totals.back();
   }
-  void grow_pairs() {
-    const size_t n = pair_group.size() * 2, mask = n - 1;
-    std::vector<uint64_t>(n, 0).swap(pair_key);
-    std::vector<int32_t>(n, 0).swap(pair_group);
+  void grow_flat() {
+    const size_t n = flat_group.size() * 2, mask = n - 1;
+    std::vector<Packed>(n).swap(flat_key);
+    std::vector<int32_t>(n, 0).swap(flat_group);
     for (size_t g = 0; g < keys.size(); ++g) {
-      const uint64_t k = pair_of(keys[g]);
-      size_t at = pair_hash(k) & mask;
-      while (pair_group[at] != 0) at = (at + 1) & mask;
-      pair_key[at] = k;
-      pair_group[at] = int32_t(g + 1);
+      const Packed k = packed_of(keys[g], q.by.size());
+      size_t at = packed_hash(k) & mask;
+      while (flat_group[at] != 0) at = (at + 1) & mask;
+      flat_key[at] = k;
+      flat_group[at] = int32_t(g + 1);
     }
   }
 };

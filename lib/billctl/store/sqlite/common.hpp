@@ -9,6 +9,7 @@
 #include "billctl/money/currency.hpp"
 #include "billctl/money/decimal.hpp"
 #include "billctl/store/sqlite/db.hpp"
+#include "billctl/usage/aggregate.hpp"
 #include "billctl/usage/record.hpp"
 #include "billctl/util/time.hpp"
 #include "billctl/util/txn.hpp"
@@ -58,6 +59,24 @@ inline void read_record(const Stmt& s, int at, usage::UsageRecord& r, usage::Pri
   r.currency = currency;
   pr.source = usage::CostSource(s.int64(at + 19));
   r.meter = s.text(at + 20);
+}
+
+// Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
+// error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
+// cost_micro, cost_pico.
+inline usage::Totals totals_at(const Stmt& s, int col) {
+  usage::Totals t;
+  t.records = s.int64(col);
+  t.requests = s.int64(col + 1);
+  t.error_requests = s.int64(col + 2);
+  t.input_tokens = s.int64(col + 3);
+  t.cached_input_tokens = s.int64(col + 4);
+  t.cache_write_tokens = s.int64(col + 5);
+  t.cache_write_1h_tokens = s.int64(col + 6);
+  t.output_tokens = s.int64(col + 7);
+  t.unpriced_records = s.int64(col + 8);
+  t.cost = stored_cost(s.int64(col + 9), s.int64(col + 10)).units();
+  return t;
 }
 
 // Whether reading [begin, end) of the usage table is faster as a whole-table scan than through the

@@ -365,33 +365,23 @@ void RollupDeltas::release() {
   std::vector<uint32_t>(size_t(1) << 16, 0).swap(m_table);
 }
 
+void add_stored(RollupDeltas& deltas, const Stmt& s, bool negated) {
+  const std::string_view meter = s.text(20);
+  const std::string_view model = s.text(15).empty() ? meter : s.text(15);
+  const std::string_view values[k_rollup_dims] = {s.text(14), model, s.text(16), s.text(17), s.text(0), s.text(18), s.text(19)};
+  const usage::Totals t = totals_at(s, 3);
+  deltas.add(values, s.int64(1), s.text(2), !meter.empty(), negated ? t.negated() : t);
+}
+
 namespace {
 
 // One pass over the stored usage into `deltas`.
 void roll_stored(Db& db, RollupDeltas& deltas) {
   deltas.reserve(k_max_slots + 128);
-  Stmt s(db,
-         "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
-         " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
-         " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-         " feature, project, meter FROM usage");
+  Stmt s(db, (std::string("SELECT ") + k_rollup_source_columns + " FROM usage").c_str());
   while (s.step()) {
     if (deltas.full(k_max_slots)) deltas.flush(db, false, false);
-    const std::string_view meter = s.text(20);
-    const std::string_view model = s.text(15).empty() ? meter : s.text(15);
-    const std::string_view values[k_rollup_dims] = {s.text(14), model, s.text(16), s.text(17), s.text(0), s.text(18), s.text(19)};
-    usage::Totals t;
-    t.records = 1;
-    t.requests = s.int64(4);
-    t.error_requests = s.int64(5);
-    t.input_tokens = s.int64(6);
-    t.cached_input_tokens = s.int64(7);
-    t.cache_write_tokens = s.int64(8);
-    t.cache_write_1h_tokens = s.int64(9);
-    t.output_tokens = s.int64(10);
-    t.unpriced_records = s.int64(11);
-    t.cost = money::i128(s.int64(12)) * k_cost_micro + s.int64(13);
-    deltas.add(values, s.int64(1), s.text(2), !meter.empty(), t);
+    add_stored(deltas, s, false);
   }
 }
 

@@ -121,6 +121,19 @@ class RollupDeltas {
   std::vector<uint32_t> m_last;   // per rollup, the slot it added to last (+ 1): runs of equal keys skip the probe
 };
 
+// The columns of a stored record its rollup deltas come from: the user, time, currency, the
+// totals (records first, as totals_at reads them), then provider, model, organization,
+// department, feature, project and meter.
+inline constexpr const char* k_rollup_source_columns =
+    "user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
+    " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
+    " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
+    " feature, project, meter";
+inline constexpr int k_rollup_source_column_count = 21;
+// Adds the deltas of the stored record a statement stands on (k_rollup_source_columns first), or
+// takes them out (`negated`: a replaced record).
+void add_stored(RollupDeltas& deltas, const Stmt& s, bool negated);
+
 // Fills the rollups of every dimension and of `combos`, and usage_user_monthly, from the stored
 // usage in one pass (the tables must be empty of them).
 void rebuild_rollups(Db& db, const std::vector<Combo>& combos);

@@ -19,24 +19,6 @@ namespace billctl::store {
 
 namespace {
 
-// Totals from 11 consecutive columns starting at `col`, in this order: records, requests,
-// error_requests, input, cached input, cache write 5m, cache write 1h, output, unpriced records,
-// cost_micro, cost_pico.
-usage::Totals totals_at(const Stmt& s, int col) {
-  usage::Totals t;
-  t.records = s.int64(col);
-  t.requests = s.int64(col + 1);
-  t.error_requests = s.int64(col + 2);
-  t.input_tokens = s.int64(col + 3);
-  t.cached_input_tokens = s.int64(col + 4);
-  t.cache_write_tokens = s.int64(col + 5);
-  t.cache_write_1h_tokens = s.int64(col + 6);
-  t.output_tokens = s.int64(col + 7);
-  t.unpriced_records = s.int64(col + 8);
-  t.cost = stored_cost(s.int64(col + 9), s.int64(col + 10)).units();
-  return t;
-}
-
 // An import into an empty store writes the database file once: under a rollback journal the pages
 // new to the file are not journaled at all, where the WAL writes every page twice (into the log,
 // then back at the checkpoint): 10M records in 85 s instead of 107 s. Only when no other connection
@@ -96,13 +78,11 @@ class SortSettings {
 };
 
 // A stored record as an import compares it with the record replacing it and takes it out of the
-// rollups: totals from column 3 (totals_at), its rowid last (column k_stored_columns - 1).
-constexpr const char* k_stored_select =
-    "SELECT user, ts, currency, 1, requests, CASE WHEN status = 'error' THEN requests ELSE 0 END,"
-    " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens,"
-    " cost_source = 0 AND meter = '', cost_micro, cost_pico, provider, model, organization, department,"
-    " feature, project, meter, service_tier, status, cost_source, quantity, unit, session, rowid";
-constexpr int k_stored_columns = 28;
+// rollups: the columns its rollup deltas come from (add_stored), then the rest, its rowid last
+// (column k_stored_columns - 1).
+const std::string k_stored_select = std::string("SELECT ") + k_rollup_source_columns +
+                                    ", service_tier, status, cost_source, quantity, unit, session, rowid";
+constexpr int k_stored_columns = k_rollup_source_column_count + 7;
 
 class SqliteImport : public ingest::ImportTxn {
  public:
@@ -208,11 +188,7 @@ class SqliteImport : public ingest::ImportTxn {
         old->reset();
         return;
       }
-      const std::string_view old_meter = old->text(20);
-      const std::string_view old_model = old->text(15).empty() ? old_meter : old->text(15);
-      const std::string_view old_values[k_rollup_dims] = {old->text(14), old_model,      old->text(16), old->text(17),
-                                                          old->text(0),  old->text(18), old->text(19)};
-      m_roll.add(old_values, old->int64(1), old->text(2), !old_meter.empty(), totals_at(*old, 3).negated());
+      add_stored(m_roll, *old, true);
       old->reset();
       bind_all(m_update, pr);
       m_update.bind(27, rowid);
@@ -512,8 +488,8 @@ class SqliteImport : public ingest::ImportTxn {
   const bool m_empty;  // the store held no records when the import began (ahead() and put() agree on it)
   Stmt m_insert;
   Stmt m_update;
-  Stmt m_old{m_db, (std::string(k_stored_select) + " FROM usage WHERE id = ?1").c_str()};
-  Stmt m_at{m_db, (std::string(k_stored_select) + ", id FROM usage WHERE rowid = ?1").c_str()};
+  Stmt m_old{m_db, (k_stored_select + " FROM usage WHERE id = ?1").c_str()};
+  Stmt m_at{m_db, (k_stored_select + ", id FROM usage WHERE rowid = ?1").c_str()};
   Stmt m_append{m_db,
                 "INSERT INTO usage(id, ts, provider, model, organization, department, user, feature, project,"
                 " input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens, requests,"

@@ -14,7 +14,7 @@ same() {  # same NAME COMMAND...: the command prints what the old billctl printe
   diff -u "$fx/$name" "$WORK/$name" || fail "$name differs after the migration"
 }
 same report.csv db report --period 2026-10 --format csv
-[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 15 ] || fail "not migrated to schema 15"
+[ "$(sqlite3 "$WORK/s.db" 'PRAGMA user_version')" == 16 ] || fail "not migrated to schema 16"
 # Schema 12 rebuilt the usage table: its indexes and the rollups' delete triggers are there again.
 assert_eq "$(sqlite3 "$WORK/s.db" "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE tbl_name = 'usage' AND type IN ('index', 'trigger') ORDER BY name)")" \
   "usage_charge_delete usage_charge_move usage_combo_hourly_delete usage_dim_hourly_delete usage_id usage_meter_ts usage_session_ts usage_ts usage_user_monthly_delete" "usage indexes and triggers"

@@ -7,11 +7,11 @@ db="$WORK/store.db"
 billctl --db "$db" usage import --quiet "$WORK/a.csv"
 want=$(billctl --db "$db" report --period 2026-10 --format json)
 # As schema 14 left it: no usage_user_monthly.
-downgrade() { sqlite3 "$db" "DROP TRIGGER usage_user_monthly_delete; DROP TABLE usage_user_monthly; PRAGMA user_version = 14"; }
+downgrade() { sqlite3 "$db" "DROP TRIGGER usage_user_monthly_delete; DROP TABLE usage_user_monthly; DROP TABLE credit_rates; PRAGMA user_version = 14"; }
 downgrade
 got=$(billctl --db "$db" report --period 2026-10 --format json 2>"$WORK/err")
 assert_eq "$got" "$want" "the report after the upgrade"
-grep -q "^note: upgrading the store '$db' from schema 14 to 15: one pass over its records, once" "$WORK/err" ||
+grep -q "^note: upgrading the store '$db' from schema 14 to 16: one pass over its records, once" "$WORK/err" ||
   fail "no upgrade notice: $(cat "$WORK/err")"
 assert_eq "$(sqlite3 "$db" "SELECT SUM(records) FROM usage_user_monthly WHERE dim = 'feature'")" \
   "$(sqlite3 "$db" "SELECT COUNT(*) FROM usage WHERE meter = ''")" "token records counted by feature"
@@ -24,7 +24,7 @@ billctl --quiet --db "$db" report --period 2026-10 --format json >/dev/null 2>"$
 small="$WORK/small.db"
 head -1001 "$WORK/a.csv" >"$WORK/small.csv"
 billctl --db "$small" usage import --quiet "$WORK/small.csv"
-sqlite3 "$small" "DROP TRIGGER usage_user_monthly_delete; DROP TABLE usage_user_monthly; PRAGMA user_version = 14"
+sqlite3 "$small" "DROP TRIGGER usage_user_monthly_delete; DROP TABLE usage_user_monthly; DROP TABLE credit_rates; PRAGMA user_version = 14"
 billctl --db "$small" report --period 2026-10 --format json >/dev/null 2>"$WORK/err4"
 [ ! -s "$WORK/err4" ] || fail "a small store's upgrade said: $(cat "$WORK/err4")"
 echo "ok: the upgrade of a large store is announced once"

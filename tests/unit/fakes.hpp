@@ -57,6 +57,7 @@ class FakeStore : public bc::usage::Source,
     std::map<int, int64_t> numbers;
     std::vector<bc::billing::Invoice> invoices;
     int64_t usage_version = 1;
+    std::map<int64_t, std::string> run_rates;
     std::map<std::tuple<bc::util::Seconds, bc::util::Seconds, std::string>, std::pair<int64_t, std::map<std::string, bc::credits::Skipped>>> scans;
   };
   int scans_skipped = 0;  // deduct runs that did not read the records
@@ -270,7 +271,10 @@ class FakeStore : public bc::usage::Source,
       row.priced = r.priced;
       row.cost = r.cost;
       auto c = state.charges.find({r.organization, r.ts, r.id});
-      if (c != state.charges.end()) row.charged = c->second.first;
+      if (c != state.charges.end()) {
+        row.charged = c->second.first;
+        row.charged_run = c->second.second;
+      }
       fn(row);
     }
   }
@@ -309,6 +313,8 @@ class FakeStore : public bc::usage::Source,
   void delete_charge(const std::string& org, bc::util::Seconds ts, const std::string& id) override {
     state.charges.erase({org, ts, id});
   }
+  std::map<int64_t, std::string> run_rates() override { return state.run_rates; }
+  void put_run_rates(int64_t run, const std::string& rates) override { state.run_rates[run] = rates; }
   int64_t usage_version() override { return state.usage_version; }
   std::optional<std::map<std::string, bc::credits::Skipped>> charged_at(bc::util::Seconds begin, bc::util::Seconds end,
                                                                         const std::string& scope, int64_t version) override {

@@ -316,3 +316,77 @@ TEST_CASE("ledger on fakes: a deduct over records unchanged since the last run d
   CHECK(after[0].charged_records == 1);  // d, which the replayed run did not charge
   CHECK(l.balance("acme") == dec("-500"));
 }
+
+TEST_CASE("ledger on fakes: a rate change applies to usage charged after it, not to charged records", "[fakes][credits][rates]") {
+  FakeStore st;
+  credits::Config cfg = credits::default_config();  // 100 credits per USD
+  cfg.meter_rates["api_requests"] = dec("2");
+  st.put_record(rec("a", "acme", k_oct + 10, "1.50"));
+  st.put_record(rec("b", "acme", k_oct + 20, "0.25"));
+  auto meter = rec("m", "acme", k_oct + 30, "0");
+  meter.meter = "api_requests";
+  meter.quantity = "5";
+  st.put_record(meter);
+  auto first = credits::Ledger(st, cfg).deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(first[0].charged_records == 3);
+  CHECK(first[0].balance == dec("-185"));  // 175 + 5 x 2
+  REQUIRE(st.state.run_rates.size() == 1);
+
+  // The rates double; an import stores a record again unchanged (the records are read again).
+  cfg.rate = dec("200");
+  cfg.meter_rates["api_requests"] = dec("4");
+  credits::Ledger l(st, cfg);
+  st.put_record(rec("b", "acme", k_oct + 20, "0.25"));
+  const size_t entries = st.state.ledger.size();
+  auto again = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(st.scans_skipped == 0);
+  CHECK(again[0].charged_records == 0);
+  CHECK(again[0].corrected_records == 0);
+  CHECK(st.state.ledger.size() == entries);
+  CHECK(again[0].balance == dec("-185"));
+
+  // New usage is charged at the new rates; a revised record is charged anew at them, for the
+  // difference; an unchanged one stays as it was.
+  st.put_record(rec("c", "acme", k_oct + 40, "1"));
+  st.put_record(rec("a", "acme", k_oct + 10, "2"));
+  auto later = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(later[0].charged_records == 1);
+  CHECK(later[0].corrected_records == 1);
+  CHECK(st.state.ledger[st.state.ledger.size() - 2].credits == dec("-200"));  // c: 1 USD at 200
+  CHECK(st.state.ledger.back().credits == dec("-250"));                       // a: 400 now, 150 before
+  CHECK(later[0].balance == dec("-635"));
+  // The meter's own rate change does not re-charge it either; its revision does.
+  meter.quantity = "6";
+  st.put_record(meter);
+  auto metered = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(metered[0].corrected_records == 1);
+  CHECK(st.state.ledger.back().credits == dec("-14"));  // 6 x 4 now, 5 x 2 before
+  CHECK(l.verify().ok);
+
+  // And back to the old rates: nothing charged moves.
+  st.put_record(rec("c", "acme", k_oct + 40, "1"));
+  auto back = credits::Ledger(st, credits::default_config()).deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(back[0].corrected_records == 0);
+  CHECK(back[0].skipped_records == 0);  // the meter has no rate now, but it was charged and is unchanged
+  CHECK(back[0].balance == dec("-649"));
+}
+
+TEST_CASE("ledger on fakes: charges from before runs kept their rates are taken at the first recorded run's", "[fakes][credits][rates]") {
+  FakeStore st;
+  credits::Config cfg = credits::default_config();
+  st.put_record(rec("a", "acme", k_oct + 10, "1"));
+  credits::Ledger(st, cfg).deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  st.state.run_rates.clear();  // as a store charged by an earlier billctl
+  // The first run after the upgrade compares them with its own rates (as that billctl did) ...
+  st.put_record(rec("b", "acme", k_oct + 20, "1"));
+  auto upgraded = credits::Ledger(st, cfg).deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(upgraded[0].charged_records == 1);
+  CHECK(upgraded[0].corrected_records == 0);
+  REQUIRE(st.state.run_rates.size() == 1);
+  // ... and later runs take them at that run's rates, whatever the config says by then.
+  cfg.rate = dec("300");
+  st.put_record(rec("b", "acme", k_oct + 20, "1"));
+  auto later = credits::Ledger(st, cfg).deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  CHECK(later[0].corrected_records == 0);
+  CHECK(later[0].balance == dec("-200"));
+}

@@ -476,6 +476,56 @@ Json types_json(const TypeSums& m) {
   return j;
 }
 
+// The conversion a deduct run charged at: the rate and currency of priced tokens, credits per
+// billed unit of each meter. Kept per run, so that a record is charged at the rates in force when
+// it was charged: a later rate change applies to usage charged after it, not to charged records.
+struct Rates {
+  Decimal rate;
+  std::string currency;
+  std::map<std::string, Decimal, std::less<>> meters;
+};
+
+Rates rates_of(const Config& c) { return {c.rate, std::string(c.currency.name()), c.meter_rates}; }
+
+std::string rates_json(const Rates& r) {
+  Json m = Json::object();
+  for (const auto& [k, v] : r.meters) m[k] = v.to_string();
+  return Json{{"rate", r.rate.to_string()}, {"currency", r.currency}, {"meter_rates", m}}.dump();
+}
+
+Rates parse_rates(int64_t run, const std::string& text) {
+  const std::string what = "the rates of deduct run " + std::to_string(run);
+  try {
+    const Json j = Json::parse(text);
+    Rates r;
+    r.rate = parse_decimal(j.at("rate").get<std::string>(), what);
+    r.currency = j.at("currency").get<std::string>();
+    for (const auto& [k, v] : j.at("meter_rates").items()) r.meters[k] = parse_decimal(v.get<std::string>(), what);
+    return r;
+  } catch (const Json::exception& e) {
+    throw DataError(what + ": " + e.what());
+  }
+}
+
+// A record's credits at the given rates; nullopt when they have none for it (unpriced tokens,
+// another currency, a meter without a rate).
+std::optional<Decimal> credits_at(const ChargeRow& row, const Rates& r) {
+  if (row.meter.empty()) {
+    if (!row.priced || row.currency != r.currency) return std::nullopt;
+    return row.cost.mul(r.rate);
+  }
+  auto rate = r.meters.find(row.meter);
+  if (rate == r.meters.end()) return std::nullopt;
+  auto q = Decimal::parse(row.quantity);
+  if (!q) throw DataError("usage record '" + std::string(row.id) + "': stored quantity: " + q.error());
+  // Rate first, then the unit conversion (minutes -> hours): one rounding, at the end, so that
+  // 100 minutes at 45 credits an hour are exactly 75 credits.
+  Decimal c = q->mul(rate->second);
+  const usage::MeterKind* k = usage::find_meter_kind(row.meter);
+  if (k && k->divisor != 1) c = c.div_int(k->divisor);
+  return c;
+}
+
 
 }  // namespace
 
@@ -547,6 +597,19 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   std::string last_org, amount;
   State* st = nullptr;
   uint64_t read = 0;
+  // The rates of the run that charged a record. A run from before billctl kept them is taken at
+  // the rates of the first run that did (the first deduct after the upgrade), or at today's.
+  const Rates current = rates_of(m_cfg);
+  std::map<int64_t, Rates> run_rates;
+  if (!done)
+    for (const auto& [r, text] : m_store.run_rates()) run_rates.emplace(r, parse_rates(r, text));
+  auto charged_rates = [&](int64_t r) -> const Rates& {
+    auto it = run_rates.lower_bound(r);
+    return it != run_rates.end() ? it->second : current;
+  };
+  int64_t rates_run = -1;
+  const Rates* then = &current;
+  bool wrote = false;  // a charge was written: the run's rates are recorded
   if (!done) m_store.scan_charges(begin, end, organizations.size() == 1 ? organizations[0] : std::string(), [&](const ChargeRow& row) {
     if (m_progress && ++read % 65536 == 0) m_progress(read);
     const std::string_view org = row.organization;
@@ -557,50 +620,43 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     }
     if (!st || st->replayed) return;
     DeductResult& res = st->res;
-    Decimal c;
-    std::string_view type;
-    if (row.meter.empty()) {
-      if (!row.priced) {  // unpriced: no cost to convert
-        ++res.skipped_records;
+    // A charged record is unchanged when it costs what it was charged at its run's rates.
+    if (row.charged) {
+      if (row.charged_run != rates_run) {
+        rates_run = row.charged_run;
+        then = &charged_rates(rates_run);
+      }
+      if (auto was = credits_at(row, *then); was && *was == *row.charged) {
+        ++st->unchanged;
         return;
       }
-      if (row.currency != m_cfg.currency.name())
-        throw DataError("usage record '" + std::string(row.id) + "' costs " + std::string(row.currency) + ", credits are bought in " +
-                        std::string(m_cfg.currency.name()) + " (set [credits] currency)");
-      c = row.cost.mul(m_cfg.rate);
-      type = "llm_tokens";
-    } else {
-      auto rate = m_cfg.meter_rates.find(row.meter);
-      if (rate == m_cfg.meter_rates.end()) {
-        ++res.skipped_records;
-        if (std::find(res.skipped_meters.begin(), res.skipped_meters.end(), row.meter) == res.skipped_meters.end())
-          res.skipped_meters.emplace_back(row.meter);
-        return;
-      }
-      auto q = Decimal::parse(row.quantity);
-      if (!q) throw DataError("usage record '" + std::string(row.id) + "': stored quantity: " + q.error());
-      const usage::MeterKind* k = usage::find_meter_kind(row.meter);
-      // Rate first, then the unit conversion (minutes -> hours): one rounding, at the end, so that
-      // 100 minutes at 45 credits an hour are exactly 75 credits.
-      c = q->mul(rate->second);
-      if (k && k->divisor != 1) c = c.div_int(k->divisor);
-      type = row.meter;
     }
+    const std::optional<Decimal> now = credits_at(row, current);
+    if (!now) {
+      if (row.meter.empty() && row.priced)
+        throw DataError("usage record '" + std::string(row.id) + "' costs " + std::string(row.currency) + ", credits are bought in " +
+                        current.currency + " (set [credits] currency)");
+      ++res.skipped_records;
+      if (!row.meter.empty() && std::find(res.skipped_meters.begin(), res.skipped_meters.end(), row.meter) == res.skipped_meters.end())
+        res.skipped_meters.emplace_back(row.meter);
+      return;
+    }
+    const Decimal& c = *now;
+    const std::string_view type = row.meter.empty() ? std::string_view("llm_tokens") : row.meter;
     if (!row.charged) {
       st->fresh += c;
       add_type(st->by_type, type, c);
       ++res.charged_records;
     } else {
-      if (*row.charged == c) {
-        ++st->unchanged;
-        return;
-      }
+      // Revised by an import since: charged anew, at today's rates, for the difference.
       st->delta += c - *row.charged;
       add_type(st->corr_by_type, type, c - *row.charged);
       ++res.corrected_records;
     }
+    wrote = true;
     m_store.put_charge(row, c, run);
   });
+  if (wrote) m_store.put_run_rates(run, rates_json(current));
 
   std::sort(met.begin(), met.end(), [](const State* a, const State* b) { return a->req.organization < b->req.organization; });
   for (State* s : met) s->res.outcome.entries = expire_locked(s->req).entries;

@@ -64,6 +64,7 @@ struct ChargeRow {
   bool priced = false;  // a token record with a cost (a meter record has a quantity instead)
   Decimal cost;
   std::optional<Decimal> charged;
+  int64_t charged_run = 0;  // the deduct run that made the earlier charge (see put_run_rates)
   int64_t row = 0;  // the store's own key of the record, handed back to put_charge (0: none)
 };
 
@@ -142,6 +143,12 @@ class LedgerStore {
   // first when null). For stores whose usage lives elsewhere: the ledger then merges them with the records.
   virtual std::vector<StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                                    const StoredCharge* after, size_t limit) = 0;
+
+  // The rates each deduct run charged at, by run, as the ledger wrote them (put_run_rates); runs
+  // made before billctl kept them have none.
+  virtual std::map<int64_t, std::string> run_rates() = 0;
+  // Records the rates a run charged at (written by a run that charged a record, in its transaction).
+  virtual void put_run_rates(int64_t run, const std::string& rates) = 0;
 
   // A number that changes whenever stored usage changes (an import, a deleted record).
   virtual int64_t usage_version() = 0;

@@ -332,6 +332,8 @@ std::vector<credits::StoredCharge> RemoteLedger::stored_charges(util::Seconds, u
                                                                 const credits::StoredCharge*, size_t) {
   not_remote("Deducting usage");
 }
+std::map<int64_t, std::string> RemoteLedger::run_rates() { not_remote("Deducting usage"); }
+void RemoteLedger::put_run_rates(int64_t, const std::string&) { not_remote("Deducting usage"); }
 int64_t RemoteLedger::usage_version() { not_remote("Deducting usage"); }
 std::optional<std::map<std::string, credits::Skipped>> RemoteLedger::charged_at(util::Seconds, util::Seconds, const std::string&, int64_t) {
   not_remote("Deducting usage");

@@ -93,6 +93,8 @@ class RemoteLedger : public credits::LedgerStore {
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                                     const credits::StoredCharge* after, size_t limit) override;
+  std::map<int64_t, std::string> run_rates() override;
+  void put_run_rates(int64_t run, const std::string& rates) override;
   int64_t usage_version() override;
   std::optional<std::map<std::string, credits::Skipped>> charged_at(util::Seconds begin, util::Seconds end, const std::string& scope,
                                                                     int64_t version) override;

@@ -87,7 +87,10 @@ void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, cons
     while (const credits::StoredCharge* c = head()) {
       const int cmp = compare(*c, row.organization, row.ts, row.id);
       if (cmp > 0) break;
-      if (cmp == 0) row.charged = c->credits;
+      if (cmp == 0) {
+        row.charged = c->credits;
+        row.charged_run = c->run;
+      }
       else m_orphans[c->organization].push_back(*c);  // its record is gone, or moved
       page.pop_front();
       if (cmp == 0) break;

@@ -43,6 +43,8 @@ class ClickHouseLedger : public credits::LedgerStore {
                                                     const credits::StoredCharge* after, size_t limit) override {
     return m_state.stored_charges(begin, end, o, after, limit);
   }
+  std::map<int64_t, std::string> run_rates() override { return m_state.run_rates(); }
+  void put_run_rates(int64_t run, const std::string& rates) override { m_state.put_run_rates(run, rates); }
   int64_t usage_version() override;
   std::optional<std::map<std::string, credits::Skipped>> charged_at(util::Seconds begin, util::Seconds end,
                                                                      const std::string& scope, int64_t version) override {

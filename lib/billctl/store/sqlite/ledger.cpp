@@ -257,7 +257,7 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
   // by rowid: the charges are read, and this run's appended, in the same order.
   std::string sql =
       "SELECT u.organization, u.id, u.meter, u.quantity, u.cost_micro, u.cost_pico, u.currency, u.cost_source, c.credits, u.ts,"
-      " u.rowid FROM usage u";
+      " u.rowid, c.run FROM usage u";
   if (scan_whole_table(m_db, begin, end)) sql += " NOT INDEXED";
   sql += " LEFT JOIN credit_charge c ON c.usage_row = u.rowid WHERE u.ts >= ?1 AND u.ts < ?2 AND u.organization != ''";
   if (!organization.empty()) sql += " AND u.organization = ?3";
@@ -277,6 +277,7 @@ void SqliteLedger::scan_charges(util::Seconds begin, util::Seconds end, const st
     else row.charged = money::Decimal::parse(s.text(8)).value_or_throw("credit charge of '" + std::string(row.id) + "'");
     row.ts = s.int64(9);
     row.row = s.int64(10);
+    row.charged_run = row.charged ? s.int64(11) : 0;
     fn(row);
   }
 }
@@ -340,6 +341,19 @@ std::vector<credits::StoredCharge> SqliteLedger::stored_charges(util::Seconds be
     out.push_back({std::string(s.text(0)), s.int64(1), std::string(s.text(2)),
                    money::Decimal::parse(s.text(3)).value_or_throw("credit charge of '" + std::string(s.text(2)) + "'"), s.int64(4)});
   return out;
+}
+
+std::map<int64_t, std::string> SqliteLedger::run_rates() {
+  std::map<int64_t, std::string> out;
+  Stmt s(m_db, "SELECT run, rates FROM credit_rates");
+  while (s.step()) out.emplace(s.int64(0), std::string(s.text(1)));
+  return out;
+}
+
+void SqliteLedger::put_run_rates(int64_t run, const std::string& rates) {
+  Stmt s(m_db, "INSERT OR REPLACE INTO credit_rates(run, rates) VALUES(?1, ?2)");
+  s.bind(1, run).bind(2, rates);
+  s.step();
 }
 
 int64_t SqliteLedger::usage_version() {

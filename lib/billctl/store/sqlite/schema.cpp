@@ -530,6 +530,17 @@ CREATE TRIGGER usage_user_monthly_delete AFTER DELETE ON usage WHEN OLD.meter = 
       AND value = OLD.feature AND organization = OLD.organization AND user = OLD.user;
 END;
 )sql",
+    // 16: the rates each deduct run charged at (credits per currency unit of priced tokens, per
+    // billed unit of each meter; JSON), keyed by the run its charges carry: a charged record is
+    // unchanged when it costs what it was charged at its run's rates, so a rate change applies to
+    // usage charged after it. Runs before this migration have none (the ledger takes them at the
+    // rates of the first run that records them).
+    R"sql(
+CREATE TABLE credit_rates(
+  run INTEGER PRIMARY KEY,
+  rates TEXT NOT NULL
+);
+)sql",
 };
 
 // The usage table's indexes since schema 12 (as migration 12 makes them): an import into an empty

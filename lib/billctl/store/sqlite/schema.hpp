@@ -9,7 +9,7 @@
 
 namespace billctl::store {
 
-inline constexpr int k_schema_version = 15;
+inline constexpr int k_schema_version = 16;
 // Stores with at least this many records get a notice before an upgrade reads them all.
 inline constexpr int64_t k_upgrade_notice_rows = 100000;
 

@@ -153,6 +153,82 @@ TEST_CASE("aggregation in SQL matches the in-memory aggregator", "[store][aggreg
   }
 }
 
+TEST_CASE("a scan reads the columns its queries need and answers as the in-memory aggregator", "[store][aggregate]") {
+  test::TempDir dir;
+  store::SqliteStore st(dir.path("s.db"));
+  st.set_use_rollups(false);  // every query from the records
+  std::string csv =
+      "id,timestamp,provider,model,organization,department,user,feature,project,session,service_tier,input_tokens,"
+      "cached_input_tokens,output_tokens,requests,status\n";
+  for (int i = 0; i < 600; ++i) {
+    const std::string day = std::to_string(i % 28 + 1);
+    csv += "r" + std::to_string(i) + ",2026-10-" + (day.size() < 2 ? "0" : "") + day + "T" + (i % 24 < 10 ? "0" : "") +
+           std::to_string(i % 24) + ":15:00Z," + (i % 3 ? "openai,gpt-4.1" : "anthropic,claude-sonnet-4-5") + ",o" +
+           std::to_string(i % 2) + ",d" + std::to_string(i % 4) + ",u" + std::to_string(i % 13) + ",f" + std::to_string(i % 5) +
+           ",p" + std::to_string(i % 3) + "," + (i % 7 ? "" : "s" + std::to_string(i % 9)) + "," +
+           (i % 4 ? "standard" : "batch") + "," + std::to_string(i * 997 % 300000) + "," +
+           std::to_string(i * 31 % 2000) + "," + std::to_string(i * 11 % 900) + "," + std::to_string(i % 3 + 1) + "," +
+           (i % 10 ? "ok" : "error") + "\n";
+  }
+  const std::string tokens = dir.file("u.csv", csv);
+  const std::string meters = std::string(BILLCTL_FIXTURES) + "/meters.csv";
+  import_file(st, tokens);
+  import_file(st, meters);
+  using D = usage::Dim;
+  const util::Seconds b = *util::parse_rfc3339("2026-10-02T00:00:00Z"), e = *util::parse_rfc3339("2026-10-27T00:00:00Z");
+  std::vector<usage::AggQuery> qs{
+      {b, e, {}, {}},
+      {b, e, {}, {D::feature, D::model}},
+      {b, e, {}, {D::status, D::model, D::feature}},
+      {b, e, {}, {D::service_tier, D::model}},
+      {b, e, usage::parse_filters({"project=p1"}), {D::provider, D::session}},
+      {b, e, usage::parse_filters({"status=error"}), {D::organization, D::day}},
+      {b, e, usage::parse_filters({"model=claude-sonnet-4-5"}), {}},
+      {b, e, {}, {D::department, D::user}},
+      {b, e, {}, {D::model}},
+  };
+  qs[6].input_above = 200000;  // the long-context edge of recommendations
+  qs[6].input_upto = 220000;
+  qs[8].meters = true;
+  qs[1].tokens_only = qs[3].tokens_only = true;
+  for (size_t i = 0; i < 3; ++i) {  // records-only variants, alone and beside the others
+    usage::AggQuery q = qs[i + 1];
+    q.records_only = true;
+    qs.push_back(q);
+  }
+  qs.back().by = {D::status, D::user};
+  const pricing::Catalog catalog = pricing::Catalog::builtin();
+  store::FileUsageSource files({tokens, meters}, catalog, {});
+  auto same = [](const usage::AggResult& sql, const usage::AggResult& mem, bool records_only) {
+    REQUIRE(sql.groups.size() == mem.groups.size());
+    for (size_t g = 0; g < sql.groups.size(); ++g) {
+      CHECK(sql.groups[g].keys == mem.groups[g].keys);
+      if (records_only) CHECK(sql.groups[g].totals.records == mem.groups[g].totals.records);
+      else CHECK(sql.groups[g].totals == mem.groups[g].totals);
+    }
+    const auto sp = sql.meters.parts(), mp = mem.meters.parts();
+    REQUIRE(sp.size() == mp.size());
+    for (size_t i = 0; i < sp.size(); ++i) {
+      CHECK(sp[i].organization == mp[i].organization);
+      CHECK(sp[i].meter == mp[i].meter);
+      CHECK(sp[i].unit == mp[i].unit);
+      CHECK(sp[i].sum == mp[i].sum);
+      CHECK(sp[i].records == mp[i].records);
+      CHECK(sp[i].levels.size() == mp[i].levels.size());
+    }
+  };
+  const auto all_sql = st.usage().aggregate(qs);
+  const auto all_mem = files.aggregate(qs);
+  REQUIRE(all_sql.size() == qs.size());
+  for (size_t i = 0; i < qs.size(); ++i) {
+    INFO("query " << i);
+    CHECK(!all_mem[i].groups.empty());
+    same(all_sql[i], all_mem[i], qs[i].records_only);
+    // Alone, each query reads fewer columns.
+    same(st.usage().aggregate({qs[i]})[0], all_mem[i], qs[i].records_only);
+  }
+}
+
 TEST_CASE("user prices are kept per model", "[store][pricing]") {
   test::TempDir dir;
   store::SqliteStore st(dir.path("s.db"));

@@ -37,15 +37,35 @@ Recommendations recommend(usage::Source& src, const pricing::Catalog& catalog, c
   Recommendations out;
   out.period = period;
   const int64_t day = util::day_of(period.end - 1);
-  std::vector<usage::AggQuery> qs{
-      {period.begin, period.end, where, {usage::Dim::feature, usage::Dim::model}},  // 0: token mixes
-      {period.begin, period.end, where, {usage::Dim::model}},                       // 1: per model
-      {period.begin, period.end, where, {usage::Dim::model, usage::Dim::hour}},     // 2: night traffic
-      {period.begin, period.end, where, {usage::Dim::status, usage::Dim::model, usage::Dim::feature}},  // 3: failures
-      {period.begin, period.end, where, {usage::Dim::service_tier, usage::Dim::model}},  // 4: tiers
+  auto query = [&](std::vector<usage::Dim> by) {
+    usage::AggQuery q{period.begin, period.end, where, std::move(by)};
+    q.tokens_only = true;
+    return q;
   };
-  for (auto& q : qs) q.tokens_only = true;
-  const auto res = src.aggregate(qs);
+  // The models used come first (from the rollups): the records near each one's long-context
+  // threshold are then counted in the same pass over the records as the groupings that read them.
+  const usage::AggResult per_model = src.aggregate({query({usage::Dim::model})})[0];
+  std::vector<usage::AggQuery> qs{
+      query({usage::Dim::feature, usage::Dim::model}),                      // 0: token mixes
+      query({usage::Dim::model, usage::Dim::hour}),                         // 2: night traffic
+      query({usage::Dim::status, usage::Dim::model, usage::Dim::feature}),  // 3: failures
+      query({usage::Dim::service_tier, usage::Dim::model}),                 // 4: tiers
+  };
+  // 5: requests just over a long-context threshold (up to 10 % above), per model that has one.
+  const size_t first_edge = qs.size();
+  std::vector<std::pair<std::string, const pricing::PriceEntry*>> edged;
+  for (const auto& g : per_model.groups) {
+    const pricing::PriceEntry* e = catalog.find(g.keys[0], day);
+    if (!e || e->long_context_threshold <= 0 || !(e->currency == per_model.currency)) continue;
+    usage::AggQuery q = query({});
+    q.where.push_back({usage::Dim::model, {g.keys[0]}});
+    q.input_above = e->long_context_threshold;
+    q.input_upto = e->long_context_threshold + e->long_context_threshold / 10;
+    qs.push_back(std::move(q));
+    edged.emplace_back(g.keys[0], e);
+  }
+  auto res = src.aggregate(qs);
+  res.insert(res.begin() + 1, per_model);  // 1: per model
   out.currency = res[1].currency;
   auto rates = [&](const std::string& model, usage::Tier tier) -> const pricing::Rates* {
     const pricing::PriceEntry* e = catalog.find(model, day);
@@ -157,22 +177,8 @@ Recommendations recommend(usage::Source& src, const pricing::Catalog& catalog, c
 
   // 5. Requests just over a long-context threshold (up to 10 % above): the whole request is
   // priced at the long rates; trimmed to the threshold it would be priced at the standard ones.
-  std::vector<std::pair<std::string, const pricing::PriceEntry*>> edged;
-  std::vector<usage::AggQuery> edge_qs;
-  for (const auto& g : res[1].groups) {
-    const pricing::PriceEntry* e = catalog.find(g.keys[0], day);
-    if (!e || e->long_context_threshold <= 0 || !(e->currency == out.currency)) continue;
-    usage::AggQuery q{period.begin, period.end, where, {}};
-    q.where.push_back({usage::Dim::model, {g.keys[0]}});
-    q.tokens_only = true;
-    q.input_above = e->long_context_threshold;
-    q.input_upto = e->long_context_threshold + e->long_context_threshold / 10;
-    edge_qs.push_back(std::move(q));
-    edged.emplace_back(g.keys[0], e);
-  }
-  const auto edges = edge_qs.empty() ? std::vector<usage::AggResult>{} : src.aggregate(edge_qs);
   for (size_t i = 0; i < edged.size(); ++i) {
-    const usage::Totals t = edges[i].total();
+    const usage::Totals t = res[first_edge + 1 + i].total();
     if (t.requests <= 0) continue;
     const pricing::PriceEntry& e = *edged[i].second;
     const int64_t over = t.input_tokens + t.cached_input_tokens + t.cache_write_tokens + t.cache_write_1h_tokens -

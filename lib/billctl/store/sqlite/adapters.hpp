@@ -35,6 +35,15 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   void set_partial_index_rows(uint64_t n) { m_partial_rows = n; }
 
  private:
+  // The columns a scan for some queries reads (scan_columns), as SQL and as what to read back.
+  struct ScanColumns {
+    std::vector<usage::Dim> texts;  // text dimensions, in the order read
+    bool tier = false, status = false;
+    bool totals = false;  // tokens, requests, status and cost (no query only counts records)
+    bool meters = false;  // quantity and unit
+    std::string sql;
+  };
+  static ScanColumns scan_columns(const std::vector<usage::AggQuery>& queries);
   // One scan of the records for every query.
   std::vector<usage::AggResult> scan_all(const std::vector<usage::AggQuery>& queries);
   usage::AggResult from_rollup(const usage::AggQuery& q, const std::optional<Combo>& combo);
@@ -42,7 +51,7 @@ class SqliteUsage : public usage::Source, public ingest::ImportStore {
   usage::AggResult rollup_hours(const usage::AggQuery& q, int64_t h0, int64_t h1, const std::optional<Combo>& combo);
   std::vector<usage::AggResult> scan(Db& db, const std::string& sql, util::Seconds begin, util::Seconds end,
                                      const std::optional<usage::Filter>& shared, int64_t rowid_after, int64_t rowid_upto,
-                                     const std::vector<usage::AggQuery>& queries, const std::vector<usage::Dim>* light);
+                                     const std::vector<usage::AggQuery>& queries, const ScanColumns& cols);
   Db& m_db;
   unsigned m_scan_threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   int64_t m_parallel_min_rows = 500000;

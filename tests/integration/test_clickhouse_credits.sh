@@ -31,6 +31,14 @@ same usage import --quiet "$WORK/revised.csv" "$F/small-revised.csv"
 same credits deduct --all --period 2026-10 --actor cron --format json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); n=sum(o["corrected"] for o in d["organizations"]); sys.exit(0 if n >= 30 else f"corrected only {n}")' "$WORK/b.out"
 same credits deduct --org acme --period 2026-10 --actor cron
+# A rate change applies to usage charged after it: the revision stored again, unchanged, and
+# deducted at twice the rate charges and corrects nothing; a new record is charged at the new rate.
+sed 's/^rate = .*/rate = "200"/' "$F/billing.toml" >"$WORK/double.toml"
+S[1]="$WORK/double.toml" C[1]="$WORK/double.toml"
+head -2 "$F/small.csv" | sed 's/^\([^,]*\),/\1-new,/; 1s/^id-new,/id,/' >"$WORK/new.csv"
+same usage import --quiet "$WORK/revised.csv" "$WORK/new.csv"
+same credits deduct --all --period 2026-10 --actor cron --format json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); o=d["organizations"]; n=(sum(x["charged"] for x in o), sum(x["corrected"] for x in o)); sys.exit(0 if n == (1, 0) else f"charged, corrected {n} after a rate change")' "$WORK/b.out"
 same credits balance --format json
 same credits ledger --format json
 grep -q '"kind": "correction"' "$WORK/b.out" || fail "no correction entry after the revised import"

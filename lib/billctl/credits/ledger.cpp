@@ -537,7 +537,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     bool replayed = false;
     Decimal fresh, delta;
     TypeSums by_type, corr_by_type;
-    int64_t unchanged = 0;  // records found charged with the same amount
+    int64_t unchanged = 0;  // records found as they were charged
   };
   const bool all = organizations.empty();
   const bool suffix_keys = all || organizations.size() > 1;
@@ -594,7 +594,7 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
   // One pass over the period's records, each joined with what it was charged before. Charges are
   // written as they are found, tagged with this run (the ledger position it began at, which its
   // entries record), so memory stays bounded whatever the number of records.
-  std::string last_org, amount;
+  std::string last_org;
   State* st = nullptr;
   uint64_t read = 0;
   // The rates of the run that charged a record. A run from before billctl kept them is taken at

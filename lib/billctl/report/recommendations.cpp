@@ -46,6 +46,7 @@ Recommendations recommend(usage::Source& src, const pricing::Catalog& catalog, c
   // threshold are then counted in the same pass over the records as the groupings that read them.
   const usage::AggResult per_model = src.aggregate({query({usage::Dim::model})})[0];
   std::vector<usage::AggQuery> qs{
+      // as numbered in res (per_model goes in at 1)
       query({usage::Dim::feature, usage::Dim::model}),                      // 0: token mixes
       query({usage::Dim::model, usage::Dim::hour}),                         // 2: night traffic
       query({usage::Dim::status, usage::Dim::model, usage::Dim::feature}),  // 3: failures

@@ -90,8 +90,9 @@ void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, cons
       if (cmp == 0) {
         row.charged = c->credits;
         row.charged_run = c->run;
+      } else {
+        m_orphans[c->organization].push_back(*c);  // its record is gone, or moved
       }
-      else m_orphans[c->organization].push_back(*c);  // its record is gone, or moved
       page.pop_front();
       if (cmp == 0) break;
     }

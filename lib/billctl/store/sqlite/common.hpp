@@ -30,6 +30,30 @@ inline constexpr const char* k_record_columns =
     " currency, cost_source, meter";
 inline constexpr int k_record_column_count = 21;
 
+// Reads input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens
+// and requests from column `at` on into `r`.
+inline void read_counts(const Stmt& s, int at, usage::UsageRecord& r) {
+  r.input_tokens = s.int64(at);
+  r.cached_input_tokens = s.int64(at + 1);
+  r.cache_write_tokens = s.int64(at + 2);
+  r.cache_write_1h_tokens = s.int64(at + 3);
+  r.output_tokens = s.int64(at + 4);
+  r.requests = s.int64(at + 5);
+}
+
+// Reads cost_micro, cost_pico, currency and cost_source from column `at` on into `pr` and `r`;
+// `code` and `currency` remember the last currency read, so that a scan resolves a code once per change.
+inline void read_cost(const Stmt& s, int at, usage::UsageRecord& r, usage::PricedRecord& pr, std::string& code,
+                      money::Currency& currency) {
+  pr.cost = stored_cost(s.int64(at), s.int64(at + 1));
+  if (s.text(at + 2) != code) {
+    code = s.text(at + 2);
+    currency = money::currency(code);
+  }
+  r.currency = currency;
+  pr.source = usage::CostSource(s.int64(at + 3));
+}
+
 // Reads the k_record_columns of the current row, starting at column `at`, into `r` and `pr` (its
 // cost and where the cost came from). The texts are views into the row. `code` and `currency`
 // remember the last currency read, so that a scan resolves a code once per change.
@@ -43,21 +67,10 @@ inline void read_record(const Stmt& s, int at, usage::UsageRecord& r, usage::Pri
   r.user = s.text(at + 5);
   r.feature = s.text(at + 6);
   r.project = s.text(at + 7);
-  r.input_tokens = s.int64(at + 8);
-  r.cached_input_tokens = s.int64(at + 9);
-  r.cache_write_tokens = s.int64(at + 10);
-  r.cache_write_1h_tokens = s.int64(at + 11);
-  r.output_tokens = s.int64(at + 12);
-  r.requests = s.int64(at + 13);
+  read_counts(s, at + 8, r);
   usage::parse_tier(s.text(at + 14), r.tier);
   r.status = s.text(at + 15) == "error" ? usage::Status::error : usage::Status::ok;
-  pr.cost = stored_cost(s.int64(at + 16), s.int64(at + 17));
-  if (s.text(at + 18) != code) {
-    code = s.text(at + 18);
-    currency = money::currency(code);
-  }
-  r.currency = currency;
-  pr.source = usage::CostSource(s.int64(at + 19));
+  read_cost(s, at + 16, r, pr, code, currency);
   r.meter = s.text(at + 20);
 }
 

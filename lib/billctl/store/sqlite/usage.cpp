@@ -1000,20 +1000,9 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
     for (size_t i = 0; i < fields.size(); ++i) *fields[i] = s.text(int(i) + 2);
     if (tier_col > 0) usage::parse_tier(s.text(tier_col), r.tier);
     if (cols.totals) {
-      r.input_tokens = s.int64(at);
-      r.cached_input_tokens = s.int64(at + 1);
-      r.cache_write_tokens = s.int64(at + 2);
-      r.cache_write_1h_tokens = s.int64(at + 3);
-      r.output_tokens = s.int64(at + 4);
-      r.requests = s.int64(at + 5);
+      read_counts(s, at, r);
       r.status = s.text(at + 6) == "error" ? usage::Status::error : usage::Status::ok;
-      pr.cost = stored_cost(s.int64(at + 7), s.int64(at + 8));
-      if (s.text(at + 9) != code) {
-        code = s.text(at + 9);
-        currency = money::currency(code);
-      }
-      r.currency = currency;
-      pr.source = usage::CostSource(s.int64(at + 10));
+      read_cost(s, at + 7, r, pr, code, currency);
     } else if (cols.status) {
       r.status = s.text(at) == "error" ? usage::Status::error : usage::Status::ok;
     }

@@ -75,6 +75,8 @@ void Stmt::reset() {
   sqlite3_clear_bindings(m_stmt);
 }
 
+void Stmt::rewind() { sqlite3_reset(m_stmt); }
+
 std::string_view Stmt::text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(m_stmt, col));
   return p ? std::string_view(p, size_t(sqlite3_column_bytes(m_stmt, col))) : std::string_view();

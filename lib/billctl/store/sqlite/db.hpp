@@ -51,6 +51,9 @@ class Stmt {
   // Steps once: true when a row is available.
   bool step();
   void reset();
+  // Resets without clearing the bound values: for a hot loop that binds every parameter before
+  // each step (clearing 26 of them a row cost ~3 % of an import's writing).
+  void rewind();
   int64_t int64(int col) const { return sqlite3_column_int64(m_stmt, col); }
   std::string_view text(int col) const;
   bool is_null(int col) const { return sqlite3_column_type(m_stmt, col) == SQLITE_NULL; }

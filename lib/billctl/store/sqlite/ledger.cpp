@@ -289,7 +289,7 @@ void SqliteLedger::put_charge(const credits::ChargeRow& record, const money::Dec
       m_put_charge = std::make_unique<Stmt>(m_db, "INSERT OR REPLACE INTO credit_charge(usage_row, credits, run) VALUES(?1, ?2, ?3)");
     m_put_charge->bind(1, record.row).bind(2, amount).bind(3, run);
     m_put_charge->step();
-    m_put_charge->reset();
+    m_put_charge->rewind();
     return;
   }
   if (!m_put_keyed)
@@ -297,7 +297,7 @@ void SqliteLedger::put_charge(const credits::ChargeRow& record, const money::Dec
         m_db, "INSERT OR REPLACE INTO credit_usage(organization, ts, usage_id, credits, run) VALUES(?1, ?2, ?3, ?4, ?5)");
   m_put_keyed->bind(1, record.organization).bind(2, record.ts).bind(3, record.id).bind(4, amount).bind(5, run);
   m_put_keyed->step();
-  m_put_keyed->reset();
+  m_put_keyed->rewind();
 }
 
 std::vector<credits::Charge> SqliteLedger::orphaned_charges(const std::string& organization, util::Seconds begin,

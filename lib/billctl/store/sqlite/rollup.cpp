@@ -260,7 +260,7 @@ void RollupDeltas::flush(Db& db, bool staged, bool last) {
       up.bind(12, t.output_tokens).bind(13, t.unpriced_records);
       up.bind(14, int64_t(t.cost / k_cost_micro)).bind(15, int64_t(t.cost % k_cost_micro));
       up.step();
-      up.reset();
+      up.rewind();
     }
   m_slots.clear();
   std::fill(m_table.begin(), m_table.end(), 0);
@@ -342,7 +342,7 @@ void PresenceDeltas::flush(Db& db) {
     up.bind(1, usage::dim_name(k_presence_dims[r->value >> 31])).bind(2, int64_t(r->month)).bind(3, value(r));
     up.bind(4, m_organizations.value(int32_t(r->organization))).bind(5, m_users.value(int32_t(r->user))).bind(6, r->records);
     up.step();
-    up.reset();
+    up.rewind();
   }
   std::fill(m_rows.begin(), m_rows.end(), Row{});
   m_live = 0;

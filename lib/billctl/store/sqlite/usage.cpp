@@ -136,7 +136,7 @@ class SqliteImport : public ingest::ImportTxn {
       // repeated ids as the path below would have.
       bind_all(m_append, pr);
       m_append.step();
-      m_append.reset();
+      m_append.rewind();
       m_last_rowid = m_db.last_rowid();
       if (!r.meter.empty() && ++m_partial_rows[0] == m_max_partial_rows) drop_index(2);
       if (!r.session.empty() && ++m_partial_rows[1] == m_max_partial_rows) drop_index(3);
@@ -193,7 +193,7 @@ class SqliteImport : public ingest::ImportTxn {
       bind_all(m_update, pr);
       m_update.bind(27, rowid);
       m_update.step();
-      m_update.reset();
+      m_update.rewind();
     }
     add_to_rollup(pr);
   }
@@ -202,7 +202,7 @@ class SqliteImport : public ingest::ImportTxn {
   bool insert(const usage::PricedRecord& pr) {
     bind_all(m_insert, pr);
     m_insert.step();
-    m_insert.reset();
+    m_insert.rewind();
     return m_db.changes() != 0;
   }
 

@@ -310,6 +310,18 @@ class FakeStore : public bc::usage::Source,
     }
     return out;
   }
+  std::vector<std::string> orphan_organizations(bc::util::Seconds begin, bc::util::Seconds end, int64_t run) override {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : state.charges) {
+      const auto& [o, ts, id] = k;
+      if (ts < begin || ts >= end || v.second >= run || (!out.empty() && out.back() == o)) continue;
+      const bool there = std::any_of(state.usage.begin(), state.usage.end(), [&](const FakeRecord& r) {
+        return r.id == id && r.organization == o && r.ts == ts;
+      });
+      if (!there) out.push_back(o);
+    }
+    return out;
+  }
   void delete_charge(const std::string& org, bc::util::Seconds ts, const std::string& id) override {
     state.charges.erase({org, ts, id});
   }

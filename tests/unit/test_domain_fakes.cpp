@@ -390,3 +390,20 @@ TEST_CASE("ledger on fakes: charges from before runs kept their rates are taken 
   CHECK(later[0].corrected_records == 0);
   CHECK(later[0].balance == dec("-200"));
 }
+
+TEST_CASE("ledger on fakes: a run over every organization refunds one whose records all moved away", "[fakes][credits]") {
+  FakeStore st;
+  credits::Ledger l(st, credits::default_config());
+  st.put_record(rec("x", "solo", k_oct + 10, "1"));
+  st.put_record(rec("a", "acme", k_oct + 20, "1"));
+  l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  st.put_record(rec("x", "acme", k_oct + 10, "1"));  // solo's only record, now acme's
+  auto moved = l.deduct(req("acme"), {}, k_oct, k_nov, "2026-10");
+  REQUIRE(moved.size() == 2);
+  CHECK(moved[1].organization == "solo");
+  CHECK(moved[1].corrected_records == 1);
+  CHECK(l.balance("solo") == dec("0"));
+  CHECK(l.balance("acme") == dec("-200"));
+  CHECK(st.state.charges.size() == 2);
+  CHECK(l.verify().ok);
+}

@@ -657,6 +657,11 @@ std::vector<DeductResult> Ledger::deduct(const Request& base, const std::vector<
     m_store.put_charge(row, c, run);
   });
   if (wrote) m_store.put_run_rates(run, rates_json(current));
+  // Over every organization: one whose records all moved to another organization (or are gone)
+  // is not met in the records, and still has their charges to get back.
+  if (all && !done)
+    for (const auto& org : m_store.orphan_organizations(begin, end, run))
+      if (!by_org.count(org)) open(org, true);
 
   std::sort(met.begin(), met.end(), [](const State* a, const State* b) { return a->req.organization < b->req.organization; });
   for (State* s : met) s->res.outcome.entries = expire_locked(s->req).entries;

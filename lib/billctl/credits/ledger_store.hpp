@@ -137,6 +137,10 @@ class LedgerStore {
   virtual std::vector<Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                int64_t run, int64_t unchanged) = 0;
   virtual void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) = 0;
+  // Organizations with charges of records in [begin, end), made by runs before `run`, whose record
+  // is gone or moved (after scan_charges over the period): a run over every organization refunds
+  // them even when none of their records is left.
+  virtual std::vector<std::string> orphan_organizations(util::Seconds begin, util::Seconds end, int64_t run) = 0;
   // Stored charges of records in [begin, end) (only `organization`'s when not empty), keyed by
   // (organization, ts, usage_id) whatever the store keeps them by, in
   // (organization, ts, usage_id) order (bytewise), at most `limit` of them after `after` (from the

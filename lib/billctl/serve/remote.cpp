@@ -328,6 +328,7 @@ std::vector<credits::Charge> RemoteLedger::orphaned_charges(const std::string&, 
   not_remote("Deducting usage");
 }
 void RemoteLedger::delete_charge(const std::string&, util::Seconds, const std::string&) { not_remote("Deducting usage"); }
+std::vector<std::string> RemoteLedger::orphan_organizations(util::Seconds, util::Seconds, int64_t) { not_remote("Deducting usage"); }
 std::vector<credits::StoredCharge> RemoteLedger::stored_charges(util::Seconds, util::Seconds, const std::string&,
                                                                 const credits::StoredCharge*, size_t) {
   not_remote("Deducting usage");

@@ -2,6 +2,7 @@
 
 #include "billctl/store/clickhouse/schema.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <tuple>
 
@@ -102,6 +103,14 @@ void ClickHouseLedger::scan_charges(util::Seconds begin, util::Seconds end, cons
     m_orphans[c->organization].push_back(*c);
     page.pop_front();
   }
+}
+
+std::vector<std::string> ClickHouseLedger::orphan_organizations(util::Seconds begin, util::Seconds end, int64_t run) {
+  std::vector<std::string> out;
+  for (const auto& [org, charges] : m_orphans)
+    if (std::any_of(charges.begin(), charges.end(), [&](const credits::StoredCharge& c) { return c.run < run && c.ts >= begin && c.ts < end; }))
+      out.push_back(org);
+  return out;
 }
 
 std::vector<credits::Charge> ClickHouseLedger::orphaned_charges(const std::string& organization, util::Seconds begin,

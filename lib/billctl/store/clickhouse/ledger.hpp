@@ -39,6 +39,7 @@ class ClickHouseLedger : public credits::LedgerStore {
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                 int64_t run, int64_t unchanged) override;
   void delete_charge(const std::string& o, util::Seconds ts, const std::string& id) override { m_state.delete_charge(o, ts, id); }
+  std::vector<std::string> orphan_organizations(util::Seconds begin, util::Seconds end, int64_t run) override;
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& o,
                                                     const credits::StoredCharge* after, size_t limit) override {
     return m_state.stored_charges(begin, end, o, after, limit);

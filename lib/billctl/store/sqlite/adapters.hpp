@@ -163,6 +163,7 @@ class SqliteLedger : public credits::LedgerStore {
   std::vector<credits::Charge> orphaned_charges(const std::string& organization, util::Seconds begin, util::Seconds end,
                                                 int64_t run, int64_t unchanged) override;
   void delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) override;
+  std::vector<std::string> orphan_organizations(util::Seconds begin, util::Seconds end, int64_t run) override;
   std::vector<credits::StoredCharge> stored_charges(util::Seconds begin, util::Seconds end, const std::string& organization,
                                                     const credits::StoredCharge* after, size_t limit) override;
   std::map<int64_t, std::string> run_rates() override;

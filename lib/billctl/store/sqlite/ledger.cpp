@@ -314,6 +314,14 @@ std::vector<credits::Charge> SqliteLedger::orphaned_charges(const std::string& o
   return out;
 }
 
+std::vector<std::string> SqliteLedger::orphan_organizations(util::Seconds begin, util::Seconds end, int64_t run) {
+  std::vector<std::string> out;
+  Stmt s(m_db, "SELECT DISTINCT organization FROM credit_orphan WHERE ts >= ?1 AND ts < ?2 AND run < ?3 ORDER BY organization");
+  s.bind(1, begin).bind(2, end).bind(3, run);
+  while (s.step()) out.emplace_back(s.text(0));
+  return out;
+}
+
 void SqliteLedger::delete_charge(const std::string& organization, util::Seconds ts, const std::string& usage_id) {
   for (const char* sql : {"DELETE FROM credit_orphan WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3",
                           "DELETE FROM credit_usage WHERE organization = ?1 AND ts = ?2 AND usage_id = ?3"}) {

@@ -30,6 +30,9 @@ inline constexpr const char* k_record_columns =
     " currency, cost_source, meter";
 inline constexpr int k_record_column_count = 21;
 
+// A stored status (as usage::status_name wrote it).
+inline usage::Status stored_status(std::string_view text) { return text == "error" ? usage::Status::error : usage::Status::ok; }
+
 // Reads input_tokens, cached_input_tokens, cache_write_tokens, cache_write_1h_tokens, output_tokens
 // and requests from column `at` on into `r`.
 inline void read_counts(const Stmt& s, int at, usage::UsageRecord& r) {
@@ -69,7 +72,7 @@ inline void read_record(const Stmt& s, int at, usage::UsageRecord& r, usage::Pri
   r.project = s.text(at + 7);
   read_counts(s, at + 8, r);
   usage::parse_tier(s.text(at + 14), r.tier);
-  r.status = s.text(at + 15) == "error" ? usage::Status::error : usage::Status::ok;
+  r.status = stored_status(s.text(at + 15));
   read_cost(s, at + 16, r, pr, code, currency);
   r.meter = s.text(at + 20);
 }

@@ -990,6 +990,7 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
   for (usage::Dim d : cols.texts) fields.push_back(record_field(r, d));
   const int tier_col = cols.tier ? 2 + int(fields.size()) : -1;
   const int at = 2 + int(fields.size()) + (cols.tier ? 1 : 0);  // the totals' columns, or the status
+  const int status_col = cols.totals ? at + 6 : cols.status ? at : -1;
   const int quantity_col = at + (cols.totals ? 11 : cols.status ? 1 : 0);
   // Records-only queries read no totals: each record counts as one unpriced record.
   r.requests = 0;
@@ -1001,11 +1002,9 @@ std::vector<usage::AggResult> SqliteUsage::scan(Db& db, const std::string& sql, 
     if (tier_col > 0) usage::parse_tier(s.text(tier_col), r.tier);
     if (cols.totals) {
       read_counts(s, at, r);
-      r.status = s.text(at + 6) == "error" ? usage::Status::error : usage::Status::ok;
       read_cost(s, at + 7, r, pr, code, currency);
-    } else if (cols.status) {
-      r.status = s.text(at) == "error" ? usage::Status::error : usage::Status::ok;
     }
+    if (status_col > 0) r.status = stored_status(s.text(status_col));
     if (cols.meters && !r.meter.empty()) {
       r.quantity = money::Decimal::parse(s.text(quantity_col)).value_or_throw("stored quantity of a '" + std::string(r.meter) + "' record");
       r.unit = s.text(quantity_col + 1);
